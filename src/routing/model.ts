@@ -1,0 +1,109 @@
+/**
+ * The routing domain: what operators configure (backends, groups, rules) and what a request
+ * tells us (facts). Plain data, no I/O: the config loader and the store produce these, the
+ * engine reads them.
+ */
+
+/** A Trino coordinator behind Envoy. `name` is also the Envoy cluster name. */
+export interface Backend {
+  readonly name: string;
+  /** Coordinator base URL, e.g. http://trino-a:8080 (used by the monitor, never by Envoy). */
+  readonly url: string;
+  /** Operator switch: a disabled backend takes no new queries. */
+  readonly enabled: boolean;
+  /** Trino 452+ with http-server.process-forwarded=true: follow-ups can be routed by URL prefix. */
+  readonly prefixRouting: boolean;
+  /** Optional uptime schedules; empty means always in schedule. */
+  readonly schedules: readonly UptimeSchedule[];
+  /** Load above which the backend takes no new queries (undefined: no ceiling). */
+  readonly maxLoad?: number | undefined;
+}
+
+export interface UptimeSchedule {
+  /** Five-field cron expression marking minutes when the backend is in rotation. */
+  readonly cron: string;
+  /** IANA time zone the cron expression is evaluated in. */
+  readonly timeZone: string;
+}
+
+export type StrategyName = 'round_robin' | 'random' | 'weighted' | 'least_load';
+
+export interface GroupMember {
+  readonly backend: string;
+  /** Relative weight for the weighted strategy (>= 0). */
+  readonly weight: number;
+}
+
+export interface RoutingGroup {
+  readonly name: string;
+  readonly members: readonly GroupMember[];
+  readonly strategy: StrategyName;
+  /** Group to try when no member of this one can take a new query. */
+  readonly fallback?: string | undefined;
+}
+
+/** How one string fact is matched. */
+export type StringMatch =
+  | { readonly exact: string }
+  | { readonly anyOf: readonly string[] }
+  | { readonly regex: string };
+
+export type TagsMatch =
+  | { readonly containsAll: readonly string[] }
+  | { readonly containsAny: readonly string[] };
+
+/** Every present condition must hold for the rule to match. */
+export interface RuleMatch {
+  readonly method?: StringMatch;
+  readonly path?: StringMatch;
+  readonly host?: StringMatch;
+  readonly listenerPort?: readonly number[];
+  readonly user?: StringMatch;
+  readonly source?: StringMatch;
+  readonly catalog?: StringMatch;
+  readonly schema?: StringMatch;
+  readonly clientInfo?: StringMatch;
+  readonly clientTags?: TagsMatch;
+  /** Each key must be set in the request's session to exactly this value. */
+  readonly sessionProperties?: Readonly<Record<string, string>>;
+}
+
+export interface RoutingRule {
+  readonly name: string;
+  /** Lower runs first; ties are broken by name so the order is total. */
+  readonly priority: number;
+  readonly match: RuleMatch;
+  readonly group: string;
+}
+
+/** The whole routing configuration, as one value the engine reads. */
+export interface RoutingConfig {
+  readonly backends: readonly Backend[];
+  readonly groups: readonly RoutingGroup[];
+  readonly rules: readonly RoutingRule[];
+  readonly defaultGroup: string;
+}
+
+/** What a request tells the router. Built once per request from Envoy's headers. */
+export interface RequestFacts {
+  readonly method: string;
+  readonly path: string;
+  readonly host: string;
+  readonly listenerPort: number | undefined;
+  readonly user: string | undefined;
+  readonly source: string | undefined;
+  readonly catalog: string | undefined;
+  readonly schema: string | undefined;
+  readonly clientInfo: string | undefined;
+  readonly clientTags: readonly string[];
+  readonly sessionProperties: ReadonlyMap<string, string>;
+}
+
+/** Live state of a backend as the monitor sees it (issue: health and load). */
+export type BackendHealth = 'healthy' | 'unhealthy' | 'pending' | 'draining' | 'unknown';
+
+export interface BackendStatus {
+  readonly health: BackendHealth;
+  /** Load score from the last poll (running and queued queries, weighted). */
+  readonly load: number;
+}
