@@ -1,0 +1,151 @@
+/**
+ * The routing engine: request facts -> first matching rule -> group -> backend. Pure and
+ * synchronous; everything it needs (snapshot, backend conditions, strategy state) is passed in.
+ */
+import type { Backend, BackendHealth, RequestFacts } from './model.js';
+import type { CompiledRule, RoutingSnapshot } from './snapshot.js';
+import { pickCandidate, type Candidate, type StrategyState } from './strategies.js';
+
+/** What the monitor and the schedules say about a backend right now. */
+export interface BackendCondition {
+  readonly health: BackendHealth;
+  readonly load: number;
+  readonly inSchedule: boolean;
+}
+
+/** Conditions by backend name; a backend without an entry is taken as healthy and idle. */
+export type BackendConditions = ReadonlyMap<string, BackendCondition>;
+
+export type IneligibleReason =
+  | 'disabled'
+  | 'unhealthy'
+  | 'pending'
+  | 'draining'
+  | 'outside_schedule'
+  | 'over_load_ceiling'
+  | 'zero_weight'
+  | 'unknown_backend';
+
+export interface RoutedDecision {
+  readonly outcome: 'routed';
+  readonly backend: string;
+  readonly group: string;
+  /** The matching rule, or undefined when the default group applied. */
+  readonly rule: string | undefined;
+  /** Groups tried before `group` because nothing in them could take the query. */
+  readonly fellBackFrom: readonly string[];
+}
+
+export interface GroupAttempt {
+  readonly group: string;
+  readonly backends: readonly { readonly backend: string; readonly reason: IneligibleReason }[];
+}
+
+export interface RejectedDecision {
+  readonly outcome: 'rejected';
+  readonly rule: string | undefined;
+  /** Every group tried, first to last, and why each of its backends could not take the query. */
+  readonly attempts: readonly GroupAttempt[];
+  /** True when waiting may help (health, schedules, load) rather than configuration. */
+  readonly transient: boolean;
+}
+
+export type EngineDecision = RoutedDecision | RejectedDecision;
+
+const HEALTHY: BackendCondition = { health: 'healthy', load: 0, inSchedule: true };
+
+export function findRule(snapshot: RoutingSnapshot, facts: RequestFacts): CompiledRule | undefined {
+  for (const rule of snapshot.rules) if (rule.matches(facts)) return rule;
+  return undefined;
+}
+
+/** Why a backend cannot take a new query now, or undefined if it can. */
+export function ineligibility(
+  backend: Backend | undefined,
+  condition: BackendCondition,
+): IneligibleReason | undefined {
+  if (backend === undefined) return 'unknown_backend';
+  if (!backend.enabled) return 'disabled';
+  if (!condition.inSchedule) return 'outside_schedule';
+  switch (condition.health) {
+    case 'unhealthy':
+      return 'unhealthy';
+    case 'pending':
+      return 'pending';
+    case 'draining':
+      return 'draining';
+    case 'healthy':
+    case 'unknown':
+      break;
+  }
+  if (backend.maxLoad !== undefined && condition.load >= backend.maxLoad) return 'over_load_ceiling';
+  return undefined;
+}
+
+const CONFIG_REASONS: ReadonlySet<IneligibleReason> = new Set(['disabled', 'zero_weight', 'unknown_backend']);
+
+/**
+ * Picks a backend for a new query. Walks the rule's group and its fallbacks; each group's
+ * eligible members go to the group's strategy.
+ */
+export function decide(
+  snapshot: RoutingSnapshot,
+  facts: RequestFacts,
+  conditions: BackendConditions,
+  state: StrategyState,
+): EngineDecision {
+  const rule = findRule(snapshot, facts);
+  return decideForGroup(snapshot, rule?.rule.group ?? snapshot.defaultGroup, rule?.rule.name, conditions, state);
+}
+
+export function decideForGroup(
+  snapshot: RoutingSnapshot,
+  firstGroup: string,
+  ruleName: string | undefined,
+  conditions: BackendConditions,
+  state: StrategyState,
+): EngineDecision {
+  const tried: string[] = [];
+  let attempts: GroupAttempt[] | undefined;
+  let groupName: string | undefined = firstGroup;
+  while (groupName !== undefined && !tried.includes(groupName)) {
+    const group = snapshot.groups.get(groupName);
+    if (group === undefined) break;
+    const candidates: Candidate[] = [];
+    const rejected: { backend: string; reason: IneligibleReason }[] = [];
+    for (const member of group.members) {
+      const condition = conditions.get(member.backend) ?? HEALTHY;
+      const backend = snapshot.backends.get(member.backend);
+      let reason = ineligibility(backend, condition);
+      if (reason === undefined && group.strategy === 'weighted' && member.weight <= 0) reason = 'zero_weight';
+      if (reason === undefined) candidates.push({ member, load: condition.load, maxLoad: backend?.maxLoad });
+      else rejected.push({ backend: member.backend, reason });
+    }
+    const picked = pickCandidate(group.strategy, group.name, candidates, state);
+    if (picked !== undefined) {
+      return { outcome: 'routed', backend: picked.member.backend, group: group.name, rule: ruleName, fellBackFrom: tried };
+    }
+    (attempts ??= []).push({ group: group.name, backends: rejected });
+    tried.push(group.name);
+    groupName = group.fallback;
+  }
+  const all = (attempts ?? []).flatMap((a) => a.backends);
+  return {
+    outcome: 'rejected',
+    rule: ruleName,
+    attempts: attempts ?? [],
+    transient: all.some((b) => !CONFIG_REASONS.has(b.reason)),
+  };
+}
+
+/** One line a client can read: which groups were tried and the state of each backend. */
+export function describeRejection(decision: RejectedDecision): string {
+  if (decision.attempts.length === 0) return 'no routing group is configured for this query';
+  const parts = decision.attempts.map((a) => {
+    const backends = a.backends.length === 0
+      ? 'no backends'
+      : a.backends.map((b) => `${b.backend} ${b.reason.replaceAll('_', ' ')}`).join(', ');
+    return `group ${a.group}: ${backends}`;
+  });
+  return `No Trino cluster can take this query now (${parts.join('; ')})`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Rule conditions compiled once per configuration snapshot into predicates, so the request
+ * path does no parsing or regex compilation.
+ */
+import type { RequestFacts, RuleMatch, StringMatch, TagsMatch } from './model.js';
+
+export type StringPredicate = (value: string | undefined) => boolean;
+
+export function compileStringMatch(match: StringMatch): StringPredicate {
+  if ('exact' in match) {
+    const expected = match.exact;
+    return (value) => value === expected;
+  }
+  if ('anyOf' in match) {
+    const allowed = new Set(match.anyOf);
+    return (value) => value !== undefined && allowed.has(value);
+  }
+  // Anchored by the operator if wanted; `u` so user names with non-ASCII letters behave.
+  const pattern = new RegExp(match.regex, 'u');
+  return (value) => value !== undefined && pattern.test(value);
+}
+
+export function describeStringMatch(match: StringMatch): string {
+  if ('exact' in match) return `= ${JSON.stringify(match.exact)}`;
+  if ('anyOf' in match) return `any of ${JSON.stringify(match.anyOf)}`;
+  return `~ /${match.regex}/`;
+}
+
+export function compileTagsMatch(match: TagsMatch): (tags: readonly string[]) => boolean {
+  if ('containsAll' in match) {
+    const required = match.containsAll;
+    return (tags) => required.every((tag) => tags.includes(tag));
+  }
+  const wanted = match.containsAny;
+  return (tags) => wanted.some((tag) => tags.includes(tag));
+}
+
+/** One condition of a rule, evaluated alone (used by explain). */
+export interface CompiledCondition {
+  readonly field: keyof RuleMatch;
+  readonly expected: string;
+  readonly test: (facts: RequestFacts) => boolean;
+  /** What the request had for this field, for explanations. */
+  readonly actual: (facts: RequestFacts) => string;
+}
+
+type StringField = 'method' | 'path' | 'host' | 'user' | 'source' | 'catalog' | 'schema' | 'clientInfo';
+const STRING_FIELDS: readonly StringField[] = [
+  'method', 'path', 'host', 'user', 'source', 'catalog', 'schema', 'clientInfo',
+];
+
+function show(value: string | undefined): string {
+  return value === undefined ? '(absent)' : JSON.stringify(value);
+}
+
+export function compileConditions(match: RuleMatch): CompiledCondition[] {
+  const conditions: CompiledCondition[] = [];
+  for (const field of STRING_FIELDS) {
+    const spec = match[field];
+    if (spec === undefined) continue;
+    const predicate = compileStringMatch(spec);
+    conditions.push({
+      field,
+      expected: describeStringMatch(spec),
+      test: (facts) => predicate(facts[field]),
+      actual: (facts) => show(facts[field]),
+    });
+  }
+  if (match.listenerPort !== undefined) {
+    const ports = new Set(match.listenerPort);
+    conditions.push({
+      field: 'listenerPort',
+      expected: `any of ${JSON.stringify([...ports])}`,
+      test: (facts) => facts.listenerPort !== undefined && ports.has(facts.listenerPort),
+      actual: (facts) => (facts.listenerPort === undefined ? '(absent)' : String(facts.listenerPort)),
+    });
+  }
+  if (match.clientTags !== undefined) {
+    const predicate = compileTagsMatch(match.clientTags);
+    const spec = match.clientTags;
+    conditions.push({
+      field: 'clientTags',
+      expected: 'containsAll' in spec
+        ? `contains all of ${JSON.stringify(spec.containsAll)}`
+        : `contains any of ${JSON.stringify(spec.containsAny)}`,
+      test: (facts) => predicate(facts.clientTags),
+      actual: (facts) => JSON.stringify(facts.clientTags),
+    });
+  }
+  if (match.sessionProperties !== undefined) {
+    const required = Object.entries(match.sessionProperties);
+    conditions.push({
+      field: 'sessionProperties',
+      expected: required.map(([k, v]) => `${k}=${v}`).join(', '),
+      test: (facts) => required.every(([k, v]) => facts.sessionProperties.get(k) === v),
+      actual: (facts) => required.map(([k]) => `${k}=${facts.sessionProperties.get(k) ?? '(absent)'}`).join(', '),
+    });
+  }
+  return conditions;
+}

@@ -1,0 +1,53 @@
+/**
+ * An immutable, precompiled view of one routing configuration. A request reads exactly one
+ * snapshot from start to end; a change builds a new snapshot and swaps it in whole, so no
+ * request ever sees half of a change.
+ */
+import { compileConditions, type CompiledCondition } from './matchers.js';
+import type { Backend, RequestFacts, RoutingConfig, RoutingGroup, RoutingRule } from './model.js';
+
+export interface CompiledRule {
+  readonly rule: RoutingRule;
+  readonly conditions: readonly CompiledCondition[];
+  readonly matches: (facts: RequestFacts) => boolean;
+}
+
+export interface RoutingSnapshot {
+  /** Store revision this snapshot was built from; increases with every change. */
+  readonly revision: number;
+  readonly config: RoutingConfig;
+  readonly backends: ReadonlyMap<string, Backend>;
+  readonly groups: ReadonlyMap<string, RoutingGroup>;
+  /** Sorted by priority, then name. */
+  readonly rules: readonly CompiledRule[];
+  readonly defaultGroup: string;
+}
+
+export function compareRules(a: RoutingRule, b: RoutingRule): number {
+  return a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+function compileRule(rule: RoutingRule): CompiledRule {
+  const conditions = compileConditions(rule.match);
+  const tests = conditions.map((c) => c.test);
+  return {
+    rule,
+    conditions,
+    matches: (facts) => {
+      for (const test of tests) if (!test(facts)) return false;
+      return true;
+    },
+  };
+}
+
+/** Builds a snapshot. The config must already be valid (see validate.ts). */
+export function compileSnapshot(config: RoutingConfig, revision: number): RoutingSnapshot {
+  return {
+    revision,
+    config,
+    backends: new Map(config.backends.map((b) => [b.name, b])),
+    groups: new Map(config.groups.map((g) => [g.name, g])),
+    rules: [...config.rules].sort(compareRules).map(compileRule),
+    defaultGroup: config.defaultGroup,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Picking one backend among the eligible members of a group. Pure: counters, randomness and
+ * recent-submission counts come in through StrategyState so tests can drive them.
+ */
+import type { GroupMember, StrategyName } from './model.js';
+
+export interface StrategyState {
+  /** Returns the group's round-robin counter and advances it. */
+  nextTick(group: string): number;
+  /** Uniform in [0, 1). */
+  random(): number;
+}
+
+/** An eligible member with what the load-aware strategy needs to know. */
+export interface Candidate {
+  readonly member: GroupMember;
+  /** Load from the last poll plus submissions routed since then. */
+  readonly load: number;
+  /** Backend's load ceiling, if any: free capacity is ceiling - load. */
+  readonly maxLoad: number | undefined;
+}
+
+export function pickCandidate(
+  strategy: StrategyName,
+  group: string,
+  candidates: readonly Candidate[],
+  state: StrategyState,
+): Candidate | undefined {
+  if (candidates.length === 0) return undefined;
+  if (candidates.length === 1) return candidates[0];
+  switch (strategy) {
+    case 'round_robin':
+      return candidates[state.nextTick(group) % candidates.length];
+    case 'random':
+      return candidates[Math.floor(state.random() * candidates.length)];
+    case 'weighted':
+      return pickWeighted(candidates, state.random());
+    case 'least_load':
+      return pickLeastLoaded(candidates, state.random());
+  }
+}
+
+function pickWeighted(candidates: readonly Candidate[], roll: number): Candidate | undefined {
+  let total = 0;
+  for (const c of candidates) total += c.member.weight;
+  if (total <= 0) return undefined;
+  let point = roll * total;
+  for (const c of candidates) {
+    point -= c.member.weight;
+    if (point < 0 && c.member.weight > 0) return c;
+  }
+  // Floating-point leftovers: the last member with weight.
+  for (let i = candidates.length - 1; i >= 0; i--) if (candidates[i]!.member.weight > 0) return candidates[i];
+  return undefined;
+}
+
+/**
+ * Most free capacity wins. With a ceiling, free capacity is ceiling - load; without one the
+ * member's weight stands for its size, so load / weight is compared. Ties break at random so
+ * equal clusters share a burst.
+ */
+function pickLeastLoaded(candidates: readonly Candidate[], roll: number): Candidate | undefined {
+  let best: Candidate[] = [];
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const score = c.maxLoad !== undefined
+      ? -(c.maxLoad - c.load)
+      : c.load / Math.max(c.member.weight, Number.EPSILON);
+    if (score < bestScore) {
+      bestScore = score;
+      best = [c];
+    } else if (score === bestScore) {
+      best.push(c);
+    }
+  }
+  return best[Math.floor(roll * best.length)];
+}
+
+/** Default StrategyState: counters in a Map, Math.random. */
+export function createStrategyState(random: () => number = Math.random): StrategyState {
+  const ticks = new Map<string, number>();
+  return {
+    nextTick(group) {
+      const tick = ticks.get(group) ?? 0;
+      ticks.set(group, tick + 1 >= Number.MAX_SAFE_INTEGER ? 0 : tick + 1);
+      return tick;
+    },
+    random,
+  };
+}

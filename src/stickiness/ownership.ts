@@ -1,0 +1,138 @@
+/**
+ * Who owns what, in memory: query id -> backend, coordinator id -> backend, transaction id ->
+ * backend. Lookups on the request path read only these maps. Every change is also handed to
+ * `onChange` so an edge can persist it in batches (write-behind), off the request path.
+ */
+import { AgedMap } from './aged-map.js';
+
+export type LearnedBy = 'response' | 'probe';
+
+export type OwnershipChange =
+  | { readonly kind: 'query'; readonly queryId: string; readonly backend: string; readonly learnedBy: LearnedBy; readonly at: number }
+  | { readonly kind: 'coordinator'; readonly coordinatorId: string; readonly backend: string; readonly at: number }
+  | { readonly kind: 'transaction_started'; readonly transactionId: string; readonly backend: string; readonly at: number }
+  | { readonly kind: 'transaction_ended'; readonly transactionId: string; readonly at: number };
+
+export interface OwnershipLimits {
+  readonly maxQueries: number;
+  readonly retentionMs: number;
+  /** Transactions left open longer than this are forgotten. */
+  readonly transactionRetentionMs: number;
+}
+
+export interface OwnershipSizes {
+  readonly queries: number;
+  readonly coordinators: number;
+  readonly transactions: number;
+}
+
+/**
+ * V8 keeps the whole parent string alive behind a substring; ids cut out of a response body
+ * are copied so a remembered id costs its own bytes only.
+ */
+function ownCopy(id: string): string {
+  return Buffer.from(id, 'latin1').toString('latin1');
+}
+
+export class OwnershipIndex {
+  private readonly queries: AgedMap<string>;
+  private readonly coordinators = new Map<string, string>();
+  private readonly transactions = new Map<string, { backend: string; at: number }>();
+  /**
+   * Queries whose submission carried a transaction header: their polls are watched for
+   * Started/Clear-Transaction-Id, which Trino sends with a later page, not the first.
+   */
+  private readonly transactionWatch: AgedMap<true>;
+  /** Interned backend names so a million entries share a handful of strings. */
+  private readonly backendNames = new Map<string, string>();
+
+  constructor(
+    private readonly limits: OwnershipLimits,
+    private readonly onChange: (change: OwnershipChange) => void = () => {},
+  ) {
+    this.queries = new AgedMap(limits.maxQueries, limits.retentionMs);
+    this.transactionWatch = new AgedMap(Math.min(limits.maxQueries, 100_000), limits.transactionRetentionMs);
+  }
+
+  private intern(backend: string): string {
+    let name = this.backendNames.get(backend);
+    if (name === undefined) {
+      name = ownCopy(backend);
+      this.backendNames.set(name, name);
+    }
+    return name;
+  }
+
+  queryOwner(queryId: string): string | undefined {
+    return this.queries.get(queryId);
+  }
+
+  coordinatorOwner(coordinatorId: string): string | undefined {
+    return this.coordinators.get(coordinatorId);
+  }
+
+  transactionOwner(transactionId: string): string | undefined {
+    return this.transactions.get(transactionId)?.backend;
+  }
+
+  learnQuery(queryId: string, backend: string, learnedBy: LearnedBy, nowMs: number): void {
+    const name = this.intern(backend);
+    const id = ownCopy(queryId);
+    if (this.queries.add(id, name, nowMs)) {
+      this.onChange({ kind: 'query', queryId: id, backend: name, learnedBy, at: nowMs });
+    }
+  }
+
+  learnCoordinator(coordinatorId: string, backend: string, nowMs: number): void {
+    const name = this.intern(backend);
+    if (this.coordinators.get(coordinatorId) === name) return;
+    const id = ownCopy(coordinatorId);
+    this.coordinators.set(id, name);
+    this.onChange({ kind: 'coordinator', coordinatorId: id, backend: name, at: nowMs });
+  }
+
+  startTransaction(transactionId: string, backend: string, nowMs: number): void {
+    const name = this.intern(backend);
+    const id = ownCopy(transactionId);
+    this.transactions.set(id, { backend: name, at: nowMs });
+    this.onChange({ kind: 'transaction_started', transactionId: id, backend: name, at: nowMs });
+  }
+
+  endTransaction(transactionId: string, nowMs: number): void {
+    if (this.transactions.delete(transactionId)) {
+      this.onChange({ kind: 'transaction_ended', transactionId, at: nowMs });
+    }
+  }
+
+  watchTransactions(queryId: string, nowMs: number): void {
+    this.transactionWatch.add(ownCopy(queryId), true, nowMs);
+  }
+
+  watchesTransactions(queryId: string): boolean {
+    return this.transactionWatch.get(queryId) === true;
+  }
+
+  /** Loads remembered state (at start) without reporting it as new. */
+  restore(state: {
+    readonly queries?: Iterable<{ queryId: string; backend: string; at: number }>;
+    readonly coordinators?: Iterable<{ coordinatorId: string; backend: string }>;
+    readonly transactions?: Iterable<{ transactionId: string; backend: string; at: number }>;
+  }): void {
+    for (const q of state.queries ?? []) this.queries.add(q.queryId, this.intern(q.backend), q.at);
+    for (const c of state.coordinators ?? []) this.coordinators.set(c.coordinatorId, this.intern(c.backend));
+    for (const t of state.transactions ?? []) this.transactions.set(t.transactionId, { backend: this.intern(t.backend), at: t.at });
+  }
+
+  /** Forgets what is past retention. Returns how many query ids were dropped. */
+  prune(nowMs: number): number {
+    for (const [id, t] of this.transactions) {
+      if (nowMs - t.at > this.limits.transactionRetentionMs) this.transactions.delete(id);
+    }
+    this.transactionWatch.prune(nowMs);
+    return this.queries.prune(nowMs);
+  }
+
+  sizes(): OwnershipSizes {
+    return { queries: this.queries.size, coordinators: this.coordinators.size, transactions: this.transactions.size };
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  createKeyring,
+  signRoutePrefix,
+  splitPrefixedPath,
+  verifyRoutePrefix,
+} from '../../../src/stickiness/route-prefix.js';
+
+const now = 1_790_000_000;
+const keyring = createKeyring([{ id: 'k2', secret: 'second-secret-of-enough-length' }, { id: 'k1', secret: 'first-secret-of-enough-length' }], 86_400);
+
+function prefixed(prefix: string, rest = '/v1/statement/executing/20261122_101010_00001_abcde/y/1') {
+  const split = splitPrefixedPath(prefix + rest);
+  if (split === undefined) throw new Error('not a prefixed path');
+  return split;
+}
+
+describe('route prefixes', () => {
+  it('a signed prefix verifies and strips to the coordinator path', () => {
+    const prefix = signRoutePrefix(keyring, 'trino-a', now);
+    const split = prefixed(prefix);
+    expect(split.backend).toBe('trino-a');
+    expect(split.rest).toBe('/v1/statement/executing/20261122_101010_00001_abcde/y/1');
+    expect(verifyRoutePrefix(keyring, split, now + 10)).toEqual({ valid: true });
+  });
+
+  it('a prefix signed with a retired-but-listed key still verifies (rotation)', () => {
+    const old = createKeyring([{ id: 'k1', secret: 'first-secret-of-enough-length' }], 86_400);
+    expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(old, 'b', now)), now)).toEqual({ valid: true });
+  });
+
+  it('a client cannot point a prefix at another cluster', () => {
+    const prefix = signRoutePrefix(keyring, 'trino-a', now).replace('/trino-a/', '/trino-b/');
+    expect(verifyRoutePrefix(keyring, prefixed(prefix), now)).toEqual({ valid: false, reason: 'bad_signature' });
+  });
+
+  it('unknown keys, expired and far-future prefixes are refused', () => {
+    const other = createKeyring([{ id: 'k9', secret: 'some-other-secret-value' }], 86_400);
+    expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(other, 'a', now)), now)).toMatchObject({ reason: 'unknown_key' });
+    expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(keyring, 'a', now)), now + 86_401)).toMatchObject({ reason: 'expired' });
+    expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(keyring, 'a', now + 3600)), now)).toMatchObject({ reason: 'expired' });
+  });
+
+  it('paths that are not prefixed are left alone', () => {
+    expect(splitPrefixedPath('/v1/statement')).toBeUndefined();
+    expect(splitPrefixedPath('/_tr/a')).toBeUndefined();
+    expect(splitPrefixedPath('/_tr/a/k1.x.y.z/v1/info')).toBeUndefined();
+  });
+
+  it('no random path verifies (property)', () => {
+    fc.assert(fc.property(fc.string(), fc.string(), (backend, token) => {
+      const split = splitPrefixedPath(`/_tr/${backend}/${token}/v1/info`);
+      if (split === undefined) return true;
+      return verifyRoutePrefix(keyring, split, now).valid === false;
+    }), { numRuns: 2000 });
+  });
+});
