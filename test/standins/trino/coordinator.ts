@@ -1,0 +1,137 @@
+/**
+ * The coordinator's state, apart from HTTP: its identity, node state, the queries it knows,
+ * open transactions, spooled segments and the request log. A restart replaces the identity
+ * and forgets queries, transactions and segments.
+ */
+import { killedFailure, type TrinoFailure } from './errors.js';
+import { isValidCoordinatorId, newNodeId, QueryIdGenerator, randomCoordinatorId } from './ids.js';
+import { planStatement, type KillOutcome, type RuntimeQueryRow } from './plan.js';
+import type { ProtocolName } from './protocol-headers.js';
+import { Query, type QueryState } from './queries.js';
+import { SegmentStore } from './spooling.js';
+import { parseSql } from './sql.js';
+
+export type NodeState = 'ACTIVE' | 'SHUTTING_DOWN' | 'INACTIVE';
+
+export interface CoordinatorSettings {
+  readonly name: string;
+  readonly version: string;
+  readonly defaultRows: number;
+  readonly rowsPerPage: number;
+  readonly defaultDurationMs: number;
+  readonly pollIntervalMs: number;
+}
+
+export interface Submission {
+  readonly sql: string;
+  readonly user: string;
+  readonly source?: string;
+  readonly catalog?: string;
+  readonly schema?: string;
+  readonly protocol: ProtocolName;
+  readonly headers: Record<string, string | string[]>;
+  readonly transactionHeader: string | undefined;
+  readonly dataEncoding: string | undefined;
+}
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string | string[]>;
+}
+
+export class Coordinator {
+  readonly nodeId = newNodeId();
+  state: NodeState = 'ACTIVE';
+  starting: boolean;
+  processForwarded: boolean;
+  startedAt = Date.now();
+  readonly segments = new SegmentStore();
+  readonly transactions = new Set<string>();
+  readonly requestLog: LoggedRequest[] = [];
+  private readonly queryMap = new Map<string, Query>();
+  private ids: QueryIdGenerator;
+
+  constructor(readonly settings: CoordinatorSettings, coordinatorId: string | undefined, starting: boolean, processForwarded: boolean) {
+    if (coordinatorId !== undefined && !isValidCoordinatorId(coordinatorId)) {
+      throw new Error(`coordinatorId must be 5 characters from a-z and 2-9 without l, o, 0, 1: got ${JSON.stringify(coordinatorId)}`);
+    }
+    this.ids = new QueryIdGenerator(coordinatorId ?? randomCoordinatorId());
+    this.starting = starting;
+    this.processForwarded = processForwarded;
+  }
+
+  get coordinatorId(): string {
+    return this.ids.coordinatorId;
+  }
+
+  set coordinatorId(id: string) {
+    if (!isValidCoordinatorId(id)) throw new Error(`invalid coordinatorId ${JSON.stringify(id)}`);
+    this.ids.coordinatorId = id;
+  }
+
+  /** A new coordinator process on the same address: new id, nothing remembered. */
+  restart(): void {
+    this.ids = new QueryIdGenerator(randomCoordinatorId());
+    this.queryMap.clear();
+    this.transactions.clear();
+    this.segments.clear();
+    this.startedAt = Date.now();
+  }
+
+  submit(submission: Submission, now = Date.now()): Query {
+    const parsed = parseSql(submission.sql);
+    const plan = planStatement(parsed, {
+      clusterName: this.settings.name,
+      defaultRows: this.settings.defaultRows,
+      starting: this.starting,
+      transactionHeader: submission.transactionHeader,
+      transactions: this.transactions,
+      runtimeQueries: () => this.runtimeQueries(),
+      killQuery: (id, message) => this.kill(id, killedFailure(message)),
+    });
+    const query = new Query({
+      id: this.ids.next(),
+      sql: submission.sql,
+      user: submission.user,
+      protocol: submission.protocol,
+      headers: submission.headers,
+      plan,
+      submittedAt: now,
+      queuedMs: parsed.hints.queuedMs ?? 0,
+      durationMs: parsed.hints.durationMs ?? this.settings.defaultDurationMs,
+      ...(submission.source === undefined ? {} : { source: submission.source }),
+      ...(submission.catalog === undefined ? {} : { catalog: submission.catalog }),
+      ...(submission.schema === undefined ? {} : { schema: submission.schema }),
+      ...(submission.dataEncoding === undefined ? {} : { dataEncoding: submission.dataEncoding }),
+    });
+    this.queryMap.set(query.id, query);
+    return query;
+  }
+
+  query(id: string): Query | undefined {
+    return this.queryMap.get(id);
+  }
+
+  queries(): Query[] {
+    return [...this.queryMap.values()];
+  }
+
+  /** Fails a running query for an administrator (kill_query, PUT .../killed|preempted). */
+  kill(id: string, failure: TrinoFailure, now = Date.now()): KillOutcome {
+    const query = this.queryMap.get(id);
+    if (query === undefined) return 'not-found';
+    query.refresh(now);
+    return query.fail(failure, now) ? 'killed' : 'not-running';
+  }
+
+  runtimeQueries(now = Date.now()): RuntimeQueryRow[] {
+    return this.queries().map((q) => ({ queryId: q.id, state: q.state(now), user: q.user }));
+  }
+
+  countByState(now = Date.now()): Record<QueryState, number> {
+    const counts: Record<QueryState, number> = { QUEUED: 0, RUNNING: 0, FINISHED: 0, FAILED: 0 };
+    for (const q of this.queryMap.values()) counts[q.state(now)]++;
+    return counts;
+  }
+}

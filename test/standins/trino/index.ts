@@ -1,0 +1,12 @@
+/**
+ * A stand-in for a Trino coordinator, speaking the client protocol closely enough for the
+ * official `trino-client` to run queries against it, directly or through a proxy.
+ *
+ *   const trino = await startTrinoStandin({ name: 'trino-a' });
+ *   // SQL hints: SELECT * FROM t /* rows=5000 duration=2000 queued=100 *\/
+ *   await trino.close();
+ */
+export { startTrinoStandin } from './standin.js';
+export type {
+  LoggedStandinRequest, StandinFault, StandinNodeState, StandinQuery, TrinoStandin, TrinoStandinOptions,
+} from './types.js';

@@ -1,0 +1,319 @@
+/**
+ * The coordinator's HTTP surface: statement submission and polling, cancel, query info, kill,
+ * spooled segments, status endpoints and the bits of the web UI a router touches. Status codes
+ * and token rules follow Trino's resources; every URI in an answer is built from this request.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Coordinator, NodeState } from './coordinator.js';
+import { killedFailure, preemptedFailure } from './errors.js';
+import { parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
+import { isValidQueryId } from './ids.js';
+import {
+  detectProtocol, headerRecord, headerText, MISSING_USER_MESSAGE, protocolHeader, requestUser, type ProtocolName,
+} from './protocol-headers.js';
+import type { Query } from './queries.js';
+import { executingResults, queryInfo, queuedResults } from './results.js';
+import { clusterStats, nodeStatus, serverInfo } from './status.js';
+import { externalBase, forwardedHeaderPresent, type ExternalBase } from './uris.js';
+
+interface RequestContext {
+  readonly c: Coordinator;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly body: Buffer;
+  readonly url: URL;
+  readonly base: ExternalBase;
+  /** host:port this server listens on, for requests without a Host header. */
+  readonly localAddress: string;
+}
+
+type Params = Readonly<Record<string, string>>;
+type Handler = (ctx: RequestContext, params: Params) => void | Promise<void>;
+
+interface Route {
+  readonly pattern: readonly string[];
+  readonly methods: Readonly<Record<string, Handler>>;
+}
+
+const NOT_FOUND = 'Query not found';
+
+function matchRoute(pattern: readonly string[], parts: readonly string[]): Params | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i] ?? '';
+    const actual = parts[i] ?? '';
+    if (expected.startsWith(':')) params[expected.slice(1)] = actual;
+    else if (expected !== actual) return undefined;
+  }
+  return params;
+}
+
+function parseToken(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+}
+
+interface Identity {
+  readonly user: string;
+  readonly protocol: ProtocolName;
+}
+
+/** The session user for endpoints that need one; answers 400/401 itself when there is none. */
+function authenticate(ctx: RequestContext): Identity | undefined {
+  const detection = detectProtocol(ctx.req.headers);
+  if (!detection.ok) {
+    sendText(ctx.res, 400, detection.message);
+    return undefined;
+  }
+  const user = requestUser(ctx.req.headers, detection.protocol);
+  if (user === undefined) {
+    sendText(ctx.res, 401, MISSING_USER_MESSAGE, { 'WWW-Authenticate': 'Basic realm="Trino"' });
+    return undefined;
+  }
+  return { user, protocol: detection.protocol };
+}
+
+/**
+ * The query a request names, counted as one more request it received (even one then refused
+ * for want of a user: it still reached this coordinator).
+ */
+function findQuery(ctx: RequestContext, id: string | undefined): Query | undefined {
+  const query = id === undefined ? undefined : ctx.c.query(id);
+  if (query !== undefined) query.requests++;
+  return query;
+}
+
+/** How long a poll without news may wait: briefly (no hot spin), never past maxWait. */
+function pollWaitMs(ctx: RequestContext, untilChange: number): number {
+  const maxWait = parseDurationParam(ctx.url.searchParams.get('maxWait')) ?? Number.POSITIVE_INFINITY;
+  return Math.max(0, Math.min(ctx.c.settings.pollIntervalMs, maxWait, untilChange));
+}
+
+/** Protocol headers a statement's answer carries (Set-Session, Started-Transaction-Id, ...). */
+function statementHeaders(query: Query): OutgoingHttpHeaders {
+  const headers: Record<string, string[]> = {};
+  for (const [suffix, value] of query.plan.responseHeaders) {
+    const name = protocolHeader(query.protocol, suffix);
+    (headers[name] ??= []).push(value);
+  }
+  return headers;
+}
+
+// ---- statements ----
+
+function submitStatement(ctx: RequestContext): void {
+  const identity = authenticate(ctx);
+  if (identity === undefined) return;
+  const { user, protocol } = identity;
+  const sql = ctx.body.toString('utf8');
+  if (sql.trim() === '') return sendText(ctx.res, 400, 'SQL statement is empty');
+  const header = (suffix: string): string | undefined => headerText(ctx.req.headers, protocolHeader(protocol, suffix));
+  const source = header('Source');
+  const catalog = header('Catalog');
+  const schema = header('Schema');
+  const query = ctx.c.submit({
+    sql,
+    user,
+    protocol,
+    headers: headerRecord(ctx.req.headers),
+    transactionHeader: header('Transaction-Id'),
+    // Only the json encoding is produced, whatever list of encodings the client offered.
+    dataEncoding: header('Query-Data-Encoding') === undefined ? undefined : 'json',
+    ...(source === undefined ? {} : { source }),
+    ...(catalog === undefined ? {} : { catalog }),
+    ...(schema === undefined ? {} : { schema }),
+  });
+  sendJson(ctx.res, 200, queuedResults(query, 0, ctx.base, Date.now(), true));
+}
+
+async function queuedStatement(ctx: RequestContext, params: Params): Promise<void> {
+  const query = findQuery(ctx, params.id);
+  const token = parseToken(params.token);
+  if (query === undefined || token === undefined || !query.slug.isValid('QUEUED_QUERY', params.slug ?? '', token)) {
+    return sendText(ctx.res, 404, NOT_FOUND);
+  }
+  if (ctx.req.method === 'DELETE') {
+    query.cancel(Date.now());
+    return sendEmpty(ctx.res, 204);
+  }
+  if (!query.takeQueuedToken(token)) return sendEmpty(ctx.res, 410);
+  const wait = pollWaitMs(ctx, query.msUntilDispatch(Date.now()));
+  if (wait > 0) await sleep(wait);
+  if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
+  sendJson(ctx.res, 200, queuedResults(query, token, ctx.base, Date.now()));
+}
+
+async function executingStatement(ctx: RequestContext, params: Params): Promise<void> {
+  const query = findQuery(ctx, params.id);
+  const token = parseToken(params.token);
+  if (query === undefined || token === undefined || !query.slug.isValid('EXECUTING_QUERY', params.slug ?? '', token)) {
+    return sendText(ctx.res, 404, NOT_FOUND);
+  }
+  if (ctx.req.method === 'DELETE') {
+    query.cancel(Date.now());
+    return sendEmpty(ctx.res, 204);
+  }
+  let lookup = query.lookupExecuting(token);
+  if (lookup.kind === 'next') {
+    const wait = pollWaitMs(ctx, query.msUntilReady(Date.now()));
+    if (wait > 0) {
+      await sleep(wait);
+      if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
+      lookup = query.lookupExecuting(token); // a concurrent retry may have answered it meanwhile
+    }
+  }
+  if (lookup.kind === 'gone') return sendEmpty(ctx.res, 410);
+  if (lookup.kind === 'missing') return sendText(ctx.res, 404, NOT_FOUND);
+  const { c } = ctx;
+  const spool = query.dataEncoding === undefined
+    ? undefined
+    : (rowOffset: number, rows: readonly (readonly unknown[])[]) => c.segments.create(query.id, rowOffset, rows);
+  const page = lookup.kind === 'repeat' ? lookup.page : query.nextPage(token, Date.now(), c.settings.rowsPerPage, spool);
+  const headers = page.kind !== 'waiting' && page.state !== 'FAILED' ? statementHeaders(query) : {};
+  sendJson(ctx.res, 200, executingResults(query, page, ctx.base, Date.now(), c.settings.rowsPerPage), headers);
+}
+
+function partialCancel(ctx: RequestContext, params: Params): void {
+  const query = findQuery(ctx, params.id);
+  const token = parseToken(params.token);
+  if (query === undefined || token === undefined || !query.slug.isValid('EXECUTING_QUERY', params.slug ?? '', token)) {
+    return sendText(ctx.res, 404, NOT_FOUND);
+  }
+  // One stage, nothing to cut short: Trino answers 204 and the query carries on.
+  sendEmpty(ctx.res, 204);
+}
+
+// ---- /v1/query ----
+
+function listQueries(ctx: RequestContext): void {
+  if (authenticate(ctx) === undefined) return;
+  const now = Date.now();
+  sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, now, ctx.c.settings.name)));
+}
+
+function getQueryInfo(ctx: RequestContext, params: Params): void {
+  const query = findQuery(ctx, params.id);
+  if (authenticate(ctx) === undefined) return;
+  if (query === undefined) return sendEmpty(ctx.res, 410);
+  sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
+}
+
+function cancelQuery(ctx: RequestContext, params: Params): void {
+  const query = findQuery(ctx, params.id);
+  if (authenticate(ctx) === undefined) return;
+  query?.cancel(Date.now());
+  sendEmpty(ctx.res, 204); // Trino answers 204 even for a query it does not know
+}
+
+function failQuery(kind: 'killed' | 'preempted'): Handler {
+  return (ctx, params) => {
+    const query = findQuery(ctx, params.id);
+    if (authenticate(ctx) === undefined) return;
+    if (query === undefined) return sendEmpty(ctx.res, 410);
+    const message = ctx.body.toString('utf8').trim();
+    const failure = kind === 'killed' ? killedFailure(message) : preemptedFailure(message);
+    const outcome = ctx.c.kill(query.id, failure);
+    sendEmpty(ctx.res, outcome === 'killed' ? 200 : 409);
+  };
+}
+
+// ---- status ----
+
+const NODE_STATES: readonly NodeState[] = ['ACTIVE', 'SHUTTING_DOWN', 'INACTIVE'];
+
+function putState(ctx: RequestContext): void {
+  if (authenticate(ctx) === undefined) return;
+  let requested: unknown;
+  try {
+    requested = JSON.parse(ctx.body.toString('utf8'));
+  } catch {
+    requested = ctx.body.toString('utf8').trim();
+  }
+  const state = NODE_STATES.find((s) => s === requested);
+  if (state === undefined) return sendText(ctx.res, 400, `Invalid state transition to ${String(requested)}`);
+  ctx.c.state = state;
+  sendEmpty(ctx.res, 200);
+}
+
+// ---- web UI ----
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function queryPage(ctx: RequestContext): void {
+  const id = decodeURIComponent(ctx.url.search.slice(1));
+  const query = isValidQueryId(id) ? findQuery(ctx, id) : undefined;
+  if (query === undefined) return sendText(ctx.res, 404, NOT_FOUND);
+  const name = escapeHtml(ctx.c.settings.name);
+  const html = `<!DOCTYPE html>\n<html><head><title>Query ${query.id} - ${name}</title></head>` +
+    `<body><h1>Query ${query.id}</h1><p>Cluster: ${name}</p><p>State: ${query.state(Date.now())}</p></body></html>\n`;
+  sendBytes(ctx.res, 200, 'text/html; charset=utf-8', Buffer.from(html));
+}
+
+function uiQueryInfo(ctx: RequestContext, params: Params): void {
+  const query = findQuery(ctx, params.id);
+  if (query === undefined) return sendEmpty(ctx.res, 410);
+  sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
+}
+
+// ---- spooling ----
+
+function downloadSegment(ctx: RequestContext, params: Params): void {
+  const id = params.id ?? '';
+  findQuery(ctx, ctx.c.segments.ownerOf(id));
+  const bytes = ctx.c.segments.content(id);
+  if (bytes === undefined) return sendText(ctx.res, 404, 'Segment not found');
+  sendBytes(ctx.res, 200, 'application/octet-stream', bytes);
+}
+
+function acknowledgeSegment(ctx: RequestContext, params: Params): void {
+  const id = params.id ?? '';
+  findQuery(ctx, ctx.c.segments.ownerOf(id));
+  if (!ctx.c.segments.acknowledge(id)) return sendText(ctx.res, 404, 'Segment not found');
+  sendEmpty(ctx.res, 200);
+}
+
+const ROUTES: readonly Route[] = [
+  { pattern: ['v1', 'statement'], methods: { POST: submitStatement } },
+  { pattern: ['v1', 'statement', 'queued', ':id', ':slug', ':token'], methods: { GET: queuedStatement, DELETE: queuedStatement } },
+  { pattern: ['v1', 'statement', 'executing', 'partialCancel', ':id', ':stage', ':slug', ':token'], methods: { DELETE: partialCancel } },
+  { pattern: ['v1', 'statement', 'executing', ':id', ':slug', ':token'], methods: { GET: executingStatement, DELETE: executingStatement } },
+  { pattern: ['v1', 'query'], methods: { GET: listQueries } },
+  { pattern: ['v1', 'query', ':id'], methods: { GET: getQueryInfo, DELETE: cancelQuery } },
+  { pattern: ['v1', 'query', ':id', 'killed'], methods: { PUT: failQuery('killed') } },
+  { pattern: ['v1', 'query', ':id', 'preempted'], methods: { PUT: failQuery('preempted') } },
+  { pattern: ['v1', 'info'], methods: { GET: (ctx) => sendJson(ctx.res, 200, serverInfo(ctx.c)) } },
+  { pattern: ['v1', 'info', 'state'], methods: { GET: (ctx) => sendJson(ctx.res, 200, ctx.c.state), PUT: putState } },
+  { pattern: ['v1', 'info', 'coordinator'], methods: { GET: (ctx) => sendEmpty(ctx.res, 200) } },
+  { pattern: ['v1', 'status'], methods: { GET: (ctx) => sendJson(ctx.res, 200, nodeStatus(ctx.c, ctx.localAddress)) } },
+  { pattern: ['ui', 'api', 'stats'], methods: { GET: (ctx) => sendJson(ctx.res, 200, clusterStats(ctx.c)) } },
+  { pattern: ['ui', 'api', 'query'], methods: { GET: (ctx) => sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name))) } },
+  { pattern: ['ui', 'api', 'query', ':id'], methods: { GET: uiQueryInfo } },
+  { pattern: ['ui', 'query.html'], methods: { GET: queryPage } },
+  { pattern: ['v1', 'spooled', 'download', ':id'], methods: { GET: downloadSegment } },
+  { pattern: ['v1', 'spooled', 'ack', ':id'], methods: { GET: acknowledgeSegment } },
+];
+
+/** Answers one request (faults already applied by the server). */
+export async function handleRequest(
+  c: Coordinator, req: IncomingMessage, res: ServerResponse, body: Buffer, localAddress: string,
+): Promise<void> {
+  if (!c.processForwarded) {
+    const forwarded = forwardedHeaderPresent(req.headers);
+    if (forwarded !== undefined) {
+      return sendText(res, 406, `Server configuration does not allow processing of the ${forwarded} header`);
+    }
+  }
+  const url = new URL(req.url ?? '/', 'http://standin.invalid');
+  const parts = url.pathname.split('/').slice(1);
+  const ctx: RequestContext = { c, req, res, body, url, base: externalBase(req.headers, localAddress, c.processForwarded), localAddress };
+  for (const route of ROUTES) {
+    const params = matchRoute(route.pattern, parts);
+    if (params === undefined) continue;
+    const handler = route.methods[req.method ?? 'GET'];
+    if (handler === undefined) return sendText(res, 405, 'Method Not Allowed', { Allow: Object.keys(route.methods).join(', ') });
+    return handler(ctx, params);
+  }
+  sendText(res, 404, 'Not Found');
+}

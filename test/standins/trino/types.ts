@@ -1,0 +1,67 @@
+/** The stand-in's public types (re-exported by index.ts). */
+
+export interface TrinoStandinOptions {
+  /** Label used in row data and /v1/info environment; default 'trino'. */
+  name?: string;
+  /** http-server.process-forwarded; default true. */
+  processForwarded?: boolean;
+  /** nodeVersion.version; default '476'. */
+  version?: string;
+  /** 5 chars from a-z and 2-9 without l, o, 0, 1; random if absent. */
+  coordinatorId?: string;
+  /** Rows a query returns if the SQL gives no hint; default 10. */
+  defaultRows?: number;
+  /** Default 100. */
+  rowsPerPage?: number;
+  /** How long a query takes before its first data page; default 0. */
+  defaultDurationMs?: number;
+  /** Longest a poll without news waits before answering (no hot spin); default 50. */
+  pollIntervalMs?: number;
+  /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
+  starting?: boolean;
+}
+
+/** Read-only record of a query, for test inspection. */
+export interface StandinQuery {
+  id: string;
+  sql: string;
+  user: string;
+  source?: string;
+  /** QUEUED | RUNNING | FINISHED | FAILED */
+  state: string;
+  cancelled: boolean;
+  /** Headers of the submission. */
+  headers: Record<string, string | string[]>;
+  /** How many HTTP requests this query received, the submission included. */
+  requests: number;
+}
+
+export interface LoggedStandinRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[]>;
+}
+
+export type StandinNodeState = 'ACTIVE' | 'SHUTTING_DOWN' | 'INACTIVE';
+export type StandinFault = 'none' | 'hang' | 'reset' | 'garbage' | 'http500';
+
+export interface TrinoStandin {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  readonly name: string;
+  /** Current id; changes on restart(). */
+  coordinatorId: string;
+  queries(): StandinQuery[];
+  query(id: string): StandinQuery | undefined;
+  requestLog(): LoggedStandinRequest[];
+  /** What /v1/info/state answers. */
+  setState(state: StandinNodeState): void;
+  setStarting(starting: boolean): void;
+  setProcessForwarded(on: boolean): void;
+  /** Applies to every request while set. */
+  setFault(fault: StandinFault): void;
+  /** Forgets all queries and draws a new coordinatorId, same port. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
