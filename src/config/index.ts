@@ -1,0 +1,8 @@
+/** The config file: load it, validate it, render it back. */
+export { ConfigError, formatIssue, type ConfigIssue } from './config-error.js';
+export { loadConfigFile, parseConfig, type ParseOptions } from './load.js';
+export { renderConfigYaml, REDACTED, type RenderOptions } from './render.js';
+export { toRoutingConfig } from './to-routing.js';
+export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+export type { LogLevel, PrefixKeyConfig, RouterConfig, SeedMode, UnavailableMode } from './router-config.js';
+export type { Environment } from './schema.js';

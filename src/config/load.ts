@@ -1,0 +1,104 @@
+/**
+ * Config file -> RouterConfig. Every problem is collected (YAML syntax, shape, secrets, and
+ * the routing cross-references of validate.ts) and thrown together as one ConfigError, each
+ * with its field path and line.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { validateRoutingConfig } from '../routing/validate.js';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+import type { RouterConfig } from './router-config.js';
+import { configFileSchema, routingPartSchema, type ConfigFile, type Environment } from './schema.js';
+import { schemaProblems } from './schema-issues.js';
+import { fileFieldPath, toRoutingConfig } from './to-routing.js';
+import { issueAt, readYaml, type YamlSource } from './yaml-source.js';
+
+export interface ParseOptions {
+  /** Folder that relative paths (dataDir, store.path) resolve against. Default: the working directory. */
+  readonly baseDir?: string;
+  /** Where `secretEnv` / `tokenEnv` are looked up. Default: process.env. */
+  readonly env?: Environment;
+}
+
+/** Reads and validates a config file; relative paths in it resolve against its folder. */
+export function loadConfigFile(path: string, options: Omit<ParseOptions, 'baseDir'> = {}): RouterConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new ConfigError(path, [{ path: '', message: `cannot read the config file: ${reason}` }]);
+  }
+  return parseConfig(text, path, { ...options, baseDir: dirname(resolve(path)) });
+}
+
+/** Validates config text; `sourceName` names it in errors (a file path, or e.g. "admin import"). */
+export function parseConfig(text: string, sourceName: string, options: ParseOptions = {}): RouterConfig {
+  const source = readYaml(text);
+  if (source.syntaxIssues.length > 0) throw new ConfigError(sourceName, source.syntaxIssues);
+
+  const issues: ConfigIssue[] = [];
+  const parsed = configFileSchema(options.env ?? process.env).safeParse(source.data);
+  if (!parsed.success) {
+    for (const problem of schemaProblems(parsed.error.issues)) issues.push(issueAt(source, problem.path, problem.message));
+  }
+  issues.push(...routingIssues(source));
+  if (parsed.success) issues.push(...prefixRoutingIssues(parsed.data, source));
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(sourceName, inFileOrder(dedupe(issues)));
+  return toRouterConfig(parsed.data, options.baseDir ?? process.cwd());
+}
+
+/**
+ * Cross-reference problems of the routing sections, found even when another section failed
+ * the schema. Skipped while the routing sections themselves are malformed (the schema
+ * problems above already say so).
+ */
+function routingIssues(source: YamlSource): ConfigIssue[] {
+  const part = routingPartSchema.safeParse(source.data);
+  if (!part.success) return [];
+  return validateRoutingConfig(toRoutingConfig(part.data)).map((issue) =>
+    issueAt(source, fileFieldPath(issue.segments, source.data), issue.message));
+}
+
+/** A backend that asks for prefix routing needs keys to sign prefixes with. */
+function prefixRoutingIssues(file: ConfigFile, source: YamlSource): ConfigIssue[] {
+  if (file.routing.prefix !== null) return [];
+  return file.backends.flatMap((backend, i) => backend.prefixRouting
+    ? [issueAt(source, ['backends', i, 'prefixRouting'], 'prefix routing needs routing.prefix.keys; add a key or set prefixRouting: false')]
+    : []);
+}
+
+/** The same problem can be found twice (schema and cross-reference); report it once. */
+function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.path}\n${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** By line, so the list reads top to bottom like the file (stable for issues on one line). */
+function inFileOrder(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
+  const dataDir = resolve(baseDir, file.dataDir);
+  return {
+    listen: file.listen,
+    dataDir,
+    store: {
+      path: file.store.path === null ? join(dataDir, 'router.db') : resolve(baseDir, file.store.path),
+      seed: file.store.seed,
+    },
+    logging: file.logging,
+    routing: toRoutingConfig(file),
+    requests: { unavailable: file.routing.unavailable, jwtUserClaim: file.routing.jwtUserClaim },
+    prefix: file.routing.prefix,
+    queryIds: file.routing.queryIds,
+    monitor: file.monitor,
+    admin: file.admin,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * RouterConfig -> YAML, for the admin API's export. Every setting is written out explicitly
+ * (defaults included) so the export shows what is in effect, and loading the text gives back
+ * the same RouterConfig. Secrets read from the environment are written as the variable's name.
+ */
+import { stringify } from 'yaml';
+import type { RoutingConfig, RuleMatch, StringMatch } from '../routing/model.js';
+import { formatListenAddress, type ListenAddress } from './listen-address.js';
+import type { PrefixKeyConfig, RouterConfig } from './router-config.js';
+
+export interface RenderOptions {
+  /**
+   * 'include' (default) writes inline secrets so the export loads back as is; 'redact' writes
+   * a placeholder that is too short to load, so a redacted export cannot run with a bogus key.
+   */
+  readonly secrets?: 'include' | 'redact';
+}
+
+export const REDACTED = 'REDACTED';
+
+export function renderConfigYaml(config: RouterConfig, options: RenderOptions = {}): string {
+  const hide = options.secrets === 'redact';
+  const document = {
+    listen: {
+      extProc: formatListenAddress(config.listen.extProc),
+      extAuthz: address(config.listen.extAuthz),
+      admin: address(config.listen.admin),
+      metrics: address(config.listen.metrics),
+    },
+    dataDir: config.dataDir,
+    store: { path: config.store.path, seed: config.store.seed },
+    logging: { level: config.logging.level },
+    routing: {
+      defaultGroup: config.routing.defaultGroup,
+      unavailable: config.requests.unavailable,
+      jwtUserClaim: config.requests.jwtUserClaim,
+      prefix: config.prefix === null ? null : {
+        keys: config.prefix.keys.map((key) => prefixKey(key, hide)),
+        maxAgeHours: config.prefix.maxAgeHours,
+      },
+      queryIds: { retentionHours: config.queryIds.retentionHours, maxEntries: config.queryIds.maxEntries },
+    },
+    ...routingSections(config.routing),
+    monitor: { ...config.monitor },
+    admin: config.admin.tokenEnv !== null
+      ? { tokenEnv: config.admin.tokenEnv }
+      : { token: config.admin.token === null || !hide ? config.admin.token : REDACTED },
+  };
+  // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
+  return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;
+}
+
+function address(value: ListenAddress | null): string | null {
+  return value === null ? null : formatListenAddress(value);
+}
+
+function prefixKey(key: PrefixKeyConfig, hide: boolean): Record<string, string> {
+  if (key.secretEnv !== null) return { id: key.id, secretEnv: key.secretEnv };
+  return { id: key.id, secret: hide ? REDACTED : key.secret };
+}
+
+/** backends, groups and rules as the file writes them (members by name, weight only when not 1). */
+function routingSections(routing: RoutingConfig) {
+  return {
+    backends: routing.backends.map((b) => ({
+      name: b.name,
+      url: b.url,
+      enabled: b.enabled,
+      prefixRouting: b.prefixRouting,
+      maxLoad: b.maxLoad ?? null,
+      schedules: b.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
+    })),
+    groups: routing.groups.map((g) => ({
+      name: g.name,
+      strategy: g.strategy,
+      backends: g.members.map((m) => (m.weight === 1 ? m.backend : { name: m.backend, weight: m.weight })),
+      fallback: g.fallback ?? null,
+    })),
+    rules: routing.rules.map((r) => ({
+      name: r.name,
+      priority: r.priority,
+      group: r.group,
+      match: renderMatch(r.match),
+    })),
+  };
+}
+
+function renderStringMatch(match: StringMatch): string | StringMatch {
+  return 'exact' in match ? match.exact : match;
+}
+
+function renderMatch(match: RuleMatch): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(match) as [keyof RuleMatch, unknown][]) {
+    if (value === undefined) continue;
+    if (field === 'listenerPort' || field === 'clientTags' || field === 'sessionProperties') out[field] = value;
+    else out[field] = renderStringMatch(value as StringMatch);
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * The loaded configuration the rest of the router reads: defaults filled in, paths absolute,
+ * secrets resolved, and the routing part in the engine's own shape (RoutingConfig).
+ */
+import type { RoutingConfig } from '../routing/model.js';
+import type { ListenAddress } from './listen-address.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type SeedMode = 'if-empty' | 'overwrite';
+/** failed-query: HTTP 200 with a FAILED QueryResults (every client shows it); retry: HTTP 503. */
+export type UnavailableMode = 'failed-query' | 'retry';
+
+export interface PrefixKeyConfig {
+  readonly id: string;
+  /** The secret itself, read from the file or from `secretEnv`. */
+  readonly secret: string;
+  /** Environment variable the secret came from, or null when it was inline. */
+  readonly secretEnv: string | null;
+}
+
+export interface RouterConfig {
+  readonly listen: {
+    readonly extProc: ListenAddress;
+    /** null: off; equal to extProc: served by the same server. */
+    readonly extAuthz: ListenAddress | null;
+    readonly admin: ListenAddress | null;
+    readonly metrics: ListenAddress | null;
+  };
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly store: {
+    /** Absolute path of the SQLite file (`store.path`, or `<dataDir>/router.db`). */
+    readonly path: string;
+    readonly seed: SeedMode;
+  };
+  readonly logging: { readonly level: LogLevel };
+  /** backends, groups, rules and routing.defaultGroup of the file. */
+  readonly routing: RoutingConfig;
+  /** routing.unavailable and routing.jwtUserClaim of the file. */
+  readonly requests: {
+    readonly unavailable: UnavailableMode;
+    readonly jwtUserClaim: string;
+  };
+  /** routing.prefix of the file; null: no prefix routing. */
+  readonly prefix: {
+    /** The first signs, all verify. */
+    readonly keys: readonly PrefixKeyConfig[];
+    readonly maxAgeHours: number;
+  } | null;
+  /** routing.queryIds of the file. */
+  readonly queryIds: {
+    readonly retentionHours: number;
+    readonly maxEntries: number;
+  };
+  readonly monitor: {
+    readonly intervalSeconds: number;
+    readonly timeoutMs: number;
+    readonly failureThreshold: number;
+    readonly successThreshold: number;
+    readonly user: string;
+  };
+  readonly admin: {
+    /** Bearer token for the admin API, or null for none. */
+    readonly token: string | null;
+    readonly tokenEnv: string | null;
+  };
+}

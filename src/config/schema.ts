@@ -1,0 +1,271 @@
+/**
+ * The shape of the YAML config file, as zod schemas. Shape and per-field syntax only: the
+ * meaning of the routing part (names, references, regexes, cron, time zones) is checked once,
+ * by routing/validate.ts, for the file and the admin API alike.
+ */
+import { z } from 'zod';
+import { addressesClash, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+
+/**
+ * A closed object: an unknown key is an error (a typo must not be silently ignored). The
+ * issue's message lists the keys that are allowed, for the "did you mean" hint.
+ */
+function closed<T extends z.core.$ZodLooseShape>(shape: T) {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `allowed: ${allowed}` : undefined),
+  });
+}
+
+const nonEmpty = z.string().min(1, 'expected a non-empty string');
+
+/** `host:port` or `[ipv6]:port`; port 0 asks the OS for a free port (tests). */
+const listenAddress = z.string().transform((text, ctx) => {
+  const parsed = parseListenAddress(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** Servers that would fight over one socket; extAuthz may share extProc's (one gRPC server serves both). */
+function checkListenClashes(
+  listen: Record<'extProc' | 'extAuthz' | 'admin' | 'metrics', ListenAddress | null>,
+  ctx: z.core.$RefinementCtx,
+): void {
+  const entries = Object.entries(listen).filter((e): e is [string, ListenAddress] => e[1] !== null);
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = 0; j < i; j++) {
+      const [name, address] = entries[i] as [string, ListenAddress];
+      const [otherName, other] = entries[j] as [string, ListenAddress];
+      const shared = [name, otherName].sort().join() === 'extAuthz,extProc' &&
+        address.host === other.host && address.port === other.port;
+      if (!shared && addressesClash(address, other)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `clashes with listen.${otherName} (${formatListenAddress(other)}); use another port` });
+      }
+    }
+  }
+}
+
+const stringMatch = z.union([
+  z.string(),
+  closed({ exact: z.string() }),
+  closed({ anyOf: z.array(z.string()).min(1, 'expected at least one value') }),
+  closed({ regex: z.string() }),
+]);
+
+const tagsMatch = z.union([
+  closed({ containsAny: z.array(nonEmpty).min(1, 'expected at least one tag') }),
+  closed({ containsAll: z.array(nonEmpty).min(1, 'expected at least one tag') }),
+]);
+
+const port = z.number().int('expected an integer port');
+
+const ruleMatch = closed({
+  method: stringMatch.optional(),
+  path: stringMatch.optional(),
+  host: stringMatch.optional(),
+  listenerPort: z.union([port, z.array(port).min(1, 'expected at least one port')]).optional(),
+  user: stringMatch.optional(),
+  source: stringMatch.optional(),
+  catalog: stringMatch.optional(),
+  schema: stringMatch.optional(),
+  clientInfo: stringMatch.optional(),
+  clientTags: tagsMatch.optional(),
+  sessionProperties: z.record(z.string(), z.string()).optional(),
+});
+
+const schedule = closed({
+  cron: z.string(),
+  timeZone: z.string().default('UTC'),
+});
+
+const backend = closed({
+  name: z.string(),
+  url: z.string(),
+  enabled: z.boolean().default(true),
+  prefixRouting: z.boolean().default(false),
+  maxLoad: z.number().nullable().default(null),
+  schedules: z.array(schedule).default([]),
+});
+
+const groupMember = z.union([
+  z.string(),
+  closed({ name: z.string(), weight: z.number().default(1) }),
+]);
+
+const group = closed({
+  name: z.string(),
+  strategy: z.enum(['round_robin', 'random', 'weighted', 'least_load']).default('round_robin'),
+  backends: z.array(groupMember),
+  fallback: z.string().nullable().default(null),
+});
+
+const rule = closed({
+  name: z.string(),
+  priority: z.number().default(100),
+  group: z.string(),
+  match: ruleMatch.default({}),
+});
+
+/** Where secrets named by `secretEnv` / `tokenEnv` are looked up (process.env in production). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Secrets shorter than this are guessable; an HMAC key or bearer token needs more. */
+export const MIN_SECRET_LENGTH = 16;
+
+/**
+ * A secret given inline (`<field>`) or named by an environment variable (`<field>Env`): exactly
+ * one of the two. Resolved here so an unset variable is reported with the other problems;
+ * the output keeps the variable's name so an export writes the name, not the value.
+ */
+function resolveSecret(
+  env: Environment,
+  field: string,
+  given: { inline: string | null; envName: string | null },
+  required: boolean,
+  ctx: z.core.$RefinementCtx,
+): string | null {
+  const envField = `${field}Env`;
+  if (given.inline !== null && given.envName !== null) {
+    ctx.addIssue({ code: 'custom', path: [envField], message: `give either ${field} or ${envField}, not both` });
+    return null;
+  }
+  if (given.envName !== null) {
+    const value = env[given.envName];
+    if (value === undefined || value === '') {
+      ctx.addIssue({ code: 'custom', path: [envField], message: `environment variable ${given.envName} is not set (or empty)` });
+      return null;
+    }
+    if (value.length < MIN_SECRET_LENGTH) {
+      ctx.addIssue({ code: 'custom', path: [envField], message: `environment variable ${given.envName} holds ${value.length} characters; at least ${MIN_SECRET_LENGTH} required` });
+    }
+    return value;
+  }
+  if (given.inline !== null) {
+    if (given.inline.length < MIN_SECRET_LENGTH) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `expected at least ${MIN_SECRET_LENGTH} characters, got ${given.inline.length}` });
+    }
+    return given.inline;
+  }
+  if (required) ctx.addIssue({ code: 'custom', path: [field], message: `required: give ${field} or ${envField}` });
+  return null;
+}
+
+function prefixKey(env: Environment) {
+  return closed({
+    id: z.string().regex(/^[A-Za-z0-9]{1,16}$/, 'expected 1-16 letters or digits'),
+    secret: z.string().nullable().default(null),
+    secretEnv: nonEmpty.nullable().default(null),
+  }).transform((key, ctx) => {
+    const secret = resolveSecret(env, 'secret', { inline: key.secret, envName: key.secretEnv }, true, ctx);
+    return { id: key.id, secret: secret ?? '', secretEnv: key.secretEnv };
+  });
+}
+
+function adminSettings(env: Environment) {
+  return closed({
+    token: z.string().nullable().default(null),
+    tokenEnv: nonEmpty.nullable().default(null),
+  }).transform((admin, ctx) => {
+    const token = resolveSecret(env, 'token', { inline: admin.token, envName: admin.tokenEnv }, false, ctx);
+    return { token, tokenEnv: admin.tokenEnv };
+  });
+}
+
+/** Key ids name the verifying key inside signed prefixes, so two keys must not share one. */
+function checkUniqueKeyIds(prefix: { keys: readonly { id: string }[] }, ctx: z.core.$RefinementCtx): void {
+  const seen = new Set<string>();
+  prefix.keys.forEach((key, i) => {
+    if (seen.has(key.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key id ${JSON.stringify(key.id)}` });
+    seen.add(key.id);
+  });
+}
+
+const positiveNumber = z.number().positive();
+const positiveInt = z.number().int().positive();
+
+/**
+ * The config file. Keys are camelCase; every key not marked required has this default:
+ *
+ * - `listen.extProc` "0.0.0.0:9001"; `listen.extAuthz` null (off; may equal extProc, then one
+ *   server serves both); `listen.admin` "127.0.0.1:9002"; `listen.metrics` "0.0.0.0:9090".
+ *   null turns admin or metrics off.
+ * - `dataDir` "./data", resolved against the config file's folder.
+ * - `store.path` null = `<dataDir>/router.db`; `store.seed` "if-empty" (the file seeds the
+ *   store's routing tables on first start; "overwrite" replaces them on every start).
+ * - `logging.level` "info".
+ * - `routing.defaultGroup` required; `routing.unavailable` "failed-query";
+ *   `routing.jwtUserClaim` "sub"; `routing.prefix` null (no prefix routing; required when a
+ *   backend sets `prefixRouting: true`), `prefix.maxAgeHours` 24; `routing.queryIds`
+ *   `{retentionHours: 24, maxEntries: 1000000}`.
+ * - backend: `enabled` true, `prefixRouting` false (needs Trino 452+ with
+ *   http-server.process-forwarded=true, so it is opt-in), `maxLoad` null (no ceiling),
+ *   `schedules` [] (always in rotation), schedule `timeZone` "UTC".
+ * - group: `strategy` "round_robin", `fallback` null; a member given as a plain name has weight 1.
+ * - rule: `priority` 100 (lower runs first), `match` {} (matches every request).
+ * - `monitor` `{intervalSeconds: 10, timeoutMs: 2000, failureThreshold: 2, successThreshold: 2,
+ *   user: "trino-router-monitor"}`.
+ * - `admin.token` / `admin.tokenEnv` null (no token: keep the admin port on loopback).
+ */
+export function configFileSchema(env: Environment) {
+  return closed({
+    listen: closed({
+      extProc: listenAddress.prefault('0.0.0.0:9001'),
+      extAuthz: listenAddress.nullable().default(null),
+      admin: listenAddress.nullable().prefault('127.0.0.1:9002'),
+      metrics: listenAddress.nullable().prefault('0.0.0.0:9090'),
+    }).superRefine(checkListenClashes).prefault({}),
+    dataDir: nonEmpty.default('./data'),
+    store: closed({
+      path: nonEmpty.nullable().default(null),
+      seed: z.enum(['if-empty', 'overwrite']).default('if-empty'),
+    }).prefault({}),
+    logging: closed({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    }).prefault({}),
+    routing: closed({
+      defaultGroup: z.string(),
+      unavailable: z.enum(['failed-query', 'retry']).default('failed-query'),
+      jwtUserClaim: nonEmpty.default('sub'),
+      prefix: closed({
+        keys: z.array(prefixKey(env)).min(1, 'expected at least one key (the first signs, all verify)'),
+        maxAgeHours: positiveNumber.default(24),
+      }).superRefine(checkUniqueKeyIds).nullable().default(null),
+      queryIds: closed({
+        retentionHours: positiveNumber.default(24),
+        maxEntries: positiveInt.default(1_000_000),
+      }).prefault({}),
+    }),
+    backends: z.array(backend),
+    groups: z.array(group),
+    rules: z.array(rule).default([]),
+    monitor: closed({
+      intervalSeconds: positiveNumber.default(10),
+      timeoutMs: positiveInt.default(2000),
+      failureThreshold: positiveInt.default(2),
+      successThreshold: positiveInt.default(2),
+      user: nonEmpty.default('trino-router-monitor'),
+    }).prefault({}),
+    admin: adminSettings(env).prefault({}),
+  });
+}
+
+export type ConfigFile = z.output<ReturnType<typeof configFileSchema>>;
+export type StringMatchInput = z.output<typeof stringMatch>;
+export type RuleMatchInput = z.output<typeof ruleMatch>;
+
+/**
+ * Just the parts the routing configuration is built from, each still closed. Parsed on its
+ * own so that cross-reference checks run even when an unrelated section (say `listen`) is
+ * wrong, and every problem is reported in one go.
+ */
+export const routingPartSchema = z.object({
+  routing: z.object({ defaultGroup: z.string() }),
+  backends: z.array(backend),
+  groups: z.array(group),
+  rules: z.array(rule).default([]),
+});
+
+export type RoutingPart = z.output<typeof routingPartSchema>;

@@ -1,0 +1,45 @@
+/**
+ * Typed failures of the store. StoreError: the database itself cannot be used (the message
+ * says what the operator should do). The others reject one routing change; the admin API
+ * maps them to gRPC codes (NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT).
+ */
+import { RouterError } from '../errors.js';
+import type { ValidationIssue } from '../routing/validate.js';
+
+export class StoreError extends RouterError {
+  constructor(code: 'store_unavailable' | 'store_schema_too_new', message: string, context: Record<string, unknown>, cause?: unknown) {
+    super(code, message, context, cause === undefined ? undefined : { cause });
+  }
+}
+
+export type RoutingEntityKind = 'backend' | 'group' | 'rule';
+
+export class NotFoundError extends RouterError {
+  constructor(readonly kind: RoutingEntityKind, readonly entityName: string) {
+    super('not_found', `${kind} ${JSON.stringify(entityName)} does not exist`, { kind, name: entityName });
+  }
+}
+
+export class AlreadyExistsError extends RouterError {
+  constructor(readonly kind: RoutingEntityKind, readonly entityName: string) {
+    super('already_exists', `${kind} ${JSON.stringify(entityName)} already exists; update it instead`, { kind, name: entityName });
+  }
+}
+
+/** The change is well-formed but the current state forbids it (e.g. deleting a group a rule targets). */
+export class FailedPreconditionError extends RouterError {
+  constructor(message: string, context: Record<string, unknown>) {
+    super('failed_precondition', message, context);
+  }
+}
+
+/** The routing configuration the change would produce is invalid; nothing was changed. */
+export class InvalidRoutingError extends RouterError {
+  constructor(readonly issues: readonly ValidationIssue[]) {
+    super(
+      'invalid_argument',
+      `invalid routing configuration:\n${issues.map((i) => `  - ${i.path || '(config)'}: ${i.message}`).join('\n')}`,
+      { issues },
+    );
+  }
+}

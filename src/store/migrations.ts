@@ -1,0 +1,121 @@
+/**
+ * Numbered schema migrations. Each runs once, in its own IMMEDIATE transaction that also sets
+ * `PRAGMA user_version`, so a crash leaves the schema at a whole version and two routers
+ * starting together do not both migrate. Append new migrations; never edit a released one.
+ */
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { StoreError } from './errors.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'routing tables, settings, ownership tables',
+    // `position` keeps the operator's order so an export reads like the file it came from.
+    // Foreign keys are deferred so a whole configuration can be replaced in any order.
+    // Ownership tables have no foreign keys on purpose: a removed backend keeps its running
+    // queries, and write-behind batches must never fail on a reference.
+    sql: `
+      CREATE TABLE backends (
+        name TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        prefix_routing INTEGER NOT NULL CHECK (prefix_routing IN (0, 1)),
+        max_load REAL,
+        schedules TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(schedules)),
+        position INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE routing_groups (
+        name TEXT PRIMARY KEY,
+        strategy TEXT NOT NULL CHECK (strategy IN ('round_robin', 'random', 'weighted', 'least_load')),
+        fallback TEXT REFERENCES routing_groups (name) DEFERRABLE INITIALLY DEFERRED,
+        position INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE group_members (
+        group_name TEXT NOT NULL REFERENCES routing_groups (name) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+        backend TEXT NOT NULL REFERENCES backends (name) DEFERRABLE INITIALLY DEFERRED,
+        weight REAL NOT NULL CHECK (weight >= 0),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (group_name, backend)
+      ) STRICT;
+      CREATE INDEX group_members_by_backend ON group_members (backend);
+
+      CREATE TABLE routing_rules (
+        name TEXT PRIMARY KEY,
+        priority INTEGER NOT NULL,
+        group_name TEXT NOT NULL REFERENCES routing_groups (name) DEFERRABLE INITIALLY DEFERRED,
+        match_json TEXT NOT NULL CHECK (json_valid(match_json)),
+        position INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX routing_rules_by_group ON routing_rules (group_name);
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value ANY NOT NULL
+      ) STRICT;
+      INSERT INTO settings (key, value) VALUES ('revision', 0);
+
+      CREATE TABLE query_owners (
+        query_id TEXT PRIMARY KEY,
+        backend TEXT NOT NULL,
+        learned_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX query_owners_by_created_at ON query_owners (created_at);
+
+      CREATE TABLE coordinators (
+        coordinator_id TEXT PRIMARY KEY,
+        backend TEXT NOT NULL,
+        seen_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE transactions (
+        transaction_id TEXT PRIMARY KEY,
+        backend TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the schema to the latest version; returns it. Refuses a database newer than the code. */
+export function migrate(db: Database.Database, path: string, logger?: Pick<Logger, 'info'>): number {
+  const found = schemaVersion(db);
+  if (found > LATEST_SCHEMA_VERSION) {
+    throw new StoreError(
+      'store_schema_too_new',
+      `the store ${path} has schema version ${found}, but this router knows only up to ${LATEST_SCHEMA_VERSION}: ` +
+        'it was written by a newer router. Run that version, or point store.path at another file.',
+      { path, found, supported: LATEST_SCHEMA_VERSION },
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= found) continue;
+    const applied = db.transaction(() => {
+      // Another process may have migrated while we waited for the write lock.
+      if (schemaVersion(db) >= migration.version) return false;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+      return true;
+    }).immediate();
+    if (applied) logger?.info({ path, version: migration.version, description: migration.description }, 'store schema migrated');
+  }
+  return schemaVersion(db);
+}

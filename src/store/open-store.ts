@@ -1,0 +1,110 @@
+/**
+ * Opens the SQLite store: creates its folder, sets the pragmas a small always-on service wants
+ * (WAL so readers never wait for the writer, a busy timeout, foreign keys, synchronous=NORMAL
+ * which is durable across process crashes in WAL mode), migrates the schema and builds the
+ * repositories. Any failure becomes a StoreError that says what the operator should do.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { StoreError } from './errors.js';
+import { migrate } from './migrations.js';
+import { OwnershipRepository } from './ownership-repository.js';
+import { RoutingRepository } from './routing-repository.js';
+
+export interface StoreOptions {
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
+  /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+export interface Store {
+  /** The database file (":memory:" for an in-memory store). */
+  readonly path: string;
+  readonly schemaVersion: number;
+  readonly routing: RoutingRepository;
+  readonly ownership: OwnershipRepository;
+  /** Runs `work` in one IMMEDIATE transaction (repository calls inside join it). */
+  transaction<T>(work: () => T): T;
+  close(): void;
+}
+
+const IN_MEMORY = ':memory:';
+
+export function openStore(path: string, options: StoreOptions = {}): Store {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  let db: Database.Database | undefined;
+  try {
+    if (path !== IN_MEMORY) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { timeout: busyTimeoutMs });
+    // The first statement that reads the file: a file that is not a database fails here.
+    const journalMode = db.pragma('journal_mode = WAL', { simple: true });
+    if (journalMode !== 'wal' && path !== IN_MEMORY) {
+      options.logger?.warn({ path, journalMode }, 'store could not switch to WAL (network file system?); writers will block readers');
+    }
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    const schemaVersion = migrate(db, path, options.logger);
+    return buildStore(db, path, schemaVersion);
+  } catch (error) {
+    db?.close();
+    throw error instanceof StoreError ? error : explainOpenFailure(path, error);
+  }
+}
+
+function buildStore(db: Database.Database, path: string, schemaVersion: number): Store {
+  const routing = new RoutingRepository(db);
+  const ownership = new OwnershipRepository(db);
+  return {
+    path,
+    schemaVersion,
+    routing,
+    ownership,
+    transaction: (work) => db.transaction(work).immediate(),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** Translates SQLite and file system errors into advice. */
+function explainOpenFailure(path: string, error: unknown): StoreError {
+  const code = (error as { code?: unknown }).code;
+  const reason = error instanceof Error ? error.message : String(error);
+  const context = { path, code, reason };
+  switch (typeof code === 'string' ? code : '') {
+    case 'SQLITE_NOTADB':
+    case 'SQLITE_CORRUPT':
+      return new StoreError('store_unavailable',
+        `the store ${path} is not a SQLite database or is damaged (${reason}). Move the file aside ` +
+        '(the router then creates a new one and seeds it from the config file) or set store.path to another file.',
+        context, error);
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return new StoreError('store_unavailable',
+        `the store ${path} is locked by another process (${reason}). Stop the other process, ` +
+        'or give this router its own store.path.',
+        context, error);
+    case 'SQLITE_CANTOPEN':
+    case 'SQLITE_READONLY':
+    case 'SQLITE_PERM':
+    case 'SQLITE_AUTH':
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+    case 'ENOTDIR':
+    case 'EEXIST':
+    case 'EISDIR':
+      return new StoreError('store_unavailable',
+        `cannot open the store ${path} for writing (${reason}). Check that its folder exists or can be ` +
+        "created, that the path is not a directory, and that the router's user may write there; " +
+        'or set dataDir / store.path to a writable location.',
+        context, error);
+    case 'SQLITE_FULL':
+    case 'ENOSPC':
+      return new StoreError('store_unavailable', `the disk holding ${path} is full (${reason}). Free some space.`, context, error);
+    default:
+      return new StoreError('store_unavailable', `cannot open the store ${path}: ${reason}`, context, error);
+  }
+}

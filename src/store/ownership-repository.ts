@@ -1,0 +1,180 @@
+/**
+ * Who owns which query, coordinator and transaction, persisted so a restarted router (or a
+ * replica) can route follow-ups it did not see start. Written in batches by the ownership
+ * journal, read at start to warm the in-memory index; never on the request path.
+ */
+import type Database from 'better-sqlite3';
+import type { LearnedBy, OwnershipChange } from '../stickiness/ownership.js';
+
+/** Times are milliseconds since the epoch. */
+export interface QueryOwnerRecord {
+  readonly queryId: string;
+  readonly backend: string;
+  readonly learnedBy: LearnedBy;
+  readonly at: number;
+}
+
+export interface CoordinatorRecord {
+  readonly coordinatorId: string;
+  readonly backend: string;
+  readonly at: number;
+}
+
+export interface TransactionRecord {
+  readonly transactionId: string;
+  readonly backend: string;
+  readonly at: number;
+}
+
+export interface PruneOptions {
+  /** Query owners learned before this time are deleted. */
+  readonly olderThan: number;
+  /** At most this many query owners are kept (the newest). */
+  readonly maxRows: number;
+  /** Open transactions started before this time are deleted (default: kept). */
+  readonly transactionsOlderThan?: number;
+  /** Coordinator ids first seen before this time are deleted (default: kept; the table is tiny). */
+  readonly coordinatorsOlderThan?: number;
+}
+
+export interface PruneCounts {
+  readonly queryOwners: number;
+  readonly transactions: number;
+  readonly coordinators: number;
+}
+
+interface QueryOwnerRow { query_id: string; backend: string; learned_by: string; created_at: number }
+interface CoordinatorRow { coordinator_id: string; backend: string; seen_at: number }
+interface TransactionRow { transaction_id: string; backend: string; created_at: number }
+
+export class OwnershipRepository {
+  private readonly sql: OwnershipStatements;
+
+  constructor(private readonly db: Database.Database) {
+    this.sql = prepareOwnershipStatements(db);
+  }
+
+  /** Upserts a batch in one transaction (a re-learned query takes the newer owner and time). */
+  saveQueryOwners(rows: readonly QueryOwnerRecord[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.sql.upsertQueryOwner.run(row.queryId, row.backend, row.learnedBy, row.at);
+    })();
+  }
+
+  findQueryOwner(queryId: string): QueryOwnerRecord | undefined {
+    const row = this.sql.findQueryOwner.get(queryId);
+    return row === undefined ? undefined : queryOwnerFromRow(row);
+  }
+
+  /** The newest `limit` owners learned at or after `since`, oldest first (insertion order for a warm start). */
+  loadRecentQueryOwners(since: number, limit: number): QueryOwnerRecord[] {
+    return this.sql.recentQueryOwners.all(since, limit).map(queryOwnerFromRow);
+  }
+
+  saveCoordinators(rows: readonly CoordinatorRecord[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.sql.upsertCoordinator.run(row.coordinatorId, row.backend, row.at);
+    })();
+  }
+
+  listCoordinators(): CoordinatorRecord[] {
+    return this.sql.listCoordinators.all().map((r) => ({ coordinatorId: r.coordinator_id, backend: r.backend, at: r.seen_at }));
+  }
+
+  saveTransaction(row: TransactionRecord): void {
+    this.sql.upsertTransaction.run(row.transactionId, row.backend, row.at);
+  }
+
+  /** Returns false when the transaction was not stored. */
+  deleteTransaction(transactionId: string): boolean {
+    return this.sql.deleteTransaction.run(transactionId).changes > 0;
+  }
+
+  findTransaction(transactionId: string): TransactionRecord | undefined {
+    const row = this.sql.findTransaction.get(transactionId);
+    return row === undefined ? undefined : transactionFromRow(row);
+  }
+
+  listTransactions(): TransactionRecord[] {
+    return this.sql.listTransactions.all().map(transactionFromRow);
+  }
+
+  /** Persists a journal batch (see stickiness/ownership-journal.ts) in one transaction, in order. */
+  applyChanges(changes: readonly OwnershipChange[]): void {
+    this.db.transaction(() => {
+      for (const change of changes) {
+        switch (change.kind) {
+          case 'query':
+            this.sql.upsertQueryOwner.run(change.queryId, change.backend, change.learnedBy, change.at);
+            break;
+          case 'coordinator':
+            this.sql.upsertCoordinator.run(change.coordinatorId, change.backend, change.at);
+            break;
+          case 'transaction_started':
+            this.sql.upsertTransaction.run(change.transactionId, change.backend, change.at);
+            break;
+          case 'transaction_ended':
+            this.sql.deleteTransaction.run(change.transactionId);
+            break;
+        }
+      }
+    })();
+  }
+
+  /** Deletes what is past retention, then the oldest query owners beyond `maxRows`. */
+  prune(options: PruneOptions): PruneCounts {
+    return this.db.transaction((): PruneCounts => {
+      let queryOwners = this.sql.pruneQueryOwnersByAge.run(options.olderThan).changes;
+      queryOwners += this.sql.pruneQueryOwnersBeyond.run(Math.max(0, Math.floor(options.maxRows))).changes;
+      const transactions = options.transactionsOlderThan === undefined
+        ? 0
+        : this.sql.pruneTransactions.run(options.transactionsOlderThan).changes;
+      const coordinators = options.coordinatorsOlderThan === undefined
+        ? 0
+        : this.sql.pruneCoordinators.run(options.coordinatorsOlderThan).changes;
+      return { queryOwners, transactions, coordinators };
+    })();
+  }
+}
+
+function queryOwnerFromRow(row: QueryOwnerRow): QueryOwnerRecord {
+  return { queryId: row.query_id, backend: row.backend, learnedBy: row.learned_by as LearnedBy, at: row.created_at };
+}
+
+function transactionFromRow(row: TransactionRow): TransactionRecord {
+  return { transactionId: row.transaction_id, backend: row.backend, at: row.created_at };
+}
+
+/** Every statement prepared once, when the repository is created. */
+function prepareOwnershipStatements(db: Database.Database) {
+  const prepare = <R = unknown>(text: string) => db.prepare<unknown[], R>(text);
+  return {
+    upsertQueryOwner: prepare(
+      `INSERT INTO query_owners (query_id, backend, learned_by, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (query_id) DO UPDATE SET backend = excluded.backend, learned_by = excluded.learned_by, created_at = excluded.created_at`),
+    findQueryOwner: prepare<QueryOwnerRow>('SELECT query_id, backend, learned_by, created_at FROM query_owners WHERE query_id = ?'),
+    recentQueryOwners: prepare<QueryOwnerRow>(
+      `SELECT * FROM (
+         SELECT query_id, backend, learned_by, created_at FROM query_owners
+         WHERE created_at >= ? ORDER BY created_at DESC, query_id DESC LIMIT ?
+       ) ORDER BY created_at, query_id`),
+    pruneQueryOwnersByAge: prepare('DELETE FROM query_owners WHERE created_at < ?'),
+    pruneQueryOwnersBeyond: prepare(
+      `DELETE FROM query_owners WHERE query_id IN (
+         SELECT query_id FROM query_owners ORDER BY created_at DESC, query_id DESC LIMIT -1 OFFSET ?)`),
+    upsertCoordinator: prepare(
+      `INSERT INTO coordinators (coordinator_id, backend, seen_at) VALUES (?, ?, ?)
+       ON CONFLICT (coordinator_id) DO UPDATE SET backend = excluded.backend, seen_at = excluded.seen_at`),
+    listCoordinators: prepare<CoordinatorRow>('SELECT coordinator_id, backend, seen_at FROM coordinators ORDER BY seen_at, coordinator_id'),
+    pruneCoordinators: prepare('DELETE FROM coordinators WHERE seen_at < ?'),
+    upsertTransaction: prepare(
+      `INSERT INTO transactions (transaction_id, backend, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (transaction_id) DO UPDATE SET backend = excluded.backend, created_at = excluded.created_at`),
+    deleteTransaction: prepare('DELETE FROM transactions WHERE transaction_id = ?'),
+    findTransaction: prepare<TransactionRow>('SELECT transaction_id, backend, created_at FROM transactions WHERE transaction_id = ?'),
+    listTransactions: prepare<TransactionRow>('SELECT transaction_id, backend, created_at FROM transactions ORDER BY created_at, transaction_id'),
+    pruneTransactions: prepare('DELETE FROM transactions WHERE created_at < ?'),
+  };
+}
+
+type OwnershipStatements = ReturnType<typeof prepareOwnershipStatements>;

@@ -1,0 +1,81 @@
+/**
+ * Rows of the routing tables <-> routing model values. Absent optional values stay absent
+ * (never `undefined` properties), so a stored config deep-equals the one that was saved.
+ */
+import type { Backend, GroupMember, RoutingGroup, RoutingRule, RuleMatch, StrategyName, UptimeSchedule } from '../routing/model.js';
+
+export interface BackendRow {
+  readonly name: string;
+  readonly url: string;
+  readonly enabled: number;
+  readonly prefix_routing: number;
+  readonly max_load: number | null;
+  readonly schedules: string;
+}
+
+export interface GroupRow {
+  readonly name: string;
+  readonly strategy: string;
+  readonly fallback: string | null;
+}
+
+export interface MemberRow {
+  readonly group_name: string;
+  readonly backend: string;
+  readonly weight: number;
+}
+
+export interface RuleRow {
+  readonly name: string;
+  readonly priority: number;
+  readonly group_name: string;
+  readonly match_json: string;
+}
+
+export function backendFromRow(row: BackendRow): Backend {
+  return {
+    name: row.name,
+    url: row.url,
+    enabled: row.enabled === 1,
+    prefixRouting: row.prefix_routing === 1,
+    schedules: JSON.parse(row.schedules) as UptimeSchedule[],
+    ...(row.max_load === null ? {} : { maxLoad: row.max_load }),
+  };
+}
+
+/** Column values of a backend, for named parameters. */
+export function backendParams(backend: Backend) {
+  return {
+    name: backend.name,
+    url: backend.url,
+    enabled: backend.enabled ? 1 : 0,
+    prefix_routing: backend.prefixRouting ? 1 : 0,
+    max_load: backend.maxLoad ?? null,
+    schedules: JSON.stringify(backend.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone }))),
+  };
+}
+
+export function groupFromRow(row: GroupRow, members: readonly GroupMember[]): RoutingGroup {
+  return {
+    name: row.name,
+    strategy: row.strategy as StrategyName,
+    members,
+    ...(row.fallback === null ? {} : { fallback: row.fallback }),
+  };
+}
+
+export function memberFromRow(row: MemberRow): GroupMember {
+  return { backend: row.backend, weight: row.weight };
+}
+
+export function groupParams(group: RoutingGroup) {
+  return { name: group.name, strategy: group.strategy, fallback: group.fallback ?? null };
+}
+
+export function ruleFromRow(row: RuleRow): RoutingRule {
+  return { name: row.name, priority: row.priority, group: row.group_name, match: JSON.parse(row.match_json) as RuleMatch };
+}
+
+export function ruleParams(rule: RoutingRule) {
+  return { name: rule.name, priority: rule.priority, group_name: rule.group, match_json: JSON.stringify(rule.match) };
+}
