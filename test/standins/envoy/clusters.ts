@@ -1,0 +1,67 @@
+/**
+ * The cluster manager: clusters from envoy.yaml with their endpoints (tests override socket
+ * addresses), round robin per request/stream, and clusters added or moved at runtime (the way
+ * CDS would) through setEndpoints().
+ */
+import type { ClusterConfig, Endpoint } from './config.js';
+
+export class Cluster {
+  private rr = 0;
+  private list: readonly Endpoint[];
+
+  constructor(
+    readonly name: string,
+    readonly connectTimeoutMs: number,
+    readonly http2: boolean,
+    endpoints: readonly Endpoint[],
+  ) {
+    this.list = [...endpoints];
+  }
+
+  get endpoints(): readonly Endpoint[] {
+    return this.list;
+  }
+
+  set endpoints(endpoints: readonly Endpoint[]) {
+    this.list = [...endpoints];
+  }
+
+  /** Round robin; undefined when the cluster has no hosts ("no healthy upstream"). */
+  pick(): Endpoint | undefined {
+    if (this.list.length === 0) return undefined;
+    return this.list[this.rr++ % this.list.length];
+  }
+}
+
+export class ClusterManager {
+  private readonly clusters = new Map<string, Cluster>();
+
+  constructor(configs: ReadonlyMap<string, ClusterConfig>, overrides: Readonly<Record<string, readonly Endpoint[]>>) {
+    for (const name of Object.keys(overrides)) {
+      if (!configs.has(name)) {
+        throw new Error(
+          `envoy stand-in: cluster "${name}" is not defined in the Envoy config (known: ${[...configs.keys()].join(', ')}); ` +
+            'tests may only override socket addresses. Add clusters at runtime with setClusterEndpoints().',
+        );
+      }
+    }
+    for (const c of configs.values()) {
+      this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, overrides[c.name] ?? c.endpoints));
+    }
+  }
+
+  get(name: string): Cluster | undefined {
+    return this.clusters.get(name);
+  }
+
+  endpoints(name: string): readonly Endpoint[] {
+    return this.clusters.get(name)?.endpoints ?? [];
+  }
+
+  setEndpoints(name: string, endpoints: readonly Endpoint[]): void {
+    const existing = this.clusters.get(name);
+    if (existing !== undefined) existing.endpoints = endpoints;
+    // A cluster added at runtime: plain HTTP/1.1, Envoy's default connect timeout.
+    else this.clusters.set(name, new Cluster(name, 5_000, false, endpoints));
+  }
+}

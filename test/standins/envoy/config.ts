@@ -1,0 +1,725 @@
+/**
+ * Reads an Envoy bootstrap (envoy.yaml) into a typed model of exactly what the stand-in honours.
+ * Every object is parsed strictly: a field or filter the stand-in does not implement makes
+ * loading fail loudly, so the shipped config and the stand-in cannot silently drift apart.
+ *
+ * HTTP filters are looked up by their typed_config "@type" (as Envoy does) in FILTER_PARSERS; a
+ * new filter (e.g. envoy.filters.http.ext_authz) is one more entry there plus its runtime filter.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Typed model
+// ---------------------------------------------------------------------------------------------
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type HeaderSendMode = 'DEFAULT' | 'SEND' | 'SKIP';
+export type BodySendMode = 'NONE' | 'STREAMED' | 'BUFFERED' | 'BUFFERED_PARTIAL';
+
+export interface ProcessingMode {
+  readonly requestHeaderMode: HeaderSendMode;
+  readonly responseHeaderMode: HeaderSendMode;
+  readonly requestBodyMode: BodySendMode;
+  readonly responseBodyMode: BodySendMode;
+  readonly requestTrailerMode: HeaderSendMode;
+  readonly responseTrailerMode: HeaderSendMode;
+}
+
+export interface MutationRulesConfig {
+  readonly allowAllRouting: boolean;
+  readonly allowEnvoy: boolean;
+  readonly disallowSystem: boolean;
+  readonly disallowAll: boolean;
+  readonly allowExpression: RegExp | undefined;
+  readonly disallowExpression: RegExp | undefined;
+  readonly disallowIsError: boolean;
+}
+
+export type AppendAction =
+  | 'APPEND_IF_EXISTS_OR_ADD'
+  | 'ADD_IF_ABSENT'
+  | 'OVERWRITE_IF_EXISTS_OR_ADD'
+  | 'OVERWRITE_IF_EXISTS';
+
+export type ConfigHeaderMutation =
+  | { readonly kind: 'remove'; readonly name: string }
+  | {
+      readonly kind: 'append';
+      readonly name: string;
+      readonly value: string;
+      readonly action: AppendAction;
+      readonly keepEmptyValue: boolean;
+    };
+
+export interface HeaderMutationFilterConfig {
+  readonly kind: 'header_mutation';
+  readonly name: string;
+  readonly requestMutations: readonly ConfigHeaderMutation[];
+  readonly responseMutations: readonly ConfigHeaderMutation[];
+}
+
+export type RouteCacheAction = 'DEFAULT' | 'CLEAR' | 'RETAIN';
+
+export interface ExtProcFilterConfig {
+  readonly kind: 'ext_proc';
+  readonly name: string;
+  readonly clusterName: string;
+  /** :authority of the gRPC stream; Envoy uses the cluster name unless envoy_grpc.authority is set. */
+  readonly authority: string;
+  readonly initialMetadata: readonly (readonly [string, string])[];
+  readonly failureModeAllow: boolean;
+  readonly processingMode: ProcessingMode;
+  readonly requestAttributes: readonly string[];
+  readonly responseAttributes: readonly string[];
+  readonly messageTimeoutMs: number;
+  readonly maxMessageTimeoutMs: number;
+  readonly mutationRules: MutationRulesConfig;
+  readonly allowModeOverride: boolean;
+  readonly disableImmediateResponse: boolean;
+  readonly routeCacheAction: RouteCacheAction;
+  readonly statusOnError: number;
+}
+
+export interface RouterFilterConfig {
+  readonly kind: 'router';
+  readonly name: string;
+  readonly suppressEnvoyHeaders: boolean;
+}
+
+export type HttpFilterConfig = HeaderMutationFilterConfig | ExtProcFilterConfig | RouterFilterConfig;
+
+export interface StringMatcher {
+  readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains' | 'regex';
+  readonly value: string;
+  readonly regex: RegExp | undefined;
+  readonly ignoreCase: boolean;
+}
+
+export interface HeaderMatcher {
+  readonly name: string;
+  readonly invert: boolean;
+  readonly treatMissingAsEmpty: boolean;
+  readonly test: { readonly kind: 'present'; readonly present: boolean } | { readonly kind: 'string'; readonly matcher: StringMatcher };
+}
+
+export type PathMatch =
+  | { readonly kind: 'prefix'; readonly value: string }
+  | { readonly kind: 'path'; readonly value: string }
+  | { readonly kind: 'safe_regex'; readonly regex: RegExp };
+
+export interface RouteMatch {
+  readonly path: PathMatch;
+  readonly caseSensitive: boolean;
+  readonly headers: readonly HeaderMatcher[];
+}
+
+export interface RouteAction {
+  readonly cluster: { readonly kind: 'name'; readonly name: string } | { readonly kind: 'header'; readonly header: string };
+  /** Route timeout; Envoy's default is 15 s; 0 = none. */
+  readonly timeoutMs: number;
+  /** Per-route stream idle timeout, overriding the HCM's stream_idle_timeout; undefined = not set. */
+  readonly idleTimeoutMs: number | undefined;
+  readonly clusterNotFoundStatus: number;
+}
+
+export interface RouteEntry {
+  readonly name: string | undefined;
+  readonly match: RouteMatch;
+  readonly action: RouteAction;
+}
+
+export interface VirtualHost {
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly routes: readonly RouteEntry[];
+}
+
+export interface RouteConfig {
+  readonly name: string;
+  readonly virtualHosts: readonly VirtualHost[];
+}
+
+export interface HcmConfig {
+  readonly statPrefix: string;
+  readonly maxRequestHeadersKb: number;
+  readonly maxHeadersCount: number;
+  readonly streamIdleTimeoutMs: number;
+  readonly generateRequestId: boolean;
+  readonly serverName: string;
+  readonly routeConfig: RouteConfig;
+  readonly httpFilters: readonly HttpFilterConfig[];
+}
+
+export interface ListenerConfig {
+  readonly name: string;
+  readonly address: Endpoint;
+  /** per_connection_buffer_limit_bytes: also the limit for buffered bodies (413 / 500). */
+  readonly bufferLimitBytes: number;
+  readonly hcm: HcmConfig;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly connectTimeoutMs: number;
+  readonly http2: boolean;
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface StandinConfig {
+  readonly source: string;
+  readonly listener: ListenerConfig;
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+}
+
+export class EnvoyConfigError extends Error {
+  override readonly name = 'EnvoyConfigError';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw schemas (strict: unknown keys fail)
+// ---------------------------------------------------------------------------------------------
+
+const TYPE_PREFIX = 'type.googleapis.com/';
+const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
+const HEADER_MUTATION_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.header_mutation.v3.HeaderMutation`;
+const EXT_PROC_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor`;
+const ROUTER_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.router.v3.Router`;
+const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const HTTP_PROTOCOL_OPTIONS_TYPE = `${TYPE_PREFIX}${HTTP_PROTOCOL_OPTIONS_KEY}`;
+
+const duration = z.union([
+  z.string().regex(/^\d+(\.\d{1,9})?s$/, 'a duration like "1s" or "0.25s"'),
+  z.strictObject({ seconds: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).optional(), nanos: z.number().int().min(0).max(999_999_999).optional() }),
+]);
+
+function durationToMs(d: z.infer<typeof duration>): number {
+  if (typeof d === 'string') return Math.round(Number(d.slice(0, -1)) * 1000);
+  return Number(d.seconds ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+}
+
+const socketAddress = z.strictObject({
+  address: z.string().min(1),
+  port_value: z.number().int().min(0).max(65535),
+  protocol: z.literal('TCP').optional(),
+});
+
+const regexMatcher = z.strictObject({
+  google_re2: z.strictObject({}).optional(),
+  regex: z.string(),
+});
+
+const stringMatcherRaw = z.strictObject({
+  exact: z.string().optional(),
+  prefix: z.string().optional(),
+  suffix: z.string().optional(),
+  contains: z.string().optional(),
+  safe_regex: regexMatcher.optional(),
+  ignore_case: z.boolean().optional(),
+});
+
+const headerMatcherRaw = z.strictObject({
+  name: z.string().min(1),
+  exact_match: z.string().optional(),
+  safe_regex_match: regexMatcher.optional(),
+  present_match: z.boolean().optional(),
+  prefix_match: z.string().optional(),
+  suffix_match: z.string().optional(),
+  contains_match: z.string().optional(),
+  string_match: stringMatcherRaw.optional(),
+  invert_match: z.boolean().optional(),
+  treat_missing_header_as_empty: z.boolean().optional(),
+});
+
+const routeRaw = z.strictObject({
+  name: z.string().optional(),
+  match: z.strictObject({
+    prefix: z.string().optional(),
+    path: z.string().optional(),
+    safe_regex: regexMatcher.optional(),
+    case_sensitive: z.boolean().optional(),
+    headers: z.array(headerMatcherRaw).optional(),
+  }),
+  route: z.strictObject({
+    cluster: z.string().min(1).optional(),
+    cluster_header: z.string().min(1).optional(),
+    timeout: duration.optional(),
+    idle_timeout: duration.optional(),
+    cluster_not_found_response_code: z.enum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
+  }),
+});
+
+const routeConfigRaw = z.strictObject({
+  name: z.string().optional(),
+  virtual_hosts: z.array(
+    z.strictObject({
+      name: z.string().min(1),
+      domains: z.array(z.string().min(1)).min(1),
+      routes: z.array(routeRaw),
+    }),
+  ),
+});
+
+const httpFilterRaw = z.strictObject({
+  name: z.string().min(1),
+  typed_config: z.looseObject({ '@type': z.string() }),
+});
+
+const hcmRaw = z.strictObject({
+  '@type': z.literal(HCM_TYPE),
+  stat_prefix: z.string().min(1),
+  codec_type: z.enum(['AUTO', 'HTTP1']).optional(),
+  max_request_headers_kb: z.number().int().min(1).max(8192).optional(),
+  stream_idle_timeout: duration.optional(),
+  generate_request_id: z.boolean().optional(),
+  server_name: z.string().optional(),
+  common_http_protocol_options: z.strictObject({ max_headers_count: z.number().int().min(1).optional() }).optional(),
+  route_config: routeConfigRaw,
+  http_filters: z.array(httpFilterRaw).min(1),
+});
+
+const listenerRaw = z.strictObject({
+  name: z.string().min(1),
+  address: z.strictObject({ socket_address: socketAddress }),
+  per_connection_buffer_limit_bytes: z.number().int().min(1).optional(),
+  filter_chains: z
+    .array(
+      z.strictObject({
+        filters: z
+          .array(z.strictObject({ name: z.string().min(1), typed_config: z.looseObject({ '@type': z.string() }) }))
+          .length(1, 'the stand-in supports exactly one network filter: the http_connection_manager'),
+      }),
+    )
+    .length(1, 'the stand-in supports exactly one filter chain per listener'),
+});
+
+const clusterRaw = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS']).optional(),
+  connect_timeout: duration.optional(),
+  lb_policy: z.literal('ROUND_ROBIN').optional(),
+  dns_lookup_family: z.string().optional(),
+  typed_extension_protocol_options: z
+    .strictObject({
+      [HTTP_PROTOCOL_OPTIONS_KEY]: z.strictObject({
+        '@type': z.literal(HTTP_PROTOCOL_OPTIONS_TYPE),
+        explicit_http_config: z.union([
+          z.strictObject({ http2_protocol_options: z.strictObject({}) }),
+          z.strictObject({ http_protocol_options: z.strictObject({}) }),
+        ]),
+      }),
+    })
+    .optional(),
+  load_assignment: z.strictObject({
+    cluster_name: z.string().min(1),
+    endpoints: z.array(
+      z.strictObject({
+        lb_endpoints: z.array(z.strictObject({ endpoint: z.strictObject({ address: z.strictObject({ socket_address: socketAddress }) }) })),
+      }),
+    ),
+  }),
+});
+
+const bootstrapRaw = z.strictObject({
+  // Accepted and ignored: they do not change how requests are handled.
+  admin: z.unknown().optional(),
+  node: z.unknown().optional(),
+  static_resources: z.strictObject({
+    listeners: z.array(listenerRaw).length(1, 'the stand-in serves exactly one listener'),
+    clusters: z.array(clusterRaw).min(1),
+  }),
+});
+
+// ---- HTTP filter configs ----
+
+const headerValueOptionRaw = z.strictObject({
+  header: z.strictObject({ key: z.string().min(1), value: z.string().optional() }),
+  append_action: z.enum(['APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS']).optional(),
+  append: z.boolean().optional(),
+  keep_empty_value: z.boolean().optional(),
+});
+
+const configHeaderMutationRaw = z.union([
+  z.strictObject({ remove: z.string().min(1) }),
+  z.strictObject({ append: headerValueOptionRaw }),
+]);
+
+const headerMutationFilterRaw = z.strictObject({
+  '@type': z.literal(HEADER_MUTATION_TYPE),
+  mutations: z
+    .strictObject({
+      request_mutations: z.array(configHeaderMutationRaw).optional(),
+      response_mutations: z.array(configHeaderMutationRaw).optional(),
+    })
+    .optional(),
+  // Only matters with per-route configs, which the stand-in rejects anyway.
+  most_specific_header_mutations_wins: z.boolean().optional(),
+});
+
+const headerSendMode = z.enum(['DEFAULT', 'SEND', 'SKIP']);
+const bodySendMode = z.enum(['NONE', 'STREAMED', 'BUFFERED']);
+
+const extProcFilterRaw = z.strictObject({
+  '@type': z.literal(EXT_PROC_TYPE),
+  grpc_service: z.strictObject({
+    envoy_grpc: z.strictObject({ cluster_name: z.string().min(1), authority: z.string().min(1).optional() }),
+    initial_metadata: z.array(z.strictObject({ key: z.string().min(1), value: z.string() })).optional(),
+  }),
+  failure_mode_allow: z.boolean().optional(),
+  processing_mode: z
+    .strictObject({
+      request_header_mode: headerSendMode.optional(),
+      response_header_mode: headerSendMode.optional(),
+      request_body_mode: bodySendMode.optional(),
+      response_body_mode: bodySendMode.optional(),
+      // HTTP/1 trailers are not modelled: only the modes that never send trailers are accepted.
+      request_trailer_mode: z.enum(['DEFAULT', 'SKIP']).optional(),
+      response_trailer_mode: z.enum(['DEFAULT', 'SKIP']).optional(),
+    })
+    .optional(),
+  request_attributes: z.array(z.string().min(1)).optional(),
+  response_attributes: z.array(z.string().min(1)).optional(),
+  message_timeout: duration.optional(),
+  max_message_timeout: duration.optional(),
+  stat_prefix: z.string().optional(),
+  mutation_rules: z
+    .strictObject({
+      allow_all_routing: z.boolean().optional(),
+      allow_envoy: z.boolean().optional(),
+      disallow_system: z.boolean().optional(),
+      disallow_all: z.boolean().optional(),
+      allow_expression: regexMatcher.optional(),
+      disallow_expression: regexMatcher.optional(),
+      disallow_is_error: z.boolean().optional(),
+    })
+    .optional(),
+  allow_mode_override: z.boolean().optional(),
+  disable_immediate_response: z.boolean().optional(),
+  disable_clear_route_cache: z.boolean().optional(),
+  route_cache_action: z.enum(['DEFAULT', 'CLEAR', 'RETAIN']).optional(),
+  // Newer than the bundled protos, but part of the contract (default 500).
+  status_on_error: z.strictObject({ code: z.number().int().min(200).max(599) }).optional(),
+});
+
+const routerFilterRaw = z.strictObject({
+  '@type': z.literal(ROUTER_TYPE),
+  suppress_envoy_headers: z.boolean().optional(),
+});
+
+/** Attribute expressions the stand-in can evaluate (see ext-proc-attributes in ext-proc-filter.ts). */
+export const SUPPORTED_REQUEST_ATTRIBUTES = new Set([
+  'request.path',
+  'request.url_path',
+  'request.host',
+  'request.scheme',
+  'request.method',
+  'request.id',
+  'request.protocol',
+  'request.query',
+  'request.useragent',
+  'request.referer',
+  'source.address',
+  'source.port',
+  'destination.address',
+  'destination.port',
+]);
+export const SUPPORTED_RESPONSE_ATTRIBUTES = new Set([...SUPPORTED_REQUEST_ATTRIBUTES, 'response.code']);
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new EnvoyConfigError(`${where}: not supported by the Envoy stand-in or invalid:\n${z.prettifyError(result.error)}`);
+  }
+  return result.data;
+}
+
+function compileRegex(m: z.infer<typeof regexMatcher>, where: string, flags = ''): RegExp {
+  try {
+    return new RegExp(`^(?:${m.regex})$`, flags);
+  } catch (err) {
+    throw new EnvoyConfigError(`${where}: invalid regex ${JSON.stringify(m.regex)}: ${(err as Error).message}`);
+  }
+}
+
+function exactlyOne(obj: Record<string, unknown>, keys: readonly string[], where: string): string {
+  const present = keys.filter((k) => obj[k] !== undefined);
+  if (present.length !== 1) {
+    throw new EnvoyConfigError(`${where}: exactly one of ${keys.join(', ')} must be set (found: ${present.join(', ') || 'none'})`);
+  }
+  return present[0] as string;
+}
+
+function toStringMatcher(raw: z.infer<typeof stringMatcherRaw>, where: string): StringMatcher {
+  const kind = exactlyOne(raw, ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'], where);
+  const ignoreCase = raw.ignore_case ?? false;
+  if (kind === 'safe_regex') {
+    if (raw.ignore_case !== undefined) throw new EnvoyConfigError(`${where}: ignore_case has no effect on safe_regex`);
+    const re = raw.safe_regex as z.infer<typeof regexMatcher>;
+    return { kind: 'regex', value: re.regex, regex: compileRegex(re, where), ignoreCase: false };
+  }
+  const value = raw[kind as 'exact' | 'prefix' | 'suffix' | 'contains'] as string;
+  return { kind: kind as StringMatcher['kind'], value, regex: undefined, ignoreCase };
+}
+
+function toHeaderMatcher(raw: z.infer<typeof headerMatcherRaw>, where: string): HeaderMatcher {
+  const kinds = ['exact_match', 'safe_regex_match', 'present_match', 'prefix_match', 'suffix_match', 'contains_match', 'string_match'] as const;
+  const present = kinds.filter((k) => raw[k] !== undefined);
+  if (present.length > 1) throw new EnvoyConfigError(`${where}: only one header match specifier may be set`);
+  const base = { name: raw.name.toLowerCase(), invert: raw.invert_match ?? false, treatMissingAsEmpty: raw.treat_missing_header_as_empty ?? false };
+  const kind = present[0];
+  const str = (k: StringMatcher['kind'], value: string): HeaderMatcher => ({
+    ...base,
+    test: { kind: 'string', matcher: { kind: k, value, regex: undefined, ignoreCase: false } },
+  });
+  switch (kind) {
+    case undefined:
+      // No specifier: the header must be present.
+      return { ...base, test: { kind: 'present', present: true } };
+    case 'present_match':
+      return { ...base, test: { kind: 'present', present: raw.present_match as boolean } };
+    case 'exact_match':
+      return str('exact', raw.exact_match as string);
+    case 'prefix_match':
+      return str('prefix', raw.prefix_match as string);
+    case 'suffix_match':
+      return str('suffix', raw.suffix_match as string);
+    case 'contains_match':
+      return str('contains', raw.contains_match as string);
+    case 'safe_regex_match': {
+      const re = raw.safe_regex_match as z.infer<typeof regexMatcher>;
+      return { ...base, test: { kind: 'string', matcher: { kind: 'regex', value: re.regex, regex: compileRegex(re, where), ignoreCase: false } } };
+    }
+    case 'string_match':
+      return { ...base, test: { kind: 'string', matcher: toStringMatcher(raw.string_match as z.infer<typeof stringMatcherRaw>, `${where}.string_match`) } };
+  }
+  throw new EnvoyConfigError(`${where}: unsupported header matcher`);
+}
+
+const NOT_FOUND_CODES: Record<string, number> = { SERVICE_UNAVAILABLE: 503, NOT_FOUND: 404, INTERNAL_SERVER_ERROR: 500 };
+
+function toRoute(raw: z.infer<typeof routeRaw>, where: string): RouteEntry {
+  const pathKind = exactlyOne(raw.match, ['prefix', 'path', 'safe_regex'], `${where}.match`);
+  const caseSensitive = raw.match.case_sensitive ?? true;
+  let path: PathMatch;
+  if (pathKind === 'safe_regex') {
+    path = { kind: 'safe_regex', regex: compileRegex(raw.match.safe_regex as z.infer<typeof regexMatcher>, `${where}.match.safe_regex`) };
+  } else {
+    path = { kind: pathKind as 'prefix' | 'path', value: raw.match[pathKind as 'prefix' | 'path'] as string };
+  }
+  const clusterKind = exactlyOne(raw.route, ['cluster', 'cluster_header'], `${where}.route`);
+  return {
+    name: raw.name,
+    match: {
+      path,
+      caseSensitive,
+      headers: (raw.match.headers ?? []).map((h, i) => toHeaderMatcher(h, `${where}.match.headers[${i}]`)),
+    },
+    action: {
+      cluster:
+        clusterKind === 'cluster'
+          ? { kind: 'name', name: raw.route.cluster as string }
+          : { kind: 'header', header: (raw.route.cluster_header as string).toLowerCase() },
+      timeoutMs: raw.route.timeout === undefined ? 15_000 : durationToMs(raw.route.timeout),
+      idleTimeoutMs: raw.route.idle_timeout === undefined ? undefined : durationToMs(raw.route.idle_timeout),
+      clusterNotFoundStatus: NOT_FOUND_CODES[raw.route.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE'] ?? 503,
+    },
+  };
+}
+
+function toConfigHeaderMutation(raw: z.infer<typeof configHeaderMutationRaw>, where: string): ConfigHeaderMutation {
+  if ('remove' in raw) return { kind: 'remove', name: raw.remove.toLowerCase() };
+  const opt = raw.append;
+  const value = opt.header.value ?? '';
+  if (value.replaceAll('%%', '').includes('%')) {
+    throw new EnvoyConfigError(`${where}: header value formatters (%...%) are not supported by the stand-in`);
+  }
+  if (opt.append !== undefined && opt.append_action !== undefined) {
+    throw new EnvoyConfigError(`${where}: both append and append_action are set`);
+  }
+  const action: AppendAction =
+    opt.append_action ?? (opt.append === undefined ? 'APPEND_IF_EXISTS_OR_ADD' : opt.append ? 'APPEND_IF_EXISTS_OR_ADD' : 'OVERWRITE_IF_EXISTS_OR_ADD');
+  return { kind: 'append', name: opt.header.key.toLowerCase(), value: value.replaceAll('%%', '%'), action, keepEmptyValue: opt.keep_empty_value ?? false };
+}
+
+type FilterParser = (name: string, typedConfig: unknown, where: string) => HttpFilterConfig;
+
+/** HTTP filters by typed_config "@type". Add envoy.filters.http.ext_authz here when it is needed. */
+export const FILTER_PARSERS: ReadonlyMap<string, FilterParser> = new Map<string, FilterParser>([
+  [
+    HEADER_MUTATION_TYPE,
+    (name, typed, where) => {
+      const raw = parseWith(headerMutationFilterRaw, typed, where);
+      return {
+        kind: 'header_mutation',
+        name,
+        requestMutations: (raw.mutations?.request_mutations ?? []).map((m, i) => toConfigHeaderMutation(m, `${where}.mutations.request_mutations[${i}]`)),
+        responseMutations: (raw.mutations?.response_mutations ?? []).map((m, i) => toConfigHeaderMutation(m, `${where}.mutations.response_mutations[${i}]`)),
+      };
+    },
+  ],
+  [
+    EXT_PROC_TYPE,
+    (name, typed, where) => {
+      const raw = parseWith(extProcFilterRaw, typed, where);
+      for (const a of raw.request_attributes ?? []) {
+        if (!SUPPORTED_REQUEST_ATTRIBUTES.has(a)) throw new EnvoyConfigError(`${where}.request_attributes: the stand-in cannot evaluate ${JSON.stringify(a)}`);
+      }
+      for (const a of raw.response_attributes ?? []) {
+        if (!SUPPORTED_RESPONSE_ATTRIBUTES.has(a)) throw new EnvoyConfigError(`${where}.response_attributes: the stand-in cannot evaluate ${JSON.stringify(a)}`);
+      }
+      if (raw.disable_clear_route_cache !== undefined && raw.route_cache_action !== undefined) {
+        throw new EnvoyConfigError(`${where}: disable_clear_route_cache and route_cache_action are one oneof`);
+      }
+      const pm = raw.processing_mode ?? {};
+      const rules = raw.mutation_rules ?? {};
+      const messageTimeoutMs = raw.message_timeout === undefined ? 200 : durationToMs(raw.message_timeout);
+      if (messageTimeoutMs > 3_600_000) throw new EnvoyConfigError(`${where}.message_timeout: at most 3600s`);
+      const maxMessageTimeoutMs = raw.max_message_timeout === undefined ? 0 : durationToMs(raw.max_message_timeout);
+      return {
+        kind: 'ext_proc',
+        name,
+        clusterName: raw.grpc_service.envoy_grpc.cluster_name,
+        authority: raw.grpc_service.envoy_grpc.authority ?? raw.grpc_service.envoy_grpc.cluster_name,
+        initialMetadata: (raw.grpc_service.initial_metadata ?? []).map((h) => [h.key.toLowerCase(), h.value] as const),
+        failureModeAllow: raw.failure_mode_allow ?? false,
+        processingMode: {
+          requestHeaderMode: pm.request_header_mode ?? 'DEFAULT',
+          responseHeaderMode: pm.response_header_mode ?? 'DEFAULT',
+          requestBodyMode: pm.request_body_mode ?? 'NONE',
+          responseBodyMode: pm.response_body_mode ?? 'NONE',
+          requestTrailerMode: pm.request_trailer_mode ?? 'DEFAULT',
+          responseTrailerMode: pm.response_trailer_mode ?? 'DEFAULT',
+        },
+        requestAttributes: raw.request_attributes ?? [],
+        responseAttributes: raw.response_attributes ?? [],
+        messageTimeoutMs,
+        maxMessageTimeoutMs,
+        mutationRules: {
+          allowAllRouting: rules.allow_all_routing ?? false,
+          allowEnvoy: rules.allow_envoy ?? false,
+          disallowSystem: rules.disallow_system ?? false,
+          disallowAll: rules.disallow_all ?? false,
+          allowExpression: rules.allow_expression ? compileRegex(rules.allow_expression, `${where}.mutation_rules.allow_expression`) : undefined,
+          disallowExpression: rules.disallow_expression ? compileRegex(rules.disallow_expression, `${where}.mutation_rules.disallow_expression`) : undefined,
+          disallowIsError: rules.disallow_is_error ?? false,
+        },
+        allowModeOverride: raw.allow_mode_override ?? false,
+        disableImmediateResponse: raw.disable_immediate_response ?? false,
+        routeCacheAction: raw.disable_clear_route_cache === true ? 'RETAIN' : (raw.route_cache_action ?? 'DEFAULT'),
+        statusOnError: raw.status_on_error?.code ?? 500,
+      };
+    },
+  ],
+  [
+    ROUTER_TYPE,
+    (name, typed, where) => {
+      const raw = parseWith(routerFilterRaw, typed, where);
+      return { kind: 'router', name, suppressEnvoyHeaders: raw.suppress_envoy_headers ?? false };
+    },
+  ],
+]);
+
+function toCluster(raw: z.infer<typeof clusterRaw>): ClusterConfig {
+  const explicit = raw.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY]?.explicit_http_config;
+  return {
+    name: raw.name,
+    connectTimeoutMs: raw.connect_timeout === undefined ? 5_000 : durationToMs(raw.connect_timeout),
+    http2: explicit !== undefined && 'http2_protocol_options' in explicit,
+    endpoints: raw.load_assignment.endpoints.flatMap((l) =>
+      l.lb_endpoints.map((e) => ({ host: e.endpoint.address.socket_address.address, port: e.endpoint.address.socket_address.port_value })),
+    ),
+  };
+}
+
+export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new EnvoyConfigError(`${source}: YAML: ${(err as Error).message}`);
+  }
+  const boot = parseWith(bootstrapRaw, doc, source);
+  const listenerRawValue = boot.static_resources.listeners[0] as z.infer<typeof listenerRaw>;
+  const lw = `${source}: static_resources.listeners[0]`;
+  const netFilter = listenerRawValue.filter_chains[0]?.filters[0] as { name: string; typed_config: unknown };
+  const hcm = parseWith(hcmRaw, netFilter.typed_config, `${lw}.filter_chains[0].filters[0].typed_config`);
+  const hw = `${lw}.filter_chains[0].filters[0].typed_config`;
+
+  const httpFilters = hcm.http_filters.map((f, i) => {
+    const where = `${hw}.http_filters[${i}] (${f.name})`;
+    const parser = FILTER_PARSERS.get(f.typed_config['@type']);
+    if (parser === undefined) {
+      throw new EnvoyConfigError(`${where}: HTTP filter type ${f.typed_config['@type']} is not implemented by the Envoy stand-in`);
+    }
+    return parser(f.name, f.typed_config, `${where}.typed_config`);
+  });
+  const routers = httpFilters.filter((f) => f.kind === 'router');
+  if (routers.length !== 1 || httpFilters[httpFilters.length - 1]?.kind !== 'router') {
+    throw new EnvoyConfigError(`${hw}.http_filters: envoy.filters.http.router must be present exactly once, as the last filter`);
+  }
+
+  const clusters = new Map<string, ClusterConfig>();
+  for (const c of boot.static_resources.clusters) {
+    if (clusters.has(c.name)) throw new EnvoyConfigError(`${source}: duplicate cluster ${c.name}`);
+    clusters.set(c.name, toCluster(c));
+  }
+
+  for (const f of httpFilters) {
+    if (f.kind !== 'ext_proc') continue;
+    const cluster = clusters.get(f.clusterName);
+    if (cluster === undefined) throw new EnvoyConfigError(`${hw}: ext_proc filter ${f.name} uses unknown cluster ${f.clusterName}`);
+    if (!cluster.http2) {
+      throw new EnvoyConfigError(`${source}: cluster ${f.clusterName} carries gRPC (ext_proc) and needs explicit_http_config.http2_protocol_options`);
+    }
+  }
+
+  const routeConfig: RouteConfig = {
+    name: hcm.route_config.name ?? '',
+    virtualHosts: hcm.route_config.virtual_hosts.map((vh, v) => ({
+      name: vh.name,
+      domains: vh.domains.map((d) => d.toLowerCase()),
+      routes: vh.routes.map((r, i) => toRoute(r, `${hw}.route_config.virtual_hosts[${v}].routes[${i}]`)),
+    })),
+  };
+  // Envoy validates static route configs' fixed cluster names at load (validate_clusters).
+  for (const vh of routeConfig.virtualHosts) {
+    for (const r of vh.routes) {
+      if (r.action.cluster.kind === 'name' && !clusters.has(r.action.cluster.name)) {
+        throw new EnvoyConfigError(`${hw}.route_config: route to unknown cluster ${r.action.cluster.name}`);
+      }
+    }
+  }
+
+  return {
+    source,
+    listener: {
+      name: listenerRawValue.name,
+      address: { host: listenerRawValue.address.socket_address.address, port: listenerRawValue.address.socket_address.port_value },
+      bufferLimitBytes: listenerRawValue.per_connection_buffer_limit_bytes ?? 1024 * 1024,
+      hcm: {
+        statPrefix: hcm.stat_prefix,
+        maxRequestHeadersKb: hcm.max_request_headers_kb ?? 60,
+        maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? 100,
+        streamIdleTimeoutMs: hcm.stream_idle_timeout === undefined ? 300_000 : durationToMs(hcm.stream_idle_timeout),
+        generateRequestId: hcm.generate_request_id ?? true,
+        serverName: hcm.server_name ?? 'envoy',
+        routeConfig,
+        httpFilters,
+      },
+    },
+    clusters,
+  };
+}
+
+export function loadEnvoyConfig(path: string): StandinConfig {
+  return parseEnvoyConfig(readFileSync(path, 'utf8'), path);
+}

@@ -1,0 +1,145 @@
+/**
+ * The gRPC side of ext_proc: one bidi `Process` stream per HTTP request, opened with the first
+ * message, over ONE shared HTTP/2 channel per endpoint (streams are multiplexed). Endpoints of
+ * the ext_proc cluster are picked round robin per stream.
+ *
+ * ExtProcStream exposes a strict request/answer discipline: the filter sends one message and
+ * awaits exactly one answer (next()). Anything the server sends while nothing is outstanding,
+ * and a stream that ends while idle, is reported to `onUnsolicited`, as Envoy would react to it
+ * at once (spurious message / gRPC error / close).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Endpoint } from './config.js';
+import { EXT_PROC_METHOD_PATH, extProcServiceDefinition, type ProcessingRequestOut, type ProcessingResponseIn } from './protos.js';
+
+export type ExtProcOutcome =
+  | { readonly kind: 'message'; readonly message: ProcessingResponseIn }
+  /** The server ended the stream with OK. */
+  | { readonly kind: 'closed' }
+  /** The stream failed (non-OK status), including failing to connect. */
+  | { readonly kind: 'error'; readonly code: number; readonly details: string }
+  | { readonly kind: 'timeout' };
+
+/** How long a half-closed stream may wait for the server's status before it is cancelled. */
+const REMOTE_CLOSE_TIMEOUT_MS = 1000;
+
+export class ExtProcStream {
+  onUnsolicited: ((outcome: ExtProcOutcome) => void) | undefined;
+  private waiter: ((o: ExtProcOutcome) => void) | undefined;
+  private terminal: ExtProcOutcome | undefined;
+  private localDone = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly call: grpc.ClientDuplexStream<ProcessingRequestOut, ProcessingResponseIn> | undefined, failure?: ExtProcOutcome) {
+    if (call === undefined) {
+      this.terminal = failure ?? { kind: 'error', code: grpc.status.UNAVAILABLE, details: 'no healthy upstream' };
+      return;
+    }
+    call.on('data', (message: ProcessingResponseIn) => this.deliver({ kind: 'message', message }));
+    call.on('status', (status: grpc.StatusObject) => {
+      if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+      const outcome: ExtProcOutcome =
+        status.code === grpc.status.OK ? { kind: 'closed' } : { kind: 'error', code: status.code, details: status.details };
+      this.terminal = outcome;
+      this.deliver(outcome);
+    });
+    // 'status' carries the information; without an 'error' listener grpc-js would throw.
+    call.on('error', () => undefined);
+  }
+
+  /** Whether the stream is still usable for sending. */
+  get open(): boolean {
+    return !this.localDone && this.terminal === undefined;
+  }
+
+  send(message: ProcessingRequestOut): void {
+    if (!this.open || this.call === undefined) return;
+    this.call.write(message);
+  }
+
+  /** Waits for the answer to the message just sent, at most timeoutMs. */
+  next(timeoutMs: number, signal: AbortSignal): Promise<ExtProcOutcome> {
+    if (this.terminal !== undefined) return Promise.resolve(this.terminal);
+    return new Promise((resolve) => {
+      const finish = (o: ExtProcOutcome): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+        resolve(o);
+      };
+      const onAbort = (): void => finish({ kind: 'error', code: grpc.status.CANCELLED, details: 'downstream went away' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiter = finish;
+    });
+  }
+
+  private deliver(o: ExtProcOutcome): void {
+    if (this.localDone) return;
+    const waiter = this.waiter;
+    if (waiter !== undefined) waiter(o);
+    else this.onUnsolicited?.(o);
+  }
+
+  /** Half-close: no more messages from us; the server is given a moment to finish, then cancelled. */
+  halfClose(): void {
+    if (this.localDone) return;
+    this.localDone = true;
+    if (this.call === undefined || this.terminal !== undefined) return;
+    this.call.end();
+    this.closeTimer = setTimeout(() => this.call?.cancel(), REMOTE_CLOSE_TIMEOUT_MS);
+    this.closeTimer.unref();
+  }
+
+  /** Reset the stream (RST_STREAM / CANCELLED at the server). */
+  cancel(): void {
+    this.localDone = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    if (this.call === undefined || this.terminal !== undefined) return;
+    this.call.cancel();
+  }
+}
+
+/** One grpc-js client (= one HTTP/2 channel) per endpoint, shared by all streams. */
+export class ExtProcChannels {
+  private readonly clients = new Map<string, grpc.Client>();
+  private rr = 0;
+  private readonly service = extProcServiceDefinition();
+
+  constructor(
+    private readonly authority: string,
+    private readonly initialMetadata: readonly (readonly [string, string])[],
+  ) {}
+
+  open(endpoints: readonly Endpoint[]): ExtProcStream {
+    if (endpoints.length === 0) return new ExtProcStream(undefined);
+    const endpoint = endpoints[this.rr++ % endpoints.length] as Endpoint;
+    const target = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+    let client = this.clients.get(target);
+    if (client === undefined) {
+      client = new grpc.Client(target, grpc.credentials.createInsecure(), {
+        'grpc.default_authority': this.authority,
+        // Each Client gets its own channel (and HTTP/2 connection) per endpoint.
+        'grpc.use_local_subchannel_pool': 1,
+      });
+      this.clients.set(target, client);
+    }
+    const method = this.service['Process'];
+    if (method === undefined) throw new Error('ExternalProcessor.Process missing from the service definition');
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of this.initialMetadata) metadata.add(k, v);
+    const call = client.makeBidiStreamRequest<ProcessingRequestOut, ProcessingResponseIn>(
+      EXT_PROC_METHOD_PATH,
+      method.requestSerialize as (value: ProcessingRequestOut) => Buffer,
+      method.responseDeserialize as (bytes: Buffer) => ProcessingResponseIn,
+      metadata,
+      {},
+    );
+    return new ExtProcStream(call);
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,595 @@
+/**
+ * envoy.filters.http.ext_proc, modelled on Envoy's ext_proc.cc / processor_state.cc:
+ * - one stream per HTTP request, opened with the first message; exactly one answer per message;
+ * - request/response attributes once per direction, on that direction's first message;
+ * - mode_override only with allow_mode_override, only in the answer to a headers message; header
+ *   modes at DEFAULT keep the configured mode, body modes always apply; covers the rest of the
+ *   request (both directions);
+ * - clear_route_cache only together with a header_mutation in the same CommonResponse, and only
+ *   on the request path;
+ * - message timeout -> 504, gRPC error / spurious message / invalid mutation -> status_on_error
+ *   (500); with failure_mode_allow the first two continue unprocessed; the server closing with OK
+ *   -> unprocessed;
+ * - BUFFERED bodies (limit: the listener buffer limit -> 413 request / 500 response) and
+ *   STREAMED bodies (one message per chunk, answered before the next is sent);
+ * - half-close once no more phases are due; cancel when the downstream goes away.
+ */
+import { Readable } from 'node:stream';
+import type { BodySendMode, Endpoint, ExtProcFilterConfig, HeaderSendMode, ProcessingMode } from './config.js';
+import type { ExtProcChannels, ExtProcOutcome, ExtProcStream } from './ext-proc-client.js';
+import { applyBodyMutation, applyHeaderMutation, MutationChecker, type HeaderLimits } from './ext-proc-mutation.js';
+import type { BodySource, FilterCallbacks, FilterStatus, HttpFilter, HttpFilterFactory, ResponseState } from './filter-chain.js';
+import type { HeaderMap } from './header-map.js';
+import {
+  durationMs,
+  EXT_PROC_ATTRIBUTE_KEY,
+  httpStatusCodeNumber,
+  type PbCommonResponseIn,
+  type PbImmediateResponseIn,
+  type PbProcessingModeIn,
+  type PbValueOut,
+  type ProcessingRequestOut,
+} from './protos.js';
+
+export interface ExtProcEnv {
+  readonly channels: ExtProcChannels;
+  readonly endpoints: () => readonly Endpoint[];
+  readonly onStreamOpened: () => void;
+  readonly onError: () => void;
+}
+
+type Direction = 'request' | 'response';
+type Phase = 'headers' | 'body';
+
+interface DirectionState {
+  sendHeaders: boolean;
+  bodyMode: BodySendMode;
+  sendTrailers: boolean;
+  attributesSent: boolean;
+  /** Headers were sent to the server and are still held (Envoy's headers_): body answers may mutate them. */
+  headersHeld: boolean;
+}
+
+type Exchange =
+  | { readonly kind: 'answer'; readonly common: PbCommonResponseIn | null }
+  /** Continue without (further) processing. */
+  | { readonly kind: 'unprocessed' }
+  /** The request has been ended (local reply or reset). */
+  | { readonly kind: 'stop' };
+
+const RESPONSE_LIMITS: HeaderLimits = { maxKb: 60, maxCount: 100 };
+const HEADER_MODES = new Set(['DEFAULT', 'SEND', 'SKIP']);
+const BODY_MODES = new Set(['NONE', 'STREAMED', 'BUFFERED']);
+
+function directionState(mode: ProcessingMode, dir: Direction): DirectionState {
+  const header: HeaderSendMode = dir === 'request' ? mode.requestHeaderMode : mode.responseHeaderMode;
+  const trailer: HeaderSendMode = dir === 'request' ? mode.requestTrailerMode : mode.responseTrailerMode;
+  return {
+    sendHeaders: header !== 'SKIP',
+    bodyMode: dir === 'request' ? mode.requestBodyMode : mode.responseBodyMode,
+    sendTrailers: trailer === 'SEND',
+    attributesSent: false,
+    headersHeld: false,
+  };
+}
+
+/** Envoy's effectiveModeOverride: starts from the configured mode. undefined = a mode the stand-in cannot honour. */
+function effectiveModeOverride(o: PbProcessingModeIn, configured: ProcessingMode): ProcessingMode | undefined {
+  const header = (v: string | number, current: HeaderSendMode): HeaderSendMode | undefined => {
+    if (typeof v !== 'string' || !HEADER_MODES.has(v)) return undefined;
+    return v === 'DEFAULT' ? current : (v as HeaderSendMode);
+  };
+  const body = (v: string | number): BodySendMode | undefined =>
+    typeof v === 'string' && BODY_MODES.has(v) ? (v as BodySendMode) : undefined;
+  const m = {
+    requestHeaderMode: header(o.request_header_mode, configured.requestHeaderMode),
+    responseHeaderMode: header(o.response_header_mode, configured.responseHeaderMode),
+    requestBodyMode: body(o.request_body_mode),
+    responseBodyMode: body(o.response_body_mode),
+    requestTrailerMode: header(o.request_trailer_mode, configured.requestTrailerMode),
+    responseTrailerMode: header(o.response_trailer_mode, configured.responseTrailerMode),
+  };
+  if (Object.values(m).some((v) => v === undefined)) return undefined;
+  return m as ProcessingMode;
+}
+
+/** STREAMED, or BUFFERED with headers SKIP: the server may change the body length later. */
+function shouldRemoveContentLength(st: DirectionState): boolean {
+  return st.bodyMode === 'STREAMED' || st.bodyMode === 'BUFFERED_PARTIAL' || (st.bodyMode === 'BUFFERED' && !st.sendHeaders);
+}
+
+function noExternalProcess(st: DirectionState): boolean {
+  return !st.sendHeaders && st.bodyMode === 'NONE' && !st.sendTrailers;
+}
+
+function protoHeaders(headers: HeaderMap): { headers: { key: string; raw_value: Buffer }[] } {
+  return { headers: headers.entries().map((e) => ({ key: e.name, raw_value: Buffer.from(e.value, 'latin1') })) };
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function evaluateAttribute(expr: string, cb: FilterCallbacks, response: ResponseState | undefined): PbValueOut | undefined {
+  const h = cb.requestHeaders;
+  const str = (v: string | undefined): PbValueOut | undefined => (v === undefined ? undefined : { stringValue: v });
+  const path = h.getFirst(':path');
+  switch (expr) {
+    case 'request.path':
+      return str(path);
+    case 'request.url_path':
+      return str(path?.split('?')[0]);
+    case 'request.query':
+      return str(path === undefined ? undefined : path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
+    case 'request.host':
+      return str(h.getFirst(':authority'));
+    case 'request.scheme':
+      return str(h.getFirst(':scheme'));
+    case 'request.method':
+      return str(h.getFirst(':method'));
+    case 'request.id':
+      return str(h.getFirst('x-request-id'));
+    case 'request.useragent':
+      return str(h.getFirst('user-agent'));
+    case 'request.referer':
+      return str(h.getFirst('referer'));
+    case 'request.protocol':
+      return str(cb.info.protocol);
+    case 'source.address':
+      return { stringValue: hostPort(cb.info.remoteAddress, cb.info.remotePort) };
+    case 'source.port':
+      return { numberValue: cb.info.remotePort };
+    case 'destination.address':
+      return { stringValue: hostPort(cb.info.localAddress, cb.info.localPort) };
+    case 'destination.port':
+      return { numberValue: cb.info.localPort };
+    case 'response.code': {
+      const code = response?.headers.getFirst(':status');
+      return code === undefined ? undefined : { numberValue: Number(code) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Reads a whole body, failing with 'overflow' past `limit` bytes (without consuming further). */
+export function readAll(readable: Readable, limit: number): Promise<Buffer | 'overflow' | Error> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cleanup = (): void => {
+      readable.off('data', onData);
+      readable.off('end', onEnd);
+      readable.off('error', onError);
+      readable.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit) {
+        cleanup();
+        readable.pause();
+        resolve('overflow');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      resolve(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      resolve(new Error('body stream closed before its end'));
+    };
+    readable.on('data', onData);
+    readable.on('end', onEnd);
+    readable.on('error', onError);
+    readable.on('close', onClose);
+  });
+}
+
+class StreamAborted extends Error {}
+
+class ExtProcFilter implements HttpFilter {
+  private stream: ExtProcStream | undefined;
+  /** Envoy's processing_complete_: nothing more is sent to the server for this request. */
+  private complete = false;
+  private busy = false;
+  private callbacks: FilterCallbacks | undefined;
+  private readonly dec: DirectionState;
+  private readonly enc: DirectionState;
+  private readonly checker: MutationChecker;
+
+  constructor(
+    private readonly config: ExtProcFilterConfig,
+    private readonly env: ExtProcEnv,
+  ) {
+    this.dec = directionState(config.processingMode, 'request');
+    this.enc = directionState(config.processingMode, 'response');
+    this.checker = new MutationChecker(config.mutationRules);
+  }
+
+  // ---- decoding ----
+
+  async decodeHeaders(cb: FilterCallbacks): Promise<FilterStatus> {
+    this.callbacks = cb;
+    // Envoy's mergePerRouteConfig() asks for the route first (per-route ext_proc config).
+    cb.route();
+    const headers = cb.requestHeaders;
+    const hasBody = cb.requestBody.kind !== 'none';
+    if (this.dec.sendHeaders) {
+      if ((await this.processHeaders(cb, 'request', headers, !hasBody, undefined)) === 'stop') return 'stop';
+    } else if (!this.complete && shouldRemoveContentLength(this.dec)) {
+      headers.remove('content-length');
+    }
+    if (this.complete || !hasBody) return 'continue';
+    if (this.dec.bodyMode === 'BUFFERED') {
+      const body = cb.requestBody;
+      const result = await this.processBufferedBody(cb, 'request', headers, body, (b) => {
+        cb.requestBody = b;
+      }, undefined);
+      return result;
+    }
+    if (this.dec.bodyMode === 'STREAMED' && cb.requestBody.kind === 'stream') {
+      cb.requestBody = { kind: 'stream', readable: this.streamedBody(cb, 'request', cb.requestBody.readable, undefined) };
+    }
+    return 'continue';
+  }
+
+  // ---- encoding ----
+
+  async encodeHeaders(cb: FilterCallbacks, response: ResponseState): Promise<FilterStatus> {
+    this.callbacks ??= cb;
+    if (this.busy) {
+      // A local reply while a message is outstanding: the stand-in does not interleave phases.
+      this.complete = true;
+      this.stream?.cancel();
+    }
+    const hasBody = response.body.kind !== 'none';
+    if (!this.complete && this.enc.sendHeaders) {
+      if ((await this.processHeaders(cb, 'response', response.headers, !hasBody, response)) === 'stop') return 'stop';
+    } else if (!this.complete && shouldRemoveContentLength(this.enc)) {
+      response.headers.remove('content-length');
+    }
+    if (noExternalProcess(this.enc)) this.closeStream();
+    if (this.complete || !hasBody) return 'continue';
+    if (this.enc.bodyMode === 'BUFFERED') {
+      return this.processBufferedBody(cb, 'response', response.headers, response.body, (b) => {
+        response.body = b;
+      }, response);
+    }
+    if (this.enc.bodyMode === 'STREAMED' && response.body.kind === 'stream') {
+      response.body = { kind: 'stream', readable: this.streamedBody(cb, 'response', response.body.readable, response) };
+    }
+    return 'continue';
+  }
+
+  onDestroy(reason: 'complete' | 'reset'): void {
+    this.complete = true;
+    if (this.stream === undefined) return;
+    if (reason === 'reset') this.stream.cancel();
+    else this.stream.halfClose();
+  }
+
+  // ---- phases ----
+
+  private async processHeaders(
+    cb: FilterCallbacks,
+    dir: Direction,
+    headers: HeaderMap,
+    endOfStream: boolean,
+    response: ResponseState | undefined,
+  ): Promise<FilterStatus> {
+    const st = dir === 'request' ? this.dec : this.enc;
+    const msg: ProcessingRequestOut = {};
+    msg[dir === 'request' ? 'request_headers' : 'response_headers'] = { headers: protoHeaders(headers), end_of_stream: endOfStream };
+    st.headersHeld = true;
+    const x = await this.exchange(cb, dir, 'headers', msg, response, () => {
+      if (!this.complete && shouldRemoveContentLength(st)) headers.remove('content-length');
+    });
+    if (x.kind === 'stop') return 'stop';
+    if (x.kind === 'unprocessed') return 'continue';
+    const common = x.common;
+    if (common !== null && common.status !== 'CONTINUE' && common.status !== 0) return this.unsupported(cb, `CommonResponse.status ${String(common.status)}`);
+    if (common?.header_mutation) {
+      const result = applyHeaderMutation(common.header_mutation, headers, this.checker, this.limits(cb, dir), {
+        removeContentLength: shouldRemoveContentLength(st),
+      });
+      if (!result.ok) return this.errorReply(cb, result.message);
+    }
+    if (dir === 'request') this.clearRouteCache(cb, common);
+    // Envoy drops its hold on the headers unless a BUFFERED body is still to come.
+    st.headersHeld = st.bodyMode === 'BUFFERED' && !endOfStream;
+    // closeGrpcStreamIfLastRespReceived
+    if (dir === 'request') {
+      if ((endOfStream || (this.dec.bodyMode === 'NONE' && !this.dec.sendTrailers)) && noExternalProcess(this.enc)) this.closeStream();
+    } else if (endOfStream || (this.enc.bodyMode === 'NONE' && !this.enc.sendTrailers)) {
+      this.closeStream();
+    }
+    return 'continue';
+  }
+
+  private async processBufferedBody(
+    cb: FilterCallbacks,
+    dir: Direction,
+    headers: HeaderMap,
+    body: BodySource,
+    setBody: (b: BodySource) => void,
+    response: ResponseState | undefined,
+  ): Promise<FilterStatus> {
+    const st = dir === 'request' ? this.dec : this.enc;
+    let data: Buffer;
+    if (body.kind === 'stream') {
+      const read = await readAll(body.readable, cb.bufferLimit);
+      if (read === 'overflow') {
+        // Envoy's FilterManager: request 413 / response 500 when a buffering filter overflows.
+        if (dir === 'request') cb.sendLocalReply({ status: 413, body: 'Payload Too Large', key: 'request_payload_too_large' });
+        else {
+          body.readable.destroy();
+          cb.sendLocalReply({ status: 500, body: 'Internal Server Error', key: 'response_payload_too_large' });
+        }
+        return 'stop';
+      }
+      if (read instanceof Error) {
+        cb.resetStream();
+        return 'stop';
+      }
+      data = read;
+    } else if (body.kind === 'buffer') {
+      data = body.data;
+    } else {
+      return 'continue';
+    }
+    setBody({ kind: 'buffer', data });
+    if (this.complete) return 'continue';
+    const headersHeld = st.headersHeld ? headers : undefined;
+    const msg: ProcessingRequestOut = {};
+    msg[dir === 'request' ? 'request_body' : 'response_body'] = { body: data, end_of_stream: true };
+    const x = await this.exchange(cb, dir, 'body', msg, response, undefined);
+    st.headersHeld = false;
+    if (x.kind === 'stop') return 'stop';
+    if (x.kind === 'unprocessed') return 'continue';
+    const common = x.common;
+    if (common?.header_mutation && headersHeld !== undefined) {
+      const result = applyHeaderMutation(common.header_mutation, headersHeld, this.checker, this.limits(cb, dir), {
+        removeContentLength: shouldRemoveContentLength(st),
+      });
+      if (!result.ok) return this.errorReply(cb, result.message);
+    }
+    if (common?.body_mutation) {
+      const mutated = applyBodyMutation(common.body_mutation, data);
+      const contentLength = headersHeld?.getFirst('content-length');
+      if (contentLength !== undefined && /^\d+$/.test(contentLength) && Number(contentLength) !== mutated.length) {
+        return this.errorReply(cb, 'mismatch between content length and the length of the mutated body');
+      }
+      setBody({ kind: 'buffer', data: mutated });
+    }
+    if (dir === 'request') this.clearRouteCache(cb, common);
+    return 'continue';
+  }
+
+  /** STREAMED: every chunk goes to the server and its answer is applied before the next one. */
+  private streamedBody(cb: FilterCallbacks, dir: Direction, source: Readable, response: ResponseState | undefined): Readable {
+    const key = dir === 'request' ? 'request_body' : 'response_body';
+    const exchangeChunk = async (chunk: Buffer, endOfStream: boolean): Promise<Buffer> => {
+      const msg: ProcessingRequestOut = {};
+      msg[key] = { body: chunk, end_of_stream: endOfStream };
+      const x = await this.exchange(cb, dir, 'body', msg, response, undefined);
+      if (x.kind === 'stop') throw new StreamAborted('ext_proc ended the request');
+      if (x.kind === 'unprocessed' || x.common?.body_mutation == null) return chunk;
+      return applyBodyMutation(x.common.body_mutation, chunk);
+    };
+    const self = this;
+    async function* run(): AsyncGenerator<Buffer> {
+      // Never destroy the downstream request from here: a local reply may still have to be sent.
+      for await (const raw of source.iterator({ destroyOnReturn: dir === 'response' })) {
+        const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array);
+        if (self.complete || cb.signal.aborted) {
+          yield chunk;
+          continue;
+        }
+        const out = await exchangeChunk(chunk, false);
+        if (out.length > 0) yield out;
+      }
+      if (!self.complete && !cb.signal.aborted) {
+        const out = await exchangeChunk(Buffer.alloc(0), true);
+        if (out.length > 0) yield out;
+        if (dir === 'response' || noExternalProcess(self.enc)) self.closeStream();
+      }
+    }
+    return Readable.from(run(), { objectMode: false });
+  }
+
+  // ---- the message exchange ----
+
+  private ensureStream(): ExtProcStream {
+    if (this.stream === undefined) {
+      const endpoints = this.env.endpoints();
+      this.stream = this.env.channels.open(endpoints);
+      if (endpoints.length > 0) this.env.onStreamOpened();
+      this.stream.onUnsolicited = (o) => this.onUnsolicited(o);
+    }
+    return this.stream;
+  }
+
+  private addAttributes(cb: FilterCallbacks, dir: Direction, msg: ProcessingRequestOut, response: ResponseState | undefined): void {
+    const st = dir === 'request' ? this.dec : this.enc;
+    const exprs = dir === 'request' ? this.config.requestAttributes : this.config.responseAttributes;
+    if (st.attributesSent || exprs.length === 0) return;
+    st.attributesSent = true;
+    const fields: Record<string, PbValueOut> = {};
+    for (const expr of exprs) {
+      const v = evaluateAttribute(expr, cb, response);
+      if (v !== undefined) fields[expr] = v;
+    }
+    msg.attributes = { [EXT_PROC_ATTRIBUTE_KEY]: { fields } };
+  }
+
+  private async exchange(
+    cb: FilterCallbacks,
+    dir: Direction,
+    phase: Phase,
+    msg: ProcessingRequestOut,
+    response: ResponseState | undefined,
+    afterSend: (() => void) | undefined,
+  ): Promise<Exchange> {
+    const stream = this.ensureStream();
+    this.addAttributes(cb, dir, msg, response);
+    msg.metadata_context = {};
+    stream.send(msg);
+    afterSend?.();
+    this.busy = true;
+    try {
+      let deadline = Date.now() + this.config.messageTimeoutMs;
+      let extended = false;
+      for (;;) {
+        const o = await stream.next(Math.max(0, deadline - Date.now()), cb.signal);
+        if (cb.signal.aborted) {
+          this.complete = true;
+          stream.cancel();
+          return { kind: 'stop' };
+        }
+        if (o.kind === 'timeout') return this.failure(cb, 'timeout', 'ext_proc_error_per-message_timeout_exceeded');
+        if (o.kind === 'closed') {
+          // onGrpcClose: the server is done with this request; continue unprocessed.
+          this.complete = true;
+          return { kind: 'unprocessed' };
+        }
+        if (o.kind === 'error') return this.failure(cb, 'grpc', `ext_proc_error_gRPC_error_${o.code}{${o.details}}`);
+        const m = o.message;
+        if (m.override_message_timeout !== null) {
+          const ms = durationMs(m.override_message_timeout);
+          if (!extended && ms >= 1 && ms <= this.config.maxMessageTimeoutMs) {
+            deadline = Date.now() + ms;
+            extended = true;
+          }
+          continue;
+        }
+        if (phase === 'headers' && this.config.allowModeOverride && m.mode_override !== null) {
+          const mode = effectiveModeOverride(m.mode_override, this.config.processingMode);
+          if (mode === undefined) {
+            this.unsupported(cb, `mode_override ${JSON.stringify(m.mode_override)}`);
+            return { kind: 'stop' };
+          }
+          this.setMode(mode);
+        }
+        if (m.response === 'immediate_response' && m.immediate_response !== undefined && !this.config.disableImmediateResponse) {
+          this.complete = true;
+          this.closeStream();
+          this.sendImmediateResponse(cb, m.immediate_response);
+          return { kind: 'stop' };
+        }
+        const expected = `${dir}_${phase}` as const;
+        if (m.response !== expected) return this.failure(cb, 'spurious', `spurious message ${String(m.response)} (expected ${expected})`);
+        return { kind: 'answer', common: m[expected]?.response ?? null };
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** A message, close or error while nothing was outstanding: Envoy reacts to it at once. */
+  private onUnsolicited(o: ExtProcOutcome): void {
+    const cb = this.callbacks;
+    if (this.complete || cb === undefined) return;
+    switch (o.kind) {
+      case 'closed':
+        this.complete = true;
+        return;
+      case 'timeout':
+        return;
+      case 'error':
+        void this.failure(cb, 'grpc', `ext_proc_error_gRPC_error_${o.code}{${o.details}}`);
+        return;
+      case 'message':
+        // A timeout extension with no timer running is ignored.
+        if (o.message.override_message_timeout !== null) return;
+        if (o.message.response === 'immediate_response' && o.message.immediate_response !== undefined && !this.config.disableImmediateResponse) {
+          this.complete = true;
+          this.closeStream();
+          this.sendImmediateResponse(cb, o.message.immediate_response);
+          return;
+        }
+        void this.failure(cb, 'spurious', `spurious message ${String(o.message.response)}`);
+    }
+  }
+
+  private failure(cb: FilterCallbacks, kind: 'timeout' | 'grpc' | 'spurious', details: string): Promise<Exchange> {
+    this.env.onError();
+    this.complete = true;
+    this.stream?.cancel();
+    if (this.config.failureModeAllow) return Promise.resolve({ kind: 'unprocessed' });
+    if (kind === 'timeout') cb.sendLocalReply({ status: 504, key: 'message_timeout', details });
+    else cb.sendLocalReply({ status: this.config.statusOnError, key: 'ext_proc_error', details });
+    return Promise.resolve({ kind: 'stop' });
+  }
+
+  /** A rejected mutation: status_on_error regardless of failure_mode_allow (handleErrorResponse). */
+  private errorReply(cb: FilterCallbacks, message: string): FilterStatus {
+    this.env.onError();
+    this.complete = true;
+    this.stream?.cancel();
+    cb.sendLocalReply({ status: this.config.statusOnError, key: 'ext_proc_error', details: message });
+    return 'stop';
+  }
+
+  private unsupported(cb: FilterCallbacks, what: string): FilterStatus {
+    console.error(`envoy stand-in: ${what} is not implemented by the stand-in; answering 500`);
+    this.complete = true;
+    this.stream?.cancel();
+    cb.sendLocalReply({ status: 500, key: 'standin_unsupported', details: `${what} is not implemented by the Envoy stand-in` });
+    return 'stop';
+  }
+
+  private sendImmediateResponse(cb: FilterCallbacks, ir: PbImmediateResponseIn): void {
+    let status = ir.status === null ? 200 : httpStatusCodeNumber(ir.status.code);
+    if (status < 200) status = 200;
+    const mutation = ir.headers;
+    cb.sendLocalReply({
+      status,
+      body: ir.body,
+      key: 'immediate_response',
+      details: ir.details.replace(/\s/g, '_'),
+      modifyHeaders:
+        mutation === null
+          ? undefined
+          : (headers) => {
+              // Failures are only logged by Envoy; whatever was applied before the failure stays.
+              applyHeaderMutation(mutation, headers, this.checker, RESPONSE_LIMITS);
+            },
+    });
+  }
+
+  private setMode(mode: ProcessingMode): void {
+    const dec = directionState(mode, 'request');
+    const enc = directionState(mode, 'response');
+    Object.assign(this.dec, { sendHeaders: dec.sendHeaders, bodyMode: dec.bodyMode, sendTrailers: dec.sendTrailers });
+    Object.assign(this.enc, { sendHeaders: enc.sendHeaders, bodyMode: enc.bodyMode, sendTrailers: enc.sendTrailers });
+  }
+
+  private clearRouteCache(cb: FilterCallbacks, common: PbCommonResponseIn | null): void {
+    // Without a header_mutation in the same CommonResponse the flag is ignored.
+    if (common === null || common.header_mutation === null) return;
+    if (this.config.routeCacheAction === 'CLEAR' || (this.config.routeCacheAction === 'DEFAULT' && common.clear_route_cache)) {
+      cb.clearRouteCache();
+    }
+  }
+
+  private limits(cb: FilterCallbacks, dir: Direction): HeaderLimits {
+    return dir === 'request' ? { maxKb: cb.maxRequestHeadersKb, maxCount: cb.maxHeadersCount } : RESPONSE_LIMITS;
+  }
+
+  /** closeStreamMaybeGraceful: half-close, and nothing more is processed. */
+  private closeStream(): void {
+    this.complete = true;
+    this.stream?.halfClose();
+  }
+}
+
+export function extProcFilterFactory(config: ExtProcFilterConfig, env: ExtProcEnv): HttpFilterFactory {
+  return { name: config.name, create: () => new ExtProcFilter(config, env) };
+}

@@ -1,0 +1,102 @@
+/**
+ * Envoy stand-in for tests: reads the project's real envoy.yaml (filters, routes, timeouts,
+ * cluster names) and behaves like Envoy towards clients, the ext_proc router (gRPC) and the
+ * upstream clusters. Tests may only override socket addresses: the listener port and the
+ * endpoints of clusters defined in the file (clusters can be added/moved at runtime with
+ * setClusterEndpoints, as CDS would).
+ */
+import * as http from 'node:http';
+import { ClusterManager } from './clusters.js';
+import { loadEnvoyConfig } from './config.js';
+import { ExtProcChannels } from './ext-proc-client.js';
+import { extProcFilterFactory } from './ext-proc-filter.js';
+import type { HttpFilterFactory } from './filter-chain.js';
+import { headerMutationFilterFactory } from './header-mutation-filter.js';
+import { Router } from './router.js';
+import { EnvoyServer } from './server.js';
+import { StandinStats } from './stats.js';
+
+export { EnvoyConfigError, loadEnvoyConfig, parseEnvoyConfig, type StandinConfig } from './config.js';
+
+export interface EnvoyStandinOptions {
+  /** e.g. <repo>/envoy/envoy.yaml */
+  configPath: string;
+  /** Default 0 = ephemeral. */
+  listenerPort?: number;
+  /**
+   * Address override per cluster name (the router's gRPC cluster, e.g. trino_router, included);
+   * several endpoints = round robin per request/stream.
+   */
+  clusters: Record<string, { host: string; port: number }[]>;
+}
+
+export interface EnvoyStandin {
+  readonly url: string;
+  readonly port: number;
+  /** localReplies keyed by response flag/reason, e.g. 'NC', 'message_timeout', 'ext_proc_error', 'header_overflow'. */
+  stats(): { requests: number; localReplies: Record<string, number>; extProcStreams: number; extProcErrors: number };
+  lastLocalReply(): { status: number; reason: string } | undefined;
+  /** For tests that add/move clusters. */
+  setClusterEndpoints(name: string, endpoints: { host: string; port: number }[]): void;
+  close(): Promise<void>;
+}
+
+export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<EnvoyStandin> {
+  const config = loadEnvoyConfig(options.configPath);
+  const clusters = new ClusterManager(config.clusters, options.clusters);
+  const stats = new StandinStats();
+  const agent = new http.Agent({ keepAlive: true });
+  const channels: ExtProcChannels[] = [];
+  const hcm = config.listener.hcm;
+
+  let router: Router | undefined;
+  const filters: HttpFilterFactory[] = [];
+  for (const f of hcm.httpFilters) {
+    switch (f.kind) {
+      case 'header_mutation':
+        filters.push(headerMutationFilterFactory(f));
+        break;
+      case 'ext_proc': {
+        const ch = new ExtProcChannels(f.authority, f.initialMetadata);
+        channels.push(ch);
+        filters.push(
+          extProcFilterFactory(f, {
+            channels: ch,
+            endpoints: () => clusters.endpoints(f.clusterName),
+            onStreamOpened: () => {
+              stats.extProcStreams++;
+            },
+            onError: () => {
+              stats.extProcErrors++;
+            },
+          }),
+        );
+        break;
+      }
+      case 'router':
+        router = new Router(f, clusters, agent);
+        break;
+    }
+  }
+  if (router === undefined) throw new Error('envoy stand-in: no router filter');
+
+  const server = new EnvoyServer({ hcm, bufferLimit: config.listener.bufferLimitBytes, filters, router, stats });
+  const port = await server.listen(options.listenerPort ?? 0);
+  let closed: Promise<void> | undefined;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stats: () => stats.snapshot(),
+    lastLocalReply: () => stats.lastLocalReply(),
+    setClusterEndpoints: (name, endpoints) => clusters.setEndpoints(name, endpoints),
+    close() {
+      closed ??= (async () => {
+        await server.close();
+        for (const ch of channels) ch.close();
+        agent.destroy();
+      })();
+      return closed;
+    },
+  };
+}
