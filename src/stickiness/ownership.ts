@@ -123,6 +123,15 @@ export class OwnershipIndex {
     for (const t of state.transactions ?? []) this.transactions.set(t.transactionId, { backend: this.intern(t.backend), at: t.at });
   }
 
+  /**
+   * Makes the open transactions exactly `open` (another replica may have ended some). Only
+   * safe once this index's own changes are persisted, so they are part of `open`.
+   */
+  replaceTransactions(open: Iterable<{ transactionId: string; backend: string; at: number }>): void {
+    this.transactions.clear();
+    for (const t of open) this.transactions.set(t.transactionId, { backend: this.intern(t.backend), at: t.at });
+  }
+
   /** Forgets what is past retention. Returns how many query ids were dropped. */
   prune(nowMs: number): number {
     for (const [id, t] of this.transactions) {

@@ -97,8 +97,8 @@ describe('eligibility and fallback', () => {
   });
 
   it('rejects with every group tried and each backend state, transient when health is the cause', () => {
-    const down = { ...healthy, health: 'unhealthy' as const };
-    const decision = route(facts({ source: 'airflow' }), new Map([['a', down], ['b', { ...healthy, health: 'draining' }]]));
+    const down: BackendCondition = { ...healthy, health: 'unhealthy' };
+    const decision = route(facts({ source: 'airflow' }), new Map<string, BackendCondition>([['a', down], ['b', { ...healthy, health: 'draining' } as BackendCondition]]));
     expect(decision.outcome).toBe('rejected');
     if (decision.outcome !== 'rejected') return;
     expect(decision.transient).toBe(true);

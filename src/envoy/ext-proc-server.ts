@@ -1,0 +1,201 @@
+/**
+ * The ext_proc edge: one gRPC stream per HTTP request. Each message Envoy sends is answered
+ * once, in order, per the contract (raw_value, overwrite, header + clear_route_cache
+ * together); the routing itself is the RequestRouter's.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import {
+  ProcessingMode_BodySendMode,
+  ProcessingMode_HeaderSendMode,
+  type ProcessingMode,
+} from '../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+import {
+  CommonResponse_ResponseStatus,
+  type CommonResponse,
+  type HeaderMutation,
+  type ProcessingRequest,
+  type ProcessingResponse,
+} from '../gen/envoy/service/ext_proc/v3/external_processor.js';
+import type { HeaderValueOption } from '../gen/envoy/config/core/v3/base.js';
+import type { ForwardInstruction, ReplyInstruction } from '../routing/decision.js';
+import type { RequestContext, RequestRouter } from '../routing/request-router.js';
+import { overwriteHeader, readHeaderMap } from './header-codec.js';
+import type { EdgeObserver } from './edge-observer.js';
+
+export const CLUSTER_HEADER = 'x-trino-cluster';
+const FORWARDED_PREFIX = 'x-forwarded-prefix';
+const EXT_PROC_ATTRIBUTES = 'envoy.filters.http.ext_proc';
+
+const CONTINUE: CommonResponse = {
+  status: CommonResponse_ResponseStatus.CONTINUE,
+  headerMutation: undefined,
+  bodyMutation: undefined,
+  trailers: undefined,
+  clearRouteCache: false,
+};
+
+function response(body: ProcessingResponse['response'], modeOverride?: ProcessingMode): ProcessingResponse {
+  return { response: body, dynamicMetadata: undefined, modeOverride, overrideMessageTimeout: undefined };
+}
+
+const RESPONSE_HEADERS_CONTINUE = response({ $case: 'responseHeaders', value: { response: CONTINUE } });
+const RESPONSE_BODY_CONTINUE = response({ $case: 'responseBody', value: { response: CONTINUE } });
+const REQUEST_BODY_CONTINUE = response({ $case: 'requestBody', value: { response: CONTINUE } });
+const REQUEST_TRAILERS_CONTINUE = response({ $case: 'requestTrailers', value: { headerMutation: undefined } });
+const RESPONSE_TRAILERS_CONTINUE = response({ $case: 'responseTrailers', value: { headerMutation: undefined } });
+
+/**
+ * Asks Envoy for the response of this request. Header modes at DEFAULT mean "no change"; both
+ * body modes always apply, so the request body stays NONE.
+ */
+function watchMode(body: boolean): ProcessingMode {
+  return {
+    requestHeaderMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    responseHeaderMode: ProcessingMode_HeaderSendMode.SEND,
+    requestBodyMode: ProcessingMode_BodySendMode.NONE,
+    responseBodyMode: body ? ProcessingMode_BodySendMode.BUFFERED : ProcessingMode_BodySendMode.NONE,
+    requestTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+    responseTrailerMode: ProcessingMode_HeaderSendMode.DEFAULT,
+  };
+}
+const WATCH_HEADERS = watchMode(false);
+const WATCH_HEADERS_AND_BODY = watchMode(true);
+
+function forwardResponse(instruction: ForwardInstruction): ProcessingResponse {
+  const setHeaders: HeaderValueOption[] = [overwriteHeader(CLUSTER_HEADER, instruction.backend)];
+  const removeHeaders: string[] = [];
+  if (instruction.forwardedPrefix !== undefined) setHeaders.push(overwriteHeader(FORWARDED_PREFIX, instruction.forwardedPrefix));
+  else removeHeaders.push(FORWARDED_PREFIX);
+  if (instruction.path !== undefined) setHeaders.push(overwriteHeader(':path', instruction.path));
+  const headerMutation: HeaderMutation = { setHeaders, removeHeaders };
+  const mode = instruction.watch === 'none' ? undefined : instruction.watch === 'headers' ? WATCH_HEADERS : WATCH_HEADERS_AND_BODY;
+  // clear_route_cache is honoured only next to a header mutation: both always go together.
+  return response(
+    { $case: 'requestHeaders', value: { response: { ...CONTINUE, headerMutation, clearRouteCache: true } } },
+    mode,
+  );
+}
+
+export function immediateResponse(reply: ReplyInstruction): ProcessingResponse {
+  return response({
+    $case: 'immediateResponse',
+    value: {
+      status: { code: reply.status },
+      headers: { setHeaders: [overwriteHeader('content-type', reply.contentType)], removeHeaders: [] },
+      body: Buffer.from(reply.body, 'utf8'),
+      grpcStatus: undefined,
+      details: `trino_router_${reply.reason}`,
+    },
+  });
+}
+
+function listenerPortOf(message: ProcessingRequest): number | undefined {
+  const port = message.attributes[EXT_PROC_ATTRIBUTES]?.['destination.port'];
+  if (typeof port === 'number') return port;
+  if (typeof port === 'string' && /^\d{1,5}$/.test(port)) return Number(port);
+  return undefined;
+}
+
+type Stream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+export function createExtProcHandler(router: RequestRouter, observer: EdgeObserver): grpc.handleBidiStreamingCall<ProcessingRequest, ProcessingResponse> {
+  return (call: Stream) => {
+    observer.streamOpened();
+    let open = true;
+    const release = (): void => {
+      if (open) {
+        open = false;
+        observer.streamClosed();
+      }
+    };
+    let context: RequestContext | undefined;
+    let closed = false;
+    // Envoy waits for each answer before the next phase, but a probe makes an answer async:
+    // later messages queue behind it so answers keep their order.
+    let pending: Promise<void> | undefined;
+
+    const write = (message: ProcessingResponse): void => {
+      if (!closed) call.write(message);
+    };
+    const fail = (kind: string, error: unknown): void => {
+      observer.streamError(kind, error);
+      if (!closed) {
+        closed = true;
+        call.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+      release();
+    };
+
+    const answerRequestHeaders = (routed: RequestContext): void => {
+      context = routed;
+      const instruction = routed.instruction;
+      observer.routed(routed);
+      write(instruction.kind === 'forward' ? forwardResponse(instruction) : immediateResponse(instruction));
+    };
+
+    const handle = (message: ProcessingRequest): void | Promise<void> => {
+      const request = message.request;
+      switch (request?.$case) {
+        case 'requestHeaders': {
+          const routed = router.route({ headers: readHeaderMap(request.value.headers), listenerPort: listenerPortOf(message) });
+          if (!(routed instanceof Promise)) return answerRequestHeaders(routed);
+          return routed.then(answerRequestHeaders);
+        }
+        case 'responseHeaders':
+          if (context !== undefined) router.onResponseHeaders(context, readHeaderMap(request.value.headers));
+          return write(RESPONSE_HEADERS_CONTINUE);
+        case 'responseBody':
+          if (context !== undefined && request.value.body.length > 0) router.onResponseBody(context, request.value.body);
+          return write(RESPONSE_BODY_CONTINUE);
+        // Never asked for, but a config that sends them must still get an answer.
+        case 'requestBody':
+          return write(REQUEST_BODY_CONTINUE);
+        case 'requestTrailers':
+          return write(REQUEST_TRAILERS_CONTINUE);
+        case 'responseTrailers':
+          return write(RESPONSE_TRAILERS_CONTINUE);
+        case undefined:
+          return fail('empty_message', new Error('ProcessingRequest without a request phase'));
+      }
+    };
+
+    const handleSafely = (message: ProcessingRequest): void => {
+      try {
+        const result = handle(message);
+        if (result instanceof Promise) {
+          pending = result.catch((error: unknown) => fail('handler', error)).finally(() => {
+            pending = undefined;
+          });
+        }
+      } catch (error) {
+        fail('handler', error);
+      }
+    };
+
+    call.on('data', (message: ProcessingRequest) => {
+      if (pending === undefined) handleSafely(message);
+      else pending = pending.then(() => handleSafely(message));
+    });
+    call.on('end', () => {
+      const finish = (): void => {
+        if (!closed) {
+          closed = true;
+          call.end();
+        }
+        release();
+      };
+      if (pending === undefined) finish();
+      else void pending.then(finish);
+    });
+    call.on('error', (error: unknown) => {
+      closed = true;
+      observer.streamError('transport', error);
+      release();
+    });
+    call.on('cancelled', () => {
+      closed = true;
+      release();
+    });
+    call.on('close', release);
+  };
+}

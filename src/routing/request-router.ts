@@ -1,0 +1,290 @@
+/**
+ * One HTTP request in, one instruction out: the router's whole per-request logic, shared by
+ * the ext_proc and ext_authz edges. A follow-up of a query goes to the backend that owns it
+ * (signed prefix, query id, coordinator id, transaction, probe); anything else goes through
+ * the routing rules. No I/O here except the injected probe.
+ */
+import type { HeaderList } from '../envoy/header-codec.js';
+import { headerValue } from '../envoy/header-codec.js';
+import { classifyTrinoPath, type TrinoPath } from '../trino/paths.js';
+import { coordinatorIdOf } from '../trino/query-id.js';
+import { isTrinoHeaderError, parseTrinoHeaders, type TrinoHeaderOptions } from '../trino/headers.js';
+import { parseQueryResultsHead } from '../trino/query-results.js';
+import { readTransactionHeaders } from '../trino/response-headers.js';
+import type { OwnershipIndex } from '../stickiness/ownership.js';
+import {
+  signRoutePrefix,
+  splitPrefixedPath,
+  verifyRoutePrefix,
+  type PrefixKeyring,
+} from '../stickiness/route-prefix.js';
+import type { ForwardInstruction, Mechanism, ReplyInstruction, ResponseWatch, RouteInstruction } from './decision.js';
+import { decide, describeRejection, type BackendConditions, type EngineDecision } from './engine.js';
+import type { RequestFacts } from './model.js';
+import type { RoutingSnapshot } from './snapshot.js';
+import type { StrategyState } from './strategies.js';
+import { routerErrorReply, type RouterErrorKind } from './replies.js';
+
+/** Asks every backend whether it knows a query; resolves to the owner or undefined. */
+export type QueryProbe = (queryId: string, headers: HeaderList, backends: readonly string[]) => Promise<string | undefined>;
+
+export interface RequestRouterDeps {
+  readonly snapshot: () => RoutingSnapshot;
+  readonly conditions: () => BackendConditions;
+  readonly strategy: StrategyState;
+  readonly ownership: OwnershipIndex;
+  /** Undefined disables prefix routing entirely. */
+  readonly keyring: PrefixKeyring | undefined;
+  readonly probe: QueryProbe | undefined;
+  readonly headerOptions: TrinoHeaderOptions;
+  /** failed-query: HTTP 200 + FAILED QueryResults; retry: HTTP 503 so clients retry. */
+  readonly unavailable: 'failed-query' | 'retry';
+  readonly now: () => number;
+  /** Called for each new query once its id is known (history, logs). */
+  readonly onQuery?: (event: QuerySubmitted) => void;
+}
+
+export interface QuerySubmitted {
+  readonly queryId: string;
+  readonly backend: string;
+  readonly mechanism: Mechanism;
+  readonly facts: RequestFacts | undefined;
+  readonly decision: EngineDecision | undefined;
+  readonly at: number;
+}
+
+/** What the router remembers about a request between its request and response phases. */
+export interface RequestContext {
+  readonly instruction: RouteInstruction;
+  readonly transactionId: string | undefined;
+  /** The request carried a transaction header (NONE included): its query may start one. */
+  readonly transactionAware: boolean;
+  readonly facts: RequestFacts | undefined;
+  readonly receivedAt: number;
+}
+
+export interface Incoming {
+  readonly headers: HeaderList;
+  readonly listenerPort: number | undefined;
+}
+
+const NO_TAGS: readonly string[] = [];
+const NO_SESSION: ReadonlyMap<string, string> = new Map();
+
+/** Everything known about the request being routed, passed between the steps below. */
+interface Scope {
+  readonly request: Incoming;
+  readonly method: string;
+  /** The path the coordinator knows (route prefix removed). */
+  readonly path: string;
+  /** Set when a route prefix was stripped, so the edge rewrites :path. */
+  readonly rewrittenPath: string | undefined;
+  readonly transactionId: string | undefined;
+  readonly transactionAware: boolean;
+  readonly now: number;
+}
+
+export class RequestRouter {
+  constructor(private readonly deps: RequestRouterDeps) {}
+
+  /** Routes a request. Synchronous unless a probe is needed. */
+  route(request: Incoming): RequestContext | Promise<RequestContext> {
+    const now = this.deps.now();
+    const method = headerValue(request.headers, ':method') ?? 'GET';
+    const rawPath = headerValue(request.headers, ':path') ?? '/';
+    const transactionHeader = headerValue(request.headers, 'x-trino-transaction-id') ?? headerValue(request.headers, 'x-presto-transaction-id');
+    const base = {
+      request,
+      method,
+      transactionId: transactionOf(transactionHeader),
+      transactionAware: transactionHeader !== undefined,
+      now,
+    };
+
+    const prefixed = splitPrefixedPath(rawPath);
+    if (prefixed === undefined) return this.routePath({ ...base, path: rawPath, rewrittenPath: undefined }, undefined);
+    const scope: Scope = { ...base, path: prefixed.rest, rewrittenPath: prefixed.rest };
+    const keyring = this.deps.keyring;
+    if (keyring === undefined) return this.reply(scope, 'prefix_disabled', 'Route prefixes are not enabled on this router');
+    const verdict = verifyRoutePrefix(keyring, prefixed, now / 1000);
+    if (!verdict.valid) {
+      return this.reply(scope, 'forged_prefix', `The URL's route prefix is not valid (${verdict.reason.replaceAll('_', ' ')})`);
+    }
+    return this.routePath(scope, prefixed.backend);
+  }
+
+  private routePath(scope: Scope, prefixOwner: string | undefined): RequestContext | Promise<RequestContext> {
+    const trinoPath = classifyTrinoPath(scope.method, scope.path);
+    switch (trinoPath.kind) {
+      case 'submit':
+        // A prefix never chooses where a new query runs: the rules do.
+        return this.routeNewQuery(scope, true);
+      case 'statement':
+      case 'partialCancel':
+      case 'query':
+      case 'uiQuery':
+        if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+        return this.routeFollowUp(scope, trinoPath.queryId, trinoPath);
+      case 'spooled':
+        if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+        return this.reply(
+          scope,
+          'unroutable_segment',
+          'Spooled segment URLs carry no query id: the router can route them only through route prefixes (Trino 452+ with http-server.process-forwarded=true and prefixRouting on the backend)',
+        );
+      case 'invalid':
+        return this.reply(scope, 'malformed_query_id', `Malformed Trino URL: ${trinoPath.reason}`);
+      case 'status':
+      case 'other':
+        if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+        return this.routeNewQuery(scope, false);
+    }
+  }
+
+  private routeNewQuery(scope: Scope, submission: boolean): RequestContext {
+    if (scope.transactionId !== undefined) {
+      const owner = this.deps.ownership.transactionOwner(scope.transactionId);
+      if (owner === undefined) {
+        return this.reply(scope, 'unknown_transaction', `Unknown transaction ${scope.transactionId}: this router never saw it start`);
+      }
+      return this.context(scope, this.forward(scope, owner, 'transaction', submission ? 'headers_and_body' : 'headers', undefined), undefined);
+    }
+    const facts = this.facts(scope);
+    if (typeof facts === 'string') return this.reply(scope, 'bad_headers', facts);
+    const decision = decide(this.deps.snapshot(), facts, this.deps.conditions(), this.deps.strategy);
+    if (decision.outcome === 'rejected') {
+      const kind: RouterErrorKind = decision.transient ? 'no_backend' : 'no_backend_configured';
+      return this.context(scope, this.replyInstruction(scope, kind, describeRejection(decision)), facts);
+    }
+    const watch: ResponseWatch = submission ? 'headers_and_body' : scope.transactionAware ? 'headers' : 'none';
+    return this.context(scope, this.forward(scope, decision.backend, 'rules', watch, decision), facts);
+  }
+
+  private routeFollowUp(scope: Scope, queryId: string, trinoPath: TrinoPath): RequestContext | Promise<RequestContext> {
+    const ownership = this.deps.ownership;
+    const owner = ownership.queryOwner(queryId);
+    if (owner !== undefined) return this.forwardTo(scope, owner, 'query_id', trinoPath);
+    const coordinatorId = coordinatorIdOf(queryId);
+    const coordinatorOwner = coordinatorId === undefined ? undefined : ownership.coordinatorOwner(coordinatorId);
+    if (coordinatorOwner !== undefined) return this.forwardTo(scope, coordinatorOwner, 'coordinator_id', trinoPath);
+    const probe = this.deps.probe;
+    const backends = [...this.deps.snapshot().backends.keys()];
+    if (probe === undefined || backends.length === 0) return this.unknownQuery(scope, queryId);
+    return probe(queryId, scope.request.headers, backends).then(
+      (found) => {
+        if (found === undefined) return this.unknownQuery(scope, queryId);
+        ownership.learnQuery(queryId, found, 'probe', this.deps.now());
+        return this.forwardTo(scope, found, 'probe', trinoPath);
+      },
+      () => this.unknownQuery(scope, queryId),
+    );
+  }
+
+  private unknownQuery(scope: Scope, queryId: string): RequestContext {
+    return this.reply(scope, 'unknown_query', `Query ${queryId} is not known to any Trino cluster behind this router`);
+  }
+
+  /** A follow-up of a known query: straight to its owner, whatever the owner's state. */
+  private forwardTo(scope: Scope, backend: string, mechanism: Mechanism, trinoPath: TrinoPath): RequestContext {
+    const watchTransactions = trinoPath.kind === 'statement'
+      && (scope.transactionAware || this.deps.ownership.watchesTransactions(trinoPath.queryId));
+    return this.context(scope, this.forward(scope, backend, mechanism, watchTransactions ? 'headers' : 'none', undefined), undefined);
+  }
+
+  private forward(
+    scope: Scope,
+    backend: string,
+    mechanism: Mechanism,
+    watch: ResponseWatch,
+    decision: EngineDecision | undefined,
+  ): ForwardInstruction {
+    // A backend removed from the config keeps prefix routing so its running queries finish.
+    const prefixRouting = this.deps.snapshot().backends.get(backend)?.prefixRouting ?? true;
+    const keyring = this.deps.keyring;
+    const forwardedPrefix = keyring !== undefined && prefixRouting ? signRoutePrefix(keyring, backend, scope.now / 1000) : undefined;
+    return { kind: 'forward', backend, mechanism, path: scope.rewrittenPath, forwardedPrefix, watch, decision };
+  }
+
+  private facts(scope: Scope): RequestFacts | string {
+    const headers = scope.request.headers;
+    const parsed = parseTrinoHeaders(headers, this.deps.headerOptions);
+    if (isTrinoHeaderError(parsed)) return parsed.message;
+    const queryStart = scope.path.indexOf('?');
+    return {
+      method: scope.method,
+      path: queryStart < 0 ? scope.path : scope.path.slice(0, queryStart),
+      host: headerValue(headers, ':authority') ?? headerValue(headers, 'host') ?? '',
+      listenerPort: scope.request.listenerPort,
+      user: parsed.user,
+      source: parsed.source,
+      catalog: parsed.catalog,
+      schema: parsed.schema,
+      clientInfo: parsed.clientInfo,
+      clientTags: parsed.clientTags.length > 0 ? parsed.clientTags : NO_TAGS,
+      sessionProperties: parsed.sessionProperties.size > 0 ? parsed.sessionProperties : NO_SESSION,
+    };
+  }
+
+  private context(scope: Scope, instruction: RouteInstruction, facts: RequestFacts | undefined): RequestContext {
+    return {
+      instruction,
+      transactionId: scope.transactionId,
+      transactionAware: scope.transactionAware,
+      facts,
+      receivedAt: scope.now,
+    };
+  }
+
+  private replyInstruction(scope: Scope, kind: RouterErrorKind, message: string): ReplyInstruction {
+    return routerErrorReply(kind, message, scope.path, this.deps.unavailable);
+  }
+
+  private reply(scope: Scope, kind: RouterErrorKind, message: string): RequestContext {
+    return this.context(scope, this.replyInstruction(scope, kind, message), undefined);
+  }
+
+  /** Learns from response headers: transactions that started or ended. */
+  onResponseHeaders(context: RequestContext, headers: HeaderList): void {
+    const instruction = context.instruction;
+    if (instruction.kind !== 'forward') return;
+    const tx = readTransactionHeaders(headers);
+    const now = this.deps.now();
+    if (tx.startedTransactionId !== undefined) {
+      this.deps.ownership.startTransaction(tx.startedTransactionId, instruction.backend, now);
+    }
+    if (tx.clearTransactionId && context.transactionId !== undefined) {
+      this.deps.ownership.endTransaction(context.transactionId, now);
+    }
+  }
+
+  /** Learns from a submission's first response: the query id and the coordinator's id. */
+  onResponseBody(context: RequestContext, body: Uint8Array): void {
+    const instruction = context.instruction;
+    if (instruction.kind !== 'forward') return;
+    const head = parseQueryResultsHead(body);
+    const coordinatorId = head?.id === undefined ? undefined : coordinatorIdOf(head.id);
+    // Only a well-formed Trino id is remembered: anything else is not a query to follow.
+    if (head?.id === undefined || coordinatorId === undefined) return;
+    const now = this.deps.now();
+    const ownership = this.deps.ownership;
+    ownership.learnQuery(head.id, instruction.backend, 'response', now);
+    ownership.learnCoordinator(coordinatorId, instruction.backend, now);
+    if (context.transactionAware) ownership.watchTransactions(head.id, now);
+    this.deps.onQuery?.({
+      queryId: head.id,
+      backend: instruction.backend,
+      mechanism: instruction.mechanism,
+      facts: context.facts,
+      decision: instruction.decision,
+      at: now,
+    });
+  }
+}
+
+/** The transaction a request runs in, if any (`NONE` means none yet). */
+function transactionOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' || trimmed.toUpperCase() === 'NONE' ? undefined : trimmed;
+}
+
