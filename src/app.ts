@@ -5,11 +5,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { formatListenAddress, loadConfigFile, type Environment, type ListenAddress, type RouterConfig } from './config/index.js';
+import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
 import { createExtProcHandler } from './envoy/ext-proc-server.js';
 import { ExternalProcessorService } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { edgeLogObserver } from './observability/edge-log.js';
 import { createLogger } from './observability/logger.js';
-import { RequestRouter } from './routing/request-router.js';
+import { RequestRouter, type QuerySubmitted } from './routing/request-router.js';
 import { createStrategyState } from './routing/strategies.js';
 import { RoutingSource } from './runtime/routing-source.js';
 import { startOwnershipPersistence } from './runtime/ownership-persistence.js';
@@ -75,6 +76,10 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     });
     cleanups.push(() => ownership.close());
 
+    // Parts that follow the traffic (logs, metrics, history, load tracking) add themselves here.
+    const observers: EdgeObserver[] = [edgeLogObserver(logger)];
+    const queryListeners: ((query: QuerySubmitted) => void)[] = [];
+
     const router = new RequestRouter({
       snapshot: routing.current,
       conditions: () => NO_CONDITIONS,
@@ -89,13 +94,23 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
       unavailable: config.requests.unavailable,
       now: Date.now,
+      onQuery: (query) => {
+        // A failing listener must never fail the request it observes.
+        for (const listener of queryListeners) {
+          try {
+            listener(query);
+          } catch (error) {
+            logger.error({ err: error, queryId: query.queryId }, 'query listener failed');
+          }
+        }
+      },
     });
 
     const server = new grpc.Server({
       // Envoy sends full header maps; 16 KB+ auth headers must fit with room to spare.
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
     });
-    server.addService(ExternalProcessorService, { process: createExtProcHandler(router, edgeLogObserver(logger)) });
+    server.addService(ExternalProcessorService, { process: createExtProcHandler(router, combineObservers(observers)) });
     const extProcPort = await bind(server, config.listen.extProc);
     cleanups.push(() => shutdown(server));
     logger.info({ extProc: formatListenAddress({ ...config.listen.extProc, port: extProcPort }) }, 'ext_proc server listening');

@@ -7,9 +7,31 @@ import type { RequestContext } from '../routing/request-router.js';
 export type Edge = 'ext_proc' | 'ext_authz';
 
 export interface EdgeObserver {
-  streamOpened(): void;
-  streamClosed(): void;
-  streamError(kind: string, error: unknown): void;
-  /** A request was answered (forwarded or replied to). */
-  routed(context: RequestContext): void;
+  /** An ext_proc stream or an ext_authz call began. */
+  streamOpened(edge: Edge): void;
+  streamClosed(edge: Edge): void;
+  streamError(edge: Edge, kind: string, error: unknown): void;
+  /**
+   * A request was answered (forwarded or replied to). `decisionSeconds` is the time the router
+   * took to decide, probes included.
+   */
+  routed(edge: Edge, context: RequestContext, decisionSeconds: number): void;
+}
+
+/** Fans every report out to several observers (logs, metrics, load tracking). */
+export function combineObservers(observers: readonly EdgeObserver[]): EdgeObserver {
+  return {
+    streamOpened: (edge) => {
+      for (const o of observers) o.streamOpened(edge);
+    },
+    streamClosed: (edge) => {
+      for (const o of observers) o.streamClosed(edge);
+    },
+    streamError: (edge, kind, error) => {
+      for (const o of observers) o.streamError(edge, kind, error);
+    },
+    routed: (edge, context, decisionSeconds) => {
+      for (const o of observers) o.routed(edge, context, decisionSeconds);
+    },
+  };
 }

@@ -23,6 +23,7 @@ import { overwriteHeader, readHeaderMap } from './header-codec.js';
 import type { EdgeObserver } from './edge-observer.js';
 
 export const CLUSTER_HEADER = 'x-trino-cluster';
+const EDGE = 'ext_proc';
 const FORWARDED_PREFIX = 'x-forwarded-prefix';
 const EXT_PROC_ATTRIBUTES = 'envoy.filters.http.ext_proc';
 
@@ -100,12 +101,12 @@ type Stream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
 export function createExtProcHandler(router: RequestRouter, observer: EdgeObserver): grpc.handleBidiStreamingCall<ProcessingRequest, ProcessingResponse> {
   return (call: Stream) => {
-    observer.streamOpened();
+    observer.streamOpened(EDGE);
     let open = true;
     const release = (): void => {
       if (open) {
         open = false;
-        observer.streamClosed();
+        observer.streamClosed(EDGE);
       }
     };
     let context: RequestContext | undefined;
@@ -118,7 +119,7 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       if (!closed) call.write(message);
     };
     const fail = (kind: string, error: unknown): void => {
-      observer.streamError(kind, error);
+      observer.streamError(EDGE, kind, error);
       if (!closed) {
         closed = true;
         call.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -126,10 +127,10 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       release();
     };
 
-    const answerRequestHeaders = (routed: RequestContext): void => {
+    const answerRequestHeaders = (routed: RequestContext, startedAt: bigint): void => {
       context = routed;
       const instruction = routed.instruction;
-      observer.routed(routed);
+      observer.routed(EDGE, routed, Number(process.hrtime.bigint() - startedAt) / 1e9);
       write(instruction.kind === 'forward' ? forwardResponse(instruction) : immediateResponse(instruction));
     };
 
@@ -137,9 +138,10 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       const request = message.request;
       switch (request?.$case) {
         case 'requestHeaders': {
+          const startedAt = process.hrtime.bigint();
           const routed = router.route({ headers: readHeaderMap(request.value.headers), listenerPort: listenerPortOf(message) });
-          if (!(routed instanceof Promise)) return answerRequestHeaders(routed);
-          return routed.then(answerRequestHeaders);
+          if (!(routed instanceof Promise)) return answerRequestHeaders(routed, startedAt);
+          return routed.then((context) => answerRequestHeaders(context, startedAt));
         }
         case 'responseHeaders':
           if (context !== undefined) router.onResponseHeaders(context, readHeaderMap(request.value.headers));
@@ -189,7 +191,7 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
     });
     call.on('error', (error: unknown) => {
       closed = true;
-      observer.streamError('transport', error);
+      observer.streamError(EDGE, 'transport', error);
       release();
     });
     call.on('cancelled', () => {

@@ -10,10 +10,10 @@ export function edgeLogObserver(logger: Logger): EdgeObserver {
   return {
     streamOpened() {},
     streamClosed() {},
-    streamError(kind, error) {
-      logger.warn({ kind, err: error }, 'ext_proc stream failed');
+    streamError(edge, kind, error) {
+      logger.warn({ edge, kind, err: error }, `${edge} ${edge === 'ext_proc' ? 'stream' : 'call'} failed`);
     },
-    routed(context: RequestContext) {
+    routed(_edge, context: RequestContext) {
       if (!logger.isLevelEnabled('debug')) return;
       const instruction = context.instruction;
       if (instruction.kind === 'forward') {

@@ -99,11 +99,5 @@ export interface RequestFacts {
   readonly sessionProperties: ReadonlyMap<string, string>;
 }
 
-/** Live state of a backend as the monitor sees it (issue: health and load). */
+/** Live state of a backend as the monitor sees it. */
 export type BackendHealth = 'healthy' | 'unhealthy' | 'pending' | 'draining' | 'unknown';
-
-export interface BackendStatus {
-  readonly health: BackendHealth;
-  /** Load score from the last poll (running and queued queries, weighted). */
-  readonly load: number;
-}
