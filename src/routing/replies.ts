@@ -1,8 +1,10 @@
 /**
  * The router's own answers when it will not forward a request. On statement paths the body
- * is a FAILED QueryResults (every Trino client prints its `error.message`), so a user sees
- * "No healthy Trino cluster for group etl" instead of "invalid response". Other paths (UI,
- * /v1/query, spooled segments) get a small JSON error with a fitting HTTP status.
+ * is Trino's QueryResults, so every client prints the message ("No Trino cluster can take
+ * this query now (group etl: trino-b disabled)") instead of "invalid response". A refused
+ * submission is answered the way Trino answers a query that fails at once: QUEUED, with a
+ * nextUri whose poll returns FAILED. Some clients (the JavaScript one) only show what a poll
+ * returns. Other paths (UI, /v1/query, spooled segments) get a small JSON error.
  */
 import {
   failedQueryResultsJson,
@@ -12,6 +14,7 @@ import {
   PERMISSION_DENIED,
   QUERY_REJECTED,
   QUERY_RESULTS_CONTENT_TYPE,
+  queuedQueryResultsJson,
   UNKNOWN_TRANSACTION,
   type TrinoErrorCode,
 } from '../trino/query-results.js';
@@ -29,7 +32,7 @@ export type RouterErrorKind =
   | 'no_backend_configured';
 
 interface ErrorShape {
-  /** HTTP status for non-statement paths (and for statements in `retry` mode when transient). */
+  /** HTTP status on non-statement paths. */
   readonly status: number;
   readonly error: TrinoErrorCode;
 }
@@ -48,34 +51,85 @@ const SHAPES: Readonly<Record<RouterErrorKind, ErrorShape>> = {
 
 /** The id a refused statement shows: a router refusal has no Trino query id. */
 export const REFUSED_QUERY_ID = 'router_refused';
+/** Where a refused submission's nextUri points; the router answers it itself. */
+export const REFUSAL_ROOT = '/_router/refused/';
+/** Longer messages are cut so the nextUri stays a sane URL. */
+const MAX_MESSAGE_CHARS = 1500;
+
+export interface ReplyContext {
+  readonly method: string;
+  /** The path the coordinator would see (route prefix removed). */
+  readonly path: string;
+  /** `proto://authority` the client used, to build a nextUri; undefined if unknown. */
+  readonly origin: string | undefined;
+  readonly unavailable: 'failed-query' | 'retry';
+}
 
 function isStatementPath(path: string): boolean {
   return path === '/v1/statement' || path.startsWith('/v1/statement/') || path.startsWith('/v1/statement?');
 }
 
-export function routerErrorReply(
-  kind: RouterErrorKind,
-  message: string,
-  path: string,
-  unavailable: 'failed-query' | 'retry',
-): ReplyInstruction {
-  const shape = SHAPES[kind];
-  if (!isStatementPath(path)) {
+function isSubmission(method: string, path: string): boolean {
+  return method === 'POST' && (path === '/v1/statement' || path.startsWith('/v1/statement?'));
+}
+
+export function routerErrorReply(kind: RouterErrorKind, message: string, context: ReplyContext): ReplyInstruction {
+  if (!isStatementPath(context.path)) {
     return {
       kind: 'reply',
-      status: shape.status,
+      status: SHAPES[kind].status,
       contentType: 'application/json',
       body: JSON.stringify({ error: kind, message }),
       reason: kind,
     };
   }
   // Retry mode answers 503 only for a transient outage: clients retry 503 on submission.
-  const status = kind === 'no_backend' && unavailable === 'retry' ? 503 : 200;
+  if (kind === 'no_backend' && context.unavailable === 'retry') {
+    return { ...failedStatementReply(kind, message), status: 503 };
+  }
+  if (isSubmission(context.method, context.path) && context.origin !== undefined) {
+    return {
+      kind: 'reply',
+      status: 200,
+      contentType: QUERY_RESULTS_CONTENT_TYPE,
+      body: queuedQueryResultsJson({ queryId: REFUSED_QUERY_ID, nextUri: `${context.origin}${REFUSAL_ROOT}${encodeRefusal(kind, message)}` }),
+      reason: kind,
+    };
+  }
+  return failedStatementReply(kind, message);
+}
+
+/** HTTP 200 with a FAILED QueryResults. */
+export function failedStatementReply(kind: RouterErrorKind, message: string): ReplyInstruction {
   return {
     kind: 'reply',
-    status,
+    status: 200,
     contentType: QUERY_RESULTS_CONTENT_TYPE,
-    body: failedQueryResultsJson({ queryId: REFUSED_QUERY_ID, message, error: shape.error }),
+    body: failedQueryResultsJson({ queryId: REFUSED_QUERY_ID, message, error: SHAPES[kind].error }),
     reason: kind,
   };
+}
+
+function encodeRefusal(kind: RouterErrorKind, message: string): string {
+  const text = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+  return Buffer.from(JSON.stringify([kind, text]), 'utf8').toString('base64url');
+}
+
+/**
+ * The refusal a REFUSAL_ROOT path carries, or undefined when it is not one the router wrote.
+ * Only ever rendered as a JSON string, so a crafted URL can show its sender text, nothing more.
+ */
+export function decodeRefusal(path: string): { kind: RouterErrorKind; message: string } | undefined {
+  if (!path.startsWith(REFUSAL_ROOT)) return undefined;
+  const encoded = path.slice(REFUSAL_ROOT.length).split(/[/?#]/, 1)[0] ?? '';
+  if (encoded.length === 0 || encoded.length > 4 * MAX_MESSAGE_CHARS) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+    const [kind, message] = parsed as unknown[];
+    if (typeof kind !== 'string' || !(kind in SHAPES) || typeof message !== 'string') return undefined;
+    return { kind: kind as RouterErrorKind, message };
+  } catch {
+    return undefined;
+  }
 }

@@ -23,7 +23,7 @@ import { decide, describeRejection, type BackendConditions, type EngineDecision 
 import type { RequestFacts } from './model.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { StrategyState } from './strategies.js';
-import { routerErrorReply, type RouterErrorKind } from './replies.js';
+import { decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, type RouterErrorKind } from './replies.js';
 
 /** Asks every backend whether it knows a query; resolves to the owner or undefined. */
 export type QueryProbe = (queryId: string, headers: HeaderList, backends: readonly string[]) => Promise<string | undefined>;
@@ -101,6 +101,7 @@ export class RequestRouter {
       now,
     };
 
+    if (rawPath.startsWith(REFUSAL_ROOT)) return this.refusalPoll({ ...base, path: rawPath, rewrittenPath: undefined });
     const prefixed = splitPrefixedPath(rawPath);
     if (prefixed === undefined) return this.routePath({ ...base, path: rawPath, rewrittenPath: undefined }, undefined);
     const scope: Scope = { ...base, path: prefixed.rest, rewrittenPath: prefixed.rest };
@@ -111,6 +112,13 @@ export class RequestRouter {
       return this.reply(scope, 'forged_prefix', `The URL's route prefix is not valid (${verdict.reason.replaceAll('_', ' ')})`);
     }
     return this.routePath(scope, prefixed.backend);
+  }
+
+  /** The poll of a refused submission: the refusal itself, as Trino reports a failed query. */
+  private refusalPoll(scope: Scope): RequestContext {
+    const refusal = decodeRefusal(scope.path);
+    if (refusal === undefined) return this.reply(scope, 'malformed_query_id', 'Malformed router URL');
+    return this.context(scope, failedStatementReply(refusal.kind, refusal.message), undefined);
   }
 
   private routePath(scope: Scope, prefixOwner: string | undefined): RequestContext | Promise<RequestContext> {
@@ -236,7 +244,12 @@ export class RequestRouter {
   }
 
   private replyInstruction(scope: Scope, kind: RouterErrorKind, message: string): ReplyInstruction {
-    return routerErrorReply(kind, message, scope.path, this.deps.unavailable);
+    return routerErrorReply(kind, message, {
+      method: scope.method,
+      path: scope.path,
+      origin: originOf(scope.request.headers),
+      unavailable: this.deps.unavailable,
+    });
   }
 
   private reply(scope: Scope, kind: RouterErrorKind, message: string): RequestContext {
@@ -279,6 +292,14 @@ export class RequestRouter {
       at: now,
     });
   }
+}
+
+/** `proto://authority` the client used (Envoy sets x-forwarded-proto before ext_proc runs). */
+function originOf(headers: HeaderList): string | undefined {
+  const authority = headerValue(headers, ':authority') ?? headerValue(headers, 'host');
+  if (authority === undefined || authority === '' || /[\s/?#@]/.test(authority)) return undefined;
+  const proto = headerValue(headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
+  return `${proto}://${authority}`;
 }
 
 /** The transaction a request runs in, if any (`NONE` means none yet). */

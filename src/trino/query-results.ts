@@ -73,30 +73,55 @@ export interface FailedQueryResults {
   readonly warnings: readonly never[];
 }
 
+function emptyStats(state: 'QUEUED' | 'FAILED', elapsedTimeMillis: number): StatementStats {
+  return {
+    state,
+    queued: state === 'QUEUED',
+    scheduled: false,
+    nodes: 0,
+    totalSplits: 0,
+    queuedSplits: 0,
+    runningSplits: 0,
+    completedSplits: 0,
+    cpuTimeMillis: 0,
+    wallTimeMillis: 0,
+    queuedTimeMillis: 0,
+    elapsedTimeMillis,
+    processedRows: 0,
+    processedBytes: 0,
+    physicalInputBytes: 0,
+    peakMemoryBytes: 0,
+    spilledBytes: 0,
+    progressPercentage: 0,
+  };
+}
+
+export interface QueuedQueryInput {
+  readonly queryId: string;
+  readonly nextUri: string;
+  readonly infoUri?: string;
+}
+
+/**
+ * A QUEUED QueryResults whose nextUri leads to the outcome. Trino answers a submission this
+ * way even when the query fails at once, and some clients (the JavaScript one among them)
+ * only show what a poll returns, never an error in the submission's own response.
+ */
+export function queuedQueryResultsJson(input: QueuedQueryInput): string {
+  return JSON.stringify({
+    id: input.queryId,
+    infoUri: input.infoUri ?? NO_INFO_URI,
+    nextUri: input.nextUri,
+    stats: emptyStats('QUEUED', 0),
+    warnings: [],
+  });
+}
+
 export function failedQueryResults(input: FailedQueryInput): FailedQueryResults {
   return {
     id: input.queryId,
     infoUri: input.infoUri ?? NO_INFO_URI,
-    stats: {
-      state: 'FAILED',
-      queued: false,
-      scheduled: false,
-      nodes: 0,
-      totalSplits: 0,
-      queuedSplits: 0,
-      runningSplits: 0,
-      completedSplits: 0,
-      cpuTimeMillis: 0,
-      wallTimeMillis: 0,
-      queuedTimeMillis: 0,
-      elapsedTimeMillis: input.elapsedTimeMillis ?? 0,
-      processedRows: 0,
-      processedBytes: 0,
-      physicalInputBytes: 0,
-      peakMemoryBytes: 0,
-      spilledBytes: 0,
-      progressPercentage: 0,
-    },
+    stats: emptyStats('FAILED', input.elapsedTimeMillis ?? 0),
     error: {
       message: input.message,
       errorCode: input.error.code,

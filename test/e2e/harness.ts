@@ -39,15 +39,19 @@ export function routerConfigYaml(options: {
   readonly dataDir: string;
   readonly routing?: string;
   readonly backendFields?: string;
+  /** Default 127.0.0.1:0 (any free port). */
+  readonly extProcAddress?: string;
+  /** Default warn. */
+  readonly logLevel?: string;
 }): string {
   const extra = options.backendFields === undefined ? '' : `, ${options.backendFields}`;
   return `
 listen:
-  extProc: "127.0.0.1:0"
+  extProc: "${options.extProcAddress ?? '127.0.0.1:0'}"
   admin: null
   metrics: null
 dataDir: ${JSON.stringify(options.dataDir)}
-logging: { level: warn }
+logging: { level: ${options.logLevel ?? 'warn'} }
 routing:
   defaultGroup: adhoc
   prefix:

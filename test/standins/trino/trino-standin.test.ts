@@ -7,7 +7,8 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BasicAuth, Trino, type QueryResult } from 'trino-client';
+import { BasicAuth, Trino } from 'trino-client';
+import { collect, eventually, follow, get, runRaw, rowsOf, submit, type Answer } from '../../support/statement-protocol.js';
 import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from './index.js';
 
 // ---- helpers ----
@@ -31,66 +32,6 @@ async function standin(options: TrinoStandinOptions = {}): Promise<TrinoStandin>
 
 function client(server: string, user = 'alice'): Trino {
   return Trino.create({ server, auth: new BasicAuth(user), source: 'standin-test' });
-}
-
-async function collect(trino: Trino, sql: string): Promise<{ rows: unknown[][]; results: QueryResult[] }> {
-  const rows: unknown[][] = [];
-  const results: QueryResult[] = [];
-  for await (const result of await trino.query(sql)) {
-    results.push(result);
-    rows.push(...((result.data ?? []) as unknown[][]));
-  }
-  return { rows, results };
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  /** Parsed JSON (shape varies by endpoint) or the text. */
-  body: any;
-}
-
-async function answer(response: Response): Promise<Answer> {
-  const text = await response.text();
-  let body: unknown = text;
-  if ((response.headers.get('content-type') ?? '').includes('application/json')) body = JSON.parse(text);
-  return { status: response.status, headers: response.headers, body };
-}
-
-async function submit(url: string, sql: string, headers: Record<string, string> = { 'X-Trino-User': 'alice' }): Promise<Answer> {
-  return answer(await fetch(`${url}/v1/statement`, { method: 'POST', body: sql, headers }));
-}
-
-async function get(uri: string, headers: Record<string, string> = { 'X-Trino-User': 'alice' }): Promise<Answer> {
-  return answer(await fetch(uri, { headers }));
-}
-
-/** Follows nextUri to the end, returning every answer (the first one included). */
-async function follow(first: Answer, headers: Record<string, string> = { 'X-Trino-User': 'alice' }): Promise<Answer[]> {
-  const answers = [first];
-  for (let last = first; last.body?.nextUri !== undefined;) {
-    last = await get(last.body.nextUri, headers);
-    expect(last.status).toBe(200);
-    answers.push(last);
-  }
-  return answers;
-}
-
-async function runRaw(url: string, sql: string, headers: Record<string, string> = { 'X-Trino-User': 'alice' }): Promise<Answer[]> {
-  return follow(await submit(url, sql, headers), headers);
-}
-
-function rowsOf(answers: Answer[]): unknown[][] {
-  return answers.flatMap((a) => (Array.isArray(a.body?.data) ? a.body.data : []));
-}
-
-/** Re-checks a condition until it holds (no timing asserted; gives up after many tries). */
-async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('condition never held');
 }
 
 /**

@@ -1,0 +1,142 @@
+/**
+ * The rest of a query's life through Envoy and the router: transactions stay on the cluster
+ * that started them, forged or tampered route prefixes and unknown query ids are refused
+ * with a Trino-shaped error (never guessed), and a refused submission reaches the official
+ * JavaScript client as an error it shows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BasicAuth, Trino } from 'trino-client';
+import { collect, follow, get, headerOf, rowsOf, runRaw, submit } from '../support/statement-protocol.js';
+import { startChain, type Chain } from './harness.js';
+
+describe('transactions through the chain', () => {
+  let chain: Chain;
+  beforeAll(async () => {
+    chain = await startChain({ prefixRouting: false });
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  it('every statement of a transaction reaches the cluster that started it, until COMMIT', async () => {
+    // bob matches no rule: the adhoc group round-robins, so only transaction routing keeps him on one cluster.
+    const bob = { 'X-Trino-User': 'bob', 'X-Trino-Transaction-Id': 'NONE' };
+    const started = await runRaw(chain.envoy.url, 'START TRANSACTION', bob);
+    const transactionId = headerOf(started, 'x-trino-started-transaction-id');
+    expect(transactionId).toBeDefined();
+    const owner = chain.trinoA.queries().some((q) => q.sql === 'START TRANSACTION') ? 'trino-a' : 'trino-b';
+
+    const inTransaction = { 'X-Trino-User': 'bob', 'X-Trino-Transaction-Id': transactionId! };
+    for (let i = 0; i < 4; i++) {
+      const answers = await runRaw(chain.envoy.url, 'SELECT * FROM t /* rows=3 */', inTransaction);
+      expect(answers.at(-1)!.body.error).toBeUndefined();
+      expect(new Set(rowsOf(answers).map((r) => r[1]))).toEqual(new Set([owner]));
+    }
+
+    const committed = await runRaw(chain.envoy.url, 'COMMIT', inTransaction);
+    expect(committed.at(-1)!.body.error).toBeUndefined();
+    expect(headerOf(committed, 'x-trino-clear-transaction-id')).toBe('true');
+
+    // The router forgot the transaction with the COMMIT: a stale id is refused, not guessed.
+    const stale = await runRaw(chain.envoy.url, 'SELECT 1', inTransaction);
+    expect(stale.at(-1)!.body.error.errorName).toBe('UNKNOWN_TRANSACTION');
+    expect(stale.at(-1)!.body.error.message).toContain(transactionId);
+  });
+
+  it('without transaction routing the same statements would have split across clusters', async () => {
+    // Guards the test above: bob's plain queries really alternate between the clusters.
+    const clusters = new Set<unknown>();
+    for (let i = 0; i < 4; i++) {
+      for (const row of rowsOf(await runRaw(chain.envoy.url, 'SELECT * FROM t /* rows=1 */', { 'X-Trino-User': 'bob' }))) clusters.add(row[1]);
+    }
+    expect(clusters).toEqual(new Set(['trino-a', 'trino-b']));
+  });
+});
+
+describe('forged prefixes and unknown ids', () => {
+  let chain: Chain;
+  beforeAll(async () => {
+    chain = await startChain({ prefixRouting: true, trino: { rowsPerPage: 5 } });
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  it('a prefix re-pointed at another cluster or with a bad signature is refused', async () => {
+    const first = await submit(chain.envoy.url, 'SELECT * FROM t /* rows=20 duration=2000 */', { 'X-Trino-User': 'alice' });
+    const nextUri: string = first.body.nextUri;
+    expect(nextUri).toMatch(/\/_tr\/trino-a\/[^/]+\/v1\/statement\//);
+    const seenByB = chain.trinoB.requestLog().length;
+
+    const repointed = await get(nextUri.replace('/_tr/trino-a/', '/_tr/trino-b/'));
+    expect(repointed.status).toBe(200);
+    expect(repointed.body.stats.state).toBe('FAILED');
+    expect(repointed.body.error.errorName).toBe('PERMISSION_DENIED');
+    expect(repointed.body.error.message).toMatch(/route prefix is not valid/);
+
+    const tampered = await get(nextUri.replace(/(\/_tr\/trino-a\/[^/]+\.)[^/.]+\//, '$1AAAAAAAAAAAAAAAAAAAAAA/'));
+    expect(tampered.body.error.errorName).toBe('PERMISSION_DENIED');
+    expect(chain.trinoB.requestLog().length).toBe(seenByB);
+
+    // The genuine URL still works and the query finishes with every row on trino-a.
+    const answers = await follow(first);
+    expect(rowsOf(answers)).toHaveLength(20);
+    expect(new Set(rowsOf(answers).map((r) => r[1]))).toEqual(new Set(['trino-a']));
+  });
+
+  it('an unknown query id gets a Trino error naming it, on every kind of follow-up path', async () => {
+    const unknown = '20261122_101010_00042_zzzzz';
+    const poll = await get(`${chain.envoy.url}/v1/statement/executing/${unknown}/y0123abcd/1`);
+    expect(poll.status).toBe(200);
+    expect(poll.body.error.errorName).toBe('NOT_FOUND');
+    expect(poll.body.error.message).toContain(unknown);
+
+    const info = await get(`${chain.envoy.url}/v1/query/${unknown}`);
+    expect(info.status).toBe(404);
+    expect(info.body.message).toContain(unknown);
+
+    const cancel = await fetch(`${chain.envoy.url}/v1/statement/executing/${unknown}/y0123abcd/1`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } });
+    expect(cancel.status).toBe(200);
+    expect((await cancel.json()).error.errorName).toBe('NOT_FOUND');
+  });
+
+  it('a malformed query id is refused without asking any cluster', async () => {
+    const before = chain.trinoA.requestLog().length + chain.trinoB.requestLog().length;
+    const malformed = await get(`${chain.envoy.url}/v1/statement/executing/20261399_000000_00000_aaaaa/y1/1`);
+    expect(malformed.body.error.errorName).toBe('GENERIC_USER_ERROR');
+    expect(malformed.body.error.message).toMatch(/Malformed/);
+    expect(chain.trinoA.requestLog().length + chain.trinoB.requestLog().length).toBe(before);
+  });
+});
+
+describe('a refused submission', () => {
+  let chain: Chain;
+  beforeAll(async () => {
+    chain = await startChain({ backendFields: 'enabled: false' });
+  });
+  afterAll(async () => {
+    await chain?.close();
+  });
+
+  it('shows as a query error in the JavaScript client, as Trino reports a query that fails at once', async () => {
+    const run = await collect(Trino.create({ server: chain.envoy.url, auth: new BasicAuth('etl_x') }), 'SELECT 1');
+    expect(run.error).toBe('No Trino cluster can take this query now (group etl: trino-b disabled)');
+    expect(run.rows).toEqual([]);
+    expect(chain.trinoA.requestLog()).toHaveLength(0);
+    expect(chain.trinoB.requestLog()).toHaveLength(0);
+  });
+
+  it('answers the submission QUEUED with a nextUri on the same origin, and the poll FAILED', async () => {
+    const first = await submit(chain.envoy.url, 'SELECT 1', { 'X-Trino-User': 'alice' });
+    expect(first.status).toBe(200);
+    expect(first.body.stats.state).toBe('QUEUED');
+    expect(first.body.nextUri.startsWith(`${chain.envoy.url}/_router/refused/`)).toBe(true);
+    const polled = await get(first.body.nextUri);
+    expect(polled.body.stats.state).toBe('FAILED');
+    expect(polled.body.nextUri).toBeUndefined();
+    expect(polled.body.error.errorName).toBe('QUERY_REJECTED');
+
+    const forgedRefusal = await get(`${chain.envoy.url}/_router/refused/not-base64-json`);
+    expect(forgedRefusal.status).toBe(400);
+  });
+});
