@@ -43,6 +43,36 @@ describe('transactions through the chain', () => {
     expect(stale.at(-1)!.body.error.message).toContain(transactionId);
   });
 
+  it('info, UI, kill and partial-cancel requests of a query reach the cluster that owns it', async () => {
+    const etl = { 'X-Trino-User': 'etl_ui' };
+    const first = await submit(chain.envoy.url, 'SELECT * FROM t /* rows=50 duration=60000 */', etl);
+    const queryId: string = first.body.id;
+    expect(chain.trinoB.query(queryId)).toBeDefined();
+    // A paged query hands out a partialCancelUri with its first data page.
+    const paged = await submit(chain.envoy.url, 'SELECT * FROM t /* rows=500 */', etl);
+    const queued = await get(paged.body.nextUri, etl);
+    const running = await get(queued.body.nextUri, etl);
+
+    const info = await get(`${chain.envoy.url}/v1/query/${queryId}`, etl);
+    expect(info.status).toBe(200);
+    expect(info.body.queryId).toBe(queryId);
+    await get(`${chain.envoy.url}/ui/query.html?${queryId}`, etl);
+    await get(`${chain.envoy.url}/ui/api/query/${queryId}`, etl);
+    expect(running.body.partialCancelUri).toBeDefined();
+    const partialCancelPath = new URL(running.body.partialCancelUri).pathname;
+    await fetch(running.body.partialCancelUri, { method: 'DELETE', headers: etl });
+    const killed = await fetch(`${chain.envoy.url}/v1/query/${queryId}/killed`, { method: 'PUT', headers: etl, body: 'operator said so' });
+    expect(killed.status).toBe(200);
+    expect(chain.trinoB.query(queryId)?.state).toBe('FAILED');
+
+    const pathsAtB = chain.trinoB.requestLog().map((r) => r.path);
+    expect(pathsAtB).toContain(`/ui/query.html?${queryId}`);
+    expect(pathsAtB).toContain(`/ui/api/query/${queryId}`);
+    expect(pathsAtB).toContain(`/v1/query/${queryId}/killed`);
+    expect(pathsAtB).toContain(partialCancelPath);
+    expect(chain.trinoA.requestLog().some((r) => r.path.includes(queryId))).toBe(false);
+  });
+
   it('without transaction routing the same statements would have split across clusters', async () => {
     // Guards the test above: bob's plain queries really alternate between the clusters.
     const clusters = new Set<unknown>();
@@ -82,6 +112,28 @@ describe('forged prefixes and unknown ids', () => {
     const answers = await follow(first);
     expect(rowsOf(answers)).toHaveLength(20);
     expect(new Set(rowsOf(answers).map((r) => r[1]))).toEqual(new Set(['trino-a']));
+  });
+
+  it('spooled segments download from the cluster that made them, through their prefixed URIs', async () => {
+    const answers = await runRaw(chain.envoy.url, 'SELECT * FROM t /* rows=12 */', { 'X-Trino-User': 'etl_spool', 'X-Trino-Query-Data-Encoding': 'json' });
+    const segments = answers.flatMap((a) => (a.body.data?.segments ?? []) as { uri: string; ackUri: string }[]);
+    expect(segments.length).toBeGreaterThan(1);
+    const rows: unknown[][] = [];
+    for (const segment of segments) {
+      expect(segment.uri).toMatch(/\/_tr\/trino-b\/[^/]+\/v1\/spooled\/download\//);
+      const download = await fetch(segment.uri);
+      expect(download.status).toBe(200);
+      rows.push(...(JSON.parse(await download.text()) as unknown[][]));
+      expect((await fetch(segment.ackUri)).status).toBe(200);
+    }
+    expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(new Set(rows.map((r) => r[1]))).toEqual(new Set(['trino-b']));
+  });
+
+  it('a spooled segment URL without a prefix is refused with a reason, not guessed', async () => {
+    const response = await fetch(`${chain.envoy.url}/v1/spooled/download/abc123`);
+    expect(response.status).toBe(404);
+    expect((await response.json()).message).toMatch(/carry no query id/);
   });
 
   it('an unknown query id gets a Trino error naming it, on every kind of follow-up path', async () => {

@@ -1,0 +1,221 @@
+/**
+ * The per-request router without any I/O: which mechanism routes each kind of Trino request,
+ * what it learns from responses, and how it refuses what it cannot route safely.
+ */
+import { describe, expect, it } from 'vitest';
+import type { HeaderList } from '../../../src/trino/header-list.js';
+import type { ForwardInstruction, ReplyInstruction } from '../../../src/routing/decision.js';
+import { RequestRouter, type QueryProbe, type QuerySubmitted, type RequestContext } from '../../../src/routing/request-router.js';
+import type { BackendConditions } from '../../../src/routing/engine.js';
+import { compileSnapshot } from '../../../src/routing/snapshot.js';
+import { createStrategyState } from '../../../src/routing/strategies.js';
+import { OwnershipIndex } from '../../../src/stickiness/ownership.js';
+import { createKeyring, signRoutePrefix } from '../../../src/stickiness/route-prefix.js';
+import { sampleConfig } from './fixtures.js';
+
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const QUERY_ID = '20261122_120000_00001_abcde';
+const OTHER_COORDINATOR_QUERY = '20261122_120001_00007_abcde';
+const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-hmac' }], 3600);
+
+interface Setup {
+  readonly router: RequestRouter;
+  readonly ownership: OwnershipIndex;
+  readonly submitted: QuerySubmitted[];
+  readonly probes: string[];
+}
+
+function setup(options: { prefixes?: boolean; probe?: QueryProbe; conditions?: BackendConditions } = {}): Setup {
+  const ownership = new OwnershipIndex({ maxQueries: 1000, retentionMs: 3600_000, transactionRetentionMs: 3600_000 });
+  const snapshot = compileSnapshot(sampleConfig(), 1);
+  const submitted: QuerySubmitted[] = [];
+  const probes: string[] = [];
+  const router = new RequestRouter({
+    snapshot: () => snapshot,
+    conditions: () => options.conditions ?? new Map(),
+    strategy: createStrategyState(() => 0),
+    ownership,
+    keyring: options.prefixes === false ? undefined : keyring,
+    probe: async (queryId, headers, backends) => {
+      probes.push(queryId);
+      return options.probe?.(queryId, headers, backends);
+    },
+    headerOptions: { jwtUserClaim: 'sub' },
+    unavailable: 'failed-query',
+    now: () => NOW,
+    onQuery: (query) => submitted.push(query),
+  });
+  return { router, ownership, submitted, probes };
+}
+
+function request(method: string, path: string, extra: [string, string][] = []): { headers: HeaderList; listenerPort: number } {
+  return {
+    headers: [[':method', method], [':path', path], [':authority', 'trino.example.com'], ['x-forwarded-proto', 'https'], ['x-trino-user', 'alice'], ...extra],
+    listenerPort: 8080,
+  };
+}
+
+async function route(s: Setup, method: string, path: string, extra: [string, string][] = []): Promise<RequestContext> {
+  return s.router.route(request(method, path, extra));
+}
+
+function forwarded(context: RequestContext): ForwardInstruction {
+  expect(context.instruction.kind).toBe('forward');
+  return context.instruction as ForwardInstruction;
+}
+
+function replied(context: RequestContext): ReplyInstruction & { json: any } {
+  expect(context.instruction.kind).toBe('reply');
+  const reply = context.instruction as ReplyInstruction;
+  return { ...reply, json: JSON.parse(reply.body) };
+}
+
+describe('new queries', () => {
+  it('go through the rules, with the decision attached and the response watched', async () => {
+    const s = setup();
+    const f = forwarded(await route(s, 'POST', '/v1/statement', [['x-trino-client-tags', 'etl']]));
+    expect(f).toMatchObject({ backend: 'b', mechanism: 'rules', watch: 'headers_and_body', path: undefined });
+    expect(f.decision).toMatchObject({ outcome: 'routed', rule: 'etl-tags', group: 'etl' });
+    expect(f.forwardedPrefix).toMatch(/^\/_tr\/b\/k1\./);
+  });
+
+  it('send no prefix (and remove a client-sent one) when prefixes are off', async () => {
+    const f = forwarded(await route(setup({ prefixes: false }), 'POST', '/v1/statement'));
+    expect(f.forwardedPrefix).toBeUndefined();
+  });
+
+  it('learn query and coordinator ids from the first response, and report the query once', async () => {
+    const s = setup();
+    const context = await route(s, 'POST', '/v1/statement', [['x-trino-client-tags', 'etl']]);
+    s.router.onResponseBody(context, Buffer.from(JSON.stringify({ id: QUERY_ID, infoUri: 'http://x/ui', nextUri: 'http://x/next' })));
+    expect(s.ownership.queryOwner(QUERY_ID)).toBe('b');
+    expect(s.ownership.coordinatorOwner('abcde')).toBe('b');
+    expect(s.submitted).toEqual([expect.objectContaining({ queryId: QUERY_ID, backend: 'b', mechanism: 'rules' })]);
+  });
+
+  it('ignore a response body whose id is not a Trino query id', async () => {
+    const s = setup();
+    const context = await route(s, 'POST', '/v1/statement');
+    s.router.onResponseBody(context, Buffer.from('{"id":"../../etc/passwd"}'));
+    s.router.onResponseBody(context, Buffer.from('not json at all'));
+    expect(s.ownership.sizes()).toEqual({ queries: 0, coordinators: 0, transactions: 0 });
+    expect(s.submitted).toEqual([]);
+  });
+
+  it('refuse a submission that no backend can take with a QUEUED answer whose poll fails readably', async () => {
+    const down = { health: 'unhealthy', load: 0, inSchedule: true } as const;
+    const s = setup({ conditions: new Map([['a', down], ['b', down]]) });
+    const refused = replied(await route(s, 'POST', '/v1/statement'));
+    expect(refused.status).toBe(200);
+    expect(refused.json.stats.state).toBe('QUEUED');
+    expect(refused.json.nextUri).toMatch(/^https:\/\/trino\.example\.com\/_router\/refused\//);
+    const poll = replied(await route(s, 'GET', new URL(refused.json.nextUri).pathname));
+    expect(poll.json.stats.state).toBe('FAILED');
+    expect(poll.json.error).toMatchObject({ errorName: 'NO_NODES_AVAILABLE' });
+    expect(poll.json.error.message).toMatch(/group adhoc: a unhealthy, b unhealthy/);
+  });
+
+  it('answer bad headers with a Trino error instead of routing on a guess', async () => {
+    const s = setup();
+    const reply = replied(await route(s, 'POST', '/v1/statement', [['x-trino-session', 'no_equals_sign']]));
+    expect(reply.reason).toBe('bad_headers');
+    const poll = replied(await route(s, 'GET', new URL(reply.json.nextUri).pathname));
+    expect(poll.json.error.message).toMatch(/X-Trino-Session/i);
+  });
+});
+
+describe('follow-ups', () => {
+  const followUpPaths = [
+    ['GET', `/v1/statement/queued/${QUERY_ID}/y1234/1`],
+    ['GET', `/v1/statement/executing/${QUERY_ID}/y1234/2`],
+    ['DELETE', `/v1/statement/executing/${QUERY_ID}/y1234/2`],
+    ['DELETE', `/v1/statement/executing/partialCancel/${QUERY_ID}/0/y1234/2`],
+    ['GET', `/v1/query/${QUERY_ID}`],
+    ['DELETE', `/v1/query/${QUERY_ID}`],
+    ['PUT', `/v1/query/${QUERY_ID}/killed`],
+    ['PUT', `/v1/query/${QUERY_ID}/preempted`],
+    ['GET', `/ui/query.html?${QUERY_ID}`],
+    ['GET', `/ui/api/query/${QUERY_ID}`],
+  ] as const;
+
+  it.each(followUpPaths)('%s %s reaches the owner by query id', async (method, path) => {
+    const s = setup();
+    s.ownership.learnQuery(QUERY_ID, 'a', 'response', NOW);
+    s.ownership.learnCoordinator('abcde', 'b', NOW);
+    expect(forwarded(await route(s, method, path))).toMatchObject({ backend: 'a', mechanism: 'query_id' });
+  });
+
+  it.each(followUpPaths)('%s %s reaches the owner by coordinator id when the query id is unknown', async (method, path) => {
+    const s = setup();
+    s.ownership.learnCoordinator('abcde', 'b', NOW);
+    expect(forwarded(await route(s, method, path))).toMatchObject({ backend: 'b', mechanism: 'coordinator_id' });
+    expect(s.probes).toEqual([]);
+  });
+
+  it('probes the clusters as a last resort and remembers the answer', async () => {
+    const s = setup({ probe: async (_id, _headers, backends) => (backends.includes('b') ? 'b' : undefined) });
+    expect(forwarded(await route(s, 'GET', `/v1/statement/executing/${OTHER_COORDINATOR_QUERY}/y1/1`))).toMatchObject({ backend: 'b', mechanism: 'probe' });
+    expect(forwarded(await route(s, 'GET', `/v1/statement/executing/${OTHER_COORDINATOR_QUERY}/y1/2`))).toMatchObject({ backend: 'b', mechanism: 'query_id' });
+    expect(s.probes).toEqual([OTHER_COORDINATOR_QUERY]);
+  });
+
+  it('refuses a query no cluster knows, naming it, rather than guessing', async () => {
+    const s = setup();
+    const reply = replied(await route(s, 'GET', `/v1/statement/executing/${QUERY_ID}/y1/1`));
+    expect(reply.json.error.errorName).toBe('NOT_FOUND');
+    expect(reply.json.error.message).toContain(QUERY_ID);
+  });
+
+  it('routes by a valid signed prefix, strips it from the path and re-signs', async () => {
+    const s = setup();
+    const prefix = signRoutePrefix(keyring, 'b', NOW / 1000 - 600);
+    const f = forwarded(await route(s, 'GET', `${prefix}/v1/statement/executing/${QUERY_ID}/y1/3`));
+    expect(f).toMatchObject({ backend: 'b', mechanism: 'prefix', path: `/v1/statement/executing/${QUERY_ID}/y1/3` });
+    expect(f.forwardedPrefix).toBe(signRoutePrefix(keyring, 'b', NOW / 1000));
+    const segment = forwarded(await route(s, 'GET', `${prefix}/v1/spooled/download/seg123`));
+    expect(segment).toMatchObject({ backend: 'b', mechanism: 'prefix', path: '/v1/spooled/download/seg123' });
+  });
+
+  it('refuses a prefix signed for another backend, with another key, or too old', async () => {
+    const s = setup();
+    const genuine = signRoutePrefix(keyring, 'a', NOW / 1000);
+    const forgedBackend = genuine.replace('/_tr/a/', '/_tr/b/');
+    const otherKey = signRoutePrefix(createKeyring([{ id: 'k1', secret: 'another-secret-long-enough!' }], 3600), 'b', NOW / 1000);
+    const expired = signRoutePrefix(keyring, 'a', NOW / 1000 - 7200);
+    for (const prefix of [forgedBackend, otherKey, expired]) {
+      const reply = replied(await route(s, 'GET', `${prefix}/v1/statement/executing/${QUERY_ID}/y1/1`));
+      expect(reply.reason).toBe('forged_prefix');
+      expect(reply.json.error.errorName).toBe('PERMISSION_DENIED');
+    }
+  });
+
+  it('refuses route prefixes when prefix routing is off', async () => {
+    const reply = replied(await route(setup({ prefixes: false }), 'GET', `/_tr/a/k1.x.y/v1/statement/executing/${QUERY_ID}/y1/1`));
+    expect(reply.reason).toBe('prefix_disabled');
+  });
+
+  it('refuses a spooled segment without a prefix and a malformed query id without probing', async () => {
+    const s = setup();
+    expect(replied(await route(s, 'GET', '/v1/spooled/download/seg1')).reason).toBe('unroutable_segment');
+    expect(replied(await route(s, 'GET', '/v1/statement/executing/20261322_000000_00000_abcde/y1/1')).reason).toBe('malformed_query_id');
+    expect(s.probes).toEqual([]);
+  });
+});
+
+describe('transactions', () => {
+  it('a started transaction keeps its statements on its backend until Clear-Transaction-Id', async () => {
+    const s = setup();
+    const start = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'NONE'], ['x-trino-client-tags', 'etl']]);
+    expect(forwarded(start).watch).toBe('headers_and_body');
+    s.router.onResponseBody(start, Buffer.from(JSON.stringify({ id: QUERY_ID })));
+    // Trino sends Started-Transaction-Id with a later page: polls of this query are watched.
+    const poll = await route(s, 'GET', `/v1/statement/executing/${QUERY_ID}/y1/1`);
+    expect(forwarded(poll).watch).toBe('headers');
+    s.router.onResponseHeaders(poll, [['x-trino-started-transaction-id', 'tx-1']]);
+
+    const inTransaction = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'tx-1']]);
+    expect(forwarded(inTransaction)).toMatchObject({ backend: 'b', mechanism: 'transaction' });
+    s.router.onResponseHeaders(inTransaction, [['x-trino-clear-transaction-id', 'true']]);
+    expect(replied(await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'tx-1']])).reason).toBe('unknown_transaction');
+  });
+});
