@@ -1,0 +1,69 @@
+/**
+ * Who may use the admin API.
+ *
+ * - With `admin.token` set, every admin call must carry `authorization: Bearer <token>`;
+ *   anything else is refused with UNAUTHENTICATED. The comparison takes the same time
+ *   whatever the guess (both sides are hashed to a fixed length, then compared in constant
+ *   time), so the token cannot be found byte by byte.
+ * - Without a token the API is open, so the router refuses to start unless `listen.admin`
+ *   is a loopback address (127.0.0.0/8, ::1, localhost): only processes on the same host
+ *   (in Kubernetes: the same pod) can reach it. There is no switch to expose an open admin
+ *   port; set a token instead.
+ *
+ * grpc.health.v1 and server reflection never need the token (probes, `grpcurl list`).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import { RouterError } from '../errors.js';
+
+/** The router would expose an admin API nobody has to authenticate to. */
+export class AdminExposureError extends RouterError {
+  constructor(address: ListenAddress) {
+    const where = formatListenAddress(address);
+    super(
+      'admin_exposed',
+      `refusing to serve the admin API on ${where} without a token: set admin.token (or admin.tokenEnv) ` +
+        `to require "authorization: Bearer <token>", or bind listen.admin to a loopback address such as 127.0.0.1:${address.port}`,
+      { address: where },
+    );
+  }
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const lower = host.toLowerCase();
+  if (lower === 'localhost' || lower === '::1') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/** Throws AdminExposureError when an open admin API would be reachable from other hosts. */
+export function checkAdminExposure(address: ListenAddress, token: string | null): void {
+  if (token === null && !isLoopbackHost(address.host)) throw new AdminExposureError(address);
+}
+
+export type Authentication = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export type Authenticator = (metadata: grpc.Metadata) => Authentication;
+
+const ALLOWED: Authentication = { ok: true };
+
+/** Checks the bearer token of a call; with no token configured every call is allowed. */
+export function createAuthenticator(token: string | null): Authenticator {
+  if (token === null) return () => ALLOWED;
+  const expected = digest(token);
+  return (metadata) => {
+    const values = metadata.get('authorization');
+    if (values.length === 0) return { ok: false, reason: 'missing "authorization: Bearer <token>" metadata' };
+    if (values.length > 1) return { ok: false, reason: 'more than one authorization value' };
+    const value = values[0];
+    const text = typeof value === 'string' ? value : value?.toString('utf8') ?? '';
+    const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(text);
+    if (match === null) return { ok: false, reason: 'the authorization metadata is not "Bearer <token>"' };
+    return timingSafeEqual(digest(match[1] as string), expected) ? ALLOWED : { ok: false, reason: 'wrong token' };
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

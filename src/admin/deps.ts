@@ -1,0 +1,32 @@
+/**
+ * What the admin services read and change. The composition root (app.ts) supplies the
+ * serving router's own parts, so what the API shows is what routes requests.
+ */
+import type { Logger } from 'pino';
+import type { Environment, RouterConfig } from '../config/index.js';
+import type { HealthStatusSource } from '../health/status.js';
+import type { QueryHistorySource } from '../history/query-record.js';
+import type { RequestRouterDeps } from '../routing/request-router.js';
+import type { Store } from '../store/index.js';
+
+export interface AdminDeps {
+  readonly store: Store;
+  /** The serving router's dependencies: explain runs them dry, status and owners read them. */
+  readonly router: RequestRouterDeps;
+  /**
+   * Swaps the routing snapshot for the store's current one. Called after every successful
+   * change, so the very next request is routed by it.
+   */
+  readonly refreshRouting: () => void;
+  /** The configuration the router started with (export writes its non-routing sections). */
+  readonly config: RouterConfig;
+  /** Folder relative paths in an imported file resolve against (the config file's). */
+  readonly configDir: string;
+  /** Where an imported file's secretEnv / tokenEnv are read. */
+  readonly env: Environment;
+  /** The health monitor; without it every backend's health is "unknown". */
+  readonly health?: HealthStatusSource | undefined;
+  /** Query history; without it ListQueries answers UNIMPLEMENTED. */
+  readonly history?: QueryHistorySource | undefined;
+  readonly logger: Logger;
+}

@@ -1,0 +1,55 @@
+/**
+ * ConfigService: the running configuration as the YAML file, and importing one. Export and
+ * import round-trip exactly: importing an export changes nothing, and exporting again gives
+ * the same text.
+ */
+import type { ConfigServiceService, NameDiff as ApiNameDiff } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import { parseConfig, renderConfigYaml } from '../../config/index.js';
+import { applyChange } from '../apply.js';
+import type { Handlers } from '../call.js';
+import { diffRouting, settingsNeedingRestart, type NameDiff } from '../config-diff.js';
+import type { AdminDeps } from '../deps.js';
+import { restoreRedactedSecrets } from '../redacted-secrets.js';
+
+export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceService> {
+  const routing = deps.store.routing;
+  return {
+    exportConfig: (request) => {
+      const { config, revision } = routing.loadWithRevision();
+      const yaml = renderConfigYaml({ ...deps.config, routing: config }, { secrets: request.includeSecrets ? 'include' : 'redact' });
+      return { yaml, revision };
+    },
+
+    importConfig: (request) => {
+      const sourceName = request.sourceName === '' ? 'import' : request.sourceName;
+      const imported = parseConfig(restoreRedactedSecrets(request.yaml, deps.config), sourceName, {
+        env: deps.env,
+        baseDir: deps.configDir,
+      });
+      const restartRequired = settingsNeedingRestart(deps.config, imported);
+      // Diff and write in one transaction, so the diff describes exactly what was replaced.
+      const apply = (): { revision: number; diff: ReturnType<typeof diffRouting> } => {
+        const diff = diffRouting(routing.load(), imported.routing);
+        if (request.dryRun || !diff.changed) return { revision: routing.revision(), diff };
+        return { revision: routing.replaceAll(imported.routing), diff };
+      };
+      const { revision, diff } = request.dryRun ? deps.store.transaction(apply) : applyChange(deps, apply);
+      deps.logger.info({ source: sourceName, dryRun: request.dryRun, changed: diff.changed, revision, restartRequired }, 'configuration imported');
+      return {
+        revision,
+        changed: diff.changed,
+        diff: {
+          backends: nameDiffToApi(diff.backends),
+          groups: nameDiffToApi(diff.groups),
+          rules: nameDiffToApi(diff.rules),
+          defaultGroup: diff.defaultGroup,
+        },
+        restartRequired,
+      };
+    },
+  };
+}
+
+function nameDiffToApi(diff: NameDiff): ApiNameDiff {
+  return { added: [...diff.added], changed: [...diff.changed], removed: [...diff.removed] };
+}

@@ -1,0 +1,96 @@
+/**
+ * The CLI's connection to the admin API: one client per service on a shared address, every
+ * call with the bearer token (when given) and a deadline, as promises.
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  BackendServiceService,
+  ConfigServiceService,
+  ExplainServiceService,
+  GroupServiceService,
+  QueryServiceService,
+  RuleServiceService,
+  StatusServiceService,
+} from '../gen/trino_envoy_router/admin/v1/admin.js';
+
+export interface ConnectionOptions {
+  /** host:port of the admin API. */
+  readonly server: string;
+  readonly token: string | undefined;
+  /** Deadline of each call. */
+  readonly timeoutMs: number;
+}
+
+interface UnaryDefinition {
+  readonly path: string;
+  readonly requestSerialize: (value: never) => Buffer;
+  readonly responseDeserialize: (value: Buffer) => unknown;
+}
+
+type RequestOf<M> = M extends { requestSerialize: (value: infer R) => Buffer } ? R : never;
+type ResponseOf<M> = M extends { responseDeserialize: (value: Buffer) => infer R } ? R : never;
+
+/** A service's methods as `request -> Promise<response>`. */
+type Promised<S> = { readonly [K in keyof S]: (request: RequestOf<S[K]>) => Promise<ResponseOf<S[K]>> };
+
+export interface AdminClient {
+  readonly backends: Promised<typeof BackendServiceService>;
+  readonly groups: Promised<typeof GroupServiceService>;
+  readonly rules: Promised<typeof RuleServiceService>;
+  readonly explain: Promised<typeof ExplainServiceService>;
+  readonly status: Promised<typeof StatusServiceService>;
+  readonly queries: Promised<typeof QueryServiceService>;
+  readonly config: Promised<typeof ConfigServiceService>;
+  close(): void;
+}
+
+export function connect(options: ConnectionOptions): AdminClient {
+  const open: grpc.Client[] = [];
+  const metadata = (): grpc.Metadata => {
+    const md = new grpc.Metadata();
+    if (options.token !== undefined) md.set('authorization', `Bearer ${options.token}`);
+    return md;
+  };
+  let channel: grpc.Client | undefined;
+  /** One connection, opened on the first call. */
+  const client = (): grpc.Client => {
+    if (channel === undefined) {
+      channel = new grpc.Client(options.server, grpc.credentials.createInsecure());
+      open.push(channel);
+    }
+    return channel;
+  };
+  const service = <S extends Record<string, UnaryDefinition>>(definition: S): Promised<S> => {
+    const methods: Record<string, (request: unknown) => Promise<unknown>> = {};
+    for (const [name, method] of Object.entries(definition)) {
+      const serialize = method.requestSerialize as (value: unknown) => Buffer;
+      methods[name] = (request) => new Promise((resolve, reject) => {
+        client().makeUnaryRequest(
+          method.path,
+          serialize,
+          method.responseDeserialize,
+          request,
+          metadata(),
+          { deadline: Date.now() + options.timeoutMs },
+          (error, response) => {
+            if (error !== null) reject(error);
+            else resolve(response);
+          },
+        );
+      });
+    }
+    return methods as Promised<S>;
+  };
+  return {
+    backends: service(BackendServiceService),
+    groups: service(GroupServiceService),
+    rules: service(RuleServiceService),
+    explain: service(ExplainServiceService),
+    status: service(StatusServiceService),
+    queries: service(QueryServiceService),
+    config: service(ConfigServiceService),
+    close() {
+      for (const client of open) client.close();
+    },
+  };
+}

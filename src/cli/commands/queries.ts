@@ -1,0 +1,68 @@
+/**
+ * `queries`: the history of routed queries, and who owns one query.
+ */
+import type { Command } from 'commander';
+import { block, orDash, table, when, yesNo } from '../output.js';
+import { nonNegativeInteger, pointInTime, text } from '../parse.js';
+import { withSession, type CliRuntime } from '../session.js';
+
+interface ListOptions {
+  readonly user?: string;
+  readonly source?: string;
+  readonly backend?: string;
+  readonly group?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  readonly limit: number;
+}
+
+export function registerQueries(program: Command, runtime: CliRuntime): void {
+  const queries = program.command('queries').description('routed queries: history, and which backend owns a query');
+  const time = pointInTime(runtime.now);
+
+  queries.command('list').description('routed queries, newest first')
+    .option('--user <user>', 'only this user', text)
+    .option('--source <source>', 'only this source', text)
+    .option('--backend <backend>', 'only queries routed to this backend', text)
+    .option('--group <group>', 'only queries routed through this group', text)
+    .option('--since <time>', 'submitted at or after: ISO 8601, or an age such as 15m, 2h, 7d', time)
+    .option('--until <time>', 'submitted at or before: ISO 8601, or an age', time)
+    .option('--limit <n>', 'at most this many (up to 10000)', nonNegativeInteger, 100)
+    .action((options: ListOptions, command: Command) => withSession(runtime, command, async (s) => {
+      const response = await s.client.queries.listQueries({
+        user: options.user,
+        source: options.source,
+        backend: options.backend,
+        group: options.group,
+        from: options.since,
+        to: options.until,
+        limit: options.limit,
+      });
+      s.print(response, () => {
+        const now = s.now();
+        return table(
+          ['SUBMITTED', 'QUERY ID', 'BACKEND', 'GROUP', 'RULE', 'MECHANISM', 'USER', 'SOURCE'],
+          response.queries.map((q) => [when(q.submittedAt, now), q.queryId, q.backend, orDash(q.group), orDash(q.rule), q.mechanism, orDash(q.user), orDash(q.source)]),
+        );
+      });
+    }));
+
+  queries.command('owner').description('which backend owns a query and how the router knows it')
+    .argument('<queryId>')
+    .action((queryId: string, _options, command: Command) => withSession(runtime, command, async (s) => {
+      const response = await s.client.queries.getQueryOwner({ queryId });
+      s.print(response, () => [
+        response.summary,
+        '',
+        block([
+          ['backend', response.backend + (response.backendConfigured ? '' : ' (no longer configured; follow-ups still go there)')],
+          ['known by', response.knownBy],
+          ['learned by', orDash(response.learnedBy)],
+          ['learned at', when(response.learnedAt, s.now())],
+          ['coordinator id', response.coordinatorId],
+          ['in memory', yesNo(response.inMemory)],
+          ['in store', yesNo(response.inStore)],
+        ]),
+      ].join('\n'));
+    }));
+}

@@ -1,0 +1,96 @@
+/**
+ * `rules`: list, get, create, update, delete, reorder.
+ */
+import type { Command } from 'commander';
+import type { Rule, RuleMatch } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import { UsageError } from '../errors.js';
+import { block, table } from '../output.js';
+import { integer, text } from '../parse.js';
+import { describeMatch, parseMatch } from '../rule-match.js';
+import { withSession, type CliRuntime, type Session } from '../session.js';
+
+const MATCH_HELP = 'conditions as in the config file, e.g. \'{user: {regex: "^etl_"}, clientTags: {containsAny: [etl]}}\'';
+
+export function registerRules(program: Command, runtime: CliRuntime): void {
+  const rules = program.command('rules').description('routing rules: the first match by priority names the group of a new query');
+  const run = (command: Command, action: (session: Session) => Promise<void>) => withSession(runtime, command, action);
+
+  rules.command('list').description('every rule, in evaluation order').action((_options, command: Command) => run(command, async (s) => {
+    const response = await s.client.rules.listRules({});
+    s.print(response, () => ruleTable(response.rules));
+  }));
+
+  rules.command('get').description('one rule').argument('<name>').action((name: string, _options, command: Command) => run(command, async (s) => {
+    const response = await s.client.rules.getRule({ name });
+    s.print(response, () => ruleBlock(response.rule));
+  }));
+
+  rules.command('create').description('add a rule')
+    .argument('<name>')
+    .requiredOption('--group <group>', 'the group its queries go to')
+    .option('--priority <n>', 'lower runs first (default 100)', integer)
+    .option('--match <yaml>', MATCH_HELP, text)
+    .action((name: string, options: RuleOptions, command: Command) => run(command, async (s) => {
+      const response = await s.client.rules.createRule({
+        rule: { name, group: options.group ?? '', priority: options.priority, match: matchOf(options.match) },
+      });
+      s.print(response, () => `created rule ${name} (revision ${response.revision})`);
+    }));
+
+  rules.command('update').description('change the given fields of a rule')
+    .argument('<name>')
+    .option('--group <group>', 'the group its queries go to')
+    .option('--priority <n>', 'lower runs first', integer)
+    .option('--match <yaml>', `replace the conditions; ${MATCH_HELP}`, text)
+    .action((name: string, options: RuleOptions, command: Command) => run(command, async (s) => {
+      const mask: string[] = [];
+      if (options.group !== undefined) mask.push('group');
+      if (options.priority !== undefined) mask.push('priority');
+      if (options.match !== undefined) mask.push('match');
+      if (mask.length === 0) throw new UsageError('nothing to update: give --group, --priority or --match');
+      const response = await s.client.rules.updateRule({
+        rule: { name, group: options.group ?? '', priority: options.priority, match: matchOf(options.match) },
+        updateMask: mask,
+      });
+      s.print(response, () => `updated rule ${name}: ${mask.join(', ')} (revision ${response.revision})`);
+    }));
+
+  rules.command('delete').description('remove a rule').argument('<name>')
+    .action((name: string, _options, command: Command) => run(command, async (s) => {
+      const response = await s.client.rules.deleteRule({ name });
+      s.print(response, () => `deleted rule ${name} (revision ${response.revision})`);
+    }));
+
+  rules.command('reorder').description('give every rule a new priority in the order listed (all rules, once each)')
+    .argument('<names...>')
+    .option('--first <n>', 'priority of the first rule', integer, 10)
+    .option('--step <n>', 'distance between priorities', integer, 10)
+    .action((names: string[], options: { first: number; step: number }, command: Command) => run(command, async (s) => {
+      const response = await s.client.rules.reorderRules({ names, firstPriority: options.first, step: options.step });
+      s.print(response, () => `${ruleTable(response.rules)}\n(revision ${response.revision})`);
+    }));
+}
+
+interface RuleOptions {
+  readonly group?: string;
+  readonly priority?: number;
+  readonly match?: string;
+}
+
+function matchOf(text: string | undefined): RuleMatch | undefined {
+  return text === undefined ? undefined : parseMatch(text);
+}
+
+function ruleTable(rules: readonly Rule[]): string {
+  return table(['PRIORITY', 'NAME', 'GROUP', 'MATCH'], rules.map((r) => [String(r.priority ?? ''), r.name, r.group, describeMatch(r.match)]));
+}
+
+function ruleBlock(rule: Rule | undefined): string {
+  if (rule === undefined) return '';
+  return block([
+    ['name', rule.name],
+    ['priority', String(rule.priority ?? '')],
+    ['group', rule.group],
+    ['match', describeMatch(rule.match)],
+  ]);
+}

@@ -1,0 +1,59 @@
+/**
+ * What the CLI prints: aligned tables and `key: value` blocks for people, the API's
+ * response as JSON for scripts (`--json`; every field present, times as ISO 8601).
+ */
+export interface Output {
+  /** The result: a table, a block, a line, or JSON. */
+  out(text: string): void;
+  /** Notes and warnings (never part of the result). */
+  err(text: string): void;
+}
+
+export const processOutput: Output = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Date ? v.toISOString() : v), 2);
+}
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** `key: value` lines with the keys aligned. */
+export function block(entries: readonly (readonly [string, string])[]): string {
+  const width = Math.max(0, ...entries.map(([k]) => k.length)) + 1;
+  return entries.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+}
+
+export function yesNo(value: boolean): string {
+  return value ? 'yes' : 'no';
+}
+
+export function orDash(value: string | number | undefined | null): string {
+  return value === undefined || value === null || value === '' ? '-' : String(value);
+}
+
+/** `2025-01-02 03:04:05Z (12s ago)`, or `-`. */
+export function when(date: Date | undefined, now: number = Date.now()): string {
+  if (date === undefined) return '-';
+  const text = `${date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')}`;
+  return `${text} (${ago(now - date.getTime())})`;
+}
+
+function ago(ms: number): string {
+  if (ms < 0) return 'in the future';
+  const s = Math.round(ms / 1000);
+  if (s < 90) return `${s}s ago`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${m}m ago`;
+  const h = Math.round(m / 60);
+  if (h < 36) return `${h}h ago`;
+  return `${Math.round(h / 24)}d ago`;
+}
