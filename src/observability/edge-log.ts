@@ -1,6 +1,7 @@
 /**
  * The edges' observer that logs: routing outcomes at debug (never info: one line per request
- * would swamp a busy gateway), stream failures at warn.
+ * would swamp a busy gateway; the per-query info line is query-log.ts), stream failures at
+ * warn. At info level the per-request path costs one level check.
  */
 import type { Logger } from 'pino';
 import type { EdgeObserver } from '../envoy/edge-observer.js';
@@ -13,13 +14,24 @@ export function edgeLogObserver(logger: Logger): EdgeObserver {
     streamError(edge, kind, error) {
       logger.warn({ edge, kind, err: error }, `${edge} ${edge === 'ext_proc' ? 'stream' : 'call'} failed`);
     },
-    routed(_edge, context: RequestContext) {
+    routed(edge, context: RequestContext, decisionSeconds) {
       if (!logger.isLevelEnabled('debug')) return;
       const instruction = context.instruction;
+      const decisionMs = Math.round(decisionSeconds * 1e6) / 1e3;
       if (instruction.kind === 'forward') {
-        logger.debug({ backend: instruction.backend, mechanism: instruction.mechanism, rule: instruction.decision?.outcome === 'routed' ? instruction.decision.rule : undefined }, 'request routed');
+        const decision = instruction.decision?.outcome === 'routed' ? instruction.decision : undefined;
+        logger.debug({
+          edge,
+          backend: instruction.backend,
+          mechanism: instruction.mechanism,
+          group: decision?.group,
+          rule: decision?.rule,
+          method: context.facts?.method,
+          path: context.facts?.path,
+          decisionMs,
+        }, 'request routed');
       } else {
-        logger.debug({ status: instruction.status, reason: instruction.reason }, 'request answered by the router');
+        logger.debug({ edge, status: instruction.status, reason: instruction.reason, decisionMs }, 'request answered by the router');
       }
     },
   };

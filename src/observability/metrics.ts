@@ -1,0 +1,349 @@
+/**
+ * Every Prometheus metric the router exports, in one place, on its own registry (plus the
+ * standard Node.js process metrics). Traffic is counted on the request path through the
+ * EdgeObserver and the query listener: a few map lookups and number increments per request
+ * (metric-cells.ts), no I/O. Everything else (backend health and load, ownership map sizes,
+ * write-behind queues) is read from its source only when Prometheus scrapes. Label values are bounded: backend, group and rule
+ * names come from the operator's config, reasons and kinds from code, and every free-form
+ * value passes a BoundedLabel; query ids and users are never labels.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Edge, EdgeObserver } from '../envoy/edge-observer.js';
+import type { BackendState, BackendStatus, HealthStatusSource } from '../health/status.js';
+import type { HistoryPruneCounts } from '../history/query-history.js';
+import { MECHANISMS, type Mechanism } from '../routing/decision.js';
+import type { QuerySubmitted, RequestContext } from '../routing/request-router.js';
+import type { WriteBehindStats } from '../runtime/write-behind.js';
+import type { OwnershipSizes } from '../stickiness/ownership.js';
+import { BoundedLabel } from './bounded-label.js';
+import { CellHistogram, CellTree, type CountCell, type HistogramCell, type Labels } from './metric-cells.js';
+
+export const METRIC_PREFIX = 'trino_router_';
+
+/** The names this module registers (the process metrics of prom-client come on top). */
+export const METRIC_NAMES = {
+  routingDecisions: 'trino_router_routing_decisions_total',
+  decisionDuration: 'trino_router_decision_duration_seconds',
+  streamsActive: 'trino_router_edge_streams_active',
+  streamsTotal: 'trino_router_edge_streams_total',
+  edgeErrors: 'trino_router_edge_errors_total',
+  queriesSubmitted: 'trino_router_queries_submitted_total',
+  backendState: 'trino_router_backend_state',
+  backendRunning: 'trino_router_backend_running_queries',
+  backendQueued: 'trino_router_backend_queued_queries',
+  backendLoadScore: 'trino_router_backend_load_score',
+  ownershipEntries: 'trino_router_ownership_entries',
+  adminCalls: 'trino_router_admin_calls_total',
+  writeBehindPending: 'trino_router_write_behind_pending',
+  writeBehindWritten: 'trino_router_write_behind_written_total',
+  writeBehindFailures: 'trino_router_write_behind_failures_total',
+  writeBehindDropped: 'trino_router_write_behind_dropped_total',
+  historyPruned: 'trino_router_history_pruned_rows_total',
+} as const;
+
+/** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
+export const DECISION_BUCKETS_SECONDS: readonly number[] = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+];
+
+/** Every state of src/health/status.ts, so each backend has one series per state. */
+export const BACKEND_STATES = [
+  'healthy', 'unhealthy', 'pending', 'draining', 'drained', 'disabled', 'outside_schedule', 'unknown',
+] as const satisfies readonly BackendState[];
+// Compile-time check that the list above names every BackendState.
+const everyStateListed: Exclude<BackendState, (typeof BACKEND_STATES)[number]> extends never ? true : never = true;
+void everyStateListed;
+
+/** The outcome of a forwarded request; a reply's outcome is its reason (no_backend, unknown_query…). */
+export const FORWARDED = 'forwarded';
+/** Label value where a dimension does not apply (e.g. the group of a follow-up). */
+const NONE = '';
+
+const OWNERSHIP_MAPS = { query_id: 'queries', coordinator_id: 'coordinators', transaction: 'transactions' } as const;
+const EDGES: readonly Edge[] = ['ext_proc', 'ext_authz'];
+
+export interface RouterMetricsOptions {
+  /** Node.js process metrics (CPU, memory, event loop, GC). Default true. */
+  readonly processMetrics?: boolean;
+  /** Told when a source fails at scrape time (the scrape goes on without its series). */
+  readonly logger?: Pick<Logger, 'warn'>;
+}
+
+type DecisionLabel = 'edge' | 'group' | 'backend' | 'mechanism' | 'outcome';
+type LatencyLabel = 'edge' | 'mechanism';
+
+interface EdgeCells {
+  readonly active: CountCell<'edge'>;
+  readonly opened: CountCell<'edge'>;
+  /** By mechanism, and NONE for replies. */
+  readonly latency: Readonly<Record<string, HistogramCell<LatencyLabel>>>;
+}
+
+export class RouterMetrics {
+  readonly registry = new Registry();
+  private readonly logger: Pick<Logger, 'warn'> | undefined;
+
+  private ownershipSizes: (() => OwnershipSizes) | undefined;
+  private health: HealthStatusSource | undefined;
+  private readonly journals = new Map<string, () => WriteBehindStats>();
+  private historyPrunedTotals: (() => HistoryPruneCounts) | undefined;
+
+  private readonly backends = new BoundedLabel(500);
+  private readonly groups = new BoundedLabel(500);
+  private readonly rules = new BoundedLabel(1000);
+  private readonly reasons = new BoundedLabel(50);
+  private readonly errorKinds = new BoundedLabel(50);
+  private readonly adminMethods = new BoundedLabel(200);
+
+  // Request-path state: cells bumped per request, read by the metrics below at scrape time.
+  // Labels in lookup order: the few-valued ones first keeps the trees shallow and wide at the leaves.
+  private readonly decisionCells = new CellTree<DecisionLabel>(['edge', 'outcome', 'mechanism', 'backend', 'group']);
+  private readonly errorCells = new CellTree<'edge' | 'kind'>(['edge', 'kind']);
+  private readonly submittedCells = new CellTree<'backend' | 'group' | 'rule'>(['backend', 'group', 'rule']);
+  private readonly streamCells = new CellTree<'edge'>(['edge']);
+  private readonly openedCells = new CellTree<'edge'>(['edge']);
+  private readonly latency: CellHistogram<LatencyLabel>;
+  private readonly edges: Readonly<Record<Edge, EdgeCells>>;
+
+  private readonly adminCalls: Counter<'method' | 'code'>;
+
+  constructor(options: RouterMetricsOptions = {}) {
+    this.logger = options.logger;
+    const registers = [this.registry];
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    this.counterOf(registers, METRIC_NAMES.routingDecisions,
+      'Requests answered by an edge: forwarded to a backend (outcome "forwarded") or answered by the router (outcome = the reply reason). group is empty for follow-ups; group, backend and mechanism are empty for replies.',
+      ['edge', 'group', 'backend', 'mechanism', 'outcome'], () => this.decisionCells.values());
+    this.latency = new CellHistogram<LatencyLabel>(METRIC_NAMES.decisionDuration,
+      'Time the router took to decide where a request goes, probes included (mechanism empty for replies).',
+      ['edge', 'mechanism'], DECISION_BUCKETS_SECONDS, this.registry);
+    const active: Gauge<'edge'> = new Gauge({
+      name: METRIC_NAMES.streamsActive,
+      help: 'ext_proc streams (one per HTTP request) or ext_authz calls in progress.',
+      labelNames: ['edge'],
+      registers,
+      collect: () => {
+        for (const cell of this.streamCells.values()) active.set(cell.labels, cell.value);
+      },
+    });
+    this.counterOf(registers, METRIC_NAMES.streamsTotal, 'ext_proc streams or ext_authz calls opened.', ['edge'], () => this.openedCells.values());
+    this.counterOf(registers, METRIC_NAMES.edgeErrors,
+      'ext_proc streams or ext_authz calls that failed, by kind (transport, handler, empty_message…).',
+      ['edge', 'kind'], () => this.errorCells.values());
+    this.counterOf(registers, METRIC_NAMES.queriesSubmitted,
+      'New queries whose id the router learned from the coordinator, by backend, group and rule (empty: default group or a transaction).',
+      ['backend', 'group', 'rule'], () => this.submittedCells.values());
+    this.adminCalls = new Counter({
+      name: METRIC_NAMES.adminCalls,
+      help: 'Admin API calls by gRPC method and status code.',
+      labelNames: ['method', 'code'],
+      registers,
+    });
+    this.registerHealthGauges(registers);
+    this.registerStateGauges(registers);
+
+    // Per-edge cells exist from the start: dashboards show 0, not "no data", before traffic.
+    const edges = {} as Record<Edge, EdgeCells>;
+    for (const edge of EDGES) {
+      const latency: Record<string, HistogramCell<LatencyLabel>> = { [NONE]: this.latency.cell({ edge, mechanism: NONE }) };
+      for (const mechanism of MECHANISMS) latency[mechanism] = this.latency.cell({ edge, mechanism });
+      edges[edge] = { active: this.streamCells.cell(edge), opened: this.openedCells.cell(edge), latency };
+    }
+    this.edges = edges;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Pushed to by the ext_proc and ext_authz edges. */
+  readonly edgeObserver: EdgeObserver = {
+    streamOpened: (edge) => {
+      const cells = this.edges[edge];
+      cells.active.value++;
+      cells.opened.value++;
+    },
+    streamClosed: (edge) => {
+      this.edges[edge].active.value--;
+    },
+    streamError: (edge, kind) => {
+      this.errorCells.cell(edge, this.errorKinds.value(kind)).value++;
+    },
+    routed: (edge, context: RequestContext, decisionSeconds) => {
+      const instruction = context.instruction;
+      let group: string = NONE;
+      let backend: string = NONE;
+      let mechanism: Mechanism | typeof NONE = NONE;
+      let outcome = FORWARDED;
+      if (instruction.kind === 'forward') {
+        const decision = instruction.decision;
+        if (decision?.outcome === 'routed') group = this.groups.value(decision.group);
+        backend = this.backends.value(instruction.backend);
+        mechanism = instruction.mechanism;
+      } else {
+        outcome = this.reasons.value(instruction.reason);
+      }
+      this.decisionCells.cell(edge, outcome, mechanism, backend, group).value++;
+      const cell = this.edges[edge].latency[mechanism];
+      if (cell !== undefined) this.latency.observe(cell, decisionSeconds >= 0 ? decisionSeconds : 0);
+    },
+  };
+
+  /** A query listener (app.ts `queryListeners`). */
+  readonly querySubmitted = (query: QuerySubmitted): void => {
+    const decision = query.decision?.outcome === 'routed' ? query.decision : undefined;
+    const backend = this.backends.value(query.backend);
+    const group = decision === undefined ? NONE : this.groups.value(decision.group);
+    const rule = decision?.rule === undefined ? NONE : this.rules.value(decision.rule);
+    this.submittedCells.cell(backend, group, rule).value++;
+  };
+
+  /** The admin server's `onCall(method, code)` (not on the request path: prom-client directly). */
+  readonly adminCall = (method: string, code: GrpcStatus): void => {
+    this.adminCalls.inc({ method: this.adminMethods.value(method), code: grpcStatusName(code) });
+  };
+
+  /** Ownership map sizes, read at scrape time. */
+  watchOwnership(sizes: () => OwnershipSizes): void {
+    this.ownershipSizes = sizes;
+  }
+
+  /** Backend health state and load, read at scrape time. */
+  watchHealth(source: HealthStatusSource): void {
+    this.health = source;
+  }
+
+  /** A write-behind queue (ownership, history), read at scrape time. */
+  watchJournal(journal: string, stats: () => WriteBehindStats): void {
+    this.journals.set(journal, stats);
+  }
+
+  /** Rows the history pruner deleted, read at scrape time. */
+  watchHistoryPruning(totals: () => HistoryPruneCounts): void {
+    this.historyPrunedTotals = totals;
+  }
+
+  private registerHealthGauges(registers: Registry[]): void {
+    // The monitor's status is in memory: each gauge reads it on its own at scrape time.
+    const statuses = (): readonly BackendStatus[] => {
+      const source = this.health;
+      return source === undefined ? [] : this.read('backend health', () => source.status()) ?? [];
+    };
+    const stateGauge: Gauge<'backend' | 'state'> = new Gauge({
+      name: METRIC_NAMES.backendState,
+      help: 'Backend state as the health monitor sees it: 1 for the current state, 0 for the others.',
+      labelNames: ['backend', 'state'],
+      registers,
+      collect: () => {
+        stateGauge.reset();
+        for (const status of statuses()) {
+          const backend = this.backends.value(status.backend);
+          for (const state of BACKEND_STATES) stateGauge.set({ backend, state }, status.state === state ? 1 : 0);
+          if (!(BACKEND_STATES as readonly string[]).includes(status.state)) stateGauge.set({ backend, state: status.state }, 1);
+        }
+      },
+    });
+    const loadGauge = (name: string, help: string, read: (status: BackendStatus) => number | undefined): void => {
+      const gauge: Gauge<'backend'> = new Gauge({
+        name,
+        help,
+        labelNames: ['backend'],
+        registers,
+        collect: () => {
+          gauge.reset();
+          for (const status of statuses()) {
+            const value = read(status);
+            if (value !== undefined) gauge.set({ backend: this.backends.value(status.backend) }, value);
+          }
+        },
+      });
+    };
+    loadGauge(METRIC_NAMES.backendRunning, 'Queries running on the backend at its last check.', (s) => s.load?.running);
+    loadGauge(METRIC_NAMES.backendQueued, 'Queries queued on the backend at its last check.', (s) => s.load?.queued);
+    loadGauge(METRIC_NAMES.backendLoadScore, 'Load score the least_load strategy compares (weighted running and queued).', (s) => s.load?.score);
+  }
+
+  private registerStateGauges(registers: Registry[]): void {
+    const ownership: Gauge<'map'> = new Gauge({
+      name: METRIC_NAMES.ownershipEntries,
+      help: 'Entries in the in-memory ownership maps (query_id, coordinator_id, transaction).',
+      labelNames: ['map'],
+      registers,
+      collect: () => {
+        const sizes = this.read('ownership', this.ownershipSizes);
+        if (sizes === undefined) return;
+        for (const [map, field] of Object.entries(OWNERSHIP_MAPS)) ownership.set({ map }, sizes[field]);
+      },
+    });
+
+    const journalStats = (): [string, WriteBehindStats][] => {
+      const all: [string, WriteBehindStats][] = [];
+      for (const [journal, stats] of this.journals) {
+        const value = this.read(`${journal} journal`, stats);
+        if (value !== undefined) all.push([journal, value]);
+      }
+      return all;
+    };
+    const pending: Gauge<'journal'> = new Gauge({
+      name: METRIC_NAMES.writeBehindPending,
+      help: 'Items waiting to be written to the store, by journal (ownership, history).',
+      labelNames: ['journal'],
+      registers,
+      collect: () => {
+        for (const [journal, stats] of journalStats()) pending.set({ journal }, stats.pending);
+      },
+    });
+    const journalTotals = (field: 'written' | 'failures' | 'dropped') => () =>
+      journalStats().map(([journal, stats]) => ({ labels: { journal }, value: stats[field] }));
+    this.counterOf(registers, METRIC_NAMES.writeBehindWritten, 'Items written to the store, by journal.', ['journal'], journalTotals('written'));
+    this.counterOf(registers, METRIC_NAMES.writeBehindFailures, 'Batch writes the store refused (each is retried), by journal.', ['journal'], journalTotals('failures'));
+    this.counterOf(registers, METRIC_NAMES.writeBehindDropped,
+      'Items never written (over the pending cap during a store outage, or after shutdown), by journal.', ['journal'], journalTotals('dropped'));
+    this.counterOf(registers, METRIC_NAMES.historyPruned, 'Query history rows deleted, by reason (retention, cap).', ['reason'], () => {
+      const totals = this.read('history pruning', this.historyPrunedTotals);
+      return totals === undefined ? [] : [{ labels: { reason: 'retention' }, value: totals.retention }, { labels: { reason: 'cap' }, value: totals.cap }];
+    });
+  }
+
+  /** A counter whose values are running totals kept elsewhere (cells, sources), copied at scrape time. */
+  private counterOf<L extends string>(
+    registers: Registry[],
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    totals: () => Iterable<{ readonly labels: Labels<L>; readonly value: number }>,
+  ): void {
+    const counter: Counter<L> = new Counter({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers,
+      collect: () => {
+        counter.reset();
+        for (const { labels, value } of totals()) counter.inc(labels as Partial<Record<L, string>>, value);
+      },
+    });
+  }
+
+  private read<T>(what: string, source: (() => T) | undefined): T | undefined {
+    if (source === undefined) return undefined;
+    try {
+      return source();
+    } catch (error) {
+      this.logger?.warn({ err: error, source: what }, 'could not read a metrics source');
+      return undefined;
+    }
+  }
+}
+
+function grpcStatusName(code: GrpcStatus): string {
+  return (GrpcStatus as unknown as Record<number, string | undefined>)[code] ?? String(code);
+}

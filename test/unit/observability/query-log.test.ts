@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { edgeLogObserver } from '../../../src/observability/edge-log.js';
+import { QUERY_SUBMITTED_MESSAGE, queryLogListener } from '../../../src/observability/query-log.js';
+import type { RequestFacts } from '../../../src/routing/model.js';
+import type { QuerySubmitted, RequestContext } from '../../../src/routing/request-router.js';
+import { captureLogs } from './log-capture.js';
+
+const facts: RequestFacts = {
+  method: 'POST', path: '/v1/statement', host: 'envoy:8080', listenerPort: 8080, user: 'etl_loader', source: 'airflow',
+  catalog: 'hive', schema: 'web', clientInfo: undefined, clientTags: ['nightly', 'etl'], sessionProperties: new Map([['query_max_run_time', '1h']]),
+};
+
+const query: QuerySubmitted = {
+  queryId: '20260110_101010_00042_abcde',
+  backend: 'trino-b',
+  mechanism: 'rules',
+  facts,
+  decision: { outcome: 'routed', backend: 'trino-b', group: 'etl', rule: 'etl-tags', fellBackFrom: [] },
+  at: 1,
+};
+
+describe('query submission log', () => {
+  it('writes one info line per query with who sent it and how it was routed', () => {
+    const logs = captureLogs('info');
+    queryLogListener(logs.logger)(query);
+    const records = logs.records();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      level: 30,
+      msg: QUERY_SUBMITTED_MESSAGE,
+      queryId: '20260110_101010_00042_abcde',
+      user: 'etl_loader',
+      source: 'airflow',
+      clientTags: ['nightly', 'etl'],
+      rule: 'etl-tags',
+      group: 'etl',
+      backend: 'trino-b',
+      mechanism: 'rules',
+    });
+  });
+
+  it('keeps every field, null where the router does not know it (a statement in a transaction)', () => {
+    const logs = captureLogs('info');
+    queryLogListener(logs.logger)({ ...query, mechanism: 'transaction', decision: undefined, facts: undefined });
+    expect(logs.records()[0]).toMatchObject({ user: null, source: null, clientTags: [], rule: null, group: null, mechanism: 'transaction' });
+  });
+
+  it('is silent when the level is above info', () => {
+    const logs = captureLogs('warn');
+    queryLogListener(logs.logger)(query);
+    expect(logs.lines).toEqual([]);
+  });
+});
+
+describe('per-request log lines', () => {
+  const context: RequestContext = {
+    instruction: { kind: 'forward', backend: 'trino-b', mechanism: 'rules', path: undefined, forwardedPrefix: undefined, watch: 'none', decision: query.decision },
+    transactionId: undefined,
+    transactionAware: false,
+    facts,
+    receivedAt: 0,
+  };
+
+  it('are debug only: nothing at info', () => {
+    const logs = captureLogs('info');
+    edgeLogObserver(logs.logger).routed('ext_proc', context, 0.00002);
+    expect(logs.lines).toEqual([]);
+  });
+
+  it('at debug name the edge, backend, mechanism, group and rule', () => {
+    const logs = captureLogs('debug');
+    edgeLogObserver(logs.logger).routed('ext_proc', context, 0.00002);
+    expect(logs.records()[0]).toMatchObject({ level: 20, edge: 'ext_proc', backend: 'trino-b', mechanism: 'rules', group: 'etl', rule: 'etl-tags', decisionMs: 0.02 });
+  });
+});
