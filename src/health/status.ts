@@ -33,6 +33,10 @@ export interface BackendStatus {
   readonly inSchedule: boolean;
   /** Set while the backend drains (operator drain or Trino SHUTTING_DOWN). */
   readonly drain: DrainProgress | null;
+  /** New queries routed to it since the last load poll (counted in least_load's load). */
+  readonly inFlight?: number;
+  /** Why the latest round could not read the load (the last known load is kept); null when it could. */
+  readonly loadError?: string | null;
 }
 
 export interface BackendStateChange {

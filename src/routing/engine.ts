@@ -2,15 +2,23 @@
  * The routing engine: request facts -> first matching rule -> group -> backend. Pure and
  * synchronous; everything it needs (snapshot, backend conditions, strategy state) is passed in.
  */
-import type { Backend, BackendHealth, RequestFacts } from './model.js';
+import type { Backend, BackendHealth, GroupMember, RequestFacts } from './model.js';
 import type { CompiledRule, RoutingSnapshot } from './snapshot.js';
 import { pickCandidate, type Candidate, type StrategyState } from './strategies.js';
 
 /** What the monitor and the schedules say about a backend right now. */
 export interface BackendCondition {
   readonly health: BackendHealth;
+  /**
+   * The load the strategies and the ceiling compare: the last polled load score plus the new
+   * queries routed to the backend since that poll (see src/health/in-flight.ts).
+   */
   readonly load: number;
   readonly inSchedule: boolean;
+  /** New queries routed since the last load poll (already counted in `load`); absent: 0. */
+  readonly inFlight?: number | undefined;
+  /** The load score of the last poll alone; absent: `load`. */
+  readonly polledLoad?: number | undefined;
 }
 
 /** Conditions by backend name; a backend without an entry is taken as healthy and idle. */
@@ -66,6 +74,8 @@ export function ineligibility(
 ): IneligibleReason | undefined {
   if (backend === undefined) return 'unknown_backend';
   if (!backend.enabled) return 'disabled';
+  // An operator drain wins over what the monitor saw: it is the operator's stated intent.
+  if (backend.draining === true) return 'draining';
   if (!condition.inSchedule) return 'outside_schedule';
   switch (condition.health) {
     case 'unhealthy':
@@ -118,7 +128,7 @@ export function decideForGroup(
       const backend = snapshot.backends.get(member.backend);
       let reason = ineligibility(backend, condition);
       if (reason === undefined && group.strategy === 'weighted' && member.weight <= 0) reason = 'zero_weight';
-      if (reason === undefined) candidates.push({ member, load: condition.load, maxLoad: backend?.maxLoad });
+      if (reason === undefined) candidates.push(candidateOf(member, condition, backend?.maxLoad));
       else rejected.push({ backend: member.backend, reason });
     }
     const picked = pickCandidate(group.strategy, group.name, candidates, state);
@@ -135,6 +145,16 @@ export function decideForGroup(
     rule: ruleName,
     attempts: attempts ?? [],
     transient: all.some((b) => !CONFIG_REASONS.has(b.reason)),
+  };
+}
+
+function candidateOf(member: GroupMember, condition: BackendCondition, maxLoad: number | undefined): Candidate {
+  return {
+    member,
+    load: condition.load,
+    maxLoad,
+    inFlight: condition.inFlight ?? 0,
+    polledLoad: condition.polledLoad ?? condition.load,
   };
 }
 

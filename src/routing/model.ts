@@ -17,6 +17,11 @@ export interface Backend {
   readonly schedules: readonly UptimeSchedule[];
   /** Load above which the backend takes no new queries (undefined: no ceiling). */
   readonly maxLoad?: number | undefined;
+  /**
+   * Operator drain: no new queries, running ones finish. Absent means false (kept optional so
+   * a config without the key deep-equals its stored form).
+   */
+  readonly draining?: boolean | undefined;
 }
 
 export interface UptimeSchedule {

@@ -1,6 +1,7 @@
 /**
  * Picking one backend among the eligible members of a group. Pure: counters, randomness and
- * recent-submission counts come in through StrategyState so tests can drive them.
+ * recent-submission counts come in through StrategyState and the candidates so tests can
+ * drive them.
  */
 import type { GroupMember, StrategyName } from './model.js';
 
@@ -18,6 +19,10 @@ export interface Candidate {
   readonly load: number;
   /** Backend's load ceiling, if any: free capacity is ceiling - load. */
   readonly maxLoad: number | undefined;
+  /** Submissions routed since the last load poll (counted in `load`); absent: 0. */
+  readonly inFlight?: number | undefined;
+  /** Load of the last poll alone; absent: `load`. */
+  readonly polledLoad?: number | undefined;
 }
 
 export function pickCandidate(
@@ -55,17 +60,25 @@ function pickWeighted(candidates: readonly Candidate[], roll: number): Candidate
 }
 
 /**
- * Most free capacity wins. With a ceiling, free capacity is ceiling - load; without one the
- * member's weight stands for its size, so load / weight is compared. Ties break at random so
- * equal clusters share a burst.
+ * Least load, in one of two ways depending on what the group's members declare:
+ *
+ * - Every candidate has a ceiling (maxLoad): free capacity is known, so a burst is spread in
+ *   proportion to it. Each pick goes to the highest `headroom / (inFlight + 1)`, where
+ *   headroom is maxLoad minus the polled load and inFlight counts the queries already sent
+ *   since that poll: the largest-remainder (D'Hondt) rule, so after n picks each backend holds
+ *   about n * its share of the free capacity, and none goes past its ceiling.
+ * - Otherwise the member's weight stands for its size and the lowest `load / weight` wins;
+ *   `load` includes the queries sent since the poll, so a burst alternates instead of landing
+ *   on whichever backend was idle at the last poll.
+ *
+ * Ties break at random so equal clusters share a burst.
  */
 function pickLeastLoaded(candidates: readonly Candidate[], roll: number): Candidate | undefined {
+  const allCapped = candidates.every((c) => c.maxLoad !== undefined);
   let best: Candidate[] = [];
   let bestScore = Infinity;
   for (const c of candidates) {
-    const score = c.maxLoad !== undefined
-      ? -(c.maxLoad - c.load)
-      : c.load / Math.max(c.member.weight, Number.EPSILON);
+    const score = allCapped ? -headroomShare(c) : c.load / Math.max(c.member.weight, Number.EPSILON);
     if (score < bestScore) {
       bestScore = score;
       best = [c];
@@ -74,6 +87,12 @@ function pickLeastLoaded(candidates: readonly Candidate[], roll: number): Candid
     }
   }
   return best[Math.floor(roll * best.length)];
+}
+
+/** Free capacity at the last poll, divided among the queries sent since plus this one. */
+function headroomShare(c: Candidate): number {
+  const headroom = Math.max(0, (c.maxLoad ?? 0) - (c.polledLoad ?? c.load));
+  return headroom / ((c.inFlight ?? 0) + 1);
 }
 
 /** Default StrategyState: counters in a Map, Math.random. */

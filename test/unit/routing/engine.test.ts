@@ -118,6 +118,46 @@ describe('eligibility and fallback', () => {
     expect(decision).toMatchObject({ outcome: 'rejected', transient: false });
   });
 
+  it('an operator drain keeps new queries off a backend whatever the monitor says', () => {
+    const config = sampleConfig();
+    const snapshot = compileSnapshot({ ...config, backends: [backend('a', { draining: true }), backend('b')] }, 1);
+    const state = createStrategyState();
+    for (let i = 0; i < 3; i++) expect(decide(snapshot, facts(), new Map([['a', healthy]]), state)).toMatchObject({ backend: 'b' });
+    const both = compileSnapshot({ ...config, backends: [backend('a', { draining: true }), backend('b', { draining: true })] }, 1);
+    const decision = decide(both, facts(), new Map(), state);
+    expect(decision).toMatchObject({ outcome: 'rejected', transient: true });
+    if (decision.outcome === 'rejected') {
+      expect(describeRejection(decision)).toBe('No Trino cluster can take this query now (group adhoc: a draining, b draining)');
+    }
+  });
+
+  it('schedules and load ceilings make a rejection transient too, and the message names each state', () => {
+    const config = sampleConfig();
+    const snapshot = compileSnapshot({ ...config, backends: [backend('a'), backend('b', { maxLoad: 5 })] }, 1);
+    const decision = decide(snapshot, facts(), new Map<string, BackendCondition>([
+      ['a', { ...healthy, inSchedule: false }],
+      ['b', { ...healthy, load: 7, polledLoad: 5, inFlight: 2 }],
+    ]), createStrategyState());
+    expect(decision).toMatchObject({ outcome: 'rejected', transient: true });
+    if (decision.outcome === 'rejected') {
+      expect(describeRejection(decision)).toBe('No Trino cluster can take this query now (group adhoc: a outside schedule, b over load ceiling)');
+    }
+  });
+
+  it('a pending backend is skipped, an unknown one (not checked yet) is not', () => {
+    const pending = route(facts(), new Map<string, BackendCondition>([['a', { ...healthy, health: 'pending' }], ['b', { ...healthy, health: 'pending' }]]));
+    expect(pending).toMatchObject({ outcome: 'rejected', transient: true });
+    const unknown = route(facts(), new Map<string, BackendCondition>([['a', { ...healthy, health: 'unknown' }]]));
+    expect(unknown).toMatchObject({ outcome: 'routed', backend: 'a' });
+  });
+
+  it('queries sent since the last poll count toward the ceiling', () => {
+    const config = sampleConfig();
+    const snapshot = compileSnapshot({ ...config, backends: [backend('a', { maxLoad: 10 }), backend('b')] }, 1);
+    const decision = decide(snapshot, facts(), new Map([['a', { ...healthy, load: 10, polledLoad: 8, inFlight: 2 }]]), createStrategyState());
+    expect(decision).toMatchObject({ backend: 'b' });
+  });
+
   it('fallback cycles terminate', () => {
     const config = sampleConfig();
     const snapshot = compileSnapshot({

@@ -1,0 +1,476 @@
+/**
+ * The health monitor: checks every configured backend on its own timer, off the request path,
+ * and keeps what the request path reads (BackendConditions: health, load, schedule) in memory,
+ * updated in place, so routing never waits for a check.
+ *
+ * Per backend one round of checks runs at a time (probe.ts); its observation goes through the
+ * pure health state machine (health-machine.ts) and the state word is derived from it and the
+ * operator's switches (backend-state.ts). Each change of the word is logged once and stored.
+ * Uptime schedules are evaluated per minute (schedules.ts), and the queries routed between
+ * two load polls are counted (in-flight.ts) so least_load spreads a burst.
+ */
+import type { Logger } from 'pino';
+import type { EdgeObserver } from '../envoy/edge-observer.js';
+import type { BackendCondition, BackendConditions } from '../routing/engine.js';
+import type { Backend } from '../routing/model.js';
+import type { RoutingSnapshot } from '../routing/snapshot.js';
+import { deriveState } from './backend-state.js';
+import { describeFailure } from './check-error.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { observe, UNKNOWN_TRACK, type HealthTrack, type Thresholds } from './health-machine.js';
+import { HttpSession, type FetchLike } from './http-session.js';
+import { InFlightCounter, submissionObserver } from './in-flight.js';
+import { DEFAULT_LOAD_WEIGHTS, inFlightWeight, loadScore, type LoadWeights } from './load-weights.js';
+import { probeCoordinator, type LoadSample, type ProbeReport } from './probe.js';
+import { minuteOf, MINUTE_MS, ScheduleBook } from './schedules.js';
+import {
+  RecentChanges,
+  STATE_HISTORY_MAX_PER_BACKEND,
+  STATE_HISTORY_PRUNE_INTERVAL_MS,
+  STATE_HISTORY_RETENTION_MS,
+  type StateHistoryStore,
+} from './state-history.js';
+import type { BackendState, BackendStateChange, BackendStatus, HealthStatusSource } from './status.js';
+
+export interface MonitorSettings extends Thresholds {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Trino user of the monitor's queries. */
+  readonly user: string;
+  readonly loadWeights: LoadWeights;
+}
+
+/** The routing snapshot and its changes (RoutingSource). */
+export interface RoutingView {
+  current(): RoutingSnapshot;
+  onChange(listener: (snapshot: RoutingSnapshot) => void): void;
+}
+
+export type MonitorLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+
+export interface HealthMonitorOptions {
+  readonly routing: RoutingView;
+  readonly settings: MonitorSettings;
+  readonly logger: MonitorLogger;
+  /** Where state changes are kept; without it only the newest are kept, in memory. */
+  readonly history?: StateHistoryStore | undefined;
+  readonly clock?: Clock;
+  readonly fetch?: FetchLike;
+  /** A health query revealed which coordinator runs on `backend` (for query-id routing). */
+  readonly onCoordinator?: (coordinatorId: string, backend: string) => void;
+}
+
+/** Everything known about one monitored backend. */
+interface Watched {
+  backend: Backend;
+  track: HealthTrack;
+  inSchedule: boolean;
+  /** The last load read, and whether the latest round could read it. */
+  load: LoadSample | undefined;
+  loadError: string | null;
+  overCeiling: boolean;
+  lastCheckAt: number | null;
+  lastError: string | null;
+  state: BackendState;
+  drainSince: number | null;
+  timer: TimerHandle | undefined;
+  session: HttpSession | undefined;
+  round: Promise<void> | undefined;
+  stopped: boolean;
+}
+
+export class HealthMonitor implements HealthStatusSource {
+  private readonly watched = new Map<string, Watched>();
+  /** What the request path reads; entries are replaced, never mutated. */
+  private readonly conditionMap = new Map<string, BackendCondition>();
+  private readonly inFlight = new InFlightCounter();
+  private readonly schedules: ScheduleBook;
+  private readonly recent = new RecentChanges();
+  private readonly clock: Clock;
+  private readonly fetch: FetchLike;
+  private readonly settings: MonitorSettings;
+  private readonly logger: MonitorLogger;
+  private scheduleMinute = Number.NaN;
+  private minuteTimer: TimerHandle | undefined;
+  private pruneTimer: TimerHandle | undefined;
+  private started = false;
+  private closed = false;
+
+  /** Counts the submissions the router routes (for least_load between polls). */
+  readonly edgeObserver: EdgeObserver;
+
+  constructor(private readonly options: HealthMonitorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.settings = options.settings;
+    this.logger = options.logger;
+    this.schedules = new ScheduleBook((problem) => this.logger.error(
+      { backend: problem.backend, cron: problem.schedule.cron, timeZone: problem.schedule.timeZone, err: problem.message },
+      'uptime schedule cannot be evaluated; it is ignored (the backend stays in rotation)',
+    ));
+    this.edgeObserver = submissionObserver((backend) => this.recordSubmission(backend));
+  }
+
+  /**
+   * Starts checking every backend of the current snapshot, and follows later snapshots.
+   * Resolves when the first round of checks is over, so a router that awaits it starts
+   * serving with every backend's health known.
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('the health monitor was already started');
+    this.started = true;
+    this.options.routing.onChange((snapshot) => {
+      if (!this.closed) this.reconcile(snapshot);
+    });
+    const firstRounds = this.reconcile(this.options.routing.current());
+    this.scheduleMinuteTick();
+    this.prune();
+    await Promise.all(firstRounds);
+  }
+
+  /** Stops every timer and check; resolves when no check is running any more. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clock.clearTimeout(this.minuteTimer);
+    this.clock.clearTimeout(this.pruneTimer);
+    const rounds: Promise<void>[] = [];
+    for (const watched of this.watched.values()) {
+      this.stop(watched);
+      if (watched.round !== undefined) rounds.push(watched.round);
+    }
+    await Promise.all(rounds);
+  }
+
+  /** Resolves once no round of checks is running (tests drive rounds with a fake clock). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const rounds = [...this.watched.values()].flatMap((w) => (w.round === undefined ? [] : [w.round]));
+      if (rounds.length === 0) return;
+      await Promise.all(rounds);
+    }
+  }
+
+  /** What the request path reads: one entry per monitored backend, current to the minute. */
+  conditions(): BackendConditions {
+    this.refreshSchedules(this.clock.now());
+    return this.conditionMap;
+  }
+
+  status(): readonly BackendStatus[] {
+    return this.options.routing.current().config.backends.map((backend) => {
+      const watched = this.watched.get(backend.name);
+      return watched === undefined ? notWatched(backend) : this.statusOf(watched);
+    });
+  }
+
+  history(backend: string, limit: number): readonly BackendStateChange[] {
+    if (!(limit > 0)) return [];
+    const store = this.options.history;
+    if (store === undefined) return this.recent.list(backend, limit);
+    try {
+      return store.list(backend, limit);
+    } catch (error) {
+      this.logger.warn({ err: error, backend }, 'could not read the backend state history from the store; showing the newest changes kept in memory');
+      return this.recent.list(backend, limit);
+    }
+  }
+
+  // ---- backends come and go ----
+
+  /** Follows a snapshot: watches new backends, forgets removed ones, applies changed settings. */
+  private reconcile(snapshot: RoutingSnapshot): Promise<void>[] {
+    const backends = snapshot.config.backends;
+    this.schedules.update(backends);
+    const now = this.clock.now();
+    const rounds: Promise<void>[] = [];
+    const names = new Set<string>();
+    for (const backend of backends) {
+      names.add(backend.name);
+      const current = this.watched.get(backend.name);
+      if (current === undefined) {
+        rounds.push(this.watch(backend, undefined, now));
+      } else if (current.backend.url !== backend.url) {
+        // Another coordinator: what was known about the old one says nothing about it.
+        this.stop(current);
+        rounds.push(this.watch(backend, current, now));
+      } else {
+        current.backend = backend;
+        current.inSchedule = this.schedules.inSchedule(backend.name, now);
+        this.refresh(current, now);
+      }
+    }
+    for (const [name, watched] of this.watched) {
+      if (names.has(name)) continue;
+      this.stop(watched);
+      this.watched.delete(name);
+      this.conditionMap.delete(name);
+      this.inFlight.forget(name);
+      this.logger.info({ backend: name }, 'backend removed from the configuration; no longer monitored');
+    }
+    this.scheduleMinute = minuteOf(now);
+    return rounds;
+  }
+
+  private watch(backend: Backend, previous: Watched | undefined, now: number): Promise<void> {
+    const watched: Watched = {
+      backend,
+      track: previous === undefined ? UNKNOWN_TRACK : { ...UNKNOWN_TRACK, reason: `coordinator URL changed to ${backend.url}; not checked yet` },
+      inSchedule: this.schedules.inSchedule(backend.name, now),
+      load: undefined,
+      loadError: null,
+      overCeiling: false,
+      lastCheckAt: null,
+      lastError: null,
+      // Carried over so the change from the old coordinator's state is logged.
+      state: previous?.state ?? 'unknown',
+      drainSince: previous?.drainSince ?? null,
+      timer: undefined,
+      session: undefined,
+      round: undefined,
+      stopped: false,
+    };
+    this.watched.set(backend.name, watched);
+    this.refresh(watched, now);
+    return this.beginRound(watched);
+  }
+
+  private stop(watched: Watched): void {
+    watched.stopped = true;
+    this.clock.clearTimeout(watched.timer);
+    watched.timer = undefined;
+    watched.session?.abort();
+  }
+
+  // ---- rounds of checks ----
+
+  /** Runs one round now; the next starts one interval after this one started (or at once if it overran). */
+  private beginRound(watched: Watched): Promise<void> {
+    watched.timer = undefined;
+    const startedAt = this.clock.now();
+    const round: Promise<void> = this.runRound(watched)
+      .catch((error: unknown) => this.logger.error({ err: error, backend: watched.backend.name }, 'health check round failed unexpectedly'))
+      .then(() => {
+        if (watched.round === round) watched.round = undefined;
+        if (watched.stopped || this.closed) return;
+        const delay = Math.max(0, startedAt + this.settings.intervalMs - this.clock.now());
+        watched.timer = this.clock.setTimeout(() => void this.beginRound(watched), delay);
+      });
+    watched.round = round;
+    return round;
+  }
+
+  private async runRound(watched: Watched): Promise<void> {
+    const name = watched.backend.name;
+    const session = new HttpSession(this.fetch, this.clock, this.settings.timeoutMs);
+    watched.session = session;
+    // Queries routed from here on may be missing from this round's load.
+    const mark = this.inFlight.mark(name);
+    let report: ProbeReport;
+    try {
+      report = await probeCoordinator(session, { baseUrl: watched.backend.url, user: this.settings.user });
+    } catch (error) {
+      const reason = describeFailure(error);
+      report = { observation: { kind: 'down', reason }, load: undefined, loadError: reason, coordinatorId: undefined };
+    } finally {
+      session.finish();
+      if (watched.session === session) watched.session = undefined;
+    }
+    if (watched.stopped || this.closed) return;
+    this.apply(watched, report, mark);
+  }
+
+  private apply(watched: Watched, report: ProbeReport, mark: number): void {
+    const name = watched.backend.name;
+    const now = this.clock.now();
+    watched.lastCheckAt = now;
+    watched.lastError = report.observation.kind === 'down' ? report.observation.reason : null;
+    const before = watched.track.health;
+    watched.track = observe(watched.track, report.observation, this.settings);
+    if (report.load !== undefined) {
+      watched.load = report.load;
+      watched.loadError = null;
+    } else {
+      watched.loadError = report.loadError ?? 'no load was read';
+    }
+    // Even a round that could not read the load ends the count: otherwise a backend whose load
+    // stays unreadable would pile up "in flight" queries until its ceiling shut it out for good.
+    this.inFlight.settle(name, mark);
+    if (report.coordinatorId !== undefined) this.learnCoordinator(report.coordinatorId, name);
+    const stateChanged = this.refresh(watched, now);
+    if (watched.track.health !== before && !stateChanged) {
+      // The state word did not move (an operator switch or the schedule decides it), but the
+      // health did: still worth one line.
+      this.logger.info({ backend: name, from: before, to: watched.track.health, reason: watched.track.reason }, 'backend health changed');
+    }
+    this.noteCeiling(watched, now);
+  }
+
+  private learnCoordinator(coordinatorId: string, backend: string): void {
+    try {
+      this.options.onCoordinator?.(coordinatorId, backend);
+    } catch (error) {
+      this.logger.error({ err: error, backend, coordinatorId }, 'could not record the coordinator id a health query revealed');
+    }
+  }
+
+  /** Logs once when a backend's polled load crosses its ceiling, and once when it is back under. */
+  private noteCeiling(watched: Watched, now: number): void {
+    const maxLoad = watched.backend.maxLoad;
+    const score = this.polledScore(watched);
+    const over = maxLoad !== undefined && watched.load !== undefined && score >= maxLoad;
+    if (over === watched.overCeiling) return;
+    watched.overCeiling = over;
+    this.logger.info(
+      { backend: watched.backend.name, load: score, maxLoad, running: watched.load?.running, queued: watched.load?.queued, at: now },
+      over ? 'backend reached its load ceiling; it takes no new queries' : 'backend is below its load ceiling again',
+    );
+  }
+
+  // ---- what the request path reads ----
+
+  private recordSubmission(backend: string): void {
+    this.inFlight.record(backend);
+    const watched = this.watched.get(backend);
+    if (watched !== undefined) this.conditionMap.set(backend, this.conditionOf(watched));
+  }
+
+  private polledScore(watched: Watched): number {
+    const load = watched.load;
+    return load === undefined ? 0 : loadScore(load.running, load.queued, this.settings.loadWeights);
+  }
+
+  private conditionOf(watched: Watched): BackendCondition {
+    const inFlight = this.inFlight.count(watched.backend.name);
+    const polledLoad = this.polledScore(watched);
+    return {
+      health: watched.track.health,
+      load: polledLoad + inFlight * inFlightWeight(this.settings.loadWeights),
+      inSchedule: watched.inSchedule,
+      inFlight,
+      polledLoad,
+    };
+  }
+
+  /** Queries left on the backend, when the latest round could read its load. */
+  private remaining(watched: Watched): number | undefined {
+    if (watched.load === undefined || watched.loadError !== null) return undefined;
+    return watched.load.running + watched.load.queued + this.inFlight.count(watched.backend.name);
+  }
+
+  /** Rebuilds the backend's condition and state word; returns true when the word changed. */
+  private refresh(watched: Watched, now: number): boolean {
+    const name = watched.backend.name;
+    this.conditionMap.set(name, this.conditionOf(watched));
+    const derived = deriveState({ backend: watched.backend, track: watched.track, inSchedule: watched.inSchedule, remaining: this.remaining(watched) });
+    if (!derived.draining) watched.drainSince = null;
+    else watched.drainSince ??= now;
+    if (derived.state === watched.state) return false;
+    const change: BackendStateChange = { backend: name, from: watched.state, to: derived.state, at: now, reason: derived.reason };
+    watched.state = derived.state;
+    this.logger.info({ backend: name, from: change.from, to: change.to, reason: change.reason, at: change.at }, 'backend state changed');
+    this.persist(change);
+    return true;
+  }
+
+  private persist(change: BackendStateChange): void {
+    this.recent.add(change);
+    try {
+      this.options.history?.append(change, STATE_HISTORY_MAX_PER_BACKEND);
+    } catch (error) {
+      this.logger.warn({ err: error, backend: change.backend, from: change.from, to: change.to }, 'could not store a backend state change; it is kept in memory only');
+    }
+  }
+
+  // ---- timers: schedule minutes, pruning ----
+
+  /** Re-evaluates uptime schedules when the minute has moved on since the last evaluation. */
+  private refreshSchedules(now: number): void {
+    const minute = minuteOf(now);
+    if (minute === this.scheduleMinute) return;
+    this.scheduleMinute = minute;
+    for (const watched of this.watched.values()) {
+      const inSchedule = this.schedules.inSchedule(watched.backend.name, now);
+      if (inSchedule === watched.inSchedule) continue;
+      watched.inSchedule = inSchedule;
+      this.refresh(watched, now);
+    }
+  }
+
+  /** Fires at every minute boundary, so schedule changes are logged even without traffic. */
+  private scheduleMinuteTick(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    this.minuteTimer = this.clock.setTimeout(() => {
+      this.refreshSchedules(this.clock.now());
+      this.scheduleMinuteTick();
+    }, minuteOf(now) + MINUTE_MS - now);
+  }
+
+  private prune(): void {
+    if (this.closed) return;
+    const store = this.options.history;
+    if (store !== undefined) {
+      try {
+        const deleted = store.pruneOlderThan(this.clock.now() - STATE_HISTORY_RETENTION_MS);
+        if (deleted > 0) this.logger.debug({ deleted }, 'pruned old backend state changes');
+      } catch (error) {
+        this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later');
+      }
+    }
+    this.pruneTimer = this.clock.setTimeout(() => this.prune(), STATE_HISTORY_PRUNE_INTERVAL_MS);
+  }
+
+  // ---- status ----
+
+  private statusOf(watched: Watched): BackendStatus {
+    const load = watched.load;
+    const remaining = this.remaining(watched);
+    return {
+      backend: watched.backend.name,
+      state: watched.state,
+      health: watched.track.health,
+      load: load === undefined ? null : { running: load.running, queued: load.queued, score: this.polledScore(watched) },
+      lastCheckAt: watched.lastCheckAt,
+      lastError: watched.lastError,
+      inSchedule: watched.inSchedule,
+      drain: watched.drainSince === null || remaining === undefined
+        ? null
+        : { remaining, drained: watched.state === 'drained', since: watched.drainSince },
+      inFlight: this.inFlight.count(watched.backend.name),
+      loadError: watched.loadError,
+    };
+  }
+}
+
+/** A backend of the snapshot the monitor has not picked up (only between a change and its listener). */
+function notWatched(backend: Backend): BackendStatus {
+  return {
+    backend: backend.name,
+    state: backend.enabled ? 'unknown' : 'disabled',
+    health: 'unknown',
+    load: null,
+    lastCheckAt: null,
+    lastError: null,
+    inSchedule: true,
+    drain: null,
+  };
+}
+
+/** Monitor settings from the config file's `monitor` section. */
+export function monitorSettingsOf(config: {
+  readonly intervalSeconds: number;
+  readonly timeoutMs: number;
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+  readonly user: string;
+  readonly loadWeights?: LoadWeights | undefined;
+}): MonitorSettings {
+  return {
+    intervalMs: config.intervalSeconds * 1000,
+    timeoutMs: config.timeoutMs,
+    failureThreshold: config.failureThreshold,
+    successThreshold: config.successThreshold,
+    user: config.user,
+    loadWeights: config.loadWeights ?? DEFAULT_LOAD_WEIGHTS,
+  };
+}

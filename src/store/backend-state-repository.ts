@@ -1,0 +1,70 @@
+/**
+ * The backend state history table (migration 3): one row per state change the health monitor
+ * saw, read newest first by the admin API and bounded by age and by a cap per backend. Written
+ * only on a change (rare), never on the request path.
+ */
+import type Database from 'better-sqlite3';
+import type { BackendState, BackendStateChange } from '../health/status.js';
+
+interface StateChangeRow {
+  backend: string;
+  from_state: string;
+  to_state: string;
+  reason: string;
+  changed_at: number;
+}
+
+/** Rows deleted by one statement at most, so pruning a backlog never holds the store long. */
+const PRUNE_STEP = 5_000;
+
+export class BackendStateRepository {
+  private readonly insert: Database.Statement;
+  private readonly newest: Database.Statement<[string, number], StateChangeRow>;
+  private readonly capCutoff: Database.Statement<[string, number], { id: number }>;
+  private readonly deleteUpTo: Database.Statement<[string, number]>;
+  private readonly deleteOlder: Database.Statement<[number, number]>;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(
+      'INSERT INTO backend_state_history (backend, from_state, to_state, reason, changed_at) VALUES (?, ?, ?, ?, ?)');
+    this.newest = db.prepare(
+      'SELECT backend, from_state, to_state, reason, changed_at FROM backend_state_history WHERE backend = ? ORDER BY id DESC LIMIT ?');
+    // The id of the first row past the cap (newest first); it and everything older go.
+    this.capCutoff = db.prepare('SELECT id FROM backend_state_history WHERE backend = ? ORDER BY id DESC LIMIT 1 OFFSET ?');
+    this.deleteUpTo = db.prepare('DELETE FROM backend_state_history WHERE backend = ? AND id <= ?');
+    this.deleteOlder = db.prepare(
+      `DELETE FROM backend_state_history WHERE id IN (
+         SELECT id FROM backend_state_history WHERE changed_at < ? ORDER BY changed_at LIMIT ?)`);
+  }
+
+  /** Appends a change and trims that backend's rows to the newest `maxPerBackend`, in one transaction. */
+  append(change: BackendStateChange, maxPerBackend: number): void {
+    this.db.transaction(() => {
+      this.insert.run(change.backend, change.from, change.to, change.reason, change.at);
+      const cutoff = this.capCutoff.get(change.backend, Math.max(0, Math.floor(maxPerBackend)));
+      if (cutoff !== undefined) this.deleteUpTo.run(change.backend, cutoff.id);
+    })();
+  }
+
+  /** The backend's newest `limit` changes, newest first. */
+  list(backend: string, limit: number): BackendStateChange[] {
+    if (!(limit > 0)) return [];
+    return this.newest.all(backend, Math.floor(limit)).map((row) => ({
+      backend: row.backend,
+      from: row.from_state as BackendState,
+      to: row.to_state as BackendState,
+      reason: row.reason,
+      at: row.changed_at,
+    }));
+  }
+
+  /** Deletes changes older than `olderThan` (epoch ms), in bounded steps; returns how many. */
+  pruneOlderThan(olderThan: number): number {
+    let deleted = 0;
+    for (;;) {
+      const changes = this.deleteOlder.run(olderThan, PRUNE_STEP).changes;
+      deleted += changes;
+      if (changes < PRUNE_STEP) return deleted;
+    }
+  }
+}

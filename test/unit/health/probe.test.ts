@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { HttpSession } from '../../../src/health/http-session.js';
+import { probeCoordinator, type ProbeReport } from '../../../src/health/probe.js';
+import { FakeClock } from './fake-clock.js';
+import { coordinator, fakeTrino, type FakeCoordinator } from './fake-trino.js';
+
+const BASE = 'http://trino-a:8080';
+const USER = 'router-monitor';
+
+async function probe(c: FakeCoordinator, clock = new FakeClock(0)): Promise<ProbeReport> {
+  const trino = fakeTrino({ [BASE]: c });
+  const session = new HttpSession(trino.fetch, clock, 2000);
+  try {
+    return await probeCoordinator(session, { baseUrl: BASE, user: USER });
+  } finally {
+    session.finish();
+  }
+}
+
+describe('one round of checks', () => {
+  it('an active coordinator that runs queries is up, with its load and coordinator id', async () => {
+    const report = await probe(coordinator({
+      coordinatorId: 'xyz23',
+      queries: [
+        { state: 'RUNNING', user: 'alice' }, { state: 'FINISHING', user: 'bob' }, { state: 'PLANNING', user: 'carol' },
+        { state: 'QUEUED', user: 'alice' }, { state: 'WAITING_FOR_RESOURCES', user: 'dave' },
+        // The monitor's own queries never count.
+        { state: 'RUNNING', user: USER }, { state: 'QUEUED', user: USER },
+      ],
+    }));
+    expect(report.observation).toEqual({ kind: 'up', reason: 'the coordinator is active and runs queries' });
+    expect(report.load).toEqual({ running: 3, queued: 2, source: 'runtime_queries' });
+    expect(report.loadError).toBeUndefined();
+    expect(report.coordinatorId).toBe('xyz23');
+  });
+
+  it('starting is its own observation, whatever the queries say', async () => {
+    expect((await probe(coordinator({ starting: true, healthQueryError: 'SERVER_STARTING_UP' }))).observation.kind).toBe('starting');
+  });
+
+  it('SHUTTING_DOWN is a drain, and the load is still read', async () => {
+    const report = await probe(coordinator({ nodeState: 'SHUTTING_DOWN', queries: [{ state: 'RUNNING', user: 'alice' }] }));
+    expect(report.observation).toEqual({ kind: 'shutting_down', reason: 'the coordinator reports SHUTTING_DOWN' });
+    expect(report.load).toMatchObject({ running: 1, queued: 0 });
+  });
+
+  it('anything else is down, and says why', async () => {
+    expect((await probe(coordinator({ coordinator: false }))).observation).toEqual({ kind: 'down', reason: 'GET /v1/info: the node is not a coordinator' });
+    expect((await probe(coordinator({ nodeState: 'INACTIVE' }))).observation.reason).toBe('GET /v1/info/state: the coordinator reports INACTIVE');
+    expect((await probe(coordinator({ healthQueryError: 'NO_NODES_AVAILABLE' }))).observation.reason).toMatch(/^query 20261122_120000_\d{5}_abcde failed: NO_NODES_AVAILABLE: nope$/);
+    expect((await probe(coordinator({ reachable: 500 }))).observation.reason).toBe('GET /v1/info: HTTP 500 (broken)');
+    const refused = await probe(coordinator({ reachable: 'refused' }));
+    expect(refused.observation.reason).toBe('GET /v1/info: fetch failed: connect ECONNREFUSED');
+    expect(refused.load).toBeUndefined();
+    expect(refused.coordinatorId).toBeUndefined();
+  });
+
+  it('reads the load from /ui/api/stats when the system.runtime.queries query fails', async () => {
+    const report = await probe(coordinator({ loadQueryStatus: 403, queries: [{ state: 'RUNNING', user: 'alice' }, { state: 'QUEUED', user: 'bob' }] }));
+    expect(report.observation.kind).toBe('up');
+    // The health query is over before the stats are read: only the users' queries count.
+    expect(report.load).toEqual({ running: 1, queued: 1, source: 'ui_stats' });
+  });
+
+  it('a load that cannot be read at all does not fail the health check', async () => {
+    const report = await probe(coordinator({ loadQueryStatus: 403, statsStatus: 401 }));
+    expect(report.observation.kind).toBe('up');
+    expect(report.load).toBeUndefined();
+    expect(report.loadError).toBe('POST /v1/statement: HTTP 403 (denied); fallback GET /ui/api/stats: HTTP 401 (no)');
+  });
+
+  it('a coordinator that does not answer fails the round exactly at its timeout', async () => {
+    const clock = new FakeClock(0);
+    const c = coordinator({ reachable: 'hang' });
+    const trino = fakeTrino({ [BASE]: c });
+    const session = new HttpSession(trino.fetch, clock, 2000);
+    let settled = false;
+    const pending = probeCoordinator(session, { baseUrl: BASE, user: USER }).finally(() => {
+      settled = true;
+    });
+    await clock.advance(1999);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    const report = await pending;
+    expect(report.observation).toEqual({ kind: 'down', reason: 'GET /v1/info: no answer within 2000 ms' });
+    expect(report.loadError).toMatch(/no answer within 2000 ms/);
+  });
+});
