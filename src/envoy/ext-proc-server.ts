@@ -21,10 +21,10 @@ import type { ForwardInstruction, ReplyInstruction } from '../routing/decision.j
 import type { RequestContext, RequestRouter } from '../routing/request-router.js';
 import { overwriteHeader, readHeaderMap } from './header-codec.js';
 import type { EdgeObserver } from './edge-observer.js';
+import { forwardHeaders } from './forward-headers.js';
 
-export const CLUSTER_HEADER = 'x-trino-cluster';
+export { CLUSTER_HEADER } from './forward-headers.js';
 const EDGE = 'ext_proc';
-const FORWARDED_PREFIX = 'x-forwarded-prefix';
 const EXT_PROC_ATTRIBUTES = 'envoy.filters.http.ext_proc';
 
 const CONTINUE: CommonResponse = {
@@ -63,12 +63,9 @@ const WATCH_HEADERS = watchMode(false);
 const WATCH_HEADERS_AND_BODY = watchMode(true);
 
 function forwardResponse(instruction: ForwardInstruction): ProcessingResponse {
-  const setHeaders: HeaderValueOption[] = [overwriteHeader(CLUSTER_HEADER, instruction.backend)];
-  const removeHeaders: string[] = [];
-  if (instruction.forwardedPrefix !== undefined) setHeaders.push(overwriteHeader(FORWARDED_PREFIX, instruction.forwardedPrefix));
-  else removeHeaders.push(FORWARDED_PREFIX);
-  if (instruction.path !== undefined) setHeaders.push(overwriteHeader(':path', instruction.path));
-  const headerMutation: HeaderMutation = { setHeaders, removeHeaders };
+  const plan = forwardHeaders(instruction);
+  const setHeaders: HeaderValueOption[] = plan.set.map(([name, value]) => overwriteHeader(name, value));
+  const headerMutation: HeaderMutation = { setHeaders, removeHeaders: [...plan.remove] };
   const mode = instruction.watch === 'none' ? undefined : instruction.watch === 'headers' ? WATCH_HEADERS : WATCH_HEADERS_AND_BODY;
   // clear_route_cache is honoured only next to a header mutation: both always go together.
   return response(

@@ -20,7 +20,8 @@ export function readHeaderMap(map: HeaderMap | undefined): HeaderList {
   const list: [string, string][] = [];
   if (map === undefined) return list;
   for (const h of map.headers) {
-    const value = h.rawValue.length > 0 ? h.rawValue.toString('utf8') : h.value;
+    // toString() without arguments is UTF-8 and takes Buffer's fast path (no encoding lookup).
+    const value = h.rawValue.length > 0 ? h.rawValue.toString() : h.value;
     list.push([h.key.toLowerCase(), value]);
   }
   return list;

@@ -1,6 +1,7 @@
 /**
- * The whole chain on loopback: trino-client -> Envoy stand-in (reading envoy/envoy.yaml) ->
- * router (ext_proc) -> two Trino coordinator stand-ins.
+ * The whole chain on loopback: trino-client -> Envoy stand-in (reading envoy/envoy.yaml, or
+ * envoy/envoy-ext-authz.yaml for the ext_authz edge) -> router (ext_proc or ext_authz) -> two
+ * Trino coordinator stand-ins.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +9,16 @@ import { join, resolve } from 'node:path';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
 import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
 import { startRouter, type RunningRouter } from '../../src/app.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const ENVOY_CONFIG = join(REPO_ROOT, 'envoy/envoy.yaml');
+export const ENVOY_EXT_AUTHZ_CONFIG = join(REPO_ROOT, 'envoy/envoy-ext-authz.yaml');
+
+/** How Envoy asks the router: the ext_proc filter (envoy.yaml) or the ext_authz filter (envoy-ext-authz.yaml). */
+export type Edge = 'ext_proc' | 'ext_authz';
+/** Both edges, for suites written once and run in each mode. */
+export const EDGES: readonly Edge[] = ['ext_proc', 'ext_authz'];
 
 export interface ChainOptions {
   /** Extra YAML appended to the generated router config (rules, groups). */
@@ -19,10 +27,29 @@ export interface ChainOptions {
   /** Extra fields for both backends' YAML flow mappings, e.g. `enabled: false`. */
   readonly backendFields?: string;
   readonly trino?: TrinoStandinOptions;
+  /** Default: the shipped config of the edge (envoy/envoy.yaml or envoy/envoy-ext-authz.yaml). */
   readonly envoyConfig?: string;
+  /**
+   * Which filter Envoy routes with. Default ext_proc. ext_authz also serves the router's
+   * Authorization service (listen.extAuthz on the ext_proc server) and points Envoy's
+   * trino_router cluster at it.
+   */
+  readonly edge?: Edge;
+  /** Serve /metrics on a free loopback port (router.metricsPort). Default off. */
+  readonly metrics?: boolean;
+  /** The router's logger (e.g. one writing to a capture stream); default: the config's. */
+  readonly logger?: Logger;
+  /** Serve the admin API on a free loopback port (router.adminPort), with this token if given. Default off. */
+  readonly admin?: { readonly token?: string };
+  /**
+   * The router's `monitor` section as a YAML flow mapping, e.g. `{ intervalSeconds: 0.05 }`.
+   * Default: no health monitor (`monitor: null`), so the stand-ins see only the tests' requests.
+   */
+  readonly monitor?: string;
 }
 
 export interface Chain {
+  readonly edge: Edge;
   readonly envoy: EnvoyStandin;
   readonly router: RunningRouter;
   readonly trinoA: TrinoStandin;
@@ -41,17 +68,29 @@ export function routerConfigYaml(options: {
   readonly backendFields?: string;
   /** Default 127.0.0.1:0 (any free port). */
   readonly extProcAddress?: string;
+  /** listen.extAuthz; default null (off). Equal to extProcAddress = served by the same server. */
+  readonly extAuthzAddress?: string;
   /** Default warn. */
   readonly logLevel?: string;
+  /** Default null (off). */
+  readonly metricsAddress?: string;
+  /** Default null (no admin API). */
+  readonly adminAddress?: string;
+  /** admin.token; default none. */
+  readonly adminToken?: string;
+  /** The `monitor` section (YAML flow mapping); default null (no health checks). */
+  readonly monitor?: string;
 }): string {
   const extra = options.backendFields === undefined ? '' : `, ${options.backendFields}`;
   return `
 listen:
   extProc: "${options.extProcAddress ?? '127.0.0.1:0'}"
-  admin: null
-  metrics: null
+  extAuthz: ${options.extAuthzAddress === undefined ? 'null' : `"${options.extAuthzAddress}"`}
+  admin: ${options.adminAddress === undefined ? 'null' : `"${options.adminAddress}"`}
+  metrics: ${options.metricsAddress === undefined ? 'null' : `"${options.metricsAddress}"`}
 dataDir: ${JSON.stringify(options.dataDir)}
-logging: { level: ${options.logLevel ?? 'warn'} }
+logging: { level: ${options.logLevel ?? 'warn'} }${options.adminToken === undefined ? '' : `\nadmin: { token: ${JSON.stringify(options.adminToken)} }`}
+monitor: ${options.monitor ?? 'null'}
 routing:
   defaultGroup: adhoc
   prefix:
@@ -71,6 +110,7 @@ rules:
 }
 
 export async function startChain(options: ChainOptions = {}): Promise<Chain> {
+  const edge = options.edge ?? 'ext_proc';
   const dataDir = mkdtempSync(join(tmpdir(), 'ter-e2e-'));
   const trinoA = await startTrinoStandin({ name: 'trino-a', ...options.trino });
   const trinoB = await startTrinoStandin({ name: 'trino-b', ...options.trino });
@@ -82,18 +122,24 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
     dataDir,
     ...(options.routing !== undefined ? { routing: options.routing } : {}),
     ...(options.backendFields !== undefined ? { backendFields: options.backendFields } : {}),
+    ...(options.metrics === true ? { metricsAddress: '127.0.0.1:0' } : {}),
+    ...(options.admin !== undefined ? { adminAddress: '127.0.0.1:0' } : {}),
+    ...(options.admin?.token !== undefined ? { adminToken: options.admin.token } : {}),
+    ...(options.monitor !== undefined ? { monitor: options.monitor } : {}),
+    // The default ext_proc address, so one gRPC server serves both edges.
+    ...(edge === 'ext_authz' ? { extAuthzAddress: '127.0.0.1:0' } : {}),
   }));
-  const router = await startRouter({ configPath });
+  const router = await startRouter({ configPath, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
   const envoy = await startEnvoyStandin({
-    configPath: options.envoyConfig ?? ENVOY_CONFIG,
+    configPath: options.envoyConfig ?? (edge === 'ext_authz' ? ENVOY_EXT_AUTHZ_CONFIG : ENVOY_CONFIG),
     clusters: {
-      trino_router: [{ host: '127.0.0.1', port: router.extProcPort }],
+      trino_router: [{ host: '127.0.0.1', port: routerPortFor(edge, router) }],
       'trino-a': [{ host: '127.0.0.1', port: trinoA.port }],
       'trino-b': [{ host: '127.0.0.1', port: trinoB.port }],
     },
   });
   return {
-    envoy, router, trinoA, trinoB, dataDir, configPath,
+    edge, envoy, router, trinoA, trinoB, dataDir, configPath,
     async close() {
       await envoy.close();
       await router.close();
@@ -102,6 +148,12 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+function routerPortFor(edge: Edge, router: RunningRouter): number {
+  if (edge === 'ext_proc') return router.extProcPort;
+  if (router.extAuthzPort === undefined) throw new Error('the router serves no ext_authz: listen.extAuthz is null');
+  return router.extAuthzPort;
 }
 
 export function writeFile(path: string, text: string): void {

@@ -28,6 +28,7 @@ beforeAll(async () => {
 listen: { extProc: "127.0.0.1:0", admin: null, metrics: null }
 dataDir: ${JSON.stringify(dir)}
 logging: { level: silent }
+monitor: null
 routing: { defaultGroup: all }
 backends:
   - { name: trino-a, url: "http://127.0.0.1:1" }

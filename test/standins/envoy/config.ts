@@ -4,11 +4,12 @@
  * loading fail loudly, so the shipped config and the stand-in cannot silently drift apart.
  *
  * HTTP filters are looked up by their typed_config "@type" (as Envoy does) in FILTER_PARSERS; a
- * new filter (e.g. envoy.filters.http.ext_authz) is one more entry there plus its runtime filter.
+ * new filter is one more entry there plus its runtime filter.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { httpStatusCodeNumber } from './protos.js';
 
 // ---------------------------------------------------------------------------------------------
 // Typed model
@@ -86,13 +87,35 @@ export interface ExtProcFilterConfig {
   readonly statusOnError: number;
 }
 
+export interface ExtAuthzFilterConfig {
+  readonly kind: 'ext_authz';
+  readonly name: string;
+  readonly clusterName: string;
+  /** :authority of the gRPC call; Envoy uses the cluster name unless envoy_grpc.authority is set. */
+  readonly authority: string;
+  readonly initialMetadata: readonly (readonly [string, string])[];
+  /** grpc_service.timeout: the deadline of each Check call; Envoy's default is 200 ms. */
+  readonly timeoutMs: number;
+  readonly failureModeAllow: boolean;
+  /** With failure_mode_allow: mark requests let through on an error (x-envoy-auth-failure-mode-allowed). */
+  readonly failureModeAllowHeaderAdd: boolean;
+  /** Clear the route cache when an OK response changes request headers. */
+  readonly clearRouteCache: boolean;
+  /** The local reply on an error (failure, timeout) without failure_mode_allow; Envoy's default is 403. */
+  readonly statusOnError: number;
+  /** Invalid header names/values in a response fail the request (500) instead of being applied. */
+  readonly validateMutations: boolean;
+  /** decoder_header_mutation_rules; undefined = Envoy applies every header the server sets. */
+  readonly mutationRules: MutationRulesConfig | undefined;
+}
+
 export interface RouterFilterConfig {
   readonly kind: 'router';
   readonly name: string;
   readonly suppressEnvoyHeaders: boolean;
 }
 
-export type HttpFilterConfig = HeaderMutationFilterConfig | ExtProcFilterConfig | RouterFilterConfig;
+export type HttpFilterConfig = HeaderMutationFilterConfig | ExtProcFilterConfig | ExtAuthzFilterConfig | RouterFilterConfig;
 
 export interface StringMatcher {
   readonly kind: 'exact' | 'prefix' | 'suffix' | 'contains' | 'regex';
@@ -189,6 +212,7 @@ const TYPE_PREFIX = 'type.googleapis.com/';
 const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
 const HEADER_MUTATION_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.header_mutation.v3.HeaderMutation`;
 const EXT_PROC_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor`;
+const EXT_AUTHZ_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz`;
 const ROUTER_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.router.v3.Router`;
 const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const HTTP_PROTOCOL_OPTIONS_TYPE = `${TYPE_PREFIX}${HTTP_PROTOCOL_OPTIONS_KEY}`;
@@ -361,6 +385,17 @@ const headerMutationFilterRaw = z.strictObject({
   most_specific_header_mutations_wins: z.boolean().optional(),
 });
 
+/** envoy.config.common.mutation_rules.v3.HeaderMutationRules (ext_proc and ext_authz). */
+const mutationRulesRaw = z.strictObject({
+  allow_all_routing: z.boolean().optional(),
+  allow_envoy: z.boolean().optional(),
+  disallow_system: z.boolean().optional(),
+  disallow_all: z.boolean().optional(),
+  allow_expression: regexMatcher.optional(),
+  disallow_expression: regexMatcher.optional(),
+  disallow_is_error: z.boolean().optional(),
+});
+
 const headerSendMode = z.enum(['DEFAULT', 'SEND', 'SKIP']);
 const bodySendMode = z.enum(['NONE', 'STREAMED', 'BUFFERED']);
 
@@ -387,23 +422,32 @@ const extProcFilterRaw = z.strictObject({
   message_timeout: duration.optional(),
   max_message_timeout: duration.optional(),
   stat_prefix: z.string().optional(),
-  mutation_rules: z
-    .strictObject({
-      allow_all_routing: z.boolean().optional(),
-      allow_envoy: z.boolean().optional(),
-      disallow_system: z.boolean().optional(),
-      disallow_all: z.boolean().optional(),
-      allow_expression: regexMatcher.optional(),
-      disallow_expression: regexMatcher.optional(),
-      disallow_is_error: z.boolean().optional(),
-    })
-    .optional(),
+  mutation_rules: mutationRulesRaw.optional(),
   allow_mode_override: z.boolean().optional(),
   disable_immediate_response: z.boolean().optional(),
   disable_clear_route_cache: z.boolean().optional(),
   route_cache_action: z.enum(['DEFAULT', 'CLEAR', 'RETAIN']).optional(),
   // Newer than the bundled protos, but part of the contract (default 500).
   status_on_error: z.strictObject({ code: z.number().int().min(200).max(599) }).optional(),
+});
+
+const extAuthzFilterRaw = z.strictObject({
+  '@type': z.literal(EXT_AUTHZ_TYPE),
+  // Only the gRPC service: http_service (the HTTP variant) is another protocol.
+  grpc_service: z.strictObject({
+    envoy_grpc: z.strictObject({ cluster_name: z.string().min(1), authority: z.string().min(1).optional() }),
+    timeout: duration.optional(),
+    initial_metadata: z.array(z.strictObject({ key: z.string().min(1), value: z.string() })).optional(),
+  }),
+  transport_api_version: z.literal('V3').optional(),
+  failure_mode_allow: z.boolean().optional(),
+  failure_mode_allow_header_add: z.boolean().optional(),
+  clear_route_cache: z.boolean().optional(),
+  // envoy.type.v3.HttpStatus: an enum name (ServiceUnavailable) or its number.
+  status_on_error: z.strictObject({ code: z.union([z.number().int(), z.string().min(1)]) }).optional(),
+  validate_mutations: z.boolean().optional(),
+  decoder_header_mutation_rules: mutationRulesRaw.optional(),
+  stat_prefix: z.string().optional(),
 });
 
 const routerFilterRaw = z.strictObject({
@@ -550,9 +594,51 @@ function toConfigHeaderMutation(raw: z.infer<typeof configHeaderMutationRaw>, wh
   return { kind: 'append', name: opt.header.key.toLowerCase(), value: value.replaceAll('%%', '%'), action, keepEmptyValue: opt.keep_empty_value ?? false };
 }
 
+function toMutationRules(rules: z.infer<typeof mutationRulesRaw>, where: string): MutationRulesConfig {
+  return {
+    allowAllRouting: rules.allow_all_routing ?? false,
+    allowEnvoy: rules.allow_envoy ?? false,
+    disallowSystem: rules.disallow_system ?? false,
+    disallowAll: rules.disallow_all ?? false,
+    allowExpression: rules.allow_expression ? compileRegex(rules.allow_expression, `${where}.allow_expression`) : undefined,
+    disallowExpression: rules.disallow_expression ? compileRegex(rules.disallow_expression, `${where}.disallow_expression`) : undefined,
+    disallowIsError: rules.disallow_is_error ?? false,
+  };
+}
+
+function toHttpStatus(code: number | string, where: string): number {
+  const status = httpStatusCodeNumber(code);
+  if (status < 200 || status > 599) throw new EnvoyConfigError(`${where}: ${JSON.stringify(code)} is not an HTTP status the stand-in can send`);
+  return status;
+}
+
+function toExtAuthz(name: string, typed: unknown, where: string): ExtAuthzFilterConfig {
+  const raw = parseWith(extAuthzFilterRaw, typed, where);
+  const grpcService = raw.grpc_service;
+  const timeoutMs = grpcService.timeout === undefined ? 200 : durationToMs(grpcService.timeout);
+  // A zero deadline means different things to Envoy's gRPC clients; the stand-in does not guess.
+  if (timeoutMs <= 0) throw new EnvoyConfigError(`${where}.grpc_service.timeout: must be above 0`);
+  return {
+    kind: 'ext_authz',
+    name,
+    clusterName: grpcService.envoy_grpc.cluster_name,
+    authority: grpcService.envoy_grpc.authority ?? grpcService.envoy_grpc.cluster_name,
+    initialMetadata: (grpcService.initial_metadata ?? []).map((h) => [h.key.toLowerCase(), h.value] as const),
+    timeoutMs,
+    failureModeAllow: raw.failure_mode_allow ?? false,
+    failureModeAllowHeaderAdd: raw.failure_mode_allow_header_add ?? false,
+    clearRouteCache: raw.clear_route_cache ?? false,
+    statusOnError: raw.status_on_error === undefined ? 403 : toHttpStatus(raw.status_on_error.code, `${where}.status_on_error.code`),
+    validateMutations: raw.validate_mutations ?? false,
+    mutationRules: raw.decoder_header_mutation_rules === undefined
+      ? undefined
+      : toMutationRules(raw.decoder_header_mutation_rules, `${where}.decoder_header_mutation_rules`),
+  };
+}
+
 type FilterParser = (name: string, typedConfig: unknown, where: string) => HttpFilterConfig;
 
-/** HTTP filters by typed_config "@type". Add envoy.filters.http.ext_authz here when it is needed. */
+/** HTTP filters by typed_config "@type". */
 export const FILTER_PARSERS: ReadonlyMap<string, FilterParser> = new Map<string, FilterParser>([
   [
     HEADER_MUTATION_TYPE,
@@ -603,15 +689,7 @@ export const FILTER_PARSERS: ReadonlyMap<string, FilterParser> = new Map<string,
         responseAttributes: raw.response_attributes ?? [],
         messageTimeoutMs,
         maxMessageTimeoutMs,
-        mutationRules: {
-          allowAllRouting: rules.allow_all_routing ?? false,
-          allowEnvoy: rules.allow_envoy ?? false,
-          disallowSystem: rules.disallow_system ?? false,
-          disallowAll: rules.disallow_all ?? false,
-          allowExpression: rules.allow_expression ? compileRegex(rules.allow_expression, `${where}.mutation_rules.allow_expression`) : undefined,
-          disallowExpression: rules.disallow_expression ? compileRegex(rules.disallow_expression, `${where}.mutation_rules.disallow_expression`) : undefined,
-          disallowIsError: rules.disallow_is_error ?? false,
-        },
+        mutationRules: toMutationRules(rules, `${where}.mutation_rules`),
         allowModeOverride: raw.allow_mode_override ?? false,
         disableImmediateResponse: raw.disable_immediate_response ?? false,
         routeCacheAction: raw.disable_clear_route_cache === true ? 'RETAIN' : (raw.route_cache_action ?? 'DEFAULT'),
@@ -619,6 +697,7 @@ export const FILTER_PARSERS: ReadonlyMap<string, FilterParser> = new Map<string,
       };
     },
   ],
+  [EXT_AUTHZ_TYPE, toExtAuthz],
   [
     ROUTER_TYPE,
     (name, typed, where) => {
@@ -674,11 +753,11 @@ export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConf
   }
 
   for (const f of httpFilters) {
-    if (f.kind !== 'ext_proc') continue;
+    if (f.kind !== 'ext_proc' && f.kind !== 'ext_authz') continue;
     const cluster = clusters.get(f.clusterName);
-    if (cluster === undefined) throw new EnvoyConfigError(`${hw}: ext_proc filter ${f.name} uses unknown cluster ${f.clusterName}`);
+    if (cluster === undefined) throw new EnvoyConfigError(`${hw}: ${f.kind} filter ${f.name} uses unknown cluster ${f.clusterName}`);
     if (!cluster.http2) {
-      throw new EnvoyConfigError(`${source}: cluster ${f.clusterName} carries gRPC (ext_proc) and needs explicit_http_config.http2_protocol_options`);
+      throw new EnvoyConfigError(`${source}: cluster ${f.clusterName} carries gRPC (${f.kind}) and needs explicit_http_config.http2_protocol_options`);
     }
   }
 

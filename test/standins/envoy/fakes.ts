@@ -13,6 +13,7 @@ import { extProcServiceDefinition } from './protos.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const ENVOY_YAML = join(REPO_ROOT, 'envoy/envoy.yaml');
+export const ENVOY_EXT_AUTHZ_YAML = join(REPO_ROOT, 'envoy/envoy-ext-authz.yaml');
 
 // ---- ext_proc ----
 
@@ -235,9 +236,9 @@ export function hcmPath(...rest: (string | number)[]): (string | number)[] {
   return [...HCM, ...rest];
 }
 
-/** Writes a copy of envoy.yaml with `edits` applied (path -> value; undefined deletes) to a temp dir. */
-export function envoyYamlVariant(edits: [path: (string | number)[], value: unknown][]): string {
-  const doc = parseDocument(readFileSync(ENVOY_YAML, 'utf8'));
+/** Writes a copy of an Envoy config (envoy.yaml by default) with `edits` applied (path -> value; undefined deletes) to a temp dir. */
+export function envoyYamlVariant(edits: [path: (string | number)[], value: unknown][], base = ENVOY_YAML): string {
+  const doc = parseDocument(readFileSync(base, 'utf8'));
   for (const [path, value] of edits) {
     if (value === undefined) doc.deleteIn(path);
     else doc.setIn(path, doc.createNode(value));
@@ -248,8 +249,8 @@ export function envoyYamlVariant(edits: [path: (string | number)[], value: unkno
   return file;
 }
 
-export function findFilterIndex(name: string): number {
-  const doc = parseDocument(readFileSync(ENVOY_YAML, 'utf8'));
+export function findFilterIndex(name: string, base = ENVOY_YAML): number {
+  const doc = parseDocument(readFileSync(base, 'utf8'));
   const filters = doc.getIn(hcmPath('http_filters')) as { items: { get(k: string): unknown }[] };
   return filters.items.findIndex((f) => f.get('name') === name);
 }

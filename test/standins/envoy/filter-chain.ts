@@ -4,7 +4,7 @@
  * body); the router is terminal; encoder filters run in reverse order on the response (upstream
  * or local reply). A filter that ends the request calls sendLocalReply() and returns 'stop'.
  *
- * Adding a filter type (e.g. ext_authz) = a config parser in config.ts + an HttpFilter here.
+ * Adding a filter type = a parser in config.ts (FILTER_PARSERS) + an HttpFilter (see ext-authz-filter.ts).
  */
 import type { Readable } from 'node:stream';
 import type { HeaderMap } from './header-map.js';

@@ -73,6 +73,18 @@ export class HeaderMap {
     this.list = this.list.filter((e, i) => e.name !== key || i === index);
   }
 
+  /**
+   * Appends to the first entry of a header with "," (Envoy appendCopy); false when the header
+   * is absent, in which case nothing changes.
+   */
+  appendToFirst(name: string, value: string): boolean {
+    const key = name.toLowerCase();
+    const first = this.list.find((e) => e.name === key);
+    if (first === undefined) return false;
+    first.value = first.value === '' ? value : `${first.value},${value}`;
+    return true;
+  }
+
   /** Removes every entry of a header; returns how many were removed. */
   remove(name: string): number {
     const key = name.toLowerCase();

@@ -1,25 +1,28 @@
 /**
- * Envoy stand-in for tests: reads the project's real envoy.yaml (filters, routes, timeouts,
- * cluster names) and behaves like Envoy towards clients, the ext_proc router (gRPC) and the
- * upstream clusters. Tests may only override socket addresses: the listener port and the
+ * Envoy stand-in for tests: reads the project's real Envoy configs (envoy.yaml with ext_proc,
+ * envoy-ext-authz.yaml with ext_authz: filters, routes, timeouts, cluster names) and behaves like
+ * Envoy towards clients, the router (gRPC) and the upstream clusters. Tests may only override socket addresses: the listener port and the
  * endpoints of clusters defined in the file (clusters can be added/moved at runtime with
  * setClusterEndpoints, as CDS would).
  */
 import * as http from 'node:http';
 import { ClusterManager } from './clusters.js';
 import { loadEnvoyConfig } from './config.js';
+import { ExtAuthzChannels } from './ext-authz-client.js';
+import { extAuthzFilterFactory } from './ext-authz-filter.js';
 import { ExtProcChannels } from './ext-proc-client.js';
 import { extProcFilterFactory } from './ext-proc-filter.js';
 import type { HttpFilterFactory } from './filter-chain.js';
 import { headerMutationFilterFactory } from './header-mutation-filter.js';
 import { Router } from './router.js';
 import { EnvoyServer } from './server.js';
-import { StandinStats } from './stats.js';
+import { StandinStats, type StatsSnapshot } from './stats.js';
 
 export { EnvoyConfigError, loadEnvoyConfig, parseEnvoyConfig, type StandinConfig } from './config.js';
+export type { StatsSnapshot } from './stats.js';
 
 export interface EnvoyStandinOptions {
-  /** e.g. <repo>/envoy/envoy.yaml */
+  /** e.g. <repo>/envoy/envoy.yaml or <repo>/envoy/envoy-ext-authz.yaml */
   configPath: string;
   /** Default 0 = ephemeral. */
   listenerPort?: number;
@@ -33,8 +36,11 @@ export interface EnvoyStandinOptions {
 export interface EnvoyStandin {
   readonly url: string;
   readonly port: number;
-  /** localReplies keyed by response flag/reason, e.g. 'NC', 'message_timeout', 'ext_proc_error', 'header_overflow'. */
-  stats(): { requests: number; localReplies: Record<string, number>; extProcStreams: number; extProcErrors: number };
+  /**
+   * localReplies keyed by response flag/reason, e.g. 'NC', 'message_timeout', 'ext_proc_error',
+   * 'ext_authz_denied', 'ext_authz_error', 'header_overflow'.
+   */
+  stats(): StatsSnapshot;
   lastLocalReply(): { status: number; reason: string } | undefined;
   /** For tests that add/move clusters. */
   setClusterEndpoints(name: string, endpoints: { host: string; port: number }[]): void;
@@ -46,7 +52,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
   const clusters = new ClusterManager(config.clusters, options.clusters);
   const stats = new StandinStats();
   const agent = new http.Agent({ keepAlive: true });
-  const channels: ExtProcChannels[] = [];
+  const channels: (ExtProcChannels | ExtAuthzChannels)[] = [];
   const hcm = config.listener.hcm;
 
   let router: Router | undefined;
@@ -68,6 +74,23 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
             },
             onError: () => {
               stats.extProcErrors++;
+            },
+          }),
+        );
+        break;
+      }
+      case 'ext_authz': {
+        const ch = new ExtAuthzChannels(f.authority, f.initialMetadata);
+        channels.push(ch);
+        filters.push(
+          extAuthzFilterFactory(f, {
+            channels: ch,
+            endpoints: () => clusters.endpoints(f.clusterName),
+            onCheck: () => {
+              stats.extAuthzChecks++;
+            },
+            onError: () => {
+              stats.extAuthzErrors++;
             },
           }),
         );

@@ -4,6 +4,9 @@ export interface StatsSnapshot {
   localReplies: Record<string, number>;
   extProcStreams: number;
   extProcErrors: number;
+  /** ext_authz Check calls made, and those that failed (unreachable, deadline, gRPC error). */
+  extAuthzChecks: number;
+  extAuthzErrors: number;
 }
 
 export interface LocalReplyRecord {
@@ -18,6 +21,8 @@ export class StandinStats {
   requests = 0;
   extProcStreams = 0;
   extProcErrors = 0;
+  extAuthzChecks = 0;
+  extAuthzErrors = 0;
   private readonly replies = new Map<string, number>();
   private last: LocalReplyRecord | undefined;
 
@@ -36,6 +41,8 @@ export class StandinStats {
       localReplies: Object.fromEntries(this.replies),
       extProcStreams: this.extProcStreams,
       extProcErrors: this.extProcErrors,
+      extAuthzChecks: this.extAuthzChecks,
+      extAuthzErrors: this.extAuthzErrors,
     };
   }
 }

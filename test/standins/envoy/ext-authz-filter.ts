@@ -1,0 +1,126 @@
+/**
+ * envoy.filters.http.ext_authz (gRPC service), modelled on Envoy's ext_authz.cc:
+ * - decodeHeaders looks the route up first; without a route the check is skipped;
+ * - one Check call per request (see ext-authz-check-request.ts for what it carries), with
+ *   grpc_service.timeout as its deadline (200 ms by default); the request waits for the answer;
+ * - status OK: the ok_response's header mutations are applied (ext-authz-mutation.ts) and, with
+ *   clear_route_cache, the route cache is cleared whenever the response changes request
+ *   headers, so a `cluster_header` route sees the header the server set;
+ * - any other status: denied, a local reply with denied_response's status (403 when unset),
+ *   headers and body;
+ * - a failed call (unreachable, deadline, gRPC error): status_on_error (403 by default) with an
+ *   empty body, or, with failure_mode_allow, the request continues unchecked (marked with
+ *   x-envoy-auth-failure-mode-allowed when failure_mode_allow_header_add);
+ * - a response Envoy would reject (validate_mutations, mutation rules, header limits): 500;
+ * - the call is cancelled when the downstream request goes away.
+ * Responses never reach the server: ext_authz has no response phase.
+ */
+import type { Endpoint, ExtAuthzFilterConfig } from './config.js';
+import { buildCheckRequest } from './ext-authz-check-request.js';
+import type { ExtAuthzChannels } from './ext-authz-client.js';
+import type { PbDeniedHttpResponseIn, PbOkHttpResponseIn } from './ext-authz-protos.js';
+import { changesHeaders, checkDenialHeaders, OkResponseApplier, readDenial, readOkResponse, type Denial } from './ext-authz-mutation.js';
+import type { FilterCallbacks, FilterStatus, HttpFilter, HttpFilterFactory } from './filter-chain.js';
+import type { HeaderMap } from './header-map.js';
+
+export interface ExtAuthzEnv {
+  readonly channels: ExtAuthzChannels;
+  readonly endpoints: () => readonly Endpoint[];
+  readonly onCheck: () => void;
+  readonly onError: () => void;
+}
+
+const FAILURE_MODE_ALLOWED_HEADER = 'x-envoy-auth-failure-mode-allowed';
+
+class ExtAuthzFilter implements HttpFilter {
+  private readonly applier: OkResponseApplier;
+
+  constructor(
+    private readonly config: ExtAuthzFilterConfig,
+    private readonly env: ExtAuthzEnv,
+  ) {
+    this.applier = new OkResponseApplier(config);
+  }
+
+  async decodeHeaders(cb: FilterCallbacks): Promise<FilterStatus> {
+    // getPerRouteFlags: a request without a route is not checked at all.
+    if (cb.route().kind === 'no_route') return 'continue';
+    const request = buildCheckRequest(cb, Date.now());
+    this.env.onCheck();
+    const outcome = await this.env.channels.check(this.env.endpoints(), request, this.config.timeoutMs, cb.signal);
+    if (cb.signal.aborted) return 'stop';
+    if (outcome.kind === 'error') return this.error(cb, `ext_authz_error{gRPC_${outcome.code}}`);
+    const response = outcome.response;
+    // An unset google.rpc.Status reads as code 0: OK.
+    if ((response.status?.code ?? 0) === 0) {
+      return this.allow(cb, response.http_response === 'ok_response' ? response.ok_response : undefined);
+    }
+    return this.deny(cb, response.http_response === 'denied_response' ? response.denied_response : undefined);
+  }
+
+  encodeHeaders(): Promise<FilterStatus> {
+    return Promise.resolve('continue');
+  }
+
+  onDestroy(): void {
+    // The pending call (if any) is cancelled through cb.signal.
+  }
+
+  private allow(cb: FilterCallbacks, ok: PbOkHttpResponseIn | undefined): FilterStatus {
+    const mutations = readOkResponse(ok);
+    if (mutations.kind === 'unsupported') return this.unsupported(cb, mutations.what);
+    if (this.config.clearRouteCache && changesHeaders(mutations)) cb.clearRouteCache();
+    const applied = this.applier.apply(mutations, cb.requestHeaders, { maxKb: cb.maxRequestHeadersKb, maxCount: cb.maxHeadersCount });
+    if (applied.kind === 'unsupported') return this.unsupported(cb, applied.what);
+    if (applied.kind === 'invalid') return this.invalid(cb, applied.message);
+    return 'continue';
+  }
+
+  private deny(cb: FilterCallbacks, denied: PbDeniedHttpResponseIn | undefined): FilterStatus {
+    const denial = readDenial(denied);
+    if (denial.kind === 'unsupported') return this.unsupported(cb, denial.what);
+    const checked = checkDenialHeaders(denial, this.config);
+    if (checked.kind === 'unsupported') return this.unsupported(cb, checked.what);
+    if (checked.kind === 'invalid') return this.invalid(cb, checked.message);
+    cb.sendLocalReply({
+      status: denial.status,
+      body: denial.body,
+      key: 'ext_authz_denied',
+      details: 'ext_authz_denied',
+      modifyHeaders: (headers) => replaceHeaders(denial, headers),
+    });
+    return 'stop';
+  }
+
+  private error(cb: FilterCallbacks, details: string): FilterStatus {
+    this.env.onError();
+    if (this.config.failureModeAllow) {
+      if (this.config.failureModeAllowHeaderAdd) cb.requestHeaders.add(FAILURE_MODE_ALLOWED_HEADER, 'true');
+      return 'continue';
+    }
+    cb.sendLocalReply({ status: this.config.statusOnError, key: 'ext_authz_error', details });
+    return 'stop';
+  }
+
+  /** Envoy's rejectResponse: a response it will not apply fails the request with 500. */
+  private invalid(cb: FilterCallbacks, message: string): FilterStatus {
+    cb.sendLocalReply({ status: 500, key: 'ext_authz_invalid', details: `ext_authz_invalid{${message}}` });
+    return 'stop';
+  }
+
+  private unsupported(cb: FilterCallbacks, what: string): FilterStatus {
+    console.error(`envoy stand-in: ${what} is not implemented by the stand-in; answering 500`);
+    cb.sendLocalReply({ status: 500, key: 'standin_unsupported', details: `${what} is not implemented by the Envoy stand-in` });
+    return 'stop';
+  }
+}
+
+/** A denial's headers override the local reply's: every named header is removed, then added. */
+function replaceHeaders(denial: Denial, headers: HeaderMap): void {
+  for (const [name] of denial.headers) headers.remove(name.toLowerCase());
+  for (const [name, value] of denial.headers) headers.add(name.toLowerCase(), value);
+}
+
+export function extAuthzFilterFactory(config: ExtAuthzFilterConfig, env: ExtAuthzEnv): HttpFilterFactory {
+  return { name: config.name, create: () => new ExtAuthzFilter(config, env) };
+}
