@@ -55,6 +55,8 @@ export const REFUSED_QUERY_ID = 'router_refused';
 export const REFUSAL_ROOT = '/_router/refused/';
 /** Longer messages are cut so the nextUri stays a sane URL. */
 const MAX_MESSAGE_CHARS = 1500;
+/** Longest encoded refusal: a message of 3-byte UTF-8 or 6-byte JSON escapes is cut further to fit. */
+const MAX_ENCODED_CHARS = 4 * MAX_MESSAGE_CHARS;
 
 export interface ReplyContext {
   readonly method: string;
@@ -111,8 +113,14 @@ export function failedStatementReply(kind: RouterErrorKind, message: string): Re
 }
 
 function encodeRefusal(kind: RouterErrorKind, message: string): string {
-  const text = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
-  return Buffer.from(JSON.stringify([kind, text]), 'utf8').toString('base64url');
+  let text = message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+  for (;;) {
+    const encoded = Buffer.from(JSON.stringify([kind, text]), 'utf8').toString('base64url');
+    // decodeRefusal refuses anything longer, so the poll would not show the message at all.
+    if (encoded.length <= MAX_ENCODED_CHARS) return encoded;
+    const keep = Math.floor(((text.length - 1) * MAX_ENCODED_CHARS) / encoded.length) - 8;
+    text = `${message.slice(0, Math.max(0, keep))}…`;
+  }
 }
 
 /**
@@ -122,12 +130,13 @@ function encodeRefusal(kind: RouterErrorKind, message: string): string {
 export function decodeRefusal(path: string): { kind: RouterErrorKind; message: string } | undefined {
   if (!path.startsWith(REFUSAL_ROOT)) return undefined;
   const encoded = path.slice(REFUSAL_ROOT.length).split(/[/?#]/, 1)[0] ?? '';
-  if (encoded.length === 0 || encoded.length > 4 * MAX_MESSAGE_CHARS) return undefined;
+  if (encoded.length === 0 || encoded.length > MAX_ENCODED_CHARS) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
     if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
     const [kind, message] = parsed as unknown[];
-    if (typeof kind !== 'string' || !(kind in SHAPES) || typeof message !== 'string') return undefined;
+    // Own keys only: `in` would accept inherited names such as "constructor" or "__proto__".
+    if (typeof kind !== 'string' || !Object.hasOwn(SHAPES, kind) || typeof message !== 'string') return undefined;
     return { kind: kind as RouterErrorKind, message };
   } catch {
     return undefined;

@@ -79,8 +79,11 @@ export function verifyRoutePrefix(keyring: PrefixKeyring, prefix: PrefixedPath, 
   }
   const key = keyring.verifiers.get(prefix.keyId);
   if (key === undefined) return { valid: false, reason: 'unknown_key' };
-  const given = Buffer.from(prefix.signature, 'base64url');
-  const expected = signature(key, prefix.backend, prefix.issued);
+  // Compared as text, not as decoded bytes: Node's base64 decoder skips characters outside the
+  // alphabet, accepts padding and either alphabet, and ignores the last character's spare bits,
+  // so many different strings decode to the genuine signature. Only its canonical spelling counts.
+  const given = Buffer.from(prefix.signature, 'utf8');
+  const expected = Buffer.from(signature(key, prefix.backend, prefix.issued).toString('base64url'), 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { valid: false, reason: 'bad_signature' };
   }

@@ -8,15 +8,25 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { BackendStateRepository } from './backend-state-repository.js';
 import { StoreError } from './errors.js';
 import { migrate } from './migrations.js';
 import { OwnershipRepository } from './ownership-repository.js';
+import { QueryHistoryRepository } from './query-history-repository.js';
 import { RoutingRepository } from './routing-repository.js';
 
 export interface StoreOptions {
   readonly logger?: Pick<Logger, 'info' | 'warn'>;
-  /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
+  /** How long opening (WAL switch, migrations) waits for another connection's lock. Default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * How long a write waits for another connection's lock once the store is open. SQLite waits
+   * synchronously, on the one thread that also answers Envoy, so this must stay far below
+   * Envoy's ext_proc message timeout: a lock held elsewhere (a replica's write, an operator's
+   * sqlite3 shell, a backup) then costs a failed write that is retried, not a frozen router.
+   * Default 100 ms.
+   */
+  readonly servingBusyTimeoutMs?: number;
 }
 
 export interface Store {
@@ -25,6 +35,10 @@ export interface Store {
   readonly schemaVersion: number;
   readonly routing: RoutingRepository;
   readonly ownership: OwnershipRepository;
+  /** Routed queries, written behind by the history writer (src/history). */
+  readonly history: QueryHistoryRepository;
+  /** Backend state changes the health monitor saw (src/health). */
+  readonly backendStates: BackendStateRepository;
   /** Runs `work` in one IMMEDIATE transaction (repository calls inside join it). */
   transaction<T>(work: () => T): T;
   close(): void;
@@ -43,9 +57,21 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     if (journalMode !== 'wal' && path !== IN_MEMORY) {
       options.logger?.warn({ path, journalMode }, 'store could not switch to WAL (network file system?); writers will block readers');
     }
+    if (path !== IN_MEMORY) {
+      // A damaged file often opens, then fails only when a damaged page is read (routing tables
+      // while seeding, ownership while restoring) with a bare SQLite error. quick_check reads
+      // every page once (about 0.3 s for a million remembered query ids) and says so now.
+      const check = db.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw Object.assign(new Error(`integrity check failed: ${String(check).replace(/\s*\n\s*/g, '; ')}`), { code: 'SQLITE_CORRUPT' });
+    }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     const schemaVersion = migrate(db, path, options.logger);
+    // SQLite silently opens a file it may not write (file or folder permissions, the -wal and
+    // -shm files it cannot create) read-only, and the first write would fail while serving.
+    // A real write now (the header's schema version, unchanged) turns that into a start failure.
+    if (path !== IN_MEMORY) db.pragma(`user_version = ${schemaVersion}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.servingBusyTimeoutMs ?? 100))}`);
     return buildStore(db, path, schemaVersion);
   } catch (error) {
     db?.close();
@@ -56,11 +82,15 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
 function buildStore(db: Database.Database, path: string, schemaVersion: number): Store {
   const routing = new RoutingRepository(db);
   const ownership = new OwnershipRepository(db);
+  const history = new QueryHistoryRepository(db);
+  const backendStates = new BackendStateRepository(db);
   return {
     path,
     schemaVersion,
     routing,
     ownership,
+    history,
+    backendStates,
     transaction: (work) => db.transaction(work).immediate(),
     close: () => {
       if (db.open) db.close();
@@ -73,7 +103,8 @@ function explainOpenFailure(path: string, error: unknown): StoreError {
   const code = (error as { code?: unknown }).code;
   const reason = error instanceof Error ? error.message : String(error);
   const context = { path, code, reason };
-  switch (typeof code === 'string' ? code : '') {
+  // SQLite reports extended codes (SQLITE_READONLY_CANTINIT, SQLITE_CANTOPEN_ISDIR, ...): advise by the primary one.
+  switch (typeof code === 'string' ? code.replace(/^(SQLITE_[A-Z]+)_[A-Z_]+$/, '$1') : '') {
     case 'SQLITE_NOTADB':
     case 'SQLITE_CORRUPT':
       return new StoreError('store_unavailable',
@@ -98,7 +129,8 @@ function explainOpenFailure(path: string, error: unknown): StoreError {
     case 'EISDIR':
       return new StoreError('store_unavailable',
         `cannot open the store ${path} for writing (${reason}). Check that its folder exists or can be ` +
-        "created, that the path is not a directory, and that the router's user may write there; " +
+        "created, that the path is not a directory, and that the router's user may write the file, its " +
+        `folder and, if they exist, ${path}-wal and ${path}-shm (SQLite creates them next to the file); ` +
         'or set dataDir / store.path to a writable location.',
         context, error);
     case 'SQLITE_FULL':
