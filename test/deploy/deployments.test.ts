@@ -1,0 +1,166 @@
+/**
+ * The deployment files (Dockerfile, .dockerignore, docker-compose.yml, deploy/**): every check
+ * passes on the shipped files, and for every shipped file at least one deliberately broken copy
+ * (made in memory) fails the check that owns it, with the message that names the mistake.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AREAS, checkEverything, type Area } from './lib/index.js';
+import { formatIssues } from './lib/issues.js';
+import { docOf, editText, editYaml, replaceOnce, type Docs } from './lib/mutate.js';
+import { EnvoyProtos } from './lib/proto-json.js';
+import { RepoFiles } from './lib/repo-files.js';
+
+const repo = RepoFiles.of();
+let protos: EnvoyProtos;
+
+beforeAll(() => {
+  protos = new EnvoyProtos();
+});
+
+function issuesOf(files: RepoFiles, area: Area): string {
+  return formatIssues(checkEverything(files, protos, [area]).issues[area]);
+}
+
+describe('the shipped deployment files', () => {
+  it.each(AREAS)('pass the %s checks', (area) => {
+    expect(issuesOf(repo, area)).toBe('');
+  });
+
+  it('use no deprecated Envoy fields', () => {
+    const deprecated = checkEverything(repo, protos, ['envoy']).deprecated;
+    expect(Object.values(deprecated).flat()).toEqual([]);
+  });
+});
+
+interface Breakage {
+  readonly file: string;
+  readonly what: string;
+  readonly area: Area;
+  readonly break: (files: RepoFiles) => RepoFiles;
+  /** Text the check must report. */
+  readonly expect: string;
+}
+
+const routerDeployment = (docs: Docs): any => docOf(docs, 'Deployment', 'trino-envoy-router');
+const routerContainer = (docs: Docs): any => routerDeployment(docs).spec.template.spec.containers[0];
+
+const BREAKAGES: Breakage[] = [
+  // ---- Dockerfile and .dockerignore ----
+  { file: 'Dockerfile', what: 'runs as root', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(/^USER node$/m, '')), expect: 'non-root USER' },
+  { file: 'Dockerfile', what: 'has no HEALTHCHECK', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, '')), expect: 'needs a HEALTHCHECK' },
+  { file: 'Dockerfile', what: 'uses an unpinned base image', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(/^ARG NODE_IMAGE=.*$/m, 'ARG NODE_IMAGE=node:20-bookworm-slim')), expect: 'pin the official node image' },
+  { file: 'Dockerfile', what: 'builds better-sqlite3 on another image than it runs', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce('FROM ${NODE_IMAGE} AS build', 'FROM node:20.20.2-bookworm AS build')), expect: 'must use the same image' },
+  { file: 'Dockerfile', what: 'copies a file that does not exist', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce('COPY proto ./proto', 'COPY protos ./proto')), expect: 'COPY source protos does not exist' },
+  { file: 'Dockerfile', what: 'does not expose the admin port', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce('EXPOSE 9001 9002 9090', 'EXPOSE 9001 9090')), expect: 'EXPOSE 9002' },
+  { file: '.dockerignore', what: 'leaves src/ out of the build context', area: 'docker', break: (f) => editText(f, '.dockerignore', (t) => `${t}src\n`), expect: 'COPY source src is excluded by .dockerignore' },
+  { file: '.dockerignore', what: 'sends node_modules to the build', area: 'docker', break: (f) => editText(f, '.dockerignore', replaceOnce(/^node_modules$/m, '')), expect: 'node_modules must be excluded' },
+  { file: 'deploy/docker/healthcheck.mjs', what: 'is missing', area: 'docker', break: (f) => f.with({ 'deploy/docker/healthcheck.mjs': null }), expect: 'COPY source deploy/docker/healthcheck.mjs does not exist' },
+
+  // ---- docker compose ----
+  { file: 'docker-compose.yml', what: 'mounts a file that does not exist', area: 'compose', break: (f) => editText(f, 'docker-compose.yml', replaceOnce('trino-a/node.properties:', 'trino-a/nodes.properties:')), expect: 'does not exist' },
+  { file: 'docker-compose.yml', what: 'runs Envoy from a moving tag', area: 'compose', break: (f) => editYaml(f, 'docker-compose.yml', (d) => { d[0].services.envoy.image = 'envoyproxy/envoy:latest'; }), expect: 'pin envoyproxy/envoy:latest' },
+  { file: 'docker-compose.yml', what: 'has a misspelt key', area: 'compose', break: (f) => editYaml(f, 'docker-compose.yml', (d) => { d[0].services.router.depend_on = {}; }), expect: 'depend_on' },
+  { file: 'docker-compose.yml', what: 'renames a Trino service Envoy sends to', area: 'compose', break: (f) => editText(f, 'docker-compose.yml', replaceOnce('  trino-b:\n    image', '  trino-two:\n    image')), expect: 'trino-b is not a service' },
+  { file: 'docker-compose.yml', what: 'waits for a service with no health check', area: 'compose', break: (f) => editYaml(f, 'docker-compose.yml', (d) => { d[0].services.envoy.depends_on = { 'trino-a': { condition: 'service_healthy' }, nothing: { condition: 'service_started' } }; }), expect: 'no service nothing' },
+  { file: 'docker-compose.yml', what: 'keeps the store off a volume', area: 'compose', break: (f) => editYaml(f, 'docker-compose.yml', (d) => { d[0].services.router.volumes = d[0].services.router.volumes.filter((v: string) => !v.startsWith('router-data')); }), expect: 'is not on a volume' },
+  { file: 'deploy/compose/router.yaml', what: 'names a backend Envoy has no cluster for', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', (t) => t.replaceAll('trino-b', 'trino-c')), expect: 'no cluster named trino-c' },
+  { file: 'deploy/compose/router.yaml', what: 'has a misspelt key', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', replaceOnce('dataDir: /data', 'datadir: /data')), expect: 'datadir' },
+  { file: 'deploy/compose/router.yaml', what: 'points a backend at the wrong port', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', replaceOnce('http://trino-a:8080', 'http://trino-a:8081')), expect: 'trino-a listens on 8080, not 8081' },
+  { file: 'deploy/compose/trino/config.properties', what: 'forgets http-server.process-forwarded', area: 'compose', break: (f) => editText(f, 'deploy/compose/trino/config.properties', replaceOnce('http-server.process-forwarded=true', '')), expect: 'http-server.process-forwarded=true is required' },
+  { file: 'deploy/compose/trino/trino-a/node.properties', what: 'gives trino-a the node id of trino-b', area: 'compose', break: (f) => editText(f, 'deploy/compose/trino/trino-a/node.properties', replaceOnce('node.id=trino-a', 'node.id=trino-b')), expect: 'node.id trino-b is also' },
+  { file: 'deploy/compose/trino/trino-b/node.properties', what: 'has an invalid environment name', area: 'compose', break: (f) => editText(f, 'deploy/compose/trino/trino-b/node.properties', replaceOnce('node.environment=compose', 'node.environment=Compose Env')), expect: 'node.environment must be set' },
+  { file: 'deploy/compose/trino/catalog/tpch.properties', what: 'is not a tpch catalog', area: 'compose', break: (f) => editText(f, 'deploy/compose/trino/catalog/tpch.properties', replaceOnce('connector.name=tpch', 'connector.name=memory')), expect: 'connector.name must be tpch' },
+
+  // ---- Kubernetes: the router ----
+  { file: 'deploy/kubernetes/kustomization.yaml', what: 'lists a missing resource', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/kustomization.yaml', replaceOnce('- service.yaml', '- services.yaml')), expect: 'services.yaml not found' },
+  { file: 'deploy/kubernetes/namespace.yaml', what: 'has a misspelt field', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/namespace.yaml', (d) => { d[0].metadata.lables = { a: 'b' }; }), expect: 'lables' },
+  { file: 'deploy/kubernetes/serviceaccount.yaml', what: 'is not the account the pods use', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/serviceaccount.yaml', (d) => { d[0].metadata.name = 'router'; }), expect: 'no ServiceAccount trino-envoy-router' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'probes a port the health service is not on', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { routerContainer(d).livenessProbe.grpc.port = 9001; }), expect: 'is not listen.admin\'s port 9002' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'has a misspelt probe', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { const c = routerContainer(d); c.readinesProbe = c.readinessProbe; delete c.readinessProbe; }), expect: 'readinesProbe' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'does not pass the prefix key', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { const c = routerContainer(d); c.env = c.env.filter((e: { name: string }) => e.name !== 'ROUTER_PREFIX_KEY'); }), expect: 'reads ROUTER_PREFIX_KEY, which the container does not set' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'selects pods it does not label', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { routerDeployment(d).spec.selector.matchLabels['app.kubernetes.io/name'] = 'router'; }), expect: 'matchLabels must be a subset' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'mounts the config elsewhere', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { routerContainer(d).volumeMounts[0].mountPath = '/etc/router'; }), expect: 'nothing is mounted at /etc/trino-envoy-router/config.yaml' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'reads a Secret key the README does not create', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { routerContainer(d).env[0].valueFrom.secretKeyRef.key = 'prefix'; }), expect: 'not prefix' },
+  { file: 'deploy/kubernetes/deployment.yaml', what: 'allows privilege escalation', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/deployment.yaml', (d) => { routerContainer(d).securityContext.allowPrivilegeEscalation = true; }), expect: 'allowPrivilegeEscalation: must be false' },
+  { file: 'deploy/kubernetes/service.yaml', what: 'selects no pods', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/service.yaml', (d) => { d[0].spec.selector = { app: 'trino-envoy-router' }; }), expect: 'selects no Deployment' },
+  { file: 'deploy/kubernetes/service.yaml', what: 'targets a port the pod does not have', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/service.yaml', (d) => { d[0].spec.ports[0].targetPort = 'grpc-ext-proc'; }), expect: 'grpc-ext-proc is not a container port' },
+  { file: 'deploy/kubernetes/poddisruptionbudget.yaml', what: 'protects no pods', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/poddisruptionbudget.yaml', (d) => { d[0].spec.selector.matchLabels = { app: 'router' }; }), expect: 'selects no Deployment' },
+  { file: 'deploy/kubernetes/config.yaml', what: 'keeps the admin API (and health) on loopback', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/config.yaml', replaceOnce('admin: "0.0.0.0:9002"', 'admin: "127.0.0.1:9002"')), expect: 'the kubelet probes the pod IP' },
+  { file: 'deploy/kubernetes/config.yaml', what: 'opens the admin API without a token', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/config.yaml', replaceOnce(/^admin:\n\s+tokenEnv: .*$/m, '')), expect: 'the router refuses to start' },
+  { file: 'deploy/kubernetes/config.yaml', what: 'names a backend with no Service', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/config.yaml', replaceOnce('http://trino-b.trino.svc', 'http://trino-c.trino.svc')), expect: 'no Service trino-c in namespace trino' },
+  { file: 'deploy/kubernetes/persistent-store/kustomization.yaml', what: 'patches with a missing file', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/persistent-store/kustomization.yaml', replaceOnce('- path: deployment-patch.yaml', '- path: deploy-patch.yaml')), expect: 'deploy-patch.yaml not found' },
+  { file: 'deploy/kubernetes/persistent-store/persistentvolumeclaim.yaml', what: 'is not the claim the pod mounts', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/persistent-store/persistentvolumeclaim.yaml', (d) => { d[0].metadata.name = 'router-data'; }), expect: 'no PersistentVolumeClaim trino-envoy-router-data' },
+  { file: 'deploy/kubernetes/persistent-store/deployment-patch.yaml', what: 'keeps rollingUpdate with Recreate', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/persistent-store/deployment-patch.yaml', (d) => { delete d[0].spec.strategy.rollingUpdate; }), expect: 'rollingUpdate is only allowed' },
+  { file: 'deploy/kubernetes/persistent-store/poddisruptionbudget-patch.yaml', what: 'leaves both minAvailable and maxUnavailable', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/persistent-store/poddisruptionbudget-patch.yaml', (d) => { delete d[0].spec.minAvailable; }), expect: 'exactly one of minAvailable, maxUnavailable' },
+  { file: 'deploy/kubernetes/persistent-store/config.yaml', what: 'has a misspelt key', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/persistent-store/config.yaml', replaceOnce('  seed: if-empty', '  sead: if-empty')), expect: 'sead' },
+
+  // ---- Kubernetes: the demo Trino clusters ----
+  { file: 'deploy/kubernetes/trino-demo/kustomization.yaml', what: 'lists a missing resource', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/kustomization.yaml', replaceOnce('- trino.yaml', '- trinos.yaml')), expect: 'trinos.yaml not found' },
+  { file: 'deploy/kubernetes/trino-demo/trino.yaml', what: 'forgets http-server.process-forwarded', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/trino.yaml', replaceOnce('    http-server.process-forwarded=true\n', '')), expect: 'http-server.process-forwarded=true is required' },
+  { file: 'deploy/kubernetes/trino-demo/trino.yaml', what: 'runs a Trino too old for prefix routing', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/trino.yaml', replaceOnce('trinodb/trino:479', 'trinodb/trino:450')), expect: 'needs Trino 452+' },
+  { file: 'deploy/kubernetes/trino-demo/trino.yaml', what: 'gives a Service another port', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/trino-demo/trino.yaml', (d) => { docOf(d, 'Service', 'trino-a').spec.ports[0].port = 8081; }), expect: 'Service trino-a has no port 8080' },
+
+  // ---- Istio ----
+  { file: 'deploy/istio/base/gateway.yaml', what: 'serves another host', area: 'istio', break: (f) => editText(f, 'deploy/istio/base/gateway.yaml', replaceOnce('- trino.example.com', '- trino.example.org')), expect: 'trino.example.com is not a host of the Gateway' },
+  { file: 'deploy/istio/base/virtualservice.yaml', what: 'sends a backend to the wrong port', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/base/virtualservice.yaml', (d) => { d[0].spec.http[1].route[0].destination.port.number = 8081; }), expect: 'must go to backend trino-b' },
+  { file: 'deploy/istio/base/virtualservice.yaml', what: 'forwards unrouted requests to a cluster', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/base/virtualservice.yaml', (d) => { d[0].spec.http[2] = { name: 'default', route: [{ destination: { host: 'trino-a.trino.svc.cluster.local' } }] }; }), expect: 'fail closed' },
+  { file: 'deploy/istio/base/virtualservice.yaml', what: 'misses a backend', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/base/virtualservice.yaml', (d) => { d[0].spec.http.splice(1, 1); }), expect: 'no route for backend trino-b' },
+  { file: 'deploy/istio/base/envoyfilter-gateway.yaml', what: 'has an unknown field in the Envoy config', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/base/envoyfilter-gateway.yaml', (d) => { d[0].spec.configPatches[0].patch.value.typed_config.mutations.request_mutation = []; }), expect: 'unknown field "request_mutation"' },
+  { file: 'deploy/istio/base/envoyfilter-gateway.yaml', what: 'adds the header filter disabled and never enables it', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/base/envoyfilter-gateway.yaml', (d) => { d[0].spec.configPatches.pop(); }), expect: 'no VIRTUAL_HOST patch enables it' },
+  { file: 'deploy/istio/base/envoyfilter-gateway.yaml', what: 'strips the header after ext_authz', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/base/envoyfilter-gateway.yaml', (d) => { const p = d[0].spec.configPatches[0]; p.patch.operation = 'INSERT_BEFORE'; p.match.listener.filterChain.filter.subFilter = { name: 'envoy.filters.http.router' }; }), expect: 'must run first (INSERT_FIRST)' },
+  { file: 'deploy/istio/ext-proc/envoyfilter.yaml', what: 'names a cluster Istio does not have', area: 'istio', break: (f) => editText(f, 'deploy/istio/ext-proc/envoyfilter.yaml', replaceOnce('cluster_name: outbound|9001||trino-envoy-router.trino.svc.cluster.local', 'cluster_name: trino_router')), expect: 'must be Istio\'s cluster for the router Service: outbound|9001||trino-envoy-router.trino.svc.cluster.local' },
+  { file: 'deploy/istio/ext-proc/envoyfilter.yaml', what: 'has a bad processing mode', area: 'istio', break: (f) => editText(f, 'deploy/istio/ext-proc/envoyfilter.yaml', replaceOnce('request_header_mode: SEND', 'request_header_mode: SENT')), expect: 'is not a value of enum' },
+  { file: 'deploy/istio/ext-proc/envoyfilter.yaml', what: 'differs from the tested envoy/envoy.yaml', area: 'istio', break: (f) => editText(f, 'deploy/istio/ext-proc/envoyfilter.yaml', replaceOnce('message_timeout: 1s', 'message_timeout: 0.5s')), expect: 'message_timeout is "0.5s", but envoy/envoy.yaml' },
+  { file: 'deploy/istio/ext-authz/authorizationpolicy.yaml', what: 'names no extension provider', area: 'istio', break: (f) => editText(f, 'deploy/istio/ext-authz/authorizationpolicy.yaml', replaceOnce('  provider:\n    name: trino-envoy-router', '  provider:\n    name: trino-router')), expect: 'trino-router is not an extension provider' },
+  { file: 'deploy/istio/ext-authz/authorizationpolicy.yaml', what: 'selects another workload', area: 'istio', break: (f) => editYaml(f, 'deploy/istio/ext-authz/authorizationpolicy.yaml', (d) => { d[0].spec.selector.matchLabels = { app: 'gateway' }; }), expect: 'must select the ingress gateway' },
+  { file: 'deploy/istio/istiod-ext-authz-values.yaml', what: 'does not clear the route cache', area: 'istio', break: (f) => editText(f, 'deploy/istio/istiod-ext-authz-values.yaml', replaceOnce('clearRouteCache: true', 'clearRouteCache: false')), expect: 'clear_route_cache' },
+  { file: 'deploy/istio/istiod-ext-authz-values.yaml', what: 'points at the admin port', area: 'istio', break: (f) => editText(f, 'deploy/istio/istiod-ext-authz-values.yaml', replaceOnce('port: 9001', 'port: 9002')), expect: 'must be the router Service port reaching listen.extAuthz' },
+
+  // ---- Envoy Gateway ----
+  { file: 'deploy/envoy-gateway/base/gateway.yaml', what: 'belongs to another controller', area: 'envoy-gateway', break: (f) => editText(f, 'deploy/envoy-gateway/base/gateway.yaml', replaceOnce('controllerName: gateway.envoyproxy.io/gatewayclass-controller', 'controllerName: istio.io/gateway-controller')), expect: 'must be gateway.envoyproxy.io/gatewayclass-controller' },
+  { file: 'deploy/envoy-gateway/base/gateway.yaml', what: 'lets a client pick the cluster', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/base/gateway.yaml', (d) => { docOf(d, 'ClientTrafficPolicy').spec.headers.earlyRequestHeaders.remove = ['x-trino-user']; }), expect: 'removes a client-sent x-trino-cluster' },
+  { file: 'deploy/envoy-gateway/base/httproute.yaml', what: 'sends a backend to the wrong Service', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/base/httproute.yaml', (d) => { docOf(d, 'HTTPRoute').spec.rules[0].backendRefs[0].name = 'trino-b'; }), expect: 'must be backend trino-a\'s Service' },
+  { file: 'deploy/envoy-gateway/base/httproute.yaml', what: 'keeps the default request timeout', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/base/httproute.yaml', (d) => { delete docOf(d, 'HTTPRoute').spec.rules[1].timeouts; }), expect: 'timeouts.request: must be 0s' },
+  { file: 'deploy/envoy-gateway/base/httproute.yaml', what: 'forwards unrouted requests', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/base/httproute.yaml', (d) => { const r = docOf(d, 'HTTPRoute').spec.rules[2]; delete r.filters; r.backendRefs = [{ name: 'trino-a', port: 8080 }]; }), expect: 'never forward' },
+  { file: 'deploy/envoy-gateway/base/httproute.yaml', what: 'has an invalid duration', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/base/httproute.yaml', (d) => { docOf(d, 'HTTPRoute').spec.rules[0].timeouts.request = '0'; }), expect: 'Gateway API duration' },
+  { file: 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', what: 'leaves request headers at Envoy Gateway\'s SKIP', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', (d) => { delete d[0].spec.extProc[0].processingMode.request; }), expect: 'processingMode.request: must be set' },
+  { file: 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', what: 'forbids mode overrides', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', (d) => { d[0].spec.extProc[0].processingMode.allowModeOverride = false; }), expect: 'allow_mode_override' },
+  { file: 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', what: 'points at the metrics port', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', (d) => { d[0].spec.extProc[0].backendRefs[0].port = 9090; }), expect: 'must be 9001' },
+  { file: 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', what: 'targets a route that does not exist', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', (d) => { d[0].spec.targetRefs[0].name = 'trino-route'; }), expect: 'no HTTPRoute trino-route' },
+  { file: 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', what: 'does not recompute the route', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', (d) => { d[0].spec.extAuth.recomputeRoute = false; }), expect: 'clear_route_cache' },
+  { file: 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', what: 'uses an HTTP field on the gRPC service', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', (d) => { d[0].spec.extAuth.grpc.path = '/check'; }), expect: 'path' },
+];
+
+describe('a deliberately broken copy fails', () => {
+  it.each(BREAKAGES.map((b) => [`${b.file} ${b.what}`, b] as const))('%s', (_title, breakage) => {
+    const broken = breakage.break(repo);
+    const issues = issuesOf(broken, breakage.area);
+    expect(issues).toContain(breakage.expect);
+  });
+});
+
+describe('coverage of the checks', () => {
+  const shipped = (files: RepoFiles): string[] => [
+    'Dockerfile',
+    '.dockerignore',
+    'docker-compose.yml',
+    ...files.walk('deploy').filter((p) => !p.startsWith('deploy/grafana/')),
+  ];
+
+  it('every shipped deployment file is read by a check', () => {
+    const read = checkEverything(repo, protos).files;
+    expect(shipped(repo).filter((p) => !read.has(p))).toEqual([]);
+  });
+
+  it('every shipped deployment file has a broken copy that fails (envoy/ files: envoy-configs.test.ts)', () => {
+    const covered = new Set(BREAKAGES.map((b) => b.file));
+    expect(shipped(repo).filter((p) => !covered.has(p))).toEqual([]);
+  });
+
+  it('a new, unchecked file under deploy/ is noticed', () => {
+    const withStray = repo.with({ 'deploy/kubernetes/extra.yaml': 'apiVersion: v1\nkind: ConfigMap\n' });
+    const read = checkEverything(withStray, protos).files;
+    expect(shipped(withStray).filter((p) => !read.has(p))).toEqual(['deploy/kubernetes/extra.yaml']);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * deploy/envoy-gateway: Envoy Gateway (v1.8, Gateway API v1) in front of Trino, with the
+ * router as ext_proc (EnvoyExtensionPolicy) or ext_authz (SecurityPolicy).
+ *
+ * Checked: the shapes (k8s-schemas.ts); references between the objects (GatewayClass,
+ * Gateway, HTTPRoute, HTTPRouteFilter, policy targets, backend Services); one rule per router
+ * backend matching x-trino-cluster exactly, going to that backend's Service and port with no
+ * request timeout, and a catch-all rule that fails closed (Envoy Gateway enables ext_proc and
+ * ext_authz per route, so the first match must be a rule of the policy's route); the client's
+ * x-trino-cluster removed early (ClientTrafficPolicy); the policies point at the router
+ * Service ports. The EnvoyExtensionPolicy and SecurityPolicy are also translated to the Envoy
+ * filter config Envoy Gateway generates (its translator sets every ext_proc mode to SKIP / NONE
+ * unless the policy asks otherwise) and that config is decoded against Envoy's protos, held
+ * to the router contract and, for ext_proc, compared with envoy/envoy.yaml.
+ */
+import { type Issue } from './issues.js';
+import { checkObjects, find, getPath, loadFolder, metaName, metaNamespace, objectList, type K8sBuild, type K8sObject } from './kubernetes.js';
+import { checkProtoJson, type EnvoyProtos } from './proto-json.js';
+import { checkExtAuthzContract, checkExtProcContract, EXT_AUTHZ_TYPE, EXT_PROC_TYPE } from './envoy-config.js';
+import type { RepoFiles } from './repo-files.js';
+import { serviceHost, type RouterDeploymentFacts } from './k8s-router.js';
+import { backendEndpoints } from './router-config.js';
+import { compareExtProc, ROUTING_HEADER } from './reference.js';
+
+export const ENVOY_GATEWAY_DIRS = ['deploy/envoy-gateway/base', 'deploy/envoy-gateway/ext-proc', 'deploy/envoy-gateway/ext-authz'] as const;
+export const EG_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
+
+type Obj = Record<string, unknown>;
+
+/** Gateway API durations ("1s", "500ms", "1m30s") as proto JSON durations. */
+export function gatewayDurationToProto(text: string): string | undefined {
+  const parts = [...text.matchAll(/(\d+)(h|ms|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  const factor: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (factor[p[2] as string] as number), 0);
+  return `${Number(seconds.toFixed(9))}s`;
+}
+
+/** The ExternalProcessor Envoy Gateway generates for one extProc entry (its translator's rules). */
+export function translateExtProc(extProc: Obj): Obj {
+  const mode = getPath(extProc, 'processingMode');
+  const request = getPath(mode, 'request');
+  const response = getPath(mode, 'response');
+  const body = (b: unknown): string => ({ Streamed: 'STREAMED', Buffered: 'BUFFERED', BufferedPartial: 'BUFFERED_PARTIAL', FullDuplexStreamed: 'FULL_DUPLEX_STREAMED' } as Record<string, string>)[String(b)] ?? 'NONE';
+  const config: Obj = {
+    '@type': `type.googleapis.com/${EXT_PROC_TYPE}`,
+    grpc_service: { envoy_grpc: { cluster_name: 'envoyextensionpolicy/trino/trino-envoy-router/extproc/0' }, timeout: '10s' },
+    processing_mode: {
+      request_header_mode: request === undefined ? 'SKIP' : 'SEND',
+      response_header_mode: response === undefined ? 'SKIP' : 'SEND',
+      request_body_mode: body(getPath(request, 'body')),
+      response_body_mode: body(getPath(response, 'body')),
+      request_trailer_mode: getPath(request, 'body') === 'FullDuplexStreamed' ? 'SEND' : 'SKIP',
+      response_trailer_mode: getPath(response, 'body') === 'FullDuplexStreamed' ? 'SEND' : 'SKIP',
+    },
+    allow_mode_override: getPath(mode, 'allowModeOverride') === true,
+  };
+  if (extProc.failOpen === true) config.failure_mode_allow = true;
+  if (typeof extProc.messageTimeout === 'string') config.message_timeout = gatewayDurationToProto(extProc.messageTimeout) ?? extProc.messageTimeout;
+  const attributes = getPath(request, 'attributes');
+  if (Array.isArray(attributes)) config.request_attributes = attributes;
+  return config;
+}
+
+/** The ExtAuthz Envoy Gateway generates for a SecurityPolicy's gRPC extAuth. */
+export function translateExtAuth(extAuth: Obj): Obj {
+  const config: Obj = {
+    '@type': `type.googleapis.com/${EXT_AUTHZ_TYPE}`,
+    grpc_service: { envoy_grpc: { cluster_name: 'securitypolicy/trino/trino-envoy-router/extauth/0' }, timeout: gatewayDurationToProto(String(extAuth.timeout ?? '10s')) ?? '10s' },
+    transport_api_version: 'V3',
+    failure_mode_allow: extAuth.failOpen === true,
+    clear_route_cache: extAuth.recomputeRoute === true,
+  };
+  if (typeof extAuth.statusOnError === 'number') config.status_on_error = { code: extAuth.statusOnError };
+  return config;
+}
+
+export interface EnvoyGatewayCheck {
+  readonly issues: Issue[];
+  readonly files: Set<string>;
+}
+
+export function checkEnvoyGateway(files: RepoFiles, protos: EnvoyProtos, router: RouterDeploymentFacts | undefined, referenceExtProc: Obj | undefined): EnvoyGatewayCheck {
+  const builds: K8sBuild[] = ENVOY_GATEWAY_DIRS.map((dir) => loadFolder(files, dir));
+  const issues: Issue[] = builds.flatMap((b) => checkObjects(b));
+  const read = new Set(builds.flatMap((b) => [...b.files]));
+  const objects = builds.flatMap((b) => b.objects);
+  const report = (o: K8sObject, path: string, message: string): void => {
+    issues.push({ file: o.source, path: `${String(o.obj.kind)} ${metaName(o.obj)}${path === '' ? '' : ` ${path}`}`, message });
+  };
+
+  // ---- GatewayClass, Gateway ----
+  for (const gw of objects.filter((o) => o.obj.apiVersion === 'gateway.networking.k8s.io/v1' && o.obj.kind === 'Gateway')) {
+    const className = String(getPath(gw.obj, 'spec', 'gatewayClassName'));
+    const cls = find(objects, 'GatewayClass', className);
+    if (cls === undefined) report(gw, 'spec.gatewayClassName', `no GatewayClass ${className}`);
+    else if (getPath(cls.obj, 'spec', 'controllerName') !== EG_CONTROLLER) report(cls, 'spec.controllerName', `must be ${EG_CONTROLLER} (Envoy Gateway)`);
+  }
+
+  // ---- HTTPRoutes ----
+  const routes = objects.filter((o) => o.obj.kind === 'HTTPRoute');
+  if (routes.length !== 1) issues.push({ file: 'deploy/envoy-gateway/base', path: '', message: `expected one HTTPRoute, found ${routes.length}` });
+  for (const route of routes) {
+    const ns = metaNamespace(route.obj);
+    const hostnames = (getPath(route.obj, 'spec', 'hostnames') as unknown[] | undefined ?? []).map(String);
+    objectList(getPath(route.obj, 'spec', 'parentRefs')).forEach((ref, i) => {
+      const gw = find(objects, 'Gateway', String(ref.name), typeof ref.namespace === 'string' ? ref.namespace : ns);
+      if (gw === undefined || gw.obj.apiVersion !== 'gateway.networking.k8s.io/v1') {
+        report(route, `spec.parentRefs[${i}]`, `no Gateway ${String(ref.name)}`);
+        return;
+      }
+      const listenerHosts = objectList(getPath(gw.obj, 'spec', 'listeners')).map((l) => l.hostname).filter((h): h is string => typeof h === 'string');
+      for (const h of hostnames) if (listenerHosts.length > 0 && !listenerHosts.includes(h)) report(route, 'spec.hostnames', `${h} is not a hostname of Gateway ${metaName(gw.obj)}`);
+    });
+    if (router !== undefined) issues.push(...checkRouteRules(route, objects, router));
+  }
+
+  // ---- policies: targets and backends ----
+  const policies = objects.filter((o) => ['EnvoyExtensionPolicy', 'SecurityPolicy', 'ClientTrafficPolicy'].includes(String(o.obj.kind)));
+  for (const policy of policies) {
+    objectList(getPath(policy.obj, 'spec', 'targetRefs')).forEach((ref, i) => {
+      const target = objects.find((o) => o.obj.kind === ref.kind && metaName(o.obj) === ref.name && metaNamespace(o.obj) === metaNamespace(policy.obj) && String(o.obj.apiVersion).startsWith(`${String(ref.group)}/`));
+      if (target === undefined) report(policy, `spec.targetRefs[${i}]`, `no ${String(ref.kind)} ${String(ref.name)} (group ${String(ref.group)}) in namespace ${String(metaNamespace(policy.obj))}`);
+    });
+  }
+  const ctp = objects.filter((o) => o.obj.kind === 'ClientTrafficPolicy');
+  const strips = ctp.some((o) => (getPath(o.obj, 'spec', 'headers', 'earlyRequestHeaders', 'remove') as unknown[] | undefined ?? []).map((h) => String(h).toLowerCase()).includes(ROUTING_HEADER)
+    && objectList(getPath(o.obj, 'spec', 'targetRefs')).some((r) => r.kind === 'Gateway'));
+  if (!strips) issues.push({ file: 'deploy/envoy-gateway/base', path: '', message: `no ClientTrafficPolicy on the Gateway removes a client-sent ${ROUTING_HEADER} (earlyRequestHeaders.remove)` });
+
+  const eeps = objects.filter((o) => o.obj.kind === 'EnvoyExtensionPolicy');
+  if (eeps.length === 0) issues.push({ file: 'deploy/envoy-gateway/ext-proc', path: '', message: 'no EnvoyExtensionPolicy' });
+  for (const eep of eeps) {
+    objectList(getPath(eep.obj, 'spec', 'extProc')).forEach((extProc, i) => {
+      const at = `spec.extProc[${i}]`;
+      checkRouterBackendRef(eep, `${at}.backendRefs[0]`, objectList(extProc.backendRefs)[0], router, router?.extProcServicePort.port, report);
+      if (getPath(extProc, 'processingMode', 'request') === undefined) report(eep, `${at}.processingMode.request`, 'must be set: Envoy Gateway skips request headers otherwise, and the router sees nothing');
+      const envoy = translateExtProc(extProc);
+      const asAny = checkProtoJson(protos, 'google.protobuf.Any', envoy);
+      for (const d of asAny.issues) report(eep, `${at} (as Envoy ExternalProcessor ${d.path})`, d.message);
+      checkExtProcContract(envoy, [], (path, message) => report(eep, `${at} (as Envoy ${path.join('.')})`, message));
+      if (referenceExtProc !== undefined) for (const m of compareExtProc(envoy, referenceExtProc)) report(eep, `${at} (as Envoy)`, m);
+    });
+  }
+
+  const sps = objects.filter((o) => o.obj.kind === 'SecurityPolicy');
+  if (sps.length === 0) issues.push({ file: 'deploy/envoy-gateway/ext-authz', path: '', message: 'no SecurityPolicy' });
+  for (const sp of sps) {
+    const extAuth = getPath(sp.obj, 'spec', 'extAuth');
+    if (extAuth === undefined) continue;
+    checkRouterBackendRef(sp, 'spec.extAuth.grpc.backendRefs[0]', objectList(getPath(extAuth, 'grpc', 'backendRefs'))[0], router, router?.extAuthzServicePort, report);
+    if (router !== undefined && router.config.listen.extAuthz === null) report(sp, 'spec.extAuth', 'the router config does not serve ext_authz (listen.extAuthz is null)');
+    const envoy = translateExtAuth(extAuth as Obj);
+    const decoded = checkProtoJson(protos, 'google.protobuf.Any', envoy);
+    for (const d of decoded.issues) report(sp, `spec.extAuth (as Envoy ExtAuthz ${d.path})`, d.message);
+    checkExtAuthzContract(envoy, [], (path, message) => report(sp, `spec.extAuth (as Envoy ${path.join('.')})`, message));
+  }
+  return { issues, files: read };
+}
+
+function checkRouterBackendRef(
+  policy: K8sObject,
+  at: string,
+  ref: Obj | undefined,
+  router: RouterDeploymentFacts | undefined,
+  port: number | undefined,
+  report: (o: K8sObject, path: string, message: string) => void,
+): void {
+  if (ref === undefined) {
+    report(policy, at, 'needs a backendRef to the router Service');
+    return;
+  }
+  if ((ref.group ?? '') !== '' || (ref.kind ?? 'Service') !== 'Service') report(policy, at, 'must reference a core Service');
+  if (router === undefined) return;
+  const ns = typeof ref.namespace === 'string' ? ref.namespace : metaNamespace(policy.obj);
+  if (ref.name !== router.serviceName || ns !== router.namespace) report(policy, at, `must be the router Service ${router.namespace}/${router.serviceName} (a Service in another namespace needs a ReferenceGrant)`);
+  if (port === undefined) report(policy, `${at}.port`, 'the router Service has no port for this (ext_proc / ext_authz) listener');
+  else if (ref.port !== port) report(policy, `${at}.port`, `must be ${port}, the router Service port reaching the router's listener`);
+}
+
+/** One rule per backend on x-trino-cluster (to its Service, no timeout), plus a closed catch-all. */
+function checkRouteRules(route: K8sObject, objects: readonly K8sObject[], router: RouterDeploymentFacts): Issue[] {
+  const issues: Issue[] = [];
+  const add = (path: string, message: string): void => {
+    issues.push({ file: route.source, path: `HTTPRoute ${metaName(route.obj)} ${path}`, message });
+  };
+  const backends = backendEndpoints(router.config);
+  const covered = new Set<string>();
+  let catchAll = 0;
+  objectList(getPath(route.obj, 'spec', 'rules')).forEach((rule, i) => {
+    const headerMatches = objectList(rule.matches).flatMap((m) => objectList(m.headers));
+    if (headerMatches.length === 0) {
+      catchAll++;
+      const filter = objectList(rule.filters).find((f) => f.type === 'ExtensionRef');
+      const ref = getPath(filter, 'extensionRef');
+      const target = ref === undefined ? undefined : find(objects, String(getPath(ref, 'kind')), String(getPath(ref, 'name')), metaNamespace(route.obj));
+      const status = getPath(target?.obj, 'spec', 'directResponse', 'statusCode');
+      if (objectList(rule.backendRefs).length > 0 || target === undefined || typeof status !== 'number' || status < 500) {
+        add(`spec.rules[${i}]`, 'the rule without a header match (where ext_proc/ext_authz first runs) must answer 5xx through an HTTPRouteFilter directResponse, never forward');
+      }
+      return;
+    }
+    for (const h of headerMatches) {
+      if (String(h.name).toLowerCase() !== ROUTING_HEADER || (h.type ?? 'Exact') !== 'Exact') {
+        add(`spec.rules[${i}].matches`, `match exactly on ${ROUTING_HEADER} only (the router decides)`);
+        continue;
+      }
+      const name = String(h.value);
+      const backend = backends.get(name);
+      if (backend === undefined) {
+        add(`spec.rules[${i}].matches`, `${name} is not a backend of the router config`);
+        continue;
+      }
+      covered.add(name);
+      const svc = serviceHost(backend.host);
+      const refs = objectList(rule.backendRefs);
+      const ref = refs[0];
+      const refNs = typeof ref?.namespace === 'string' ? ref.namespace : metaNamespace(route.obj);
+      if (refs.length !== 1 || svc === undefined || ref?.name !== svc.service || refNs !== svc.namespace || ref.port !== backend.port || (ref.kind ?? 'Service') !== 'Service') {
+        add(`spec.rules[${i}].backendRefs`, `must be backend ${name}'s Service ${backend.host}:${backend.port} (the address the router health-checks)`);
+      }
+      if (getPath(rule, 'timeouts', 'request') !== '0s') add(`spec.rules[${i}].timeouts.request`, 'must be 0s: a long Trino request must not be cut (Envoy\'s default is 15 s)');
+    }
+  });
+  for (const name of backends.keys()) if (!covered.has(name)) add('spec.rules', `no rule for backend ${name} (${ROUTING_HEADER}: ${name})`);
+  if (catchAll !== 1) add('spec.rules', `expected exactly one rule without a header match (found ${catchAll})`);
+  return issues;
+}
