@@ -2,16 +2,29 @@
  * The composition root: config file -> store -> routing snapshot + ownership -> request
  * router -> gRPC edges. Everything with I/O or timers is created here and closed in reverse.
  */
+import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { startAdminServer } from './admin/index.js';
 import { formatListenAddress, loadConfigFile, type Environment, type ListenAddress, type RouterConfig } from './config/index.js';
+import { DEFAULT_MONITOR_USER } from './config/schema.js';
 import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
+import { createExtAuthzHandler } from './envoy/ext-authz-server.js';
 import { createExtProcHandler } from './envoy/ext-proc-server.js';
+import { AuthorizationService } from './gen/envoy/service/auth/v3/external_auth.js';
 import { ExternalProcessorService } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { edgeLogObserver } from './observability/edge-log.js';
 import { createLogger } from './observability/logger.js';
-import { RequestRouter, type QuerySubmitted } from './routing/request-router.js';
-import { createStrategyState } from './routing/strategies.js';
+import { RouterMetrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
+import { queryLogListener } from './observability/query-log.js';
+import { HealthMonitor, monitorSettingsOf, ScheduleGate } from './health/index.js';
+import type { HealthStatusSource } from './health/status.js';
+import { QueryHistory } from './history/query-history.js';
+import type { QueryHistorySource } from './history/query-record.js';
+import type { BackendConditions } from './routing/engine.js';
+import { createPeekableStrategyState } from './routing/explain.js';
+import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './routing/request-router.js';
 import { RoutingSource } from './runtime/routing-source.js';
 import { startOwnershipPersistence } from './runtime/ownership-persistence.js';
 import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js';
@@ -32,6 +45,16 @@ export interface RunningRouter {
   readonly router: RequestRouter;
   /** The bound ext_proc port (useful when the config asks for port 0). */
   readonly extProcPort: number;
+  /** The bound ext_authz port (= extProcPort when both share one server); undefined when listen.extAuthz is null. */
+  readonly extAuthzPort: number | undefined;
+  /** The bound admin API port; undefined when listen.admin is null. */
+  readonly adminPort: number | undefined;
+  /** The bound /metrics port; undefined when listen.metrics is null. */
+  readonly metricsPort: number | undefined;
+  /** Routed queries, newest first; undefined when `history: null`. */
+  readonly history: QueryHistorySource | undefined;
+  /** Backend health, load and state changes; undefined when `monitor: null`. */
+  readonly health: HealthStatusSource | undefined;
   /** Reloads the routing snapshot if the store changed (also runs on a timer). */
   refreshRouting(): boolean;
   /** Pulls ownership other replicas wrote to the shared store (also runs on a timer). */
@@ -39,7 +62,10 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
-/** Probes must answer well inside Envoy's ext_proc message timeout (1 s in envoy/envoy.yaml). */
+/**
+ * Probes must answer well inside Envoy's ext_proc message timeout (1 s in envoy/envoy.yaml)
+ * and ext_authz timeout (1 s in envoy/envoy-ext-authz.yaml).
+ */
 const PROBE_TIMEOUT_MS = 500;
 const ROUTING_REFRESH_MS = 2_000;
 const OWNERSHIP_SYNC_MS = 2_000;
@@ -47,6 +73,8 @@ const OWNERSHIP_PRUNE_MS = 60_000;
 /** Open transactions are forgotten after this long without a COMMIT or ROLLBACK seen. */
 const TRANSACTION_RETENTION_MS = 24 * 3600_000;
 const SHUTDOWN_GRACE_MS = 5_000;
+/** Envoy sends full header maps; 16 KB+ auth headers must fit with room to spare. */
+const GRPC_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 
 export async function startRouter(options: StartOptions): Promise<RunningRouter> {
   const config = loadConfigFile(options.configPath, { env: options.env ?? process.env });
@@ -78,18 +106,62 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
 
     // Parts that follow the traffic (logs, metrics, history, load tracking) add themselves here.
     const observers: EdgeObserver[] = [edgeLogObserver(logger)];
-    const queryListeners: ((query: QuerySubmitted) => void)[] = [];
+    const queryListeners: ((query: QuerySubmitted) => void)[] = [queryLogListener(logger)];
 
-    const router = new RequestRouter({
+    // Health, load and schedules: the monitor checks every backend off the request path and
+    // counts what the router sends between its load polls; without it only schedules apply.
+    const monitor = config.monitor === null ? undefined : new HealthMonitor({
+      routing,
+      settings: monitorSettingsOf(config.monitor),
+      logger,
+      history: store.backendStates,
+      onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
+    });
+    let backendConditions: () => BackendConditions;
+    if (monitor !== undefined) {
+      observers.push(monitor.edgeObserver);
+      cleanups.push(() => monitor.close());
+      // Serving starts with every backend checked once (each check is bounded by monitor.timeoutMs).
+      await monitor.start();
+      backendConditions = () => monitor.conditions();
+    } else {
+      const scheduleGate = new ScheduleGate(routing, logger);
+      scheduleGate.start();
+      cleanups.push(() => scheduleGate.close());
+      backendConditions = () => scheduleGate.conditions();
+    }
+
+    // Metrics exist only when served; state gauges read their sources at scrape time.
+    const metricsAddress = config.listen.metrics;
+    const metrics = metricsAddress === null ? undefined : new RouterMetrics({ logger });
+    if (metrics !== undefined) {
+      observers.push(metrics.edgeObserver);
+      queryListeners.push(metrics.querySubmitted);
+      metrics.watchOwnership(() => ownership.index.sizes());
+      metrics.watchJournal('ownership', () => ownership.journal.stats());
+      if (monitor !== undefined) metrics.watchHealth(monitor);
+    }
+    const historyBounds = config.history;
+    const history = historyBounds === null ? undefined : new QueryHistory({ store: store.history, retention: historyBounds, logger, now: Date.now }).start();
+    if (history !== undefined) {
+      cleanups.push(() => history.close());
+      queryListeners.push(history.record);
+      metrics?.watchJournal('history', () => history.writerStats());
+      metrics?.watchHistoryPruning(() => history.prunedTotals());
+    }
+
+    // Shared with the admin API, whose explain runs exactly these parts dry.
+    const routerDeps: RequestRouterDeps = {
       snapshot: routing.current,
-      conditions: () => NO_CONDITIONS,
-      strategy: createStrategyState(),
+      conditions: backendConditions,
+      // Peekable so explain can name the backend round robin gives the next request.
+      strategy: createPeekableStrategyState(),
       ownership: ownership.index,
       keyring: keyringOf(config),
       probe: createQueryProbe({
         backendUrl: (name) => routing.current().backends.get(name)?.url,
         timeoutMs: PROBE_TIMEOUT_MS,
-        fallbackUser: config.monitor.user,
+        fallbackUser: config.monitor?.user ?? DEFAULT_MONITOR_USER,
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
       unavailable: config.requests.unavailable,
@@ -104,16 +176,57 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
           }
         }
       },
-    });
+    };
+    const router = new RequestRouter(routerDeps);
 
-    const server = new grpc.Server({
-      // Envoy sends full header maps; 16 KB+ auth headers must fit with room to spare.
-      'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    });
-    server.addService(ExternalProcessorService, { process: createExtProcHandler(router, combineObservers(observers)) });
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
+    const edgeObserver = combineObservers(observers);
+    server.addService(ExternalProcessorService, { process: createExtProcHandler(router, edgeObserver) });
+    // ext_authz on the ext_proc server when both name the same address, else on its own server.
+    const extAuthzAddress = config.listen.extAuthz;
+    const extAuthzShared = extAuthzAddress !== null && sameAddress(extAuthzAddress, config.listen.extProc);
+    const extAuthzService = { check: createExtAuthzHandler(router, edgeObserver) };
+    if (extAuthzShared) server.addService(AuthorizationService, extAuthzService);
     const extProcPort = await bind(server, config.listen.extProc);
     cleanups.push(() => shutdown(server));
     logger.info({ extProc: formatListenAddress({ ...config.listen.extProc, port: extProcPort }) }, 'ext_proc server listening');
+    let extAuthzPort: number | undefined;
+    if (extAuthzAddress !== null) {
+      if (extAuthzShared) extAuthzPort = extProcPort;
+      else {
+        const authzServer = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
+        authzServer.addService(AuthorizationService, extAuthzService);
+        cleanups.push(() => shutdown(authzServer));
+        extAuthzPort = await bind(authzServer, extAuthzAddress);
+      }
+      logger.info({ extAuthz: formatListenAddress({ ...extAuthzAddress, port: extAuthzPort }), sharedWithExtProc: extAuthzShared }, 'ext_authz server listening');
+    }
+
+    const admin = config.listen.admin === null ? undefined : await startAdminServer({
+      address: config.listen.admin,
+      token: config.admin.token,
+      store,
+      router: routerDeps,
+      refreshRouting: () => {
+        routing.refresh();
+      },
+      config,
+      configDir: dirname(resolve(options.configPath)),
+      env: options.env ?? process.env,
+      logger,
+      history,
+      health: monitor,
+      onCall: metrics?.adminCall,
+    });
+    if (admin !== undefined) cleanups.push(() => admin.close());
+
+    const metricsServer = metrics === undefined || metricsAddress === null
+      ? undefined
+      : await startMetricsServer({ address: metricsAddress, metrics, logger });
+    if (metricsServer !== undefined && metricsAddress !== null) {
+      cleanups.push(() => metricsServer.close());
+      logger.info({ metrics: formatListenAddress({ ...metricsAddress, port: metricsServer.port }) }, 'metrics server listening');
+    }
 
     let closing: Promise<void> | undefined;
     return {
@@ -121,6 +234,11 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       store,
       router,
       extProcPort,
+      extAuthzPort,
+      adminPort: admin?.port,
+      metricsPort: metricsServer?.port,
+      history,
+      health: monitor,
       refreshRouting: () => routing.refresh(),
       syncOwnership: () => ownership.sync(),
       close() {
@@ -134,11 +252,14 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
   }
 }
 
-const NO_CONDITIONS = new Map();
-
 function keyringOf(config: RouterConfig): PrefixKeyring | undefined {
   if (config.prefix === null) return undefined;
   return createKeyring(config.prefix.keys, config.prefix.maxAgeHours * 3600);
+}
+
+/** The config schema lets listen.extAuthz share listen.extProc's socket only when both are written alike. */
+function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
+  return a.host === b.host && a.port === b.port;
 }
 
 function bind(server: grpc.Server, address: ListenAddress): Promise<number> {

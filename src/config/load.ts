@@ -100,5 +100,6 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     queryIds: file.routing.queryIds,
     monitor: file.monitor,
     admin: file.admin,
+    history: file.history,
   };
 }

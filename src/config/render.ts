@@ -41,13 +41,21 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       queryIds: { retentionHours: config.queryIds.retentionHours, maxEntries: config.queryIds.maxEntries },
     },
     ...routingSections(config.routing),
-    monitor: { ...config.monitor },
+    monitor: renderMonitor(config.monitor),
+    history: config.history === null ? null : { retentionDays: config.history.retentionDays, maxRows: config.history.maxRows },
     admin: config.admin.tokenEnv !== null
       ? { tokenEnv: config.admin.tokenEnv }
       : { token: config.admin.token === null || !hide ? config.admin.token : REDACTED },
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
   return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;
+}
+
+/** Load weights are written only when set: absent means the documented defaults. */
+function renderMonitor(monitor: RouterConfig['monitor']): Record<string, unknown> | null {
+  if (monitor === null) return null;
+  const { loadWeights, ...settings } = monitor;
+  return loadWeights === undefined ? settings : { ...settings, loadWeights: { running: loadWeights.running, queued: loadWeights.queued } };
 }
 
 function address(value: ListenAddress | null): string | null {
@@ -69,6 +77,7 @@ function routingSections(routing: RoutingConfig) {
       prefixRouting: b.prefixRouting,
       maxLoad: b.maxLoad ?? null,
       schedules: b.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
+      draining: b.draining === true,
     })),
     groups: routing.groups.map((g) => ({
       name: g.name,

@@ -52,13 +52,21 @@ export interface RouterConfig {
     readonly retentionHours: number;
     readonly maxEntries: number;
   };
+  /** Health checks; null: none (every backend is taken as healthy and idle). */
   readonly monitor: {
     readonly intervalSeconds: number;
     readonly timeoutMs: number;
     readonly failureThreshold: number;
     readonly successThreshold: number;
     readonly user: string;
-  };
+    /** Absent: the defaults of src/health/load-weights.ts (running 1, queued 0.5). */
+    readonly loadWeights?: { readonly running: number; readonly queued: number } | undefined;
+  } | null;
+  /** The query history's bounds; null: no history kept. */
+  readonly history: {
+    readonly retentionDays: number;
+    readonly maxRows: number;
+  } | null;
   readonly admin: {
     /** Bearer token for the admin API, or null for none. */
     readonly token: string | null;

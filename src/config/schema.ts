@@ -88,6 +88,7 @@ const backend = closed({
   prefixRouting: z.boolean().default(false),
   maxLoad: z.number().nullable().default(null),
   schedules: z.array(schedule).default([]),
+  draining: z.boolean().default(false),
 });
 
 const groupMember = z.union([
@@ -186,6 +187,17 @@ function checkUniqueKeyIds(prefix: { keys: readonly { id: string }[] }, ctx: z.c
 const positiveNumber = z.number().positive();
 const positiveInt = z.number().int().positive();
 
+/** The Trino user the health monitor runs its queries as (and probes fall back to). */
+export const DEFAULT_MONITOR_USER = 'trino-router-monitor';
+
+const loadWeight = z.number().nonnegative().refine(Number.isFinite, 'expected a finite number');
+
+/** Weights of running and queued queries in a backend's load score. */
+const loadWeights = closed({
+  running: loadWeight.default(1),
+  queued: loadWeight.default(0.5),
+}).refine((w) => w.running > 0 || w.queued > 0, 'at least one of running, queued must be above 0');
+
 /**
  * The config file. Keys are camelCase; every key not marked required has this default:
  *
@@ -201,13 +213,21 @@ const positiveInt = z.number().int().positive();
  *   backend sets `prefixRouting: true`), `prefix.maxAgeHours` 24; `routing.queryIds`
  *   `{retentionHours: 24, maxEntries: 1000000}`.
  * - backend: `enabled` true, `prefixRouting` false (needs Trino 452+ with
- *   http-server.process-forwarded=true, so it is opt-in), `maxLoad` null (no ceiling),
- *   `schedules` [] (always in rotation), schedule `timeZone` "UTC".
+ *   http-server.process-forwarded=true, so it is opt-in), `maxLoad` null (no ceiling; in
+ *   load-score units, see `monitor.loadWeights`), `schedules` [] (always in rotation), schedule
+ *   `timeZone` "UTC", `draining` false (true: no new queries, running ones finish).
  * - group: `strategy` "round_robin", `fallback` null; a member given as a plain name has weight 1.
  * - rule: `priority` 100 (lower runs first), `match` {} (matches every request).
  * - `monitor` `{intervalSeconds: 10, timeoutMs: 2000, failureThreshold: 2, successThreshold: 2,
- *   user: "trino-router-monitor"}`.
+ *   user: "trino-router-monitor"}`; `monitor.loadWeights` absent = `{running: 1, queued: 0.5}`
+ *   (load score = running * running-weight + queued * queued-weight; a query routed since the
+ *   last poll counts with the larger weight; at least one weight must be above 0).
+ *   `monitor: null` runs no health checks: every backend is then taken as healthy and idle
+ *   (operator switches, drains and uptime schedules still apply).
  * - `admin.token` / `admin.tokenEnv` null (no token: keep the admin port on loopback).
+ * - `history` `{retentionDays: 7, maxRows: 1000000}`: the query history keeps each routed
+ *   query this many days, and at most this many rows (the newest); pruned every minute.
+ *   `history: null` keeps no history (the admin API's ListQueries answers UNIMPLEMENTED).
  */
 export function configFileSchema(env: Environment) {
   return closed({
@@ -246,9 +266,14 @@ export function configFileSchema(env: Environment) {
       timeoutMs: positiveInt.default(2000),
       failureThreshold: positiveInt.default(2),
       successThreshold: positiveInt.default(2),
-      user: nonEmpty.default('trino-router-monitor'),
-    }).prefault({}),
+      user: nonEmpty.default(DEFAULT_MONITOR_USER),
+      loadWeights: loadWeights.optional(),
+    }).nullable().prefault({}),
     admin: adminSettings(env).prefault({}),
+    history: closed({
+      retentionDays: positiveNumber.default(7),
+      maxRows: positiveInt.default(1_000_000),
+    }).nullable().prefault({}),
   });
 }
 

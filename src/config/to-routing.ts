@@ -18,6 +18,7 @@ export function toRoutingConfig(file: RoutingPart): RoutingConfig {
       prefixRouting: b.prefixRouting,
       schedules: b.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
       ...(b.maxLoad === null ? {} : { maxLoad: b.maxLoad }),
+      ...(b.draining ? { draining: true } : {}),
     })),
     groups: file.groups.map((g): RoutingGroup => ({
       name: g.name,

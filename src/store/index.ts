@@ -9,6 +9,8 @@ export {
   type QueryOwnerRecord,
   type TransactionRecord,
 } from './ownership-repository.js';
+export { BackendStateRepository } from './backend-state-repository.js';
+export { QueryHistoryRepository, type HistoryPruneCounts, type HistoryPruneOptions } from './query-history-repository.js';
 export { seedFromConfig, type SeedMode, type SeedOutcome } from './seed.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 export {

@@ -87,6 +87,55 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'query history',
+    // Rows are appended in batches and pruned oldest first, so `id` follows insertion order:
+    // the row cap keeps the newest ids. One index per admin filter, each ending in
+    // submitted_at so a filtered list is read newest first straight from the index.
+    // query_id is unique so a retried batch cannot record a query twice.
+    sql: `
+      CREATE TABLE query_history (
+        id INTEGER PRIMARY KEY,
+        query_id TEXT NOT NULL UNIQUE,
+        backend TEXT NOT NULL,
+        group_name TEXT,
+        rule TEXT,
+        mechanism TEXT NOT NULL,
+        user_name TEXT,
+        source TEXT,
+        client_tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(client_tags)),
+        submitted_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX query_history_by_time ON query_history (submitted_at);
+      CREATE INDEX query_history_by_user ON query_history (user_name, submitted_at);
+      CREATE INDEX query_history_by_source ON query_history (source, submitted_at);
+      CREATE INDEX query_history_by_backend ON query_history (backend, submitted_at);
+      CREATE INDEX query_history_by_group ON query_history (group_name, submitted_at);
+    `,
+  },
+  {
+    version: 3,
+    description: 'operator drain of backends, backend state history',
+    // `draining` is the operator's switch (no new queries, running ones finish). The history
+    // keeps one row per state change as the health monitor saw it; it is pruned by age and
+    // by a per-backend cap (src/health/state-history.ts), newest first by id. No foreign key:
+    // a removed backend keeps its history until it ages out.
+    sql: `
+      ALTER TABLE backends ADD COLUMN draining INTEGER NOT NULL DEFAULT 0 CHECK (draining IN (0, 1));
+
+      CREATE TABLE backend_state_history (
+        id INTEGER PRIMARY KEY,
+        backend TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        changed_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX backend_state_history_by_backend ON backend_state_history (backend, id);
+      CREATE INDEX backend_state_history_by_time ON backend_state_history (changed_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -302,7 +302,7 @@ function relabel(issue: ValidationIssue, list: string, index: number, label: str
 function prepareRoutingStatements(db: Database.Database) {
   const prepare = <R = unknown>(text: string) => db.prepare<unknown[], R>(text);
   return {
-    backends: prepare<BackendRow>('SELECT name, url, enabled, prefix_routing, max_load, schedules FROM backends ORDER BY position, name'),
+    backends: prepare<BackendRow>('SELECT name, url, enabled, prefix_routing, max_load, schedules, draining FROM backends ORDER BY position, name'),
     groups: prepare<GroupRow>('SELECT name, strategy, fallback FROM routing_groups ORDER BY position, name'),
     members: prepare<MemberRow>('SELECT group_name, backend, weight FROM group_members ORDER BY group_name, position'),
     rules: prepare<RuleRow>('SELECT name, priority, group_name, match_json FROM routing_rules ORDER BY position, name'),
@@ -312,12 +312,12 @@ function prepareRoutingStatements(db: Database.Database) {
     anyRouting: prepare<{ found: number }>(
       "SELECT EXISTS (SELECT 1 FROM backends) OR EXISTS (SELECT 1 FROM routing_groups) OR EXISTS (SELECT 1 FROM routing_rules) OR EXISTS (SELECT 1 FROM settings WHERE key = 'default_group') AS found"),
     insertBackend: prepare(
-      `INSERT INTO backends (name, url, enabled, prefix_routing, max_load, schedules, position, updated_at)
-       VALUES (@name, @url, @enabled, @prefix_routing, @max_load, @schedules,
+      `INSERT INTO backends (name, url, enabled, prefix_routing, max_load, schedules, draining, position, updated_at)
+       VALUES (@name, @url, @enabled, @prefix_routing, @max_load, @schedules, @draining,
                (SELECT coalesce(max(position), -1) + 1 FROM backends), @updated_at)`),
     updateBackend: prepare(
       `UPDATE backends SET url = @url, enabled = @enabled, prefix_routing = @prefix_routing, max_load = @max_load,
-       schedules = @schedules, updated_at = @updated_at WHERE name = @name`),
+       schedules = @schedules, draining = @draining, updated_at = @updated_at WHERE name = @name`),
     deleteBackend: prepare('DELETE FROM backends WHERE name = ?'),
     insertGroup: prepare(
       `INSERT INTO routing_groups (name, strategy, fallback, position, updated_at)

@@ -11,6 +11,7 @@ export interface BackendRow {
   readonly prefix_routing: number;
   readonly max_load: number | null;
   readonly schedules: string;
+  readonly draining: number;
 }
 
 export interface GroupRow {
@@ -40,6 +41,7 @@ export function backendFromRow(row: BackendRow): Backend {
     prefixRouting: row.prefix_routing === 1,
     schedules: JSON.parse(row.schedules) as UptimeSchedule[],
     ...(row.max_load === null ? {} : { maxLoad: row.max_load }),
+    ...(row.draining === 1 ? { draining: true } : {}),
   };
 }
 
@@ -52,6 +54,7 @@ export function backendParams(backend: Backend) {
     prefix_routing: backend.prefixRouting ? 1 : 0,
     max_load: backend.maxLoad ?? null,
     schedules: JSON.stringify(backend.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone }))),
+    draining: backend.draining === true ? 1 : 0,
   };
 }
 

@@ -177,6 +177,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       user: trickyString.filter((u) => u !== ''),
     }),
     adminToken: fc.option(secret, { nil: null }),
+    history: fc.option(fc.record({ retentionDays: positive, maxRows: fc.integer({ min: 1, max: 10_000_000 }) }), { nil: null }),
   }).map((g) => {
     const env: Record<string, string> = {};
     const keys = g.keys.map((k) => {
@@ -196,6 +197,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       queryIds: g.queryIds,
       monitor: g.monitor,
       admin: { token: g.adminToken, tokenEnv: null },
+      history: g.history,
     };
     // fast-check may build null-prototype records; the loader builds plain objects.
     return { config: JSON.parse(JSON.stringify(config)) as RouterConfig, env };
