@@ -85,7 +85,25 @@ interface Scope {
 }
 
 export class RequestRouter {
+  /** The last prefix signed per backend (see signedPrefix). */
+  private readonly signed = new Map<string, { readonly second: number; readonly keyring: PrefixKeyring; readonly prefix: string }>();
+
   constructor(private readonly deps: RequestRouterDeps) {}
+
+  /**
+   * signRoutePrefix(keyring, backend, now), reused within the same whole second: a prefix
+   * depends only on the key, the backend and the second it was issued, so every request sent
+   * to a backend in one second gets the same prefix; one HMAC per backend per second.
+   */
+  private signedPrefix(keyring: PrefixKeyring, backend: string, nowMs: number): string {
+    const second = Math.floor(nowMs / 1000);
+    const last = this.signed.get(backend);
+    if (last !== undefined && last.second === second && last.keyring === keyring) return last.prefix;
+    const prefix = signRoutePrefix(keyring, backend, nowMs / 1000);
+    if (last === undefined && this.signed.size >= 1024) this.signed.clear();
+    this.signed.set(backend, { second, keyring, prefix });
+    return prefix;
+  }
 
   /** Routes a request. Synchronous unless a probe is needed. */
   route(request: Incoming): RequestContext | Promise<RequestContext> {
@@ -209,7 +227,7 @@ export class RequestRouter {
     // A backend removed from the config keeps prefix routing so its running queries finish.
     const prefixRouting = this.deps.snapshot().backends.get(backend)?.prefixRouting ?? true;
     const keyring = this.deps.keyring;
-    const forwardedPrefix = keyring !== undefined && prefixRouting ? signRoutePrefix(keyring, backend, scope.now / 1000) : undefined;
+    const forwardedPrefix = keyring !== undefined && prefixRouting ? this.signedPrefix(keyring, backend, scope.now) : undefined;
     return { kind: 'forward', backend, mechanism, path: scope.rewrittenPath, forwardedPrefix, watch, decision };
   }
 

@@ -1,0 +1,74 @@
+/**
+ * The router under test, in its own process: the real composition root (startRouter) on the
+ * bench config, so the request path is exactly production's (ext_proc edge, header codec,
+ * request router, engine, ownership, metrics and log observers, write-behind to SQLite).
+ * The orchestrator drives it over IPC: start, CPU/memory readings, and configuration churn
+ * through the store + snapshot swap that the admin API's changes go through
+ * (src/admin/apply.ts: one store transaction, then refreshRouting()).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRouter, type RunningRouter } from '../../src/app.js';
+import type { RoutingRule } from '../../src/routing/model.js';
+import { writeBenchConfig } from '../lib/bench-config.js';
+import { serve } from '../lib/ipc.js';
+import { startProfile, stopProfile } from '../lib/profiler.js';
+import { usage } from '../lib/usage.js';
+
+let running: RunningRouter | undefined;
+let dataDir: string | undefined;
+let churnTimer: NodeJS.Timeout | undefined;
+let changeMs: number[] = [];
+
+function router(): RunningRouter {
+  if (running === undefined) throw new Error('router not started');
+  return running;
+}
+
+/** One admin-style change: a rule's priority moves (10 <-> 11), as UpdateRule would do it. */
+function changeOnce(rule: RoutingRule, flip: boolean): void {
+  const r = router();
+  const started = process.hrtime.bigint();
+  r.store.transaction(() => r.store.routing.updateRule({ ...rule, priority: rule.priority + (flip ? 1 : 0) }));
+  if (!r.refreshRouting()) throw new Error('churn: the routing snapshot did not change');
+  changeMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+}
+
+serve({
+  async start() {
+    dataDir = mkdtempSync(join(tmpdir(), 'ter-bench-'));
+    const configPath = writeBenchConfig(dataDir);
+    running = await startRouter({ configPath });
+    return { port: running.extProcPort, metricsPort: running.metricsPort };
+  },
+  usage,
+  startProfile,
+  stopProfile,
+  gc() {
+    globalThis.gc?.();
+  },
+  /** Starts (perSecond > 0) or stops configuration changes; returns the durations of the last run. */
+  churn({ perSecond }: { perSecond: number }) {
+    if (churnTimer !== undefined) clearInterval(churnTimer);
+    churnTimer = undefined;
+    const done = changeMs;
+    changeMs = [];
+    if (perSecond > 0) {
+      const rule = router().store.routing.load().rules[0];
+      if (rule === undefined) throw new Error('churn needs a rule in the config');
+      let flip = false;
+      churnTimer = setInterval(() => {
+        flip = !flip;
+        changeOnce(rule, flip);
+      }, 1000 / perSecond);
+    }
+    return { changes: done.length, changeMs: done };
+  },
+  async stop() {
+    if (churnTimer !== undefined) clearInterval(churnTimer);
+    await running?.close();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    return null;
+  },
+});
