@@ -92,6 +92,8 @@ export class HealthMonitor implements HealthStatusSource {
   private readonly logger: MonitorLogger;
   private scheduleMinute = Number.NaN;
   private minuteTimer: TimerHandle | undefined;
+  /** Set while the request path has seen a schedule switch whose state change is not recorded yet. */
+  private deferredStates: { timer: TimerHandle; at: number } | undefined;
   private pruneTimer: TimerHandle | undefined;
   private started = false;
   private closed = false;
@@ -133,6 +135,8 @@ export class HealthMonitor implements HealthStatusSource {
     this.closed = true;
     this.clock.clearTimeout(this.minuteTimer);
     this.clock.clearTimeout(this.pruneTimer);
+    if (this.deferredStates !== undefined) this.clock.clearTimeout(this.deferredStates.timer);
+    this.deferredStates = undefined;
     const rounds: Promise<void>[] = [];
     for (const watched of this.watched.values()) {
       this.stop(watched);
@@ -150,9 +154,15 @@ export class HealthMonitor implements HealthStatusSource {
     }
   }
 
-  /** What the request path reads: one entry per monitored backend, current to the minute. */
+  /**
+   * What the request path reads: one entry per monitored backend, current to the minute. Only
+   * memory is touched here: when a request is the first to see a new minute (its timer is
+   * late), the schedules switch the backends' conditions at once, and the state change is
+   * logged and stored right after, off the request path.
+   */
   conditions(): BackendConditions {
-    this.refreshSchedules(this.clock.now());
+    const now = this.clock.now();
+    if (minuteOf(now) !== this.scheduleMinute) this.refreshSchedules(now, 'defer');
     return this.conditionMap;
   }
 
@@ -243,18 +253,24 @@ export class HealthMonitor implements HealthStatusSource {
 
   // ---- rounds of checks ----
 
-  /** Runs one round now; the next starts one interval after this one started (or at once if it overran). */
+  /**
+   * Runs one round now; the next starts one interval after this one started (or at once if it
+   * overran). The promise never rejects: whatever a round throws is logged, and the next round
+   * is scheduled all the same, so a misbehaving coordinator can neither crash the process (an
+   * unhandled rejection) nor stop its own checks.
+   */
   private beginRound(watched: Watched): Promise<void> {
     watched.timer = undefined;
     const startedAt = this.clock.now();
     const round: Promise<void> = this.runRound(watched)
-      .catch((error: unknown) => this.logger.error({ err: error, backend: watched.backend.name }, 'health check round failed unexpectedly'))
+      .catch((error: unknown) => this.logFailure('health check round failed unexpectedly', error, { backend: watched.backend.name }))
       .then(() => {
         if (watched.round === round) watched.round = undefined;
         if (watched.stopped || this.closed) return;
         const delay = Math.max(0, startedAt + this.settings.intervalMs - this.clock.now());
         watched.timer = this.clock.setTimeout(() => void this.beginRound(watched), delay);
-      });
+      })
+      .catch(() => undefined);
     watched.round = round;
     return round;
   }
@@ -351,10 +367,15 @@ export class HealthMonitor implements HealthStatusSource {
     };
   }
 
-  /** Queries left on the backend, when the latest round could read its load. */
+  /**
+   * Queries left on the backend, when the latest round could read its load. A drained backend
+   * stays drained when it stops answering (operators stop it once drained): nothing new was
+   * sent to it since it had no query left.
+   */
   private remaining(watched: Watched): number | undefined {
-    if (watched.load === undefined || watched.loadError !== null) return undefined;
-    return watched.load.running + watched.load.queued + this.inFlight.count(watched.backend.name);
+    const inFlight = this.inFlight.count(watched.backend.name);
+    if (watched.load === undefined || watched.loadError !== null) return watched.state === 'drained' && inFlight === 0 ? 0 : undefined;
+    return watched.load.running + watched.load.queued + inFlight;
   }
 
   /** Rebuilds the backend's condition and state word; returns true when the word changed. */
@@ -383,17 +404,37 @@ export class HealthMonitor implements HealthStatusSource {
 
   // ---- timers: schedule minutes, pruning ----
 
-  /** Re-evaluates uptime schedules when the minute has moved on since the last evaluation. */
-  private refreshSchedules(now: number): void {
+  /**
+   * Re-evaluates uptime schedules when the minute has moved on since the last evaluation.
+   * `now` records state changes at once (timers); `defer` (the request path) only switches the
+   * conditions and leaves logging and storing the changes to a timer that fires right after.
+   */
+  private refreshSchedules(now: number, states: 'now' | 'defer'): void {
     const minute = minuteOf(now);
     if (minute === this.scheduleMinute) return;
     this.scheduleMinute = minute;
+    let switched = false;
     for (const watched of this.watched.values()) {
       const inSchedule = this.schedules.inSchedule(watched.backend.name, now);
       if (inSchedule === watched.inSchedule) continue;
       watched.inSchedule = inSchedule;
-      this.refresh(watched, now);
+      switched = true;
+      if (states === 'now') this.refresh(watched, now);
+      else this.conditionMap.set(watched.backend.name, this.conditionOf(watched));
     }
+    if (switched && states === 'defer' && this.deferredStates === undefined && !this.closed) {
+      const timer = this.clock.setTimeout(() => this.recordDeferredStates(), 0);
+      this.deferredStates = { timer, at: now };
+    }
+  }
+
+  /** Logs and stores the state changes a request saw first (at the time it saw them). */
+  private recordDeferredStates(): void {
+    const at = this.deferredStates?.at ?? this.clock.now();
+    this.deferredStates = undefined;
+    this.guarded('could not record backend state changes', () => {
+      for (const watched of this.watched.values()) this.refresh(watched, at);
+    });
   }
 
   /** Fires at every minute boundary, so schedule changes are logged even without traffic. */
@@ -401,9 +442,26 @@ export class HealthMonitor implements HealthStatusSource {
     if (this.closed) return;
     const now = this.clock.now();
     this.minuteTimer = this.clock.setTimeout(() => {
-      this.refreshSchedules(this.clock.now());
+      this.guarded('could not evaluate the uptime schedules', () => this.refreshSchedules(this.clock.now(), 'now'));
       this.scheduleMinuteTick();
     }, minuteOf(now) + MINUTE_MS - now);
+  }
+
+  /** Runs the work of a timer: an exception thrown from a timer callback would end the process. */
+  private guarded(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.logFailure(`${what}; trying again at the next tick`, error);
+    }
+  }
+
+  private logFailure(what: string, error: unknown, context: Record<string, unknown> = {}): void {
+    try {
+      this.logger.error({ ...context, err: error }, what);
+    } catch {
+      // Not even the log could take it; the monitor goes on.
+    }
   }
 
   private prune(): void {
@@ -417,7 +475,7 @@ export class HealthMonitor implements HealthStatusSource {
         this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later');
       }
     }
-    this.pruneTimer = this.clock.setTimeout(() => this.prune(), STATE_HISTORY_PRUNE_INTERVAL_MS);
+    this.pruneTimer = this.clock.setTimeout(() => this.guarded('could not prune the backend state history', () => this.prune()), STATE_HISTORY_PRUNE_INTERVAL_MS);
   }
 
   // ---- status ----

@@ -1,7 +1,7 @@
 /**
  * Backend conditions when no health monitor runs (`monitor: null`): uptime schedules still
- * take backends in and out of rotation. Only scheduled backends get an entry; every other
- * backend has none, which the engine takes as healthy and idle.
+ * take backends in and out of rotation. Only scheduled backends get an entry, healthy and idle
+ * like every backend without one (nothing checks them).
  */
 import type { BackendCondition, BackendConditions } from '../routing/engine.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
@@ -61,7 +61,7 @@ export class ScheduleGate {
       const inSchedule = this.schedules.inSchedule(name, now);
       const before = this.conditionMap.get(name);
       if (before?.inSchedule === inSchedule) continue;
-      this.conditionMap.set(name, { health: 'unknown', load: 0, inSchedule });
+      this.conditionMap.set(name, { health: 'healthy', load: 0, inSchedule });
       if (before !== undefined || !inSchedule) {
         this.logger.info({ backend: name, inSchedule }, inSchedule ? 'backend entered its uptime schedule' : 'backend is outside its uptime schedules');
       }
@@ -72,7 +72,12 @@ export class ScheduleGate {
     if (this.closed) return;
     const now = this.clock.now();
     this.timer = this.clock.setTimeout(() => {
-      this.evaluate(this.clock.now());
+      try {
+        this.evaluate(this.clock.now());
+      } catch (error) {
+        // A timer callback that throws would end the process; the next minute tries again.
+        this.logger.error({ err: error }, 'could not evaluate the uptime schedules; trying again next minute');
+      }
       this.tick();
     }, minuteOf(now) + MINUTE_MS - now);
   }

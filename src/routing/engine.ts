@@ -21,13 +21,17 @@ export interface BackendCondition {
   readonly polledLoad?: number | undefined;
 }
 
-/** Conditions by backend name; a backend without an entry is taken as healthy and idle. */
+/**
+ * Conditions by backend name; a backend without an entry is taken as healthy and idle (no
+ * monitor runs). A monitored backend whose first check has not answered yet is `unknown`.
+ */
 export type BackendConditions = ReadonlyMap<string, BackendCondition>;
 
 export type IneligibleReason =
   | 'disabled'
   | 'unhealthy'
   | 'pending'
+  | 'not_checked_yet'
   | 'draining'
   | 'outside_schedule'
   | 'over_load_ceiling'
@@ -84,8 +88,11 @@ export function ineligibility(
       return 'pending';
     case 'draining':
       return 'draining';
-    case 'healthy':
     case 'unknown':
+      // Monitored but not checked yet (just added, or its URL changed): nothing says it can
+      // run a query, and its first check is already on its way.
+      return 'not_checked_yet';
+    case 'healthy':
       break;
   }
   if (backend.maxLoad !== undefined && condition.load >= backend.maxLoad) return 'over_load_ceiling';

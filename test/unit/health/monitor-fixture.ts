@@ -65,12 +65,14 @@ export function urlOf(name: string): string {
 export async function startMonitor(options: {
   config: RoutingConfig;
   settings?: Partial<MonitorSettings>;
+  /** Per backend name; a name the config does not list yet is a coordinator a later config may add. */
   coordinators?: Record<string, Partial<FakeCoordinator>>;
   history?: StateHistoryStore;
   start?: number;
 }): Promise<MonitorFixture> {
   const coordinators: Record<string, FakeCoordinator> = {};
-  for (const backend of options.config.backends) coordinators[backend.name] = coordinator(options.coordinators?.[backend.name]);
+  const names = new Set([...options.config.backends.map((b) => b.name), ...Object.keys(options.coordinators ?? {})]);
+  for (const name of names) coordinators[name] = coordinator(options.coordinators?.[name]);
   const trino = fakeTrino(Object.fromEntries(Object.entries(coordinators).map(([name, c]) => [urlOf(name), c])));
   const clock = new FakeClock(options.start ?? Date.UTC(2026, 10, 23, 10, 0, 0));
   const routing = new TestRouting(options.config);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decide, type BackendCondition } from '../../../src/routing/engine.js';
+import { decide, decideForGroup, describeRejection, type BackendCondition } from '../../../src/routing/engine.js';
 import type { RoutingConfig } from '../../../src/routing/model.js';
 import { compileSnapshot } from '../../../src/routing/snapshot.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
@@ -130,8 +130,42 @@ describe('health monitor', () => {
     expect(f.monitor.status()[0]).toMatchObject({ state: 'drained', drain: { remaining: 0, drained: true } });
     expect(f.logged('backend state changed').filter((r) => r.backend === 'a').map((r) => r.to)).toEqual(['healthy', 'draining', 'drained']);
 
+    // Drained is the signal to stop it; a stopped cluster stays drained (nothing was sent to it since).
+    f.coordinators.a!.reachable = 'refused';
+    await f.nextRound();
+    await f.nextRound();
+    expect(f.monitor.status()[0]).toMatchObject({ state: 'drained', health: 'unhealthy', drain: { remaining: 0, drained: true } });
+    expect(f.logged('backend state changed').filter((r) => r.backend === 'a').map((r) => r.to)).toEqual(['healthy', 'draining', 'drained']);
+    expect(f.logged('backend health changed')).toEqual([expect.objectContaining({ backend: 'a', from: 'healthy', to: 'unhealthy' })]);
+
+    f.coordinators.a!.reachable = 'ok';
+    await f.nextRound();
+    await f.nextRound();
     f.routing.set(twoBackends());
     expect(f.monitor.status()[0]).toMatchObject({ state: 'healthy', drain: null });
+  });
+
+  it('a backend not checked yet (just added) takes no new queries until its first check answers', async () => {
+    fixture = await startMonitor({ config: twoBackends(), coordinators: { c: {} } });
+    const f = fixture;
+    const withC = twoBackends({
+      backends: [backend('a', { url: urlOf('a') }), backend('b', { url: urlOf('b') }), backend('c', { url: urlOf('c') })],
+      groups: [
+        { name: 'g', strategy: 'round_robin', members: [{ backend: 'a', weight: 1 }, { backend: 'b', weight: 1 }, { backend: 'c', weight: 1 }] },
+        { name: 'only-c', strategy: 'round_robin', members: [{ backend: 'c', weight: 1 }] },
+      ],
+    });
+    f.routing.set(withC);
+    // Its first check is on its way, not answered.
+    expect(f.monitor.status()[2]).toMatchObject({ backend: 'c', state: 'unknown', health: 'unknown', lastCheckAt: null });
+    expect(spread(f)).toEqual({ a: 100, b: 100 });
+    const alone = decideForGroup(f.routing.current(), 'only-c', undefined, f.monitor.conditions(), createStrategyState());
+    expect(alone).toMatchObject({ outcome: 'rejected', transient: true, attempts: [{ group: 'only-c', backends: [{ backend: 'c', reason: 'not_checked_yet' }] }] });
+    if (alone.outcome === 'rejected') expect(describeRejection(alone)).toBe('No Trino cluster can take this query now (group only-c: c not checked yet)');
+
+    await f.monitor.idle();
+    expect(f.monitor.status()[2]).toMatchObject({ state: 'healthy', lastCheckAt: f.clock.now() });
+    expect(spread(f)).toEqual({ a: 67, b: 67, c: 66 });
   });
 
   it('disabling a backend, changing its URL and removing it are followed at once', async () => {
@@ -317,6 +351,39 @@ describe('uptime schedules under a fake clock', () => {
       seen.add(inSchedule() ?? true);
     }
     expect([...seen]).toEqual([false]);
+  });
+});
+
+describe('the request path', () => {
+  it('only reads memory: a request that sees a new minute first switches the backend at once, the change is logged and stored just after', async () => {
+    const appended: BackendStateChange[] = [];
+    const store = {
+      append: (change: BackendStateChange) => void appended.push(change),
+      list: (backend: string, limit: number) => appended.filter((c) => c.backend === backend).reverse().slice(0, limit),
+      pruneOlderThan: () => 0,
+    };
+    const nineUtc = twoBackends({
+      backends: [backend('a', { url: urlOf('a'), schedules: [{ cron: '* 9-16 * * *', timeZone: 'UTC' }] }), backend('b', { url: urlOf('b') })],
+    });
+    fixture = await startMonitor({ config: nineUtc, history: store, start: Date.UTC(2026, 10, 23, 8, 59, 30), settings: { intervalMs: 3_600_000 } });
+    const f = fixture;
+    expect(appended.map((c) => [c.backend, c.to])).toEqual([['a', 'outside_schedule'], ['b', 'healthy']]);
+
+    // The minute timer is late (a busy event loop): the first request of 09:00 sees the new minute.
+    const seenAt = Date.UTC(2026, 10, 23, 9, 0, 0, 500);
+    f.clock.jumpTo(seenAt);
+    expect(f.monitor.conditions().get('a')?.inSchedule).toBe(true);
+    expect(spread(f)).toEqual({ a: 100, b: 100 });
+    // Nothing was written or logged while routing.
+    expect(appended).toHaveLength(2);
+    expect(f.logged('backend state changed').filter((r) => r.to === 'healthy' && r.backend === 'a')).toEqual([]);
+
+    // Right after (the late minute timer and the deferred record both fire): one change, once.
+    await f.clock.advance(0);
+    await f.clock.advance(60_000);
+    expect(appended.slice(2)).toEqual([{ backend: 'a', from: 'outside_schedule', to: 'healthy', at: seenAt, reason: 'the coordinator is active and runs queries' }]);
+    expect(f.logged('backend state changed').filter((r) => r.backend === 'a').map((r) => r.to)).toEqual(['outside_schedule', 'healthy']);
+    expect(f.monitor.status()[0]?.state).toBe('healthy');
   });
 });
 

@@ -72,7 +72,7 @@ describe('schedules without a health monitor', () => {
     const gate = new ScheduleGate(routing, logs.logger, clock);
     gate.start();
     try {
-      expect([...gate.conditions().entries()]).toEqual([['noon', { health: 'unknown', load: 0, inSchedule: false }]]);
+      expect([...gate.conditions().entries()]).toEqual([['noon', { health: 'healthy', load: 0, inSchedule: false }]]);
       await clock.advanceTo(at('2026-11-23T12:00:00Z'));
       expect(gate.conditions().get('noon')?.inSchedule).toBe(true);
       await clock.advanceTo(at('2026-11-23T13:00:00Z'));

@@ -144,11 +144,17 @@ describe('eligibility and fallback', () => {
     }
   });
 
-  it('a pending backend is skipped, an unknown one (not checked yet) is not', () => {
+  it('pending and not-yet-checked backends are skipped; a backend without a condition (no monitor) is taken as healthy', () => {
     const pending = route(facts(), new Map<string, BackendCondition>([['a', { ...healthy, health: 'pending' }], ['b', { ...healthy, health: 'pending' }]]));
     expect(pending).toMatchObject({ outcome: 'rejected', transient: true });
     const unknown = route(facts(), new Map<string, BackendCondition>([['a', { ...healthy, health: 'unknown' }]]));
-    expect(unknown).toMatchObject({ outcome: 'routed', backend: 'a' });
+    expect(unknown).toMatchObject({ outcome: 'routed', backend: 'b' });
+    const neither = route(facts(), new Map<string, BackendCondition>([['a', { ...healthy, health: 'unknown' }], ['b', { ...healthy, health: 'pending' }]]));
+    expect(neither).toMatchObject({ outcome: 'rejected', transient: true, attempts: [{ group: 'adhoc', backends: [{ backend: 'a', reason: 'not_checked_yet' }, { backend: 'b', reason: 'pending' }] }] });
+    if (neither.outcome === 'rejected') {
+      expect(describeRejection(neither)).toBe('No Trino cluster can take this query now (group adhoc: a not checked yet, b pending)');
+    }
+    expect(route(facts(), new Map())).toMatchObject({ outcome: 'routed', backend: 'a' });
   });
 
   it('queries sent since the last poll count toward the ceiling', () => {
