@@ -21,8 +21,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Build the native module from source against this image's Node headers and glibc instead of
-# downloading a prebuilt binary (npm_config_build_from_source is read by prebuild-install).
-RUN npm_config_build_from_source=true npm ci --no-audit --no-fund
+# downloading a prebuilt binary (npm_config_build_from_source is read by prebuild-install), with
+# the headers the image itself installed under /usr/local/include/node (npm_config_nodedir, read
+# by node-gyp) rather than a headers tarball fetched for some other Node build.
+RUN npm_config_build_from_source=true npm_config_nodedir=/usr/local npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src

@@ -1,7 +1,8 @@
 /**
- * The deployment files (Dockerfile, .dockerignore, docker-compose.yml, deploy/**): every check
- * passes on the shipped files, and for every shipped file at least one deliberately broken copy
- * (made in memory) fails the check that owns it, with the message that names the mistake.
+ * The deployment files (Dockerfile, .dockerignore, docker-compose.yml, deploy/**, and the
+ * README's "Deploying it" commands): every check passes on the shipped files, and for every
+ * shipped file at least one deliberately broken copy (made in memory) fails the check that owns
+ * it, with the message that names the mistake.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,8 @@ const BREAKAGES: Breakage[] = [
   { file: 'Dockerfile', what: 'has no HEALTHCHECK', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(/^HEALTHCHECK[^\n]*\\\n[^\n]*\n/m, '')), expect: 'needs a HEALTHCHECK' },
   { file: 'Dockerfile', what: 'uses an unpinned base image', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(/^ARG NODE_IMAGE=.*$/m, 'ARG NODE_IMAGE=node:20-bookworm-slim')), expect: 'pin the official node image' },
   { file: 'Dockerfile', what: 'builds better-sqlite3 on another image than it runs', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce('FROM ${NODE_IMAGE} AS build', 'FROM node:20.20.2-bookworm AS build')), expect: 'must use the same image' },
+  { file: 'Dockerfile', what: 'compiles better-sqlite3 against downloaded Node headers', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(' npm_config_nodedir=/usr/local', '')), expect: 'npm_config_nodedir=/usr/local' },
+  { file: 'Dockerfile', what: 'never loads the compiled module in the build', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce(/ \\\n && node -e "require\('better-sqlite3'\)[^\n]*/, '')), expect: 'load better-sqlite3 once in the build stage' },
   { file: 'Dockerfile', what: 'copies a file that does not exist', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce('COPY proto ./proto', 'COPY protos ./proto')), expect: 'COPY source protos does not exist' },
   { file: 'Dockerfile', what: 'does not expose the admin port', area: 'docker', break: (f) => editText(f, 'Dockerfile', replaceOnce('EXPOSE 9001 9002 9090', 'EXPOSE 9001 9090')), expect: 'EXPOSE 9002' },
   { file: '.dockerignore', what: 'leaves src/ out of the build context', area: 'docker', break: (f) => editText(f, '.dockerignore', (t) => `${t}src\n`), expect: 'COPY source src is excluded by .dockerignore' },
@@ -65,6 +68,7 @@ const BREAKAGES: Breakage[] = [
   { file: 'docker-compose.yml', what: 'waits for a service with no health check', area: 'compose', break: (f) => editYaml(f, 'docker-compose.yml', (d) => { d[0].services.envoy.depends_on = { 'trino-a': { condition: 'service_healthy' }, nothing: { condition: 'service_started' } }; }), expect: 'no service nothing' },
   { file: 'docker-compose.yml', what: 'keeps the store off a volume', area: 'compose', break: (f) => editYaml(f, 'docker-compose.yml', (d) => { d[0].services.router.volumes = d[0].services.router.volumes.filter((v: string) => !v.startsWith('router-data')); }), expect: 'is not on a volume' },
   { file: 'deploy/compose/router.yaml', what: 'names a backend Envoy has no cluster for', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', (t) => t.replaceAll('trino-b', 'trino-c')), expect: 'no cluster named trino-c' },
+  { file: 'deploy/compose/router.yaml', what: 'serves ext_proc on loopback only', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', (t) => t.replaceAll('"0.0.0.0:9001"', '"127.0.0.1:9001"')), expect: 'service router does not listen on 9001' },
   { file: 'deploy/compose/router.yaml', what: 'has a misspelt key', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', replaceOnce('dataDir: /data', 'datadir: /data')), expect: 'datadir' },
   { file: 'deploy/compose/router.yaml', what: 'points a backend at the wrong port', area: 'compose', break: (f) => editText(f, 'deploy/compose/router.yaml', replaceOnce('http://trino-a:8080', 'http://trino-a:8081')), expect: 'trino-a listens on 8080, not 8081' },
   { file: 'deploy/compose/trino/config.properties', what: 'forgets http-server.process-forwarded', area: 'compose', break: (f) => editText(f, 'deploy/compose/trino/config.properties', replaceOnce('http-server.process-forwarded=true', '')), expect: 'http-server.process-forwarded=true is required' },
@@ -130,6 +134,14 @@ const BREAKAGES: Breakage[] = [
   { file: 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', what: 'targets a route that does not exist', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-proc/envoyextensionpolicy.yaml', (d) => { d[0].spec.targetRefs[0].name = 'trino-route'; }), expect: 'no HTTPRoute trino-route' },
   { file: 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', what: 'does not recompute the route', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', (d) => { d[0].spec.extAuth.recomputeRoute = false; }), expect: 'clear_route_cache' },
   { file: 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', what: 'uses an HTTP field on the gRPC service', area: 'envoy-gateway', break: (f) => editYaml(f, 'deploy/envoy-gateway/ext-authz/securitypolicy.yaml', (d) => { d[0].spec.extAuth.grpc.path = '/check'; }), expect: 'path' },
+
+  // ---- README, "Deploying it" (the commands users copy) ----
+  { file: 'README.md', what: 'queries a catalog the Compose Trinos do not mount', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('FROM tpch.tiny.nation"', 'FROM tpcds.tiny.customer"')), expect: 'reads catalog tpcds, which the Compose Trinos do not mount' },
+  { file: 'README.md', what: 'points the Trino CLI at the router instead of Envoy', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('trino --server http://envoy:8080', 'trino --server http://router:9001')), expect: 'is not the Envoy service' },
+  { file: 'README.md', what: 'creates the Secret without the admin token', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce(/ \\\n\s*--from-literal=admin-token="[^"]*"/, '')), expect: 'Secret trino-envoy-router needs key admin-token' },
+  { file: 'README.md', what: 'forgets http-server.process-forwarded', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('- `http-server.process-forwarded=true` in every', '- Forwarded headers processed in every')), expect: 'must name http-server.process-forwarded=true' },
+  { file: 'README.md', what: 'names a folder that does not exist', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('-f deploy/istio/ext-proc', '-f deploy/istio/extproc')), expect: 'names deploy/istio/extproc, which does not exist' },
+  { file: 'README.md', what: 'has no Envoy Gateway subsection', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('### Envoy Gateway\n', '### Gateway API\n')), expect: 'no subsection for Envoy Gateway' },
 ];
 
 describe('a deliberately broken copy fails', () => {

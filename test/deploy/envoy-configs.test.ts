@@ -1,12 +1,16 @@
 /**
- * Every Envoy configuration in envoy/ (whatever files are there) decodes strictly against
- * Envoy's protos and follows the router contract; a copy broken in each way the checker claims
- * to catch (unknown field, wrong type, bad enum, unresolvable "@type", contract breaches) fails.
+ * Every Envoy configuration in envoy/ (whatever files are there: the list is read from the
+ * folder, so a file added later is checked without being named here) decodes strictly against
+ * Envoy's protos and follows the router contract; a copy of each file broken in each way the
+ * checker claims to catch (unknown field, wrong type, bad enum, unresolvable "@type", contract
+ * breaches) fails. A break that does not apply to a file's shape is reported as skipped, never
+ * passed silently; the breaks every bootstrap supports are required to run.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP, bootstrapFacts, checkEnvoyBootstrapFile, envoyConfigFiles } from './lib/envoy-config.js';
+import { BOOTSTRAP, bootstrapFacts, checkEnvoyBootstrapFile, envoyConfigFiles, EXT_AUTHZ_TYPE, findConfigSources } from './lib/envoy-config.js';
+import { checkEverything } from './lib/index.js';
 import { formatIssues } from './lib/issues.js';
 import { editYaml, getAt, setAt, type Docs } from './lib/mutate.js';
 import { checkProtoJson, EnvoyProtos, type Landmark, type LandmarkKind } from './lib/proto-json.js';
@@ -52,6 +56,14 @@ it('envoy/ holds the reference config and the checker finds it', () => {
   expect(ENVOY_FILES).toContain('envoy/envoy.yaml');
 });
 
+/** Paths of every ext_authz filter config in a bootstrap. */
+function extAuthzPaths(doc: unknown): (string | number)[][] {
+  const out: (string | number)[][] = [];
+  const facts = bootstrapFacts(doc as Record<string, unknown>);
+  for (const hcm of facts.hcms) for (const f of hcm.filters) if (f.type === EXT_AUTHZ_TYPE) out.push([...f.path, 'typed_config']);
+  return out;
+}
+
 describe.each(ENVOY_FILES)('%s', (path) => {
   it('decodes against Envoy\'s protos and follows the router contract', () => {
     const result = checkEnvoyBootstrapFile(repo, path, protos);
@@ -59,11 +71,22 @@ describe.each(ENVOY_FILES)('%s', (path) => {
     expect(result.deprecated).toEqual([]);
   });
 
-  it.each(Object.keys(BREAKS) as (keyof typeof BREAKS)[])('a copy with a broken %s value fails', (kind) => {
+  it('holds values of the kinds every break below needs: a message, an enum, an Any and a scalar', () => {
+    // So that, whatever shape a new file in envoy/ has, the unknown-field, bad-enum,
+    // unresolvable-@type and wrong-type breaks all run on it (none is skipped).
+    const kinds = new Set(landmarks(path).map((l) => l.kind));
+    expect([...kinds]).toEqual(expect.arrayContaining(['message', 'enum', 'any']));
+    expect(['integer', 'bool', 'duration'].filter((k) => kinds.has(k as LandmarkKind))).not.toEqual([]);
+  });
+
+  it.for(Object.keys(BREAKS) as (keyof typeof BREAKS)[])('a copy with a broken %s value fails', (kind, ctx) => {
     // The deepest landmark of this kind: inside typed_config where there is one, so Any
     // resolution is exercised too.
     const candidates = landmarks(path).filter((l) => l.kind === kind && l.path.length > 0);
-    if (candidates.length === 0) return; // the file has no value of this kind
+    if (candidates.length === 0) {
+      ctx.skip(); // the file has no value of this kind (the test above requires the essential ones)
+      return;
+    }
     const target = candidates.reduce((a, b) => (b.path.length > a.path.length ? b : a));
     const broken = editYaml(repo, path, (docs: Docs) => {
       setAt(docs[0], target.path, BREAKS[kind].value(getAt(docs[0], target.path)));
@@ -71,20 +94,38 @@ describe.each(ENVOY_FILES)('%s', (path) => {
     expect(check(broken, path)).toContain(BREAKS[kind].expect);
   });
 
-  it('a copy whose route can cut long requests fails', () => {
-    if (!hasStaticHcm(path) || getAt(hcmOf(parseYaml(repo.read(path))), ['route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster_header']) === undefined) return;
+  it('a copy whose route can cut long requests fails', (ctx) => {
+    if (!hasStaticHcm(path) || getAt(hcmOf(parseYaml(repo.read(path))), ['route_config', 'virtual_hosts', 0, 'routes', 0, 'route', 'cluster_header']) === undefined) {
+      ctx.skip();
+      return;
+    }
     const broken = editYaml(repo, path, (docs: Docs) => {
       (hcmOf(docs[0]) as Record<string, any>).route_config.virtual_hosts[0].routes[0].route.timeout = '15s';
     });
     expect(check(broken, path)).toContain('needs timeout: 0s');
   });
 
-  it('a copy whose router filter is not last fails', () => {
-    if (!hasStaticHcm(path)) return;
+  it('a copy whose router filter is not last fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
     const broken = editYaml(repo, path, (docs: Docs) => {
       (hcmOf(docs[0]) as Record<string, any>).http_filters.reverse();
     });
     expect(check(broken, path)).toContain('router filter must be last');
+  });
+
+  it('a copy that lets a client pick the cluster (no header_mutation before ext_proc / ext_authz) fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
+    const broken = editYaml(repo, path, (docs: Docs) => {
+      const hcm = hcmOf(docs[0]) as Record<string, any>;
+      hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.header_mutation');
+    });
+    expect(check(broken, path)).toMatch(/x-trino-cluster must be removed \(header_mutation\) before ext_(proc|authz) runs/);
   });
 
   it('a copy whose gRPC cluster lost HTTP/2 fails', () => {
@@ -94,18 +135,41 @@ describe.each(ENVOY_FILES)('%s', (path) => {
     expect(check(broken, path)).toContain('needs HTTP/2');
   });
 
-  it('a copy that points a gRPC service at a missing cluster fails', () => {
-    const facts = bootstrapFacts(parseYaml(repo.read(path)));
-    const ref = facts.grpcClusterRefs[0];
-    if (ref === undefined || facts.dynamicClusters) return;
+  it('a copy that points a gRPC service at a missing cluster fails', (ctx) => {
+    const doc = parseYaml(repo.read(path));
+    const facts = bootstrapFacts(doc);
+    // A subscription's cluster must always be static; a filter's only when clusters are static.
+    const ref = facts.grpcClusterRefs.find((r) => r.path[0] === 'dynamic_resources') ?? (facts.dynamicClusters ? undefined : facts.grpcClusterRefs[0]);
+    if (ref === undefined) {
+      ctx.skip();
+      return;
+    }
     const broken = editYaml(repo, path, (docs: Docs) => {
       docs[0].static_resources.clusters = docs[0].static_resources.clusters.filter((c: { name: string }) => c.name !== ref.name);
     });
-    expect(check(broken, path)).toContain(`no cluster named ${ref.name}`);
+    expect(check(broken, path)).toMatch(new RegExp(`no (static )?cluster named ${ref.name}`));
   });
 
-  it('a copy with the default header size limit fails', () => {
-    if (!hasStaticHcm(path)) return;
+  it('a copy with an AUTO xDS / ext_authz transport version fails', (ctx) => {
+    const doc = parseYaml(repo.read(path));
+    const targets = [...findConfigSources(doc).filter((s) => s.kind === 'api').map((s) => [...s.path]), ...extAuthzPaths(doc)];
+    if (targets.length === 0) {
+      ctx.skip();
+      return;
+    }
+    for (const target of targets) {
+      const broken = editYaml(repo, path, (docs: Docs) => {
+        setAt(docs[0], [...target, 'transport_api_version'], 'AUTO');
+      });
+      expect(check(broken, path)).toContain('must be V3');
+    }
+  });
+
+  it('a copy with the default header size limit fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
     const broken = editYaml(repo, path, (docs: Docs) => {
       delete (hcmOf(docs[0]) as Record<string, any>).max_request_headers_kb;
     });
@@ -113,18 +177,51 @@ describe.each(ENVOY_FILES)('%s', (path) => {
   });
 });
 
+describe('a new file in envoy/ (here an ADS bootstrap taking its clusters from the router, made in memory)', () => {
+  const ADS_FILE = 'envoy/zz-check-ads-bootstrap.yaml';
+  const adsBootstrap = (): Record<string, any> => {
+    const doc = parseYaml(repo.read('envoy/envoy.yaml')) as Record<string, any>;
+    doc.node = { id: 'trino-envoy', cluster: 'trino-envoy' };
+    doc.static_resources.clusters = doc.static_resources.clusters.filter((c: { name: string }) => c.name === 'trino_router');
+    doc.dynamic_resources = {
+      cds_config: { ads: {}, resource_api_version: 'V3' },
+      ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'trino_router' } }] },
+    };
+    return doc;
+  };
+  const view = (edit: (doc: Record<string, any>) => void = () => undefined): RepoFiles => {
+    const doc = adsBootstrap();
+    edit(doc);
+    return repo.with({ [ADS_FILE]: stringify(doc) });
+  };
+
+  it('is picked up by the checks without being named anywhere, and passes the Envoy checks', () => {
+    const files = view();
+    expect(envoyConfigFiles(files)).toContain(ADS_FILE);
+    const result = checkEverything(files, protos, ['envoy']);
+    expect(result.files.has(ADS_FILE)).toBe(true);
+    expect(formatIssues(result.issues.envoy)).toBe('');
+  });
+
+  it.each([
+    ['an AUTO transport version', (d: Record<string, any>) => { d.dynamic_resources.ads_config.transport_api_version = 'AUTO'; }, 'transport_api_version: must be V3'],
+    ['no resource version', (d: Record<string, any>) => { delete d.dynamic_resources.cds_config.resource_api_version; }, 'resource_api_version: must be V3'],
+    ['ads: {} without ads_config', (d: Record<string, any>) => { delete d.dynamic_resources.ads_config; }, 'dynamic_resources.ads_config is not set'],
+    ['the xDS cluster missing', (d: Record<string, any>) => { d.dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name = 'xds'; }, 'no static cluster named xds'],
+    ['no node id', (d: Record<string, any>) => { delete d.node.id; }, 'needs node.id'],
+    ['a misspelt field', (d: Record<string, any>) => { d.dynamic_resources.cds_config.ads_config = {}; }, 'unknown field "ads_config"'],
+    ['a bad api_type', (d: Record<string, any>) => { d.dynamic_resources.ads_config.api_type = 'gRPC'; }, 'is not a value of enum'],
+    ['a router port the compose router does not listen on', (d: Record<string, any>) => { d.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value = 9003; }, 'service router does not listen on 9003'],
+  ])('with %s fails', (_what, edit, message) => {
+    const result = checkEverything(view(edit), protos, ['envoy', 'compose']);
+    expect(formatIssues([...result.issues.envoy, ...result.issues.compose])).toContain(message);
+  });
+});
+
 describe('envoy/envoy.yaml (ext_proc)', () => {
   const path = 'envoy/envoy.yaml';
   const extProc = (docs: Docs): Record<string, unknown> => docs[0].static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters
     .find((f: { typed_config: Record<string, unknown> }) => String(f.typed_config['@type']).endsWith('ExternalProcessor')).typed_config;
-
-  it('a copy that lets a client pick the cluster (no header_mutation before ext_proc) fails', () => {
-    const broken = editYaml(repo, path, (docs: Docs) => {
-      const hcm = docs[0].static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-      hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.header_mutation');
-    });
-    expect(check(broken, path)).toContain('must be removed (header_mutation) before ext_proc runs');
-  });
 
   it.each([
     ['failure_mode_allow', true, 'must be false'],
@@ -142,5 +239,22 @@ describe('envoy/envoy.yaml (ext_proc)', () => {
       (extProc(docs).processing_mode as Record<string, unknown>).response_header_mode = 'SEND';
     });
     expect(check(broken, path)).toContain('response_header_mode: must be SKIP');
+  });
+});
+
+describe('envoy/envoy-ext-authz.yaml (ext_authz)', () => {
+  const path = 'envoy/envoy-ext-authz.yaml';
+  const extAuthz = (docs: Docs): Record<string, unknown> => docs[0].static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters
+    .find((f: { typed_config: Record<string, unknown> }) => String(f.typed_config['@type']).endsWith('ExtAuthz')).typed_config;
+
+  it.each([
+    ['failure_mode_allow', true, 'must be false'],
+    ['clear_route_cache', false, 'must be true: the route must see the x-trino-cluster header'],
+    ['transport_api_version', 'V2', 'must be V3'],
+  ])('a copy with %s: %s fails', (field, value, message) => {
+    const broken = editYaml(repo, path, (docs: Docs) => {
+      extAuthz(docs)[field] = value;
+    });
+    expect(check(broken, path)).toContain(message);
   });
 });

@@ -25,7 +25,8 @@ import { backendClusters, bootstrapFacts, envoyConfigFiles, usesClusterHeader } 
 import { backendEndpoints, loadRouterConfig } from './router-config.js';
 import { catalogConnector, coordinatorConfigProblems, nodeProperties, PREFIX_ROUTING_MIN_TRINO, trinoImageVersion } from './trino.js';
 import type { DockerfileFacts } from './dockerfile.js';
-import type { RouterConfig } from '../../../src/config/index.js';
+import type { ListenAddress, RouterConfig } from '../../../src/config/index.js';
+import { isLoopbackHost } from '../../../src/admin/auth.js';
 
 export const COMPOSE_FILE = 'docker-compose.yml';
 
@@ -200,7 +201,12 @@ export function checkCompose(files: RepoFiles, dockerfile: DockerfileFacts | und
   if (!routerMounts.some((m) => !m.readOnly && (storeDir === m.target || storeDir.startsWith(`${m.target}/`)))) {
     add(`services.${routerName}.volumes`, `the store (${config.store.path}) is not on a volume: it would be lost with the container`);
   }
-  const routerPorts = new Set<number>([config.listen.extProc.port, ...(config.listen.extAuthz === null ? [] : [config.listen.extAuthz.port])]);
+  // The gRPC services Envoy may call (ext_proc, ext_authz, and any gRPC listener added later
+  // such as an xDS server), on an address other containers can reach: not the admin API, not
+  // the metrics endpoint, nothing on loopback.
+  const routerPorts = new Set<number>(Object.entries(config.listen as Readonly<Record<string, ListenAddress | null>>)
+    .filter(([key, address]) => address !== null && key !== 'admin' && key !== 'metrics' && !isLoopbackHost(address.host))
+    .map(([, address]) => (address as ListenAddress).port));
 
   // ---- Trino services: what each listens on ----
   const trinoPorts = new Map<string, number>();
@@ -310,6 +316,15 @@ function checkEnvoyAgainstCompose(files: RepoFiles, path: string, mountedByDefau
       const ok = ep.host === view.routerName ? view.routerPorts.has(ep.port) : view.trinoPorts.get(ep.host) === ep.port;
       if (!ok) add(`cluster ${cluster.name}: service ${ep.host} does not listen on ${ep.port}`);
     }
+  }
+  // A bootstrap that takes its clusters from the router's ADS needs the router to serve it.
+  const xdsClusters = facts.grpcClusterRefs.filter((r) => r.path[0] === 'dynamic_resources').map((r) => r.name);
+  for (const name of new Set(xdsClusters)) {
+    const cluster = facts.clusters.get(name);
+    if (cluster === undefined || !cluster.endpoints.some((e) => e.host === view.routerName)) continue;
+    const xds = (view.config.listen as Readonly<Record<string, ListenAddress | null | undefined>>).xds;
+    if (xds === undefined || xds === null) add(`cluster ${name} is Envoy's xDS server (the router), but the router config does not serve xDS (listen.xds)`);
+    else if (!cluster.endpoints.some((e) => e.host === view.routerName && e.port === xds.port)) add(`cluster ${name} is Envoy's xDS server, but the router serves xDS on ${xds.port}`);
   }
   if (!facts.dynamicClusters) {
     const clusters = new Set(backendClusters(facts).map((c) => c.name));

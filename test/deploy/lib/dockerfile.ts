@@ -172,6 +172,9 @@ export function checkDockerfile(files: RepoFiles): { issues: Issue[]; facts: Doc
     const runs = nativeBuild.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
     for (const tool of ['python3', 'make', 'g++']) if (!new RegExp(`\\b${tool.replace('+', '\\+')}`).test(runs)) add(undefined, `the build stage needs ${tool} to compile better-sqlite3`);
     if (!/build.from.source/.test(runs)) add(undefined, 'build better-sqlite3 from source in the build stage (npm_config_build_from_source=true), not from a downloaded binary');
+    if (!/npm_config_nodedir=\/usr\/local\b/.test(runs)) add(undefined, 'compile against the image\'s own Node headers (npm_config_nodedir=/usr/local), not a downloaded headers tarball');
+    const check = nativeBuild.instructions.filter((i) => i.keyword === 'RUN').some((i) => /require\(['"]better-sqlite3['"]\)/.test(i.args));
+    if (!check) add(undefined, 'load better-sqlite3 once in the build stage (node -e "require(\'better-sqlite3\')..."), so a module that does not fit fails the build, not the container');
     if (!/npm prune --omit=dev|npm ci[^\n]*--omit=dev/.test(runs)) add(undefined, 'drop dev dependencies before copying node_modules to the runtime');
   }
 

@@ -11,7 +11,10 @@
  *   `max_request_headers_kb` is raised above Envoy's 60 KB default;
  * - ext_proc: fail closed, request headers sent, response headers skipped, bodies off,
  *   `allow_mode_override: true`, an explicit `message_timeout` above the 200 ms default;
- *   ext_authz: fail closed and `clear_route_cache: true`.
+ *   ext_authz: fail closed, `clear_route_cache: true`, `transport_api_version: V3`; a client-sent
+ *   routing header is removed before either runs;
+ * - bootstraps that subscribe to xDS (the router as cluster source): V3 transport and resource
+ *   versions, ADS set up where `ads: {}` is used, the xDS cluster static, node id and cluster.
  *
  * The same ext_proc / ext_authz checks are reused for the Envoy config embedded in Istio
  * EnvoyFilters.
@@ -79,6 +82,8 @@ export interface BootstrapFacts {
   readonly clusters: Map<string, ClusterFacts>;
   /** Clusters may also arrive over CDS / ADS: references to unknown clusters cannot be judged. */
   readonly dynamicClusters: boolean;
+  /** Listeners arrive over LDS: the file need not define one itself. */
+  readonly dynamicListeners: boolean;
   readonly hcms: HcmFacts[];
   readonly grpcClusterRefs: { readonly name: string; readonly path: readonly PathSegment[] }[];
   readonly listeners: { readonly name: string; readonly port: number | undefined }[];
@@ -111,7 +116,8 @@ export function bootstrapFacts(doc: Record<string, unknown>): BootstrapFacts {
   findGrpcClusterRefs(doc, [], grpcClusterRefs);
   return {
     clusters,
-    dynamicClusters: isRecord(dynamic) && (field(dynamic, 'cds_config') !== undefined || field(dynamic, 'ads_config') !== undefined),
+    dynamicClusters: isRecord(dynamic) && field(dynamic, 'cds_config') !== undefined,
+    dynamicListeners: isRecord(dynamic) && field(dynamic, 'lds_config') !== undefined,
     hcms,
     grpcClusterRefs,
     listeners,
@@ -206,6 +212,7 @@ export function checkExtAuthzContract(config: Record<string, unknown>, path: rea
   if (field(config, 'failure_mode_allow') === true) report([...path, 'failure_mode_allow'], 'must be false: a request the router did not route must not reach a cluster');
   if (field(config, 'clear_route_cache') !== true) report([...path, 'clear_route_cache'], 'must be true: the route must see the x-trino-cluster header the router sets');
   if (field(config, 'grpc_service') === undefined) report(path, 'needs grpc_service (the router speaks gRPC ext_authz)');
+  if (field(config, 'transport_api_version') !== 'V3') report([...path, 'transport_api_version'], 'must be V3: Envoy refuses the ext_authz filter with AUTO or V2 at start');
 }
 
 /** The header names a header_mutation filter removes from requests. */
@@ -235,14 +242,14 @@ export function checkHcmContract(hcm: HcmFacts, report: Report): void {
     if (timeout !== '0s') report([...route.path, 'timeout'], 'a cluster_header route needs timeout: 0s (Envoy\'s 15 s default cuts long Trino requests)');
   }
   filters.forEach((f, i) => {
-    if (f.type === EXT_PROC_TYPE) {
-      checkExtProcContract(f.config, [...f.path, 'typed_config'], report);
-      const removedBefore = new Set(filters.slice(0, i).flatMap(removedRequestHeaders));
-      for (const header of routingHeaders) {
-        if (!removedBefore.has(header)) report(f.path, `a client-sent ${header} must be removed (header_mutation) before ext_proc runs`);
-      }
+    if (f.type !== EXT_PROC_TYPE && f.type !== EXT_AUTHZ_TYPE) return;
+    if (f.type === EXT_PROC_TYPE) checkExtProcContract(f.config, [...f.path, 'typed_config'], report);
+    else checkExtAuthzContract(f.config, [...f.path, 'typed_config'], report);
+    const removedBefore = new Set(filters.slice(0, i).flatMap(removedRequestHeaders));
+    const filterName = f.type === EXT_PROC_TYPE ? 'ext_proc' : 'ext_authz';
+    for (const header of routingHeaders) {
+      if (!removedBefore.has(header)) report(f.path, `a client-sent ${header} must be removed (header_mutation) before ${filterName} runs`);
     }
-    if (f.type === EXT_AUTHZ_TYPE) checkExtAuthzContract(f.config, [...f.path, 'typed_config'], report);
   });
 }
 
@@ -290,7 +297,8 @@ export function checkEnvoyBootstrapFile(files: RepoFiles, path: string, protos: 
   for (const ref of facts.grpcClusterRefs) {
     const cluster = facts.clusters.get(ref.name);
     if (cluster === undefined) {
-      if (!facts.dynamicClusters) report(ref.path, `no cluster named ${ref.name}`);
+      // A subscription's own cluster is judged by checkXdsSubscriptions (it must be static).
+      if (!facts.dynamicClusters && ref.path[0] !== 'dynamic_resources') report(ref.path, `no cluster named ${ref.name}`);
     } else if (!cluster.http2) {
       report([...cluster.path], `cluster ${ref.name} serves gRPC and needs HTTP/2 (typed_extension_protocol_options ${HTTP_PROTOCOL_OPTIONS_TYPE} explicit_http_config.http2_protocol_options)`);
     }
@@ -302,8 +310,70 @@ export function checkEnvoyBootstrapFile(files: RepoFiles, path: string, protos: 
     }
     checkHcmContract(hcm, report);
   }
-  if (facts.hcms.length === 0) report('static_resources.listeners', 'no HTTP connection manager: nothing reaches the router');
+  if (facts.hcms.length === 0 && !facts.dynamicListeners) report('static_resources.listeners', 'no HTTP connection manager: nothing reaches the router');
+  checkXdsSubscriptions(doc, facts, report);
   return { issues, deprecated: decoded.deprecated, facts, doc };
+}
+
+/** Field names whose value is a ConfigSource / an ApiConfigSource (snake_case; camelCase is read too). */
+const CONFIG_SOURCE_FIELDS = new Set(['lds_config', 'cds_config', 'eds_config', 'config_source', 'rtds_config']);
+const API_CONFIG_SOURCE_FIELDS = new Set(['ads_config', 'api_config_source']);
+
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Every ConfigSource and ApiConfigSource in the file, typed_configs included. */
+export function findConfigSources(value: unknown, path: readonly PathSegment[] = []): { kind: 'source' | 'api'; path: readonly PathSegment[]; value: Record<string, unknown> }[] {
+  const out: { kind: 'source' | 'api'; path: readonly PathSegment[]; value: Record<string, unknown> }[] = [];
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => out.push(...findConfigSources(v, [...path, i])));
+    return out;
+  }
+  if (!isRecord(value)) return out;
+  for (const [key, child] of Object.entries(value)) {
+    const name = snakeCase(key);
+    if (isRecord(child) && CONFIG_SOURCE_FIELDS.has(name)) out.push({ kind: 'source', path: [...path, key], value: child });
+    if (isRecord(child) && API_CONFIG_SOURCE_FIELDS.has(name)) out.push({ kind: 'api', path: [...path, key], value: child });
+    out.push(...findConfigSources(child, [...path, key]));
+  }
+  return out;
+}
+
+/**
+ * What Envoy refuses at start in a bootstrap that subscribes to xDS (the router's ADS, issue
+ * 11), beyond what the protos say: every ApiConfigSource with transport_api_version V3 (AUTO and
+ * V2 are rejected), every ConfigSource served over gRPC with resource_api_version V3, `ads: {}`
+ * only with dynamic_resources.ads_config, the xDS server's cluster defined statically (it cannot
+ * arrive over the stream it serves), and node.id plus node.cluster set (an xDS client must name
+ * itself; the shipped Compose and Kubernetes setups pass no --service-node/--service-cluster).
+ */
+function checkXdsSubscriptions(doc: Record<string, unknown>, facts: BootstrapFacts, report: Report): void {
+  const sources = findConfigSources(doc);
+  if (sources.length === 0) return;
+  let usesAds = false;
+  for (const s of sources) {
+    if (s.kind === 'api') {
+      if (field(s.value, 'transport_api_version') !== 'V3') report([...s.path, 'transport_api_version'], 'must be V3: Envoy refuses AUTO and V2 xDS transports at start');
+      for (const [i, g] of list(field(s.value, 'grpc_services')).entries()) {
+        const name = field(field(g, 'envoy_grpc'), 'cluster_name');
+        if (typeof name === 'string' && !facts.clusters.has(name)) report([...s.path, 'grpc_services', i, 'envoy_grpc', 'cluster_name'], `no static cluster named ${name}: the xDS server's cluster must be in static_resources`);
+      }
+    } else {
+      const grpc = field(s.value, 'ads') !== undefined || field(s.value, 'api_config_source') !== undefined;
+      if (field(s.value, 'ads') !== undefined) usesAds = true;
+      if (grpc && field(s.value, 'resource_api_version') !== 'V3') report([...s.path, 'resource_api_version'], 'must be V3: Envoy needs the resource API version set explicitly');
+    }
+  }
+  if (usesAds && field(field(doc, 'dynamic_resources'), 'ads_config') === undefined) report(['dynamic_resources', 'ads_config'], 'a ConfigSource uses ads: {} but dynamic_resources.ads_config is not set');
+  const subscribes = sources.some((s) => s.kind === 'api' || field(s.value, 'ads') !== undefined);
+  if (subscribes) {
+    const node = field(doc, 'node');
+    for (const key of ['id', 'cluster']) {
+      const v = field(node, key);
+      if (typeof v !== 'string' || v === '') report(['node', key], `an xDS subscription needs node.${key} (Envoy: "node 'id' and 'cluster' are required")`);
+    }
+  }
 }
 
 /** Clusters a cluster_header route can reach: every static cluster no gRPC service uses. */

@@ -12,6 +12,7 @@ import type { Issue } from './issues.js';
 import { checkBackendsAgainstServices, checkRouterKustomization } from './k8s-router.js';
 import { buildKustomization, checkObjects } from './kubernetes.js';
 import type { EnvoyProtos } from './proto-json.js';
+import { checkReadme } from './readme.js';
 import { referenceExtProc, REFERENCE_ENVOY } from './reference.js';
 import type { RepoFiles } from './repo-files.js';
 
@@ -20,7 +21,7 @@ export const KUBERNETES_OVERLAYS = ['deploy/kubernetes/persistent-store'] as con
 export const TRINO_DEMO = 'deploy/kubernetes/trino-demo';
 export const HEALTHCHECK_SCRIPT = 'deploy/docker/healthcheck.mjs';
 
-export type Area = 'envoy' | 'docker' | 'compose' | 'kubernetes' | 'istio' | 'envoy-gateway';
+export type Area = 'envoy' | 'docker' | 'compose' | 'kubernetes' | 'istio' | 'envoy-gateway' | 'readme';
 
 export interface Everything {
   readonly issues: Record<Area, Issue[]>;
@@ -30,7 +31,7 @@ export interface Everything {
   readonly files: Set<string>;
 }
 
-export const AREAS: readonly Area[] = ['envoy', 'docker', 'compose', 'kubernetes', 'istio', 'envoy-gateway'];
+export const AREAS: readonly Area[] = ['envoy', 'docker', 'compose', 'kubernetes', 'istio', 'envoy-gateway', 'readme'];
 
 /** Runs the checks of `areas` (default: all) over `files`. */
 export function checkEverything(files: RepoFiles, protos: EnvoyProtos, areas: readonly Area[] = AREAS): Everything {
@@ -73,6 +74,8 @@ export function checkEverything(files: RepoFiles, protos: EnvoyProtos, areas: re
   istio.files.forEach((f) => read.add(f));
   const eg = wanted.has('envoy-gateway') ? checkEnvoyGateway(files, protos, base.facts, reference) : skipped;
   eg.files.forEach((f) => read.add(f));
+  const readme = wanted.has('readme') ? checkReadme(files) : skipped;
+  readme.files.forEach((f) => read.add(f));
 
   return {
     issues: {
@@ -82,6 +85,7 @@ export function checkEverything(files: RepoFiles, protos: EnvoyProtos, areas: re
       kubernetes: wanted.has('kubernetes') ? dedupe(kubernetes) : none,
       istio: dedupe(istio.issues),
       'envoy-gateway': dedupe(eg.issues),
+      readme: dedupe(readme.issues),
     },
     deprecated,
     files: read,
