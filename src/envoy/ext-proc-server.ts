@@ -4,6 +4,7 @@
  * together); the routing itself is the RequestRouter's.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   ProcessingMode_BodySendMode,
   ProcessingMode_HeaderSendMode,
@@ -108,6 +109,8 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
     };
     let context: RequestContext | undefined;
     let closed = false;
+    /** Set while fail() hands grpc-js its status, so the 'error' listener does not count it twice. */
+    let endingWithError = false;
     // Envoy waits for each answer before the next phase, but a probe makes an answer async:
     // later messages queue behind it so answers keep their order.
     let pending: Promise<void> | undefined;
@@ -115,11 +118,19 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
     const write = (message: ProcessingResponse): void => {
       if (!closed) call.write(message);
     };
-    const fail = (kind: string, error: unknown): void => {
+    /**
+     * Ends the stream with a gRPC status (Envoy answers the client with its status_on_error at
+     * once instead of waiting for message_timeout). grpc-js turns an 'error' event carrying
+     * {code, details} into the trailing status; destroy() would send none.
+     */
+    const fail = (kind: string, error: unknown, code: grpc.status): void => {
       observer.streamError(EDGE, kind, error);
       if (!closed) {
         closed = true;
-        call.destroy(error instanceof Error ? error : new Error(String(error)));
+        const reason = error instanceof Error ? error.message : String(error);
+        endingWithError = true;
+        call.emit('error', { code, details: `trino-envoy-router: ${reason}` } satisfies Partial<grpc.StatusObject>);
+        endingWithError = false;
       }
       release();
     };
@@ -154,20 +165,22 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
         case 'responseTrailers':
           return write(RESPONSE_TRAILERS_CONTINUE);
         case undefined:
-          return fail('empty_message', new Error('ProcessingRequest without a request phase'));
+          return fail('empty_message', new Error('ProcessingRequest without a request phase (request_headers, response_headers, bodies or trailers)'), GrpcStatus.INVALID_ARGUMENT);
       }
     };
 
     const handleSafely = (message: ProcessingRequest): void => {
+      // A stream the router already ended gets no more answers, and nothing is learned from it.
+      if (closed) return;
       try {
         const result = handle(message);
         if (result instanceof Promise) {
-          pending = result.catch((error: unknown) => fail('handler', error)).finally(() => {
+          pending = result.catch((error: unknown) => fail('handler', error, GrpcStatus.INTERNAL)).finally(() => {
             pending = undefined;
           });
         }
       } catch (error) {
-        fail('handler', error);
+        fail('handler', error, GrpcStatus.INTERNAL);
       }
     };
 
@@ -188,7 +201,7 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
     });
     call.on('error', (error: unknown) => {
       closed = true;
-      observer.streamError(EDGE, 'transport', error);
+      if (!endingWithError) observer.streamError(EDGE, 'transport', error);
       release();
     });
     call.on('cancelled', () => {

@@ -148,9 +148,15 @@ export class RequestRouter {
       case 'statement':
       case 'partialCancel':
       case 'query':
-      case 'uiQuery':
-        if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
-        return this.routeFollowUp(scope, trinoPath.queryId, trinoPath);
+      case 'uiQuery': {
+        if (prefixOwner === undefined) return this.routeFollowUp(scope, trinoPath.queryId, trinoPath);
+        // A genuine prefix can be replayed in front of another query's path: what the router
+        // knows about the query named in the path outranks the prefix, so a query's requests
+        // only ever reach the cluster that owns it.
+        const known = this.knownOwner(trinoPath.queryId);
+        if (known !== undefined && known.backend !== prefixOwner) return this.forwardTo(scope, known.backend, known.mechanism, trinoPath);
+        return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+      }
       case 'spooled':
         if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
         return this.reply(
@@ -186,13 +192,21 @@ export class RequestRouter {
     return this.context(scope, this.forward(scope, decision.backend, 'rules', watch, decision), facts);
   }
 
-  private routeFollowUp(scope: Scope, queryId: string, trinoPath: TrinoPath): RequestContext | Promise<RequestContext> {
+  /** The owner of a query as this router knows it without asking a cluster: its id, else its coordinator's id. */
+  private knownOwner(queryId: string): { readonly backend: string; readonly mechanism: 'query_id' | 'coordinator_id' } | undefined {
     const ownership = this.deps.ownership;
     const owner = ownership.queryOwner(queryId);
-    if (owner !== undefined) return this.forwardTo(scope, owner, 'query_id', trinoPath);
+    if (owner !== undefined) return { backend: owner, mechanism: 'query_id' };
     const coordinatorId = coordinatorIdOf(queryId);
     const coordinatorOwner = coordinatorId === undefined ? undefined : ownership.coordinatorOwner(coordinatorId);
-    if (coordinatorOwner !== undefined) return this.forwardTo(scope, coordinatorOwner, 'coordinator_id', trinoPath);
+    if (coordinatorOwner !== undefined) return { backend: coordinatorOwner, mechanism: 'coordinator_id' };
+    return undefined;
+  }
+
+  private routeFollowUp(scope: Scope, queryId: string, trinoPath: TrinoPath): RequestContext | Promise<RequestContext> {
+    const ownership = this.deps.ownership;
+    const known = this.knownOwner(queryId);
+    if (known !== undefined) return this.forwardTo(scope, known.backend, known.mechanism, trinoPath);
     const probe = this.deps.probe;
     const backends = [...this.deps.snapshot().backends.keys()];
     if (probe === undefined || backends.length === 0) return this.unknownQuery(scope, queryId);

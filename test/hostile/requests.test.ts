@@ -269,23 +269,27 @@ describe('route prefixes a client made up or re-used', () => {
     expect(genuine.body.error).toBeUndefined();
   });
 
-  // KNOWN BUG (src/routing/request-router.ts, outside this suite's edit scope; see the report):
-  // a valid prefix is trusted over what the router knows about the query in the path, so a
-  // genuine trino-a prefix in front of a trino-b query sends that query's requests to trino-a.
-  // it.fails keeps the suite green until the router is fixed; then this test fails and `.fails`
-  // must be removed.
-  it.fails('a genuine prefix replayed in front of another cluster’s query id never reaches the wrong cluster', async () => {
+  it('a genuine prefix replayed in front of another cluster’s query id reaches the query’s owner, never the prefix’s cluster', async () => {
     const onA = await runningQuery(ALICE);
     const onB = await runningQuery(ETL);
     expect(onA.prefix).toMatch(/^\/_tr\/trino-a\//);
     expect(onB.prefix).toMatch(/^\/_tr\/trino-b\//);
     const sizes = clusterLogSizes();
     const poll = await get(`${chain.envoy.url}${onA.prefix}${onB.rest}`, ETL);
-    const kill = await fetch(`${chain.envoy.url}${onA.prefix}/v1/query/${onB.id}`, { method: 'DELETE', headers: ETL });
     const info = await get(`${chain.envoy.url}${onA.prefix}/v1/query/${onB.id}`, ETL);
-    // Whatever the answers, trino-a must not have been asked about trino-b's query.
-    expect(pathsSince(sizes)[0].filter((p) => p.includes(onB.id))).toEqual([]);
-    expect([poll.status, kill.status, info.status]).toBeDefined();
+    const kill = await fetch(`${chain.envoy.url}${onA.prefix}/v1/query/${onB.id}`, { method: 'DELETE', headers: ETL });
+    const [onTrinoA, onTrinoB] = pathsSince(sizes);
+    // trino-a was never asked about trino-b's query; trino-b got all three, without the prefix.
+    expect(onTrinoA.filter((p) => p.includes(onB.id))).toEqual([]);
+    expect(onTrinoB).toEqual([`GET ${onB.rest}`, `GET /v1/query/${onB.id}`, `DELETE /v1/query/${onB.id}`]);
+    expect(poll.status).toBe(200);
+    expect(poll.body.id).toBe(onB.id);
+    expect(poll.body.error).toBeUndefined();
+    // The answer carries the owner's prefix, freshly signed, so the client follows trino-b from now on.
+    expect(new URL(poll.body.nextUri).pathname).toMatch(/^\/_tr\/trino-b\//);
+    expect(info.status).toBe(200);
+    expect(info.body.queryId).toBe(onB.id);
+    expect(kill.status).toBe(204);
     expect(chain.trinoB.query(onB.id)?.state).not.toBe('FINISHED');
   });
 

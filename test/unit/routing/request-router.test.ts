@@ -189,6 +189,34 @@ describe('follow-ups', () => {
     }
   });
 
+  it('sends a genuine prefix replayed in front of another backend’s query to the query’s known owner, re-signed for it', async () => {
+    const s = setup();
+    const prefixOfA = signRoutePrefix(keyring, 'a', NOW / 1000 - 60);
+    // Known by its id: every per-query path goes to b, with b's prefix and the replayed one stripped.
+    s.ownership.learnQuery(QUERY_ID, 'b', 'response', NOW);
+    for (const [method, path] of [
+      ['GET', `/v1/statement/executing/${QUERY_ID}/y1/3`],
+      ['DELETE', `/v1/statement/executing/partialCancel/${QUERY_ID}/2/y1/3`],
+      ['DELETE', `/v1/query/${QUERY_ID}`],
+      ['GET', `/ui/api/query/${QUERY_ID}`],
+    ] as const) {
+      const f = forwarded(await route(s, method, `${prefixOfA}${path}`));
+      expect(f, path).toMatchObject({ backend: 'b', mechanism: 'query_id', path });
+      expect(f.forwardedPrefix).toBe(signRoutePrefix(keyring, 'b', NOW / 1000));
+    }
+    // Known only by its coordinator id (a replica that never saw the query).
+    const fresh = setup();
+    fresh.ownership.learnCoordinator('abcde', 'b', NOW);
+    const byCoordinator = forwarded(await route(fresh, 'GET', `${prefixOfA}/v1/statement/executing/${OTHER_COORDINATOR_QUERY}/y1/1`));
+    expect(byCoordinator).toMatchObject({ backend: 'b', mechanism: 'coordinator_id' });
+    // The prefix still routes when it agrees with what is known, or when nothing is known.
+    const agreeing = forwarded(await route(s, 'GET', `${signRoutePrefix(keyring, 'b', NOW / 1000)}/v1/statement/executing/${QUERY_ID}/y1/4`));
+    expect(agreeing).toMatchObject({ backend: 'b', mechanism: 'prefix' });
+    const unknown = forwarded(await route(setup(), 'GET', `${prefixOfA}/v1/statement/executing/${QUERY_ID}/y1/1`));
+    expect(unknown).toMatchObject({ backend: 'a', mechanism: 'prefix' });
+    expect(s.probes).toEqual([]);
+  });
+
   it('refuses route prefixes when prefix routing is off', async () => {
     const reply = replied(await route(setup({ prefixes: false }), 'GET', `/_tr/a/k1.x.y/v1/statement/executing/${QUERY_ID}/y1/1`));
     expect(reply.reason).toBe('prefix_disabled');
