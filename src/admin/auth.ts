@@ -2,7 +2,9 @@
  * Who may use the admin API.
  *
  * - With `admin.token` set, every admin call must carry `authorization: Bearer <token>`;
- *   anything else is refused with UNAUTHENTICATED. The comparison takes the same time
+ *   anything else is refused with UNAUTHENTICATED. `admin.readToken` (only next to a token)
+ *   is a second bearer token that may call the reads (Get*, List*, Explain, Export* without
+ *   secrets); any other call with it is refused with PERMISSION_DENIED naming the method. The comparison takes the same time
  *   whatever the guess (both sides are hashed to a fixed length, then compared in constant
  *   time), so the token cannot be found byte by byte.
  * - Without a token the API is open, so the router refuses to start unless `listen.admin`
@@ -42,16 +44,24 @@ export function checkAdminExposure(address: ListenAddress, token: string | null)
   if (token === null && !isLoopbackHost(address.host)) throw new AdminExposureError(address);
 }
 
-export type Authentication = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/** What an authenticated caller may do: everything, or only the reads (see isReadMethod). */
+export type Access = 'full' | 'read';
+
+export type Authentication = { readonly ok: true; readonly access: Access } | { readonly ok: false; readonly reason: string };
 
 export type Authenticator = (metadata: grpc.Metadata) => Authentication;
 
-const ALLOWED: Authentication = { ok: true };
+const FULL: Authentication = { ok: true, access: 'full' };
+const READ: Authentication = { ok: true, access: 'read' };
 
-/** Checks the bearer token of a call; with no token configured every call is allowed. */
-export function createAuthenticator(token: string | null): Authenticator {
-  if (token === null) return () => ALLOWED;
+/**
+ * Checks the bearer token of a call; with no token configured every call is allowed.
+ * `readToken` (only with `token`) authenticates a caller who may use the reads only.
+ */
+export function createAuthenticator(token: string | null, readToken: string | null = null): Authenticator {
+  if (token === null) return () => FULL;
   const expected = digest(token);
+  const expectedRead = readToken === null ? undefined : digest(readToken);
   return (metadata) => {
     const values = metadata.get('authorization');
     if (values.length === 0) return { ok: false, reason: 'missing "authorization: Bearer <token>" metadata' };
@@ -60,8 +70,34 @@ export function createAuthenticator(token: string | null): Authenticator {
     const text = typeof value === 'string' ? value : value?.toString('utf8') ?? '';
     const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(text);
     if (match === null) return { ok: false, reason: 'the authorization metadata is not "Bearer <token>"' };
-    return timingSafeEqual(digest(match[1] as string), expected) ? ALLOWED : { ok: false, reason: 'wrong token' };
+    const given = digest(match[1] as string);
+    // Both comparisons always run, so the time taken does not tell which token was close.
+    const isFull = timingSafeEqual(given, expected);
+    const isRead = expectedRead !== undefined && timingSafeEqual(given, expectedRead);
+    if (isFull) return FULL;
+    return isRead ? READ : { ok: false, reason: 'wrong token' };
   };
+}
+
+/** The admin methods that change nothing: Get*, List*, Explain, Export* (GetStatus, ListQueries, GetQueryOwner included). */
+const READ_METHOD = /\/(Get|List|Explain|Export)[A-Za-z]*$/;
+
+export function isReadMethod(path: string): boolean {
+  return READ_METHOD.test(path);
+}
+
+/**
+ * Why a read-only caller may not make this call, or undefined when it may. Writes are refused;
+ * so is an export with secrets, which would hand a read-only caller the full admin token.
+ */
+export function readOnlyRefusal(path: string, request: unknown): string | undefined {
+  if (!isReadMethod(path)) {
+    return `the read-only admin token may not call ${path.slice(1)}: it changes the router; use the admin token (admin.token)`;
+  }
+  if (path.endsWith('/ExportConfig') && (request as { includeSecrets?: unknown } | null)?.includeSecrets === true) {
+    return `the read-only admin token may not call ${path.slice(1)} with include_secrets (it would reveal admin.token); export without secrets or use the admin token`;
+  }
+  return undefined;
 }
 
 function digest(text: string): Buffer {

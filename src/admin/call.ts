@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { Authenticator } from './auth.js';
+import { isReadMethod, readOnlyRefusal, type Authenticator } from './auth.js';
 import { toGrpcFailure } from './errors.js';
 
 export interface CallContext {
@@ -28,9 +28,6 @@ export type Handlers<S> = {
   readonly [K in keyof S]: (request: RequestOf<S[K]>) => ResponseOf<S[K]> | Promise<ResponseOf<S[K]>>;
 };
 
-/** Reads (Get, List, Explain, Export) are logged at debug; everything else is a change. */
-const READ_METHOD = /\/(Get|List|Explain|Export)[A-Za-z]*$/;
-
 export function implement<S extends Record<string, UnaryMethod>>(
   context: CallContext,
   service: S,
@@ -49,7 +46,8 @@ function unary(
   path: string,
   handler: (request: unknown) => unknown,
 ): grpc.handleUnaryCall<unknown, unknown> {
-  const write = !READ_METHOD.test(path);
+  // Reads (Get, List, Explain, Export) are logged at debug; everything else is a change.
+  const write = !isReadMethod(path);
   return (call, callback) => {
     const started = performance.now();
     const finish = (code: grpc.status, details?: string): void => {
@@ -69,6 +67,14 @@ function unary(
       finish(grpc.status.UNAUTHENTICATED, auth.reason);
       callback({ code: grpc.status.UNAUTHENTICATED, details });
       return;
+    }
+    if (auth.access === 'read') {
+      const refusal = readOnlyRefusal(path, call.request);
+      if (refusal !== undefined) {
+        finish(grpc.status.PERMISSION_DENIED, refusal);
+        callback({ code: grpc.status.PERMISSION_DENIED, details: refusal });
+        return;
+      }
     }
     const fail = (error: unknown): void => {
       const failure = toGrpcFailure(error);

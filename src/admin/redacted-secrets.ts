@@ -25,6 +25,7 @@ export function restoreRedactedSecrets(text: string, running: RouterConfig): str
   };
 
   if (running.admin.tokenEnv === null) replace(['admin', 'token'], running.admin.token);
+  if (running.admin.readTokenEnv === null) replace(['admin', 'readToken'], running.admin.readToken);
   const keys = prefixKeysOf(doc);
   if (Array.isArray(keys)) {
     keys.forEach((key: unknown, i) => {

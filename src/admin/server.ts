@@ -30,6 +30,8 @@ export interface AdminServerOptions extends AdminDeps {
   readonly address: ListenAddress;
   /** Bearer token every admin call must carry; null: none (loopback addresses only). */
   readonly token: string | null;
+  /** A second bearer token allowed only the reads; null: none. Ignored without `token`. */
+  readonly readToken?: string | null | undefined;
   /** Reports each call's full method path and final status (metrics). */
   readonly onCall?: ((method: string, code: grpc.status) => void) | undefined;
 }
@@ -63,7 +65,7 @@ export function serviceNameOf(service: Record<string, { readonly path: string }>
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   checkAdminExposure(options.address, options.token);
-  const context: CallContext = { authenticate: createAuthenticator(options.token), logger: options.logger, onCall: options.onCall };
+  const context: CallContext = { authenticate: createAuthenticator(options.token, options.readToken ?? null), logger: options.logger, onCall: options.onCall };
   const server = new grpc.Server();
   server.addService(BackendServiceService, implement(context, BackendServiceService, backendHandlers(options)));
   server.addService(GroupServiceService, implement(context, GroupServiceService, groupHandlers(options)));
@@ -80,7 +82,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   addReflection(server);
 
   const port = await bind(server, options.address);
-  options.logger.info({ admin: formatListenAddress({ ...options.address, port }), tokenRequired: options.token !== null }, 'admin server listening');
+  options.logger.info({ admin: formatListenAddress({ ...options.address, port }), tokenRequired: options.token !== null, readOnlyToken: options.token !== null && (options.readToken ?? null) !== null }, 'admin server listening');
   let closing: Promise<void> | undefined;
   return {
     port,

@@ -45,6 +45,8 @@ function describeServiceError(error: grpc.ServiceError, server: string): string 
       return `the admin API at ${server} did not answer in time (--timeout raises the limit)`;
     case grpc.status.UNAUTHENTICATED:
       return `${error.details} (${code}); pass --token or set TRINO_ROUTER_ADMIN_TOKEN`;
+    case grpc.status.PERMISSION_DENIED:
+      return `${error.details} (${code}); the token given (--token or TRINO_ROUTER_ADMIN_TOKEN) is the read-only one`;
     default:
       return `${error.details} (${code})`;
   }

@@ -11,7 +11,7 @@ export const EXIT = {
   usage: 2,
   /** The admin API cannot be reached or did not answer in time. */
   unreachable: 3,
-  /** Missing or wrong token. */
+  /** Missing or wrong token, or a read-only token used for a change. */
   unauthenticated: 4,
   notFound: 5,
   alreadyExists: 6,
@@ -58,7 +58,8 @@ Exit codes:
   1   unexpected error
   2   usage error (unknown command or option, malformed value, unreadable file)
   3   admin API unreachable or too slow (UNAVAILABLE, DEADLINE_EXCEEDED)
-  4   authentication refused (UNAUTHENTICATED): check --token / TRINO_ROUTER_ADMIN_TOKEN
+  4   authentication refused (UNAUTHENTICATED), or a change with the read-only token
+      (PERMISSION_DENIED): check --token / TRINO_ROUTER_ADMIN_TOKEN
   5   not found (NOT_FOUND)
   6   already exists (ALREADY_EXISTS)
   7   refused by the current state (FAILED_PRECONDITION)

@@ -11,8 +11,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost } from '../../src/admin/index.js';
+import { isReadMethod } from '../../src/admin/auth.js';
+import { ADMIN_SERVICES as ADMIN_SERVICE_DEFINITIONS } from '../../src/admin/server.js';
 import { startRouter } from '../../src/app.js';
 import type { AdminClient } from '../../src/cli/admin-client.js';
+import { ConfigError, parseConfig } from '../../src/config/index.js';
+import { runCli } from '../cli/run-cli.js';
 import { failure, ROUTING_YAML, startRouterWithAdmin, startStandaloneAdmin, TOKEN, type RouterWithAdmin } from './support.js';
 
 const ADMIN_SERVICES = ['BackendService', 'GroupService', 'RuleService', 'ExplainService', 'StatusService', 'QueryService', 'ConfigService']
@@ -187,5 +191,111 @@ describe('onCall', () => {
     } finally {
       await admin.close();
     }
+  });
+});
+
+describe('read-only token', () => {
+  const READ_TOKEN = 'a-read-only-admin-token-for-dashboards';
+  let withRead: RouterWithAdmin;
+  beforeAll(async () => {
+    withRead = await startRouterWithAdmin({ token: TOKEN, readToken: READ_TOKEN });
+  });
+  afterAll(async () => {
+    await withRead?.close();
+  });
+
+  /** Every admin method, by full path, from the services the server registers. */
+  const methods = ADMIN_SERVICE_DEFINITIONS.flatMap((service) => Object.values(service).map((m) => (m as { path: string }).path));
+  const writes = methods.filter((path) => !isReadMethod(path));
+
+  /** Calls a method with an empty (default) request; resolves to the status name and details. */
+  function rawCall(path: string, token: string | null): Promise<{ code: string; details: string }> {
+    const md = new grpc.Metadata();
+    if (token !== null) md.set('authorization', `Bearer ${token}`);
+    const raw = new grpc.Client(withRead.address, grpc.credentials.createInsecure());
+    return new Promise<{ code: string; details: string }>((resolve) => {
+      raw.makeUnaryRequest(path, () => Buffer.alloc(0), (b: Buffer) => b, {}, md, (error) => {
+        raw.close();
+        resolve({ code: grpc.status[error?.code ?? grpc.status.OK] as string, details: error?.details ?? '' });
+      });
+    });
+  }
+
+  it('every admin method is classified: 15 changes, 11 reads', () => {
+    expect(writes.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort()).toEqual([
+      'CreateBackend', 'CreateGroup', 'CreateRule', 'DeleteBackend', 'DeleteGroup', 'DeleteRule', 'DisableBackend', 'DrainBackend',
+      'EnableBackend', 'ImportConfig', 'ReorderRules', 'SetDefaultGroup', 'UpdateBackend', 'UpdateGroup', 'UpdateRule',
+    ].sort());
+    expect(methods.filter(isReadMethod).map((p) => p.slice(p.lastIndexOf('/') + 1)).sort()).toEqual([
+      'Explain', 'ExportConfig', 'GetBackend', 'GetGroup', 'GetQueryOwner', 'GetRule', 'GetStatus', 'ListBackends', 'ListGroups', 'ListQueries', 'ListRules',
+    ].sort());
+  });
+
+  it('no token or a wrong one is UNAUTHENTICATED on reads and writes alike', async () => {
+    for (const path of ['/trino_envoy_router.admin.v1.BackendService/ListBackends', '/trino_envoy_router.admin.v1.BackendService/DisableBackend']) {
+      expect(await rawCall(path, null)).toMatchObject({ code: 'UNAUTHENTICATED', details: expect.stringMatching(/missing "authorization: Bearer <token>"/) });
+      for (const wrong of [`${READ_TOKEN}x`, READ_TOKEN.slice(0, -1), 'x']) {
+        expect(await rawCall(path, wrong)).toMatchObject({ code: 'UNAUTHENTICATED', details: expect.stringMatching(/wrong token/) });
+      }
+    }
+  });
+
+  it('reads: every Get, List, Explain, Status, Queries and Export call answers', async () => {
+    const reader = withRead.client(READ_TOKEN);
+    expect((await reader.backends.listBackends({})).backends.map((b) => b.name)).toEqual(['trino-a', 'trino-b']);
+    expect((await reader.backends.getBackend({ name: 'trino-a' })).backend?.name).toBe('trino-a');
+    expect((await reader.groups.listGroups({})).groups).toHaveLength(2);
+    expect((await reader.groups.getGroup({ name: 'etl' })).group?.name).toBe('etl');
+    expect((await reader.rules.listRules({})).rules).toHaveLength(2);
+    expect((await reader.rules.getRule({ name: 'airflow' })).rule?.name).toBe('airflow');
+    expect((await reader.explain.explain({ method: 'POST', path: '/v1/statement', headers: [{ name: 'X-Trino-Source', value: 'airflow' }] })).backend).toBe('trino-b');
+    await reader.status.getStatus({ backends: [] });
+    await reader.queries.listQueries({ limit: 10 });
+    await failure(reader.queries.getQueryOwner({ queryId: '20261122_120000_00001_abcde' }), grpc.status.NOT_FOUND);
+    const exported = await reader.config.exportConfig({ includeSecrets: false });
+    // The redacted export names neither token.
+    expect(exported.yaml).not.toContain(TOKEN);
+    expect(exported.yaml).not.toContain(READ_TOKEN);
+    expect(exported.yaml).toMatch(/readToken: REDACTED/);
+  });
+
+  it('writes: every change is PERMISSION_DENIED naming the method, and nothing changes', async () => {
+    const before = await withRead.client(TOKEN).config.exportConfig({ includeSecrets: true });
+    for (const path of writes) {
+      const outcome = await rawCall(path, READ_TOKEN);
+      expect(outcome.code, path).toBe('PERMISSION_DENIED');
+      expect(outcome.details, path).toContain(`the read-only admin token may not call ${path.slice(1)}`);
+    }
+    // An export with secrets would hand over admin.token.
+    await failure(withRead.client(READ_TOKEN).config.exportConfig({ includeSecrets: true }), grpc.status.PERMISSION_DENIED, /ExportConfig with include_secrets/);
+    const after = await withRead.client(TOKEN).config.exportConfig({ includeSecrets: true });
+    expect(after.yaml).toBe(before.yaml);
+    // The full token still writes.
+    const disabled = await withRead.client(TOKEN).backends.disableBackend({ name: 'trino-b' });
+    expect(disabled.backend?.enabled).toBe(false);
+    await withRead.client(TOKEN).backends.enableBackend({ name: 'trino-b' });
+  });
+
+  it('the CLI takes either token from --token or TRINO_ROUTER_ADMIN_TOKEN: reads with the read token, exit 4 on a change', async () => {
+    const list = await runCli(['backends', 'list', '--server', withRead.address], { env: { TRINO_ROUTER_ADMIN_TOKEN: READ_TOKEN } });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/trino-a[\s\S]*trino-b/);
+    const disable = await runCli(['backends', 'disable', 'trino-a', '--server', withRead.address, '--token', READ_TOKEN]);
+    expect(disable.code).toBe(4);
+    expect(disable.stderr).toContain('the read-only admin token may not call trino_envoy_router.admin.v1.BackendService/DisableBackend');
+    expect(disable.stderr).toContain('(PERMISSION_DENIED)');
+    const withFull = await runCli(['backends', 'disable', 'trino-a', '--server', withRead.address], { env: { TRINO_ROUTER_ADMIN_TOKEN: TOKEN } });
+    expect(withFull.code).toBe(0);
+    expect(withFull.stdout).toMatch(/disabled backend trino-a/);
+    await withRead.client(TOKEN).backends.enableBackend({ name: 'trino-a' });
+  }, 60_000);
+
+  it('config: a read token needs a full token, must differ from it, and comes inline or from the environment', () => {
+    const load = (admin: string, env: Record<string, string> = {}) => parseConfig(`listen: { extProc: "127.0.0.1:0", admin: "127.0.0.1:0", metrics: null }\nmonitor: null\n${admin}\n${ROUTING_YAML}`, 'router.yaml', { env, baseDir: tmpdir() });
+    expect(() => load(`admin: { readToken: ${JSON.stringify(READ_TOKEN)} }`)).toThrow(/admin\.readToken: a read-only token needs admin\.token \(or admin\.tokenEnv\) too/);
+    expect(() => load(`admin: { token: ${JSON.stringify(TOKEN)}, readToken: ${JSON.stringify(TOKEN)} }`)).toThrow(/admin\.readToken: must differ from admin\.token/);
+    expect(() => load(`admin: { token: ${JSON.stringify(TOKEN)}, readToken: short }`)).toThrow(ConfigError);
+    expect(() => load(`admin: { token: ${JSON.stringify(TOKEN)}, readTokenEnv: READ }`)).toThrow(/admin\.readTokenEnv: environment variable READ is not set/);
+    expect(load(`admin: { token: ${JSON.stringify(TOKEN)}, readTokenEnv: READ }`, { READ: READ_TOKEN }).admin).toEqual({ token: TOKEN, tokenEnv: null, readToken: READ_TOKEN, readTokenEnv: 'READ' });
   });
 });

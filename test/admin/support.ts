@@ -52,16 +52,17 @@ export interface RouterWithAdmin {
  * A router with the admin API on a free loopback port. The backends are not real Trino
  * coordinators, so no health monitor runs (`monitor: null`): every backend counts as healthy.
  */
-export async function startRouterWithAdmin(options: { token?: string | null; routing?: string; extra?: string } = {}): Promise<RouterWithAdmin> {
+export async function startRouterWithAdmin(options: { token?: string | null; readToken?: string; routing?: string; extra?: string } = {}): Promise<RouterWithAdmin> {
   const dir = mkdtempSync(join(tmpdir(), 'ter-admin-'));
   const configPath = join(dir, 'router.yaml');
   const token = options.token === undefined ? TOKEN : options.token;
+  const readToken = options.readToken === undefined ? '' : `, readToken: ${JSON.stringify(options.readToken)}`;
   writeFileSync(configPath, `
 listen: { extProc: "127.0.0.1:0", admin: "127.0.0.1:0", metrics: null }
 dataDir: ${JSON.stringify(dir)}
 logging: { level: silent }
 monitor: null
-${token === null ? '' : `admin: { token: ${JSON.stringify(token)} }`}
+${token === null ? '' : `admin: { token: ${JSON.stringify(token)}${readToken} }`}
 ${options.routing ?? ROUTING_YAML}
 ${options.extra ?? ''}
 `);

@@ -266,8 +266,17 @@ describe('store faults while serving', () => {
     const capture = captureLogger();
     logs = capture.lines;
     // Without prefix routing, follow-ups are routed by the query ids the router remembers.
-    chain = await startChain({ prefixRouting: false, logger: capture.logger });
+    chain = await startChain({ prefixRouting: false, logger: capture.logger, metrics: true });
   });
+
+  /** A sample from the router's /metrics, e.g. `trino_router_write_behind_failures_total{journal="ownership"}` (0 when absent). */
+  async function metric(series: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${chain.router.metricsPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  }
+  const FAILURES = 'trino_router_write_behind_failures_total{journal="ownership"}';
+  const PENDING = 'trino_router_write_behind_pending{journal="ownership"}';
   afterAll(async () => {
     await chain?.close();
   });
@@ -306,12 +315,16 @@ describe('store faults while serving', () => {
     return ids;
   }
 
-  it('the store turns read-only: routing goes on from memory, the failure is logged at error, and is repaired after', async () => {
+  it('the store turns read-only: routing goes on from memory, the failure is logged at error and counted in metrics, and is repaired after', async () => {
     const db = routerDb();
+    const failuresBefore = await metric(FAILURES);
     db.pragma('query_only = ON');
     let ids: string[];
     try {
       ids = await queriesDuringFault();
+      // Visible to monitoring: failed batch writes are counted, and what waits for the store is a gauge.
+      await eventually(async () => (await metric(FAILURES)) > failuresBefore);
+      expect(await metric(PENDING)).toBeGreaterThan(0);
       await eventually(() => logs.some((l) => l['level'] === ERROR && /could not persist query ownership/.test(String(l['msg']))));
       const failure = logs.find((l) => l['level'] === ERROR && /could not persist query ownership/.test(String(l['msg'])))!;
       expect(JSON.stringify(failure['err'])).toMatch(/readonly|read-only|query_only/i);
@@ -322,6 +335,8 @@ describe('store faults while serving', () => {
     // The journal retries: what was learned during the fault reaches the store.
     await eventually(() => ids.every((id) => storedOwner(id) !== undefined), 1000);
     expect(ids.map(storedOwner)).toEqual(['trino-b', 'trino-a', 'trino-b']);
+    await eventually(async () => (await metric(PENDING)) === 0);
+    expect(await metric('trino_router_write_behind_dropped_total{journal="ownership"}')).toBe(0);
   });
 
   it('another process holds the write lock: every request through Envoy is still routed, the failure is logged, the store catches up after', async () => {
