@@ -28,6 +28,7 @@ import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './ro
 import { RoutingSource } from './runtime/routing-source.js';
 import { startOwnershipPersistence } from './runtime/ownership-persistence.js';
 import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js';
+import { AggregatedDiscoveryServiceService, createXdsService } from './xds/index.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
 import { openStore, seedFromConfig, type Store } from './store/index.js';
 
@@ -51,6 +52,8 @@ export interface RunningRouter {
   readonly adminPort: number | undefined;
   /** The bound /metrics port; undefined when listen.metrics is null. */
   readonly metricsPort: number | undefined;
+  /** The bound xDS (ADS) port (= extProcPort when both share one server); undefined when listen.xds is null. */
+  readonly xdsPort: number | undefined;
   /** Routed queries, newest first; undefined when `history: null`. */
   readonly history: QueryHistorySource | undefined;
   /** Backend health, load and state changes; undefined when `monitor: null`. */
@@ -187,6 +190,13 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     const extAuthzShared = extAuthzAddress !== null && sameAddress(extAuthzAddress, config.listen.extProc);
     const extAuthzService = { check: createExtAuthzHandler(router, edgeObserver) };
     if (extAuthzShared) server.addService(AuthorizationService, extAuthzService);
+    // Envoy's clusters over ADS, following the routing snapshot; on the ext_proc server by default.
+    const xdsAddress = config.listen.xds;
+    const xds = xdsAddress === null ? undefined : createXdsService({
+      routing, settings: config.xds, logger, observers: metrics === undefined ? [] : [metrics.xdsObserver],
+    });
+    const xdsShared = xdsAddress !== null && sameAddress(xdsAddress, config.listen.extProc);
+    if (xds !== undefined && xdsShared) server.addService(AggregatedDiscoveryServiceService, xds.implementation);
     const extProcPort = await bind(server, config.listen.extProc);
     cleanups.push(() => shutdown(server));
     logger.info({ extProc: formatListenAddress({ ...config.listen.extProc, port: extProcPort }) }, 'ext_proc server listening');
@@ -201,10 +211,24 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       }
       logger.info({ extAuthz: formatListenAddress({ ...extAuthzAddress, port: extAuthzPort }), sharedWithExtProc: extAuthzShared }, 'ext_authz server listening');
     }
+    let xdsPort: number | undefined;
+    if (xds !== undefined && xdsAddress !== null) {
+      if (xdsShared) xdsPort = extProcPort;
+      else {
+        const xdsServer = new grpc.Server();
+        xdsServer.addService(AggregatedDiscoveryServiceService, xds.implementation);
+        cleanups.push(() => shutdown(xdsServer));
+        xdsPort = await bind(xdsServer, xdsAddress);
+      }
+      // Runs before the servers drain (cleanups run in reverse): ADS streams never end on their own.
+      cleanups.push(() => xds.close());
+      logger.info({ xds: formatListenAddress({ ...xdsAddress, port: xdsPort }), sharedWithExtProc: xdsShared }, 'xDS (ADS) server listening');
+    }
 
     const admin = config.listen.admin === null ? undefined : await startAdminServer({
       address: config.listen.admin,
       token: config.admin.token,
+      readToken: config.admin.readToken,
       store,
       router: routerDeps,
       refreshRouting: () => {
@@ -237,6 +261,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       extAuthzPort,
       adminPort: admin?.port,
       metricsPort: metricsServer?.port,
+      xdsPort,
       history,
       health: monitor,
       refreshRouting: () => routing.refresh(),

@@ -101,5 +101,6 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     monitor: file.monitor,
     admin: file.admin,
     history: file.history,
+    xds: file.xds,
   };
 }

@@ -26,6 +26,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       extAuthz: address(config.listen.extAuthz),
       admin: address(config.listen.admin),
       metrics: address(config.listen.metrics),
+      xds: address(config.listen.xds),
     },
     dataDir: config.dataDir,
     store: { path: config.store.path, seed: config.store.seed },
@@ -43,9 +44,15 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
     ...routingSections(config.routing),
     monitor: renderMonitor(config.monitor),
     history: config.history === null ? null : { retentionDays: config.history.retentionDays, maxRows: config.history.maxRows },
-    admin: config.admin.tokenEnv !== null
-      ? { tokenEnv: config.admin.tokenEnv }
-      : { token: config.admin.token === null || !hide ? config.admin.token : REDACTED },
+    admin: {
+      ...(config.admin.tokenEnv !== null
+        ? { tokenEnv: config.admin.tokenEnv }
+        : { token: config.admin.token === null || !hide ? config.admin.token : REDACTED }),
+      ...(config.admin.readTokenEnv !== null
+        ? { readTokenEnv: config.admin.readTokenEnv }
+        : { readToken: config.admin.readToken === null || !hide ? config.admin.readToken : REDACTED }),
+    },
+    xds: config.xds,
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
   return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;

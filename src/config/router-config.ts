@@ -25,6 +25,8 @@ export interface RouterConfig {
     readonly extAuthz: ListenAddress | null;
     readonly admin: ListenAddress | null;
     readonly metrics: ListenAddress | null;
+    /** Envoy's ADS (CDS of the backends); null: off; equal to extProc: served by the same server. */
+    readonly xds: ListenAddress | null;
   };
   /** Absolute. */
   readonly dataDir: string;
@@ -71,5 +73,34 @@ export interface RouterConfig {
     /** Bearer token for the admin API, or null for none. */
     readonly token: string | null;
     readonly tokenEnv: string | null;
+    /** Bearer token allowed only the admin API's reads (Get, List, Explain, Export), or null. */
+    readonly readToken: string | null;
+    readonly readTokenEnv: string | null;
   };
+  /** How the Envoy cluster of each backend is built (served over xDS at listen.xds). */
+  readonly xds: XdsSettings;
+}
+
+/** The `xds` section: the parts of each backend's Envoy cluster that are not the backend's own. */
+export interface XdsSettings {
+  readonly connectTimeoutMs: number;
+  /** Envoy's circuit breaker thresholds (its defaults, 1024 and 3 retries, overflow busy Trino clusters). */
+  readonly circuitBreakers: {
+    readonly maxConnections: number;
+    readonly maxPendingRequests: number;
+    readonly maxRequests: number;
+    readonly maxRetries: number;
+  };
+  /** Envoy's own active HTTP health check of each backend; null: none (the router's monitor decides). */
+  readonly healthCheck: {
+    readonly path: string;
+    readonly intervalSeconds: number;
+    readonly timeoutMs: number;
+    readonly unhealthyThreshold: number;
+    readonly healthyThreshold: number;
+  } | null;
+  /** For https backends: the CA bundle (a path on the Envoy host) that verifies their certificates. */
+  readonly tls: { readonly caFile: string };
+  /** Also serve, per backend, a Listener with an api_listener (proxyless gRPC xDS clients). */
+  readonly apiListeners: boolean;
 }

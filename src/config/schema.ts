@@ -29,18 +29,26 @@ const listenAddress = z.string().transform((text, ctx) => {
   return parsed;
 });
 
-/** Servers that would fight over one socket; extAuthz may share extProc's (one gRPC server serves both). */
+/** The listen keys whose servers may share listen.extProc's socket (one gRPC server serves them all). */
+const EXT_PROC_SHARERS: ReadonlySet<string> = new Set(['extAuthz', 'xds']);
+
+/**
+ * Servers that would fight over one socket. extAuthz and xds may share extProc's socket (written
+ * alike): one gRPC server then serves them all.
+ */
 function checkListenClashes(
-  listen: Record<'extProc' | 'extAuthz' | 'admin' | 'metrics', ListenAddress | null>,
+  listen: Partial<Record<'extProc' | 'extAuthz' | 'admin' | 'metrics' | 'xds', ListenAddress | null>>,
   ctx: z.core.$RefinementCtx,
 ): void {
-  const entries = Object.entries(listen).filter((e): e is [string, ListenAddress] => e[1] !== null);
+  const entries = Object.entries(listen).filter((e): e is [string, ListenAddress] => e[1] !== null && e[1] !== undefined);
+  const extProc = listen.extProc;
+  const onExtProcServer = (name: string, address: ListenAddress): boolean => name === 'extProc' ||
+    (EXT_PROC_SHARERS.has(name) && extProc !== null && extProc !== undefined && address.host === extProc.host && address.port === extProc.port);
   for (let i = 0; i < entries.length; i++) {
     for (let j = 0; j < i; j++) {
       const [name, address] = entries[i] as [string, ListenAddress];
       const [otherName, other] = entries[j] as [string, ListenAddress];
-      const shared = [name, otherName].sort().join() === 'extAuthz,extProc' &&
-        address.host === other.host && address.port === other.port;
+      const shared = onExtProcServer(name, address) && onExtProcServer(otherName, other);
       if (!shared && addressesClash(address, other)) {
         ctx.addIssue({ code: 'custom', path: [name], message: `clashes with listen.${otherName} (${formatListenAddress(other)}); use another port` });
       }
@@ -169,9 +177,20 @@ function adminSettings(env: Environment) {
   return closed({
     token: z.string().nullable().default(null),
     tokenEnv: nonEmpty.nullable().default(null),
+    readToken: z.string().nullable().default(null),
+    readTokenEnv: nonEmpty.nullable().default(null),
   }).transform((admin, ctx) => {
     const token = resolveSecret(env, 'token', { inline: admin.token, envName: admin.tokenEnv }, false, ctx);
-    return { token, tokenEnv: admin.tokenEnv };
+    const readToken = resolveSecret(env, 'readToken', { inline: admin.readToken, envName: admin.readTokenEnv }, false, ctx);
+    const readField = admin.readTokenEnv !== null ? 'readTokenEnv' : 'readToken';
+    if (readToken !== null && admin.token === null && admin.tokenEnv === null) {
+      // Without a full token the API would be open to anyone for writes: a read-only token would protect nothing.
+      ctx.addIssue({ code: 'custom', path: [readField], message: 'a read-only token needs admin.token (or admin.tokenEnv) too: without it every call, writes included, needs no token' });
+    }
+    if (readToken !== null && token !== null && readToken === token) {
+      ctx.addIssue({ code: 'custom', path: [readField], message: 'must differ from admin.token: a caller holding it could not be told apart from a writer' });
+    }
+    return { token, tokenEnv: admin.tokenEnv, readToken, readTokenEnv: admin.readTokenEnv };
   });
 }
 
@@ -187,6 +206,9 @@ function checkUniqueKeyIds(prefix: { keys: readonly { id: string }[] }, ctx: z.c
 const positiveNumber = z.number().positive();
 const positiveInt = z.number().int().positive();
 
+/** Where Envoy finds the CAs that sign https backends' certificates (the envoyproxy/envoy image's bundle). */
+export const DEFAULT_XDS_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
+
 /** The Trino user the health monitor runs its queries as (and probes fall back to). */
 export const DEFAULT_MONITOR_USER = 'trino-router-monitor';
 
@@ -197,6 +219,28 @@ const loadWeights = closed({
   running: loadWeight.default(1),
   queued: loadWeight.default(0.5),
 }).refine((w) => w.running > 0 || w.queued > 0, 'at least one of running, queued must be above 0');
+
+/** The Envoy clusters the router serves over xDS (one per backend). */
+const xdsSettings = closed({
+  connectTimeoutMs: positiveInt.default(2000),
+  circuitBreakers: closed({
+    maxConnections: positiveInt.default(10_000),
+    maxPendingRequests: positiveInt.default(10_000),
+    maxRequests: positiveInt.default(10_000),
+    maxRetries: z.number().int().nonnegative().default(3),
+  }).prefault({}),
+  healthCheck: closed({
+    path: z.string().startsWith('/', 'expected an absolute path such as /v1/info').default('/v1/info'),
+    intervalSeconds: positiveNumber.default(10),
+    timeoutMs: positiveInt.default(2000),
+    unhealthyThreshold: positiveInt.default(2),
+    healthyThreshold: positiveInt.default(2),
+  }).nullable().default(null),
+  tls: closed({
+    caFile: nonEmpty.default(DEFAULT_XDS_CA_FILE),
+  }).prefault({}),
+  apiListeners: z.boolean().default(false),
+});
 
 /**
  * The config file. Keys are camelCase; every key not marked required has this default:
@@ -224,10 +268,19 @@ const loadWeights = closed({
  *   last poll counts with the larger weight; at least one weight must be above 0).
  *   `monitor: null` runs no health checks: every backend is then taken as healthy and idle
  *   (operator switches, drains and uptime schedules still apply).
- * - `admin.token` / `admin.tokenEnv` null (no token: keep the admin port on loopback).
+ * - `admin.token` / `admin.tokenEnv` null (no token: keep the admin port on loopback);
+ *   `admin.readToken` / `admin.readTokenEnv` null (a second, read-only token; needs a token).
  * - `history` `{retentionDays: 7, maxRows: 1000000}`: the query history keeps each routed
  *   query this many days, and at most this many rows (the newest); pruned every minute.
  *   `history: null` keeps no history (the admin API's ListQueries answers UNIMPLEMENTED).
+ * - `listen.xds` absent = the `listen.extProc` address (the ext_proc server also serves
+ *   Envoy's ADS); null turns xDS off; another address gets its own server.
+ * - `xds` `{connectTimeoutMs: 2000, circuitBreakers: {maxConnections: 10000,
+ *   maxPendingRequests: 10000, maxRequests: 10000, maxRetries: 3}, healthCheck: null,
+ *   tls: {caFile: "/etc/ssl/certs/ca-certificates.crt"}, apiListeners: false}`: how each backend's
+ *   Envoy cluster is built; `healthCheck` `{path: "/v1/info", intervalSeconds: 10, timeoutMs:
+ *   2000, unhealthyThreshold: 2, healthyThreshold: 2}` once given; `apiListeners: true` also
+ *   serves, per backend, a Listener with an api_listener (for proxyless gRPC xDS clients).
  */
 export function configFileSchema(env: Environment) {
   return closed({
@@ -236,7 +289,10 @@ export function configFileSchema(env: Environment) {
       extAuthz: listenAddress.nullable().default(null),
       admin: listenAddress.nullable().prefault('127.0.0.1:9002'),
       metrics: listenAddress.nullable().prefault('0.0.0.0:9090'),
-    }).superRefine(checkListenClashes).prefault({}),
+      xds: listenAddress.nullable().optional(),
+    }).superRefine(checkListenClashes)
+      .transform((listen) => ({ ...listen, xds: listen.xds === undefined ? listen.extProc : listen.xds }))
+      .prefault({}),
     dataDir: nonEmpty.default('./data'),
     store: closed({
       path: nonEmpty.nullable().default(null),
@@ -274,6 +330,7 @@ export function configFileSchema(env: Environment) {
       retentionDays: positiveNumber.default(7),
       maxRows: positiveInt.default(1_000_000),
     }).nullable().prefault({}),
+    xds: xdsSettings.prefault({}),
   });
 }
 

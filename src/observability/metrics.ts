@@ -17,6 +17,8 @@ import { MECHANISMS, type Mechanism } from '../routing/decision.js';
 import type { QuerySubmitted, RequestContext } from '../routing/request-router.js';
 import type { WriteBehindStats } from '../runtime/write-behind.js';
 import type { OwnershipSizes } from '../stickiness/ownership.js';
+import type { XdsObserver } from '../xds/observer.js';
+import type { XdsType } from '../xds/resources.js';
 import { BoundedLabel } from './bounded-label.js';
 import { CellHistogram, CellTree, type CountCell, type HistogramCell, type Labels } from './metric-cells.js';
 
@@ -41,6 +43,10 @@ export const METRIC_NAMES = {
   writeBehindFailures: 'trino_router_write_behind_failures_total',
   writeBehindDropped: 'trino_router_write_behind_dropped_total',
   historyPruned: 'trino_router_history_pruned_rows_total',
+  xdsStreams: 'trino_router_xds_streams_active',
+  xdsResponses: 'trino_router_xds_responses_total',
+  xdsAcks: 'trino_router_xds_acks_total',
+  xdsNacks: 'trino_router_xds_nacks_total',
 } as const;
 
 /** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
@@ -63,6 +69,8 @@ const NONE = '';
 
 const OWNERSHIP_MAPS = { query_id: 'queries', coordinator_id: 'coordinators', transaction: 'transactions' } as const;
 const EDGES: readonly Edge[] = ['ext_proc', 'ext_authz'];
+/** The xDS resource types the router serves ('other' never has series of its own). */
+const XDS_TYPES: readonly XdsType[] = ['cluster', 'listener'];
 
 export interface RouterMetricsOptions {
   /** Node.js process metrics (CPU, memory, event loop, GC). Default true. */
@@ -108,6 +116,10 @@ export class RouterMetrics {
   private readonly edges: Readonly<Record<Edge, EdgeCells>>;
 
   private readonly adminCalls: Counter<'method' | 'code'>;
+  private readonly xdsStreams: Gauge;
+  private readonly xdsResponses: Counter<'type'>;
+  private readonly xdsAcks: Counter<'type'>;
+  private readonly xdsNacks: Counter<'type'>;
 
   constructor(options: RouterMetricsOptions = {}) {
     this.logger = options.logger;
@@ -142,6 +154,21 @@ export class RouterMetrics {
       labelNames: ['method', 'code'],
       registers,
     });
+    this.xdsStreams = new Gauge({ name: METRIC_NAMES.xdsStreams, help: 'Open xDS (ADS) streams: Envoys taking their clusters from the router.', registers });
+    this.xdsResponses = new Counter({ name: METRIC_NAMES.xdsResponses, help: 'xDS responses sent, by resource type (cluster, listener).', labelNames: ['type'], registers });
+    this.xdsAcks = new Counter({ name: METRIC_NAMES.xdsAcks, help: 'xDS responses a client accepted (ACK), by resource type.', labelNames: ['type'], registers });
+    this.xdsNacks = new Counter({
+      name: METRIC_NAMES.xdsNacks,
+      help: 'xDS responses a client rejected (NACK; it keeps its previous version), by resource type.',
+      labelNames: ['type'],
+      registers,
+    });
+    // Series exist from the start: an alert on NACKs sees 0, not "no data".
+    for (const type of XDS_TYPES) {
+      this.xdsResponses.inc({ type }, 0);
+      this.xdsAcks.inc({ type }, 0);
+      this.xdsNacks.inc({ type }, 0);
+    }
     this.registerHealthGauges(registers);
     this.registerStateGauges(registers);
 
@@ -209,6 +236,15 @@ export class RouterMetrics {
   /** The admin server's `onCall(method, code)` (not on the request path: prom-client directly). */
   readonly adminCall = (method: string, code: GrpcStatus): void => {
     this.adminCalls.inc({ method: this.adminMethods.value(method), code: grpcStatusName(code) });
+  };
+
+  /** Pushed to by the ADS server (not on the request path: prom-client directly). */
+  readonly xdsObserver: XdsObserver = {
+    streamOpened: () => this.xdsStreams.inc(),
+    streamClosed: () => this.xdsStreams.dec(),
+    responseSent: (_peer, type) => this.xdsResponses.inc({ type }),
+    acked: (_peer, type) => this.xdsAcks.inc({ type }),
+    rejected: (_peer, type) => this.xdsNacks.inc({ type }),
   };
 
   /** Ownership map sizes, read at scrape time. */

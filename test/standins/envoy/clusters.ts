@@ -1,7 +1,11 @@
 /**
  * The cluster manager: clusters from envoy.yaml with their endpoints (tests override socket
- * addresses), round robin per request/stream, and clusters added or moved at runtime (the way
- * CDS would) through setEndpoints().
+ * addresses), round robin per request/stream, clusters from CDS (applyCds: each update is the
+ * complete dynamic list, as state-of-the-world CDS is), and clusters added or moved by tests
+ * through setEndpoints().
+ *
+ * A request keeps the endpoint it was sent to: removing or replacing a cluster never cuts a
+ * request in flight (Envoy drains the old cluster the same way).
  */
 import type { ClusterConfig, Endpoint } from './config.js';
 
@@ -35,6 +39,8 @@ export class Cluster {
 
 export class ClusterManager {
   private readonly clusters = new Map<string, Cluster>();
+  private readonly staticNames: ReadonlySet<string>;
+  private readonly dynamicNames = new Set<string>();
 
   constructor(configs: ReadonlyMap<string, ClusterConfig>, overrides: Readonly<Record<string, readonly Endpoint[]>>) {
     for (const name of Object.keys(overrides)) {
@@ -48,6 +54,37 @@ export class ClusterManager {
     for (const c of configs.values()) {
       this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, overrides[c.name] ?? c.endpoints));
     }
+    this.staticNames = new Set(configs.keys());
+  }
+
+  /** Clusters that came from CDS. */
+  dynamicClusters(): string[] {
+    return [...this.dynamicNames].sort();
+  }
+
+  /**
+   * Applies one CDS response: `clusters` (the valid ones) are added or replace what was there;
+   * dynamic clusters named neither there nor in `keep` (names of invalid ones) are removed.
+   * Returns the errors (a static cluster cannot be changed over CDS).
+   */
+  applyCds(clusters: readonly ClusterConfig[], keep: ReadonlySet<string>): string[] {
+    const errors: string[] = [];
+    const named = new Set<string>(keep);
+    for (const c of clusters) {
+      named.add(c.name);
+      if (this.staticNames.has(c.name)) {
+        errors.push(`cluster ${c.name}: a static cluster cannot be added or updated via CDS`);
+        continue;
+      }
+      this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, c.endpoints));
+      this.dynamicNames.add(c.name);
+    }
+    for (const name of [...this.dynamicNames]) {
+      if (named.has(name)) continue;
+      this.dynamicNames.delete(name);
+      this.clusters.delete(name);
+    }
+    return errors;
   }
 
   get(name: string): Cluster | undefined {

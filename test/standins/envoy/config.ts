@@ -7,6 +7,7 @@
  * new filter is one more entry there plus its runtime filter.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { httpStatusCodeNumber } from './protos.js';
@@ -194,10 +195,28 @@ export interface ClusterConfig {
   readonly endpoints: readonly Endpoint[];
 }
 
+/** dynamic_resources.ads_config: the one gRPC stream all ADS subscriptions share. */
+export interface AdsConfig {
+  /** The static cluster of the xDS server (envoy_grpc.cluster_name; also the stream's :authority). */
+  readonly clusterName: string;
+  readonly setNodeOnFirstMessageOnly: boolean;
+}
+
+/** Clusters from CDS over ADS (dynamic_resources.cds_config: {ads: {}}). */
+export interface CdsConfig {
+  readonly ads: AdsConfig;
+  readonly node: { readonly id: string; readonly cluster: string };
+  /** How long Envoy's init waits for the first CDS response before serving anyway (default 15 s). */
+  readonly initialFetchTimeoutMs: number;
+}
+
 export interface StandinConfig {
   readonly source: string;
   readonly listener: ListenerConfig;
+  /** The static clusters (static_resources.clusters). */
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  /** Set when the bootstrap takes further clusters from CDS over ADS. */
+  readonly cds: CdsConfig | undefined;
 }
 
 export class EnvoyConfigError extends Error {
@@ -349,10 +368,41 @@ const clusterRaw = z.strictObject({
   }),
 });
 
+/** A Cluster received over CDS, decoded as YAML writes it (only set fields; Durations as objects). */
+const cdsClusterRaw = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS']).optional(),
+  connect_timeout: duration.optional(),
+  lb_policy: z.literal('ROUND_ROBIN').optional(),
+  dns_lookup_family: z.enum(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL']).optional(),
+  // Accepted and not modelled: the stand-in neither caps concurrency nor health-checks hosts
+  // (the router's own monitor is what routing follows).
+  circuit_breakers: z.unknown().optional(),
+  health_checks: z.array(z.unknown()).optional(),
+  load_assignment: clusterRaw.shape.load_assignment,
+});
+
+const configSourceAds = z.strictObject({
+  resource_api_version: z.literal('V3', 'Envoy refuses other resource versions'),
+  ads: z.strictObject({}),
+  initial_fetch_timeout: duration.optional(),
+});
+
+const dynamicResourcesRaw = z.strictObject({
+  ads_config: z.strictObject({
+    api_type: z.literal('GRPC', 'the stand-in speaks state-of-the-world ADS (api_type GRPC) only'),
+    transport_api_version: z.literal('V3', 'Envoy refuses AUTO and V2'),
+    grpc_services: z.array(z.strictObject({ envoy_grpc: z.strictObject({ cluster_name: z.string().min(1) }) })).length(1),
+    set_node_on_first_message_only: z.boolean().optional(),
+  }),
+  cds_config: configSourceAds,
+});
+
 const bootstrapRaw = z.strictObject({
-  // Accepted and ignored: they do not change how requests are handled.
+  // Accepted and ignored: it does not change how requests are handled.
   admin: z.unknown().optional(),
-  node: z.unknown().optional(),
+  node: z.strictObject({ id: z.string().optional(), cluster: z.string().optional() }).optional(),
+  dynamic_resources: dynamicResourcesRaw.optional(),
   static_resources: z.strictObject({
     listeners: z.array(listenerRaw).length(1, 'the stand-in serves exactly one listener'),
     clusters: z.array(clusterRaw).min(1),
@@ -707,6 +757,27 @@ export const FILTER_PARSERS: ReadonlyMap<string, FilterParser> = new Map<string,
   ],
 ]);
 
+/**
+ * A cluster received over CDS, checked as Envoy checks it (a LOGICAL_DNS cluster has exactly
+ * one endpoint, a STATIC one IP addresses only). Throws EnvoyConfigError for what Envoy (or the
+ * stand-in) would reject.
+ */
+export function parseCdsCluster(object: unknown, where: string): ClusterConfig {
+  const raw = parseWith(cdsClusterRaw, object, where);
+  const endpoints = raw.load_assignment.endpoints.flatMap((l) => l.lb_endpoints);
+  const type = raw.type ?? 'STATIC';
+  if (type === 'LOGICAL_DNS' && (raw.load_assignment.endpoints.length !== 1 || endpoints.length !== 1)) {
+    throw new EnvoyConfigError(`${where}: LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint`);
+  }
+  if (type === 'STATIC') {
+    for (const e of endpoints) {
+      const address = e.endpoint.address.socket_address.address;
+      if (isIP(address) === 0) throw new EnvoyConfigError(`${where}: malformed IP address: ${address} (a STATIC cluster takes IP addresses only)`);
+    }
+  }
+  return toCluster({ name: raw.name, type, connect_timeout: raw.connect_timeout, load_assignment: raw.load_assignment });
+}
+
 function toCluster(raw: z.infer<typeof clusterRaw>): ClusterConfig {
   const explicit = raw.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY]?.explicit_http_config;
   return {
@@ -778,8 +849,27 @@ export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConf
     }
   }
 
+  let cds: CdsConfig | undefined;
+  const dynamic = boot.dynamic_resources;
+  if (dynamic !== undefined) {
+    const where = `${source}: dynamic_resources`;
+    const adsCluster = (dynamic.ads_config.grpc_services[0] as { envoy_grpc: { cluster_name: string } }).envoy_grpc.cluster_name;
+    const cluster = clusters.get(adsCluster);
+    if (cluster === undefined) throw new EnvoyConfigError(`${where}.ads_config: no static cluster named ${adsCluster} (the xDS server's cluster cannot arrive over xDS)`);
+    if (!cluster.http2) throw new EnvoyConfigError(`${source}: cluster ${adsCluster} carries gRPC (ADS) and needs explicit_http_config.http2_protocol_options`);
+    const id = boot.node?.id ?? '';
+    const nodeCluster = boot.node?.cluster ?? '';
+    if (id === '' || nodeCluster === '') throw new EnvoyConfigError(`${source}: node: ads: node 'id' and 'cluster' are required`);
+    cds = {
+      ads: { clusterName: adsCluster, setNodeOnFirstMessageOnly: dynamic.ads_config.set_node_on_first_message_only ?? false },
+      node: { id, cluster: nodeCluster },
+      initialFetchTimeoutMs: dynamic.cds_config.initial_fetch_timeout === undefined ? 15_000 : durationToMs(dynamic.cds_config.initial_fetch_timeout),
+    };
+  }
+
   return {
     source,
+    cds,
     listener: {
       name: listenerRawValue.name,
       address: { host: listenerRawValue.address.socket_address.address, port: listenerRawValue.address.socket_address.port_value },

@@ -1,13 +1,17 @@
 /**
  * Envoy stand-in for tests: reads the project's real Envoy configs (envoy.yaml with ext_proc,
- * envoy-ext-authz.yaml with ext_authz: filters, routes, timeouts, cluster names) and behaves like
- * Envoy towards clients, the router (gRPC) and the upstream clusters. Tests may only override socket addresses: the listener port and the
- * endpoints of clusters defined in the file (clusters can be added/moved at runtime with
- * setClusterEndpoints, as CDS would).
+ * envoy-ext-authz.yaml with ext_authz, envoy-xds.yaml with clusters from the router's ADS:
+ * filters, routes, timeouts, cluster names, xDS subscriptions) and behaves like Envoy towards
+ * clients, the router (gRPC) and the upstream clusters. Tests may only override socket
+ * addresses: the listener port and the endpoints of clusters defined in the file (clusters can
+ * be added/moved at runtime with setClusterEndpoints). A bootstrap with
+ * `dynamic_resources.cds_config` takes its other clusters from CDS over ADS (xds-client.ts), and,
+ * like Envoy's init manager, starts serving after the first CDS response (or its
+ * initial_fetch_timeout).
  */
 import * as http from 'node:http';
 import { ClusterManager } from './clusters.js';
-import { loadEnvoyConfig } from './config.js';
+import { EnvoyConfigError, loadEnvoyConfig, parseCdsCluster, type ClusterConfig } from './config.js';
 import { ExtAuthzChannels } from './ext-authz-client.js';
 import { extAuthzFilterFactory } from './ext-authz-filter.js';
 import { ExtProcChannels } from './ext-proc-client.js';
@@ -17,6 +21,7 @@ import { headerMutationFilterFactory } from './header-mutation-filter.js';
 import { Router } from './router.js';
 import { EnvoyServer } from './server.js';
 import { StandinStats, type StatsSnapshot } from './stats.js';
+import { CdsSubscription, type ApplyResult, type CdsUpdate } from './xds-client.js';
 
 export { EnvoyConfigError, loadEnvoyConfig, parseEnvoyConfig, type StandinConfig } from './config.js';
 export type { StatsSnapshot } from './stats.js';
@@ -44,7 +49,19 @@ export interface EnvoyStandin {
   lastLocalReply(): { status: number; reason: string } | undefined;
   /** For tests that add/move clusters. */
   setClusterEndpoints(name: string, endpoints: { host: string; port: number }[]): void;
+  /** What CDS did; undefined when the bootstrap takes no clusters from xDS. */
+  cds(): CdsState | undefined;
   close(): Promise<void>;
+}
+
+export interface CdsState {
+  /** The version last accepted ('' before the first). */
+  readonly version: string;
+  /** The clusters that came from CDS, sorted. */
+  readonly clusters: readonly string[];
+  readonly accepted: number;
+  /** Every NACK: the version refused and Envoy's error_detail message. */
+  readonly rejected: readonly { readonly version: string; readonly message: string }[];
 }
 
 export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<EnvoyStandin> {
@@ -103,6 +120,47 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
   }
   if (router === undefined) throw new Error('envoy stand-in: no router filter');
 
+  // CDS over ADS: the listener opens once the first response is handled, as Envoy's init manager
+  // holds listeners until CDS is initialized (or initial_fetch_timeout passes).
+  let cds: CdsSubscription | undefined;
+  let cdsAccepted = 0;
+  const cdsRejected: { version: string; message: string }[] = [];
+  if (config.cds !== undefined) {
+    const cdsConfig = config.cds;
+    cds = new CdsSubscription(cdsConfig.ads, cdsConfig.node, () => clusters.endpoints(cdsConfig.ads.clusterName), {
+      apply: (update: CdsUpdate): ApplyResult => {
+        const valid: ClusterConfig[] = [];
+        const invalid = new Set<string>();
+        const errors: string[] = [];
+        for (const c of update.clusters) {
+          try {
+            valid.push(parseCdsCluster(c.object, `CDS version ${update.version}: cluster ${c.name}`));
+          } catch (error) {
+            if (!(error instanceof EnvoyConfigError)) throw error;
+            invalid.add(c.name);
+            errors.push(error.message);
+          }
+        }
+        errors.push(...clusters.applyCds(valid, invalid));
+        return errors.length === 0 ? { ok: true } : { ok: false, message: errors.join('\n') };
+      },
+      accepted: () => {
+        cdsAccepted++;
+      },
+      rejected: (version, message) => {
+        cdsRejected.push({ version, message });
+      },
+    });
+    let initTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      cds.firstUpdate,
+      new Promise<void>((resolve) => {
+        initTimer = setTimeout(resolve, cdsConfig.initialFetchTimeoutMs);
+      }),
+    ]);
+    clearTimeout(initTimer);
+  }
+
   const server = new EnvoyServer({ hcm, bufferLimit: config.listener.bufferLimitBytes, filters, router, stats });
   const port = await server.listen(options.listenerPort ?? 0);
   let closed: Promise<void> | undefined;
@@ -113,8 +171,15 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
     stats: () => stats.snapshot(),
     lastLocalReply: () => stats.lastLocalReply(),
     setClusterEndpoints: (name, endpoints) => clusters.setEndpoints(name, endpoints),
+    cds: () => cds === undefined ? undefined : {
+      version: cds.version,
+      clusters: clusters.dynamicClusters(),
+      accepted: cdsAccepted,
+      rejected: [...cdsRejected],
+    },
     close() {
       closed ??= (async () => {
+        cds?.close();
         await server.close();
         for (const ch of channels) ch.close();
         agent.destroy();

@@ -20,25 +20,28 @@ describe('renderConfigYaml', () => {
   });
 
   it('writes env-sourced secrets as the variable name, never the value', () => {
-    const env = { PREFIX_KEY: 'a-secret-from-the-environment', ADMIN_TOKEN: 'an-admin-token-from-the-environment' };
+    const env = { PREFIX_KEY: 'a-secret-from-the-environment', ADMIN_TOKEN: 'an-admin-token-from-the-environment', READ_TOKEN: 'a-read-only-token-from-the-environment' };
     const text = VALID_YAML
       .replace('{ id: k1, secret: "0123456789abcdef-secret" }', '{ id: k1, secretEnv: PREFIX_KEY }')
-      .concat('admin: { tokenEnv: ADMIN_TOKEN }\n');
+      .concat('admin: { tokenEnv: ADMIN_TOKEN, readTokenEnv: READ_TOKEN }\n');
     const config = parseConfig(text, 'router.yaml', { env, baseDir: '/srv/router' });
     expect(config.prefix?.keys[0]).toEqual({ id: 'k1', secret: env.PREFIX_KEY, secretEnv: 'PREFIX_KEY' });
-    expect(config.admin).toEqual({ token: env.ADMIN_TOKEN, tokenEnv: 'ADMIN_TOKEN' });
+    expect(config.admin).toEqual({ token: env.ADMIN_TOKEN, tokenEnv: 'ADMIN_TOKEN', readToken: env.READ_TOKEN, readTokenEnv: 'READ_TOKEN' });
     const rendered = renderConfigYaml(config);
     expect(rendered).not.toContain(env.PREFIX_KEY);
     expect(rendered).not.toContain(env.ADMIN_TOKEN);
+    expect(rendered).not.toContain(env.READ_TOKEN);
     expect(parseConfig(rendered, 'export.yaml', { env })).toStrictEqual(config);
   });
 
   it('can redact inline secrets; a redacted export refuses to load', () => {
-    const config = parseConfig(`${VALID_YAML}admin: { token: "inline-admin-token-0123" }\n`, 'router.yaml', { env: {} });
+    const config = parseConfig(`${VALID_YAML}admin: { token: "inline-admin-token-0123", readToken: "inline-read-token-4567" }\n`, 'router.yaml', { env: {} });
     const rendered = renderConfigYaml(config, { secrets: 'redact' });
     expect(rendered).not.toContain('0123456789abcdef-secret');
     expect(rendered).not.toContain('inline-admin-token-0123');
+    expect(rendered).not.toContain('inline-read-token-4567');
     expect(() => parseConfig(rendered, 'export.yaml', { env: {} })).toThrow(ConfigError);
+    expect(parseConfig(renderConfigYaml(config), 'export.yaml', { env: {} })).toStrictEqual(config);
   });
 
   it('resolves relative paths against the base folder and writes them absolute', () => {
@@ -157,6 +160,14 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
     routing: routingArbitrary(),
     extProc: address(9001),
     shareAuthz: fc.constantFrom('off', 'shared', 'own'),
+    shareXds: fc.constantFrom('off', 'shared', 'own'),
+    xdsHealthCheck: fc.option(fc.record({
+      path: fc.constantFrom('/v1/info', '/v1/status'),
+      intervalSeconds: positive,
+      timeoutMs: fc.integer({ min: 1, max: 60_000 }),
+      unhealthyThreshold: fc.integer({ min: 1, max: 10 }),
+      healthyThreshold: fc.integer({ min: 1, max: 10 }),
+    }), { nil: null }),
     admin: fc.option(address(9002), { nil: null }),
     metrics: fc.option(address(9090), { nil: null }),
     dataDir: fc.constantFrom('/var/lib/router', '/tmp/a dir/with: colon', '/srv/#hash/ö'),
@@ -177,6 +188,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       user: trickyString.filter((u) => u !== ''),
     }),
     adminToken: fc.option(secret, { nil: null }),
+    adminReadToken: fc.option(secret, { nil: null }),
     history: fc.option(fc.record({ retentionDays: positive, maxRows: fc.integer({ min: 1, max: 10_000_000 }) }), { nil: null }),
   }).map((g) => {
     const env: Record<string, string> = {};
@@ -187,7 +199,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
     });
     const extAuthz = g.shareAuthz === 'off' ? null : g.shareAuthz === 'shared' ? g.extProc : { host: '127.0.0.1', port: 9003 };
     const config: RouterConfig = {
-      listen: { extProc: g.extProc, extAuthz, admin: g.admin, metrics: g.metrics },
+      listen: { extProc: g.extProc, extAuthz, admin: g.admin, metrics: g.metrics, xds: g.shareXds === 'off' ? null : g.shareXds === 'shared' ? g.extProc : { host: '127.0.0.1', port: 9004 } },
       dataDir: g.dataDir,
       store: { path: g.customStorePath ? '/srv/other/router.sqlite' : join(g.dataDir, 'router.db'), seed: g.seed },
       logging: { level: g.level },
@@ -196,8 +208,16 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       prefix: { keys, maxAgeHours: g.maxAgeHours },
       queryIds: g.queryIds,
       monitor: g.monitor,
-      admin: { token: g.adminToken, tokenEnv: null },
+      // A read-only token is valid only next to a (different) full token.
+      admin: { token: g.adminToken, tokenEnv: null, readToken: g.adminToken === null || g.adminReadToken === g.adminToken ? null : g.adminReadToken, readTokenEnv: null },
       history: g.history,
+      xds: {
+        connectTimeoutMs: 2000,
+        circuitBreakers: { maxConnections: 10_000, maxPendingRequests: 500, maxRequests: 10_000, maxRetries: 0 },
+        healthCheck: g.xdsHealthCheck,
+        tls: { caFile: '/etc/pki/tls/certs/ca-bundle.crt' },
+        apiListeners: g.shareXds === 'own',
+      },
     };
     // fast-check may build null-prototype records; the loader builds plain objects.
     return { config: JSON.parse(JSON.stringify(config)) as RouterConfig, env };

@@ -468,8 +468,8 @@ export interface BackendEvaluation {
   backend: string;
   eligible: boolean;
   /**
-   * Why not: disabled, unhealthy, pending, draining, outside_schedule, over_load_ceiling,
-   * zero_weight or unknown_backend.
+   * Why not: disabled, unhealthy, pending, not_checked_yet, draining, outside_schedule,
+   * over_load_ceiling, zero_weight or unknown_backend.
    */
   reason: string;
   health: string;
