@@ -25,6 +25,7 @@ import type { QueryHistorySource } from './history/query-record.js';
 import type { BackendConditions } from './routing/engine.js';
 import { createPeekableStrategyState } from './routing/explain.js';
 import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './routing/request-router.js';
+import { listen, shutdownGracefully } from './runtime/grpc-server.js';
 import { RoutingSource } from './runtime/routing-source.js';
 import { startOwnershipPersistence } from './runtime/ownership-persistence.js';
 import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js';
@@ -197,8 +198,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     });
     const xdsShared = xdsAddress !== null && sameAddress(xdsAddress, config.listen.extProc);
     if (xds !== undefined && xdsShared) server.addService(AggregatedDiscoveryServiceService, xds.implementation);
-    const extProcPort = await bind(server, config.listen.extProc);
-    cleanups.push(() => shutdown(server));
+    const extProcPort = await listen(server, config.listen.extProc, 'listen.extProc');
+    cleanups.push(() => shutdownGracefully(server, SHUTDOWN_GRACE_MS));
     logger.info({ extProc: formatListenAddress({ ...config.listen.extProc, port: extProcPort }) }, 'ext_proc server listening');
     let extAuthzPort: number | undefined;
     if (extAuthzAddress !== null) {
@@ -206,8 +207,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       else {
         const authzServer = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
         authzServer.addService(AuthorizationService, extAuthzService);
-        cleanups.push(() => shutdown(authzServer));
-        extAuthzPort = await bind(authzServer, extAuthzAddress);
+        cleanups.push(() => shutdownGracefully(authzServer, SHUTDOWN_GRACE_MS));
+        extAuthzPort = await listen(authzServer, extAuthzAddress, 'listen.extAuthz');
       }
       logger.info({ extAuthz: formatListenAddress({ ...extAuthzAddress, port: extAuthzPort }), sharedWithExtProc: extAuthzShared }, 'ext_authz server listening');
     }
@@ -217,8 +218,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       else {
         const xdsServer = new grpc.Server();
         xdsServer.addService(AggregatedDiscoveryServiceService, xds.implementation);
-        cleanups.push(() => shutdown(xdsServer));
-        xdsPort = await bind(xdsServer, xdsAddress);
+        cleanups.push(() => shutdownGracefully(xdsServer, SHUTDOWN_GRACE_MS));
+        xdsPort = await listen(xdsServer, xdsAddress, 'listen.xds');
       }
       // Runs before the servers drain (cleanups run in reverse): ADS streams never end on their own.
       cleanups.push(() => xds.close());
@@ -229,6 +230,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       address: config.listen.admin,
       token: config.admin.token,
       readToken: config.admin.readToken,
+      tls: config.admin.tls,
       store,
       router: routerDeps,
       refreshRouting: () => {
@@ -285,30 +287,6 @@ function keyringOf(config: RouterConfig): PrefixKeyring | undefined {
 /** The config schema lets listen.extAuthz share listen.extProc's socket only when both are written alike. */
 function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
   return a.host === b.host && a.port === b.port;
-}
-
-function bind(server: grpc.Server, address: ListenAddress): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(formatListenAddress(address), grpc.ServerCredentials.createInsecure(), (error, port) => {
-      if (error !== null) reject(new Error(`cannot listen on ${formatListenAddress(address)}: ${error.message}`));
-      else resolve(port);
-    });
-  });
-}
-
-/** Lets in-flight streams finish (Envoy's own drain), then cuts what is left. */
-function shutdown(server: grpc.Server): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    server.tryShutdown(() => {
-      clearTimeout(force);
-      resolve();
-    });
-  });
 }
 
 async function runCleanups(cleanups: readonly (() => void | Promise<void>)[], logger: Logger): Promise<void> {

@@ -4,13 +4,15 @@
  * - With `admin.token` set, every admin call must carry `authorization: Bearer <token>`;
  *   anything else is refused with UNAUTHENTICATED. `admin.readToken` (only next to a token)
  *   is a second bearer token that may call the reads (Get*, List*, Explain, Export* without
- *   secrets); any other call with it is refused with PERMISSION_DENIED naming the method. The comparison takes the same time
- *   whatever the guess (both sides are hashed to a fixed length, then compared in constant
- *   time), so the token cannot be found byte by byte.
- * - Without a token the API is open, so the router refuses to start unless `listen.admin`
- *   is a loopback address (127.0.0.0/8, ::1, localhost): only processes on the same host
- *   (in Kubernetes: the same pod) can reach it. There is no switch to expose an open admin
- *   port; set a token instead.
+ *   secrets); any other call with it is refused with PERMISSION_DENIED naming the method.
+ *   The comparison takes the same time whatever the guess (both sides are hashed to a fixed
+ *   length, then compared in constant time), so the token cannot be found byte by byte.
+ * - With `admin.tls.clientCaFile` set (mutual TLS), only clients with a certificate that CA
+ *   signed complete the handshake (src/admin/credentials.ts); a token, if set, is checked too.
+ * - With neither a token nor mutual TLS the API is open, so the router refuses to start unless
+ *   `listen.admin` is a loopback address (127.0.0.0/8, ::1, localhost): only processes on the
+ *   same host (in Kubernetes: the same pod) can reach it. There is no switch to expose an open
+ *   admin port; set a token or client certificates instead.
  *
  * grpc.health.v1 and server reflection never need the token (probes, `grpcurl list`).
  */
@@ -27,7 +29,7 @@ export class AdminExposureError extends RouterError {
     super(
       'admin_exposed',
       `refusing to serve the admin API on ${where} without a token: set admin.token (or admin.tokenEnv) ` +
-        `to require "authorization: Bearer <token>", or bind listen.admin to a loopback address such as 127.0.0.1:${address.port}`,
+        `to require "authorization: Bearer <token>", or admin.tls.clientCaFile to require client certificates, or bind listen.admin to a loopback address such as 127.0.0.1:${address.port}`,
       { address: where },
     );
   }
@@ -39,9 +41,12 @@ export function isLoopbackHost(host: string): boolean {
   return isIPv4(host) && host.startsWith('127.');
 }
 
-/** Throws AdminExposureError when an open admin API would be reachable from other hosts. */
-export function checkAdminExposure(address: ListenAddress, token: string | null): void {
-  if (token === null && !isLoopbackHost(address.host)) throw new AdminExposureError(address);
+/**
+ * Throws AdminExposureError when an open admin API would be reachable from other hosts: beyond
+ * loopback, callers must prove who they are with the token or a client certificate (mutual TLS).
+ */
+export function checkAdminExposure(address: ListenAddress, token: string | null, clientCertificates = false): void {
+  if (token === null && !clientCertificates && !isLoopbackHost(address.host)) throw new AdminExposureError(address);
 }
 
 /** What an authenticated caller may do: everything, or only the reads (see isReadMethod). */

@@ -4,7 +4,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
-import { formatListenAddress, type ListenAddress } from '../config/index.js';
+import { formatListenAddress, type AdminTlsFiles, type ListenAddress } from '../config/index.js';
+import { listen, shutdownGracefully } from '../runtime/grpc-server.js';
 import {
   BackendServiceService,
   ConfigServiceService,
@@ -15,6 +16,7 @@ import {
   StatusServiceService,
 } from '../gen/trino_envoy_router/admin/v1/admin.js';
 import { checkAdminExposure, createAuthenticator } from './auth.js';
+import { adminServerCredentials, requiresClientCertificates } from './credentials.js';
 import { implement, type CallContext } from './call.js';
 import type { AdminDeps } from './deps.js';
 import { addReflection } from './reflection.js';
@@ -32,6 +34,8 @@ export interface AdminServerOptions extends AdminDeps {
   readonly token: string | null;
   /** A second bearer token allowed only the reads; null: none. Ignored without `token`. */
   readonly readToken?: string | null | undefined;
+  /** TLS (and with a client CA, mutual TLS) on the admin port; null or absent: plaintext. */
+  readonly tls?: AdminTlsFiles | null | undefined;
   /** Reports each call's full method path and final status (metrics). */
   readonly onCall?: ((method: string, code: grpc.status) => void) | undefined;
 }
@@ -64,7 +68,10 @@ export function serviceNameOf(service: Record<string, { readonly path: string }>
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  checkAdminExposure(options.address, options.token);
+  const tls = options.tls ?? null;
+  // Read before anything binds: a missing certificate stops the start with the field's name.
+  const credentials = adminServerCredentials(tls);
+  checkAdminExposure(options.address, options.token, requiresClientCertificates(tls));
   const context: CallContext = { authenticate: createAuthenticator(options.token, options.readToken ?? null), logger: options.logger, onCall: options.onCall };
   const server = new grpc.Server();
   server.addService(BackendServiceService, implement(context, BackendServiceService, backendHandlers(options)));
@@ -81,34 +88,17 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   health.addToServer(server);
   addReflection(server);
 
-  const port = await bind(server, options.address);
-  options.logger.info({ admin: formatListenAddress({ ...options.address, port }), tokenRequired: options.token !== null, readOnlyToken: options.token !== null && (options.readToken ?? null) !== null }, 'admin server listening');
+  const port = await listen(server, options.address, 'listen.admin', credentials);
+  options.logger.info({ admin: formatListenAddress({ ...options.address, port }), tokenRequired: options.token !== null, tls: tls === null ? 'off' : tls.clientCaFile === null ? 'server' : 'mutual', readOnlyToken: options.token !== null && (options.readToken ?? null) !== null }, 'admin server listening');
   let closing: Promise<void> | undefined;
   return {
     port,
     close() {
-      closing ??= new Promise((resolve) => {
+      if (closing === undefined) {
         for (const name of Object.keys(serving)) health.setStatus(name, 'NOT_SERVING');
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        force.unref();
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+        closing = shutdownGracefully(server, SHUTDOWN_GRACE_MS);
+      }
       return closing;
     },
   };
-}
-
-function bind(server: grpc.Server, address: ListenAddress): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(formatListenAddress(address), grpc.ServerCredentials.createInsecure(), (error, port) => {
-      if (error !== null) reject(new Error(`cannot listen on ${formatListenAddress(address)} (listen.admin): ${error.message}`));
-      else resolve(port);
-    });
-  });
 }

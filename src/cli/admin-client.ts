@@ -13,10 +13,19 @@ import {
   StatusServiceService,
 } from '../gen/trino_envoy_router/admin/v1/admin.js';
 
+/** PEM contents for a TLS connection; absent parts use the system's roots / no client certificate. */
+export interface ClientTls {
+  readonly ca?: Buffer | undefined;
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+}
+
 export interface ConnectionOptions {
   /** host:port of the admin API. */
   readonly server: string;
   readonly token: string | undefined;
+  /** TLS (and a client certificate for mutual TLS); undefined: plaintext. */
+  readonly tls?: ClientTls | undefined;
   /** Deadline of each call. */
   readonly timeoutMs: number;
 }
@@ -55,7 +64,11 @@ export function connect(options: ConnectionOptions): AdminClient {
   /** One connection, opened on the first call. */
   const client = (): grpc.Client => {
     if (channel === undefined) {
-      channel = new grpc.Client(options.server, grpc.credentials.createInsecure());
+      const tls = options.tls;
+      const credentials = tls === undefined
+        ? grpc.credentials.createInsecure()
+        : grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+      channel = new grpc.Client(options.server, credentials);
       open.push(channel);
     }
     return channel;

@@ -4,12 +4,18 @@
  * form or the API response as JSON.
  */
 import type { Command } from 'commander';
-import { connect, type AdminClient } from './admin-client.js';
+import { readFileSync } from 'node:fs';
+import { connect, type AdminClient, type ClientTls } from './admin-client.js';
+import { UsageError } from './errors.js';
 import { json, type Output } from './output.js';
 
 export interface GlobalOptions {
   readonly server: string;
   readonly token?: string | undefined;
+  /** PEM files: the CA that signed the admin port's certificate, and the client's certificate and key. */
+  readonly tlsCa?: string | undefined;
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
   readonly json?: boolean | undefined;
   /** Milliseconds. */
   readonly timeout: number;
@@ -36,7 +42,7 @@ export async function withSession(runtime: CliRuntime, command: Command, action:
   const options = command.optsWithGlobals<GlobalOptions>();
   runtime.server = options.server;
   const token = options.token === undefined || options.token === '' ? undefined : options.token;
-  const client = connect({ server: options.server, token, timeoutMs: options.timeout });
+  const client = connect({ server: options.server, token, tls: clientTlsOf(options), timeoutMs: options.timeout });
   const asJson = options.json === true;
   try {
     await action({
@@ -48,5 +54,24 @@ export async function withSession(runtime: CliRuntime, command: Command, action:
     });
   } finally {
     client.close();
+  }
+}
+
+/** TLS when any --tls-* option is given; a certificate needs its key and the other way round. */
+function clientTlsOf(options: GlobalOptions): ClientTls | undefined {
+  const { tlsCa, tlsCert, tlsKey } = options;
+  if (tlsCa === undefined && tlsCert === undefined && tlsKey === undefined) return undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together (the client certificate and its private key)');
+  }
+  return { ca: readPem('--tls-ca', tlsCa), cert: readPem('--tls-cert', tlsCert), key: readPem('--tls-key', tlsKey) };
+}
+
+function readPem(option: string, path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${option} ${path}: ${(error as Error).message}`);
   }
 }

@@ -4,5 +4,5 @@ export { loadConfigFile, parseConfig, type ParseOptions } from './load.js';
 export { renderConfigYaml, REDACTED, type RenderOptions } from './render.js';
 export { toRoutingConfig } from './to-routing.js';
 export { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
-export type { LogLevel, PrefixKeyConfig, RouterConfig, SeedMode, UnavailableMode, XdsSettings } from './router-config.js';
+export type { AdminTlsFiles, LogLevel, PrefixKeyConfig, RouterConfig, SeedMode, UnavailableMode, XdsSettings } from './router-config.js';
 export type { Environment } from './schema.js';

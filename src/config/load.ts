@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { validateRoutingConfig } from '../routing/validate.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import type { RouterConfig } from './router-config.js';
+import type { AdminTlsFiles, RouterConfig } from './router-config.js';
 import { configFileSchema, routingPartSchema, type ConfigFile, type Environment } from './schema.js';
 import { schemaProblems } from './schema-issues.js';
 import { fileFieldPath, toRoutingConfig } from './to-routing.js';
@@ -99,8 +99,16 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     prefix: file.routing.prefix,
     queryIds: file.routing.queryIds,
     monitor: file.monitor,
-    admin: file.admin,
+    admin: { ...file.admin, tls: file.admin.tls === null ? null : resolveTlsFiles(file.admin.tls, baseDir) },
     history: file.history,
     xds: file.xds,
+  };
+}
+
+function resolveTlsFiles(tls: { certFile: string; keyFile: string; clientCaFile: string | null }, baseDir: string): AdminTlsFiles {
+  return {
+    certFile: resolve(baseDir, tls.certFile),
+    keyFile: resolve(baseDir, tls.keyFile),
+    clientCaFile: tls.clientCaFile === null ? null : resolve(baseDir, tls.clientCaFile),
   };
 }

@@ -51,6 +51,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       ...(config.admin.readTokenEnv !== null
         ? { readTokenEnv: config.admin.readTokenEnv }
         : { readToken: config.admin.readToken === null || !hide ? config.admin.readToken : REDACTED }),
+      tls: config.admin.tls,
     },
     xds: config.xds,
   };

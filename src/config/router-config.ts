@@ -76,9 +76,18 @@ export interface RouterConfig {
     /** Bearer token allowed only the admin API's reads (Get, List, Explain, Export), or null. */
     readonly readToken: string | null;
     readonly readTokenEnv: string | null;
+    /** TLS on the admin port (absolute paths), or null for plaintext. */
+    readonly tls: AdminTlsFiles | null;
   };
   /** How the Envoy cluster of each backend is built (served over xDS at listen.xds). */
   readonly xds: XdsSettings;
+}
+
+/** PEM files of the admin port's TLS; clientCaFile set = mutual TLS (client certificates required). */
+export interface AdminTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string | null;
 }
 
 /** The `xds` section: the parts of each backend's Envoy cluster that are not the backend's own. */

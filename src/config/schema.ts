@@ -179,6 +179,7 @@ function adminSettings(env: Environment) {
     tokenEnv: nonEmpty.nullable().default(null),
     readToken: z.string().nullable().default(null),
     readTokenEnv: nonEmpty.nullable().default(null),
+    tls: adminTls.nullable().default(null),
   }).transform((admin, ctx) => {
     const token = resolveSecret(env, 'token', { inline: admin.token, envName: admin.tokenEnv }, false, ctx);
     const readToken = resolveSecret(env, 'readToken', { inline: admin.readToken, envName: admin.readTokenEnv }, false, ctx);
@@ -190,9 +191,20 @@ function adminSettings(env: Environment) {
     if (readToken !== null && token !== null && readToken === token) {
       ctx.addIssue({ code: 'custom', path: [readField], message: 'must differ from admin.token: a caller holding it could not be told apart from a writer' });
     }
-    return { token, tokenEnv: admin.tokenEnv, readToken, readTokenEnv: admin.readTokenEnv };
+    return { token, tokenEnv: admin.tokenEnv, readToken, readTokenEnv: admin.readTokenEnv, tls: admin.tls };
   });
 }
+
+/**
+ * TLS on the admin port: the server's certificate and key (PEM files) and, for mutual TLS, the
+ * CA that signs the clients' certificates (then a connection without such a certificate is
+ * refused during the handshake).
+ */
+const adminTls = closed({
+  certFile: nonEmpty,
+  keyFile: nonEmpty,
+  clientCaFile: nonEmpty.nullable().default(null),
+});
 
 /** Key ids name the verifying key inside signed prefixes, so two keys must not share one. */
 function checkUniqueKeyIds(prefix: { keys: readonly { id: string }[] }, ctx: z.core.$RefinementCtx): void {
@@ -269,7 +281,11 @@ const xdsSettings = closed({
  *   `monitor: null` runs no health checks: every backend is then taken as healthy and idle
  *   (operator switches, drains and uptime schedules still apply).
  * - `admin.token` / `admin.tokenEnv` null (no token: keep the admin port on loopback);
- *   `admin.readToken` / `admin.readTokenEnv` null (a second, read-only token; needs a token).
+ *   `admin.readToken` / `admin.readTokenEnv` null (a second, read-only token; needs a token);
+ *   `admin.tls` null (plaintext); `{certFile, keyFile}` serves TLS, and `clientCaFile` (default
+ *   null) requires clients to present a certificate that CA signed (mutual TLS). Paths resolve
+ *   against the config file's folder. With mutual TLS the admin port may bind beyond loopback
+ *   without a token.
  * - `history` `{retentionDays: 7, maxRows: 1000000}`: the query history keeps each routed
  *   query this many days, and at most this many rows (the newest); pruned every minute.
  *   `history: null` keeps no history (the admin API's ListQueries answers UNIMPLEMENTED).

@@ -296,6 +296,6 @@ describe('read-only token', () => {
     expect(() => load(`admin: { token: ${JSON.stringify(TOKEN)}, readToken: ${JSON.stringify(TOKEN)} }`)).toThrow(/admin\.readToken: must differ from admin\.token/);
     expect(() => load(`admin: { token: ${JSON.stringify(TOKEN)}, readToken: short }`)).toThrow(ConfigError);
     expect(() => load(`admin: { token: ${JSON.stringify(TOKEN)}, readTokenEnv: READ }`)).toThrow(/admin\.readTokenEnv: environment variable READ is not set/);
-    expect(load(`admin: { token: ${JSON.stringify(TOKEN)}, readTokenEnv: READ }`, { READ: READ_TOKEN }).admin).toEqual({ token: TOKEN, tokenEnv: null, readToken: READ_TOKEN, readTokenEnv: 'READ' });
+    expect(load(`admin: { token: ${JSON.stringify(TOKEN)}, readTokenEnv: READ }`, { READ: READ_TOKEN }).admin).toEqual({ token: TOKEN, tokenEnv: null, readToken: READ_TOKEN, readTokenEnv: 'READ', tls: null });
   });
 });

@@ -26,7 +26,7 @@ describe('renderConfigYaml', () => {
       .concat('admin: { tokenEnv: ADMIN_TOKEN, readTokenEnv: READ_TOKEN }\n');
     const config = parseConfig(text, 'router.yaml', { env, baseDir: '/srv/router' });
     expect(config.prefix?.keys[0]).toEqual({ id: 'k1', secret: env.PREFIX_KEY, secretEnv: 'PREFIX_KEY' });
-    expect(config.admin).toEqual({ token: env.ADMIN_TOKEN, tokenEnv: 'ADMIN_TOKEN', readToken: env.READ_TOKEN, readTokenEnv: 'READ_TOKEN' });
+    expect(config.admin).toEqual({ token: env.ADMIN_TOKEN, tokenEnv: 'ADMIN_TOKEN', readToken: env.READ_TOKEN, readTokenEnv: 'READ_TOKEN', tls: null });
     const rendered = renderConfigYaml(config);
     expect(rendered).not.toContain(env.PREFIX_KEY);
     expect(rendered).not.toContain(env.ADMIN_TOKEN);
@@ -189,6 +189,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
     }),
     adminToken: fc.option(secret, { nil: null }),
     adminReadToken: fc.option(secret, { nil: null }),
+    adminTls: fc.constantFrom('off', 'server', 'mutual'),
     history: fc.option(fc.record({ retentionDays: positive, maxRows: fc.integer({ min: 1, max: 10_000_000 }) }), { nil: null }),
   }).map((g) => {
     const env: Record<string, string> = {};
@@ -209,7 +210,8 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       queryIds: g.queryIds,
       monitor: g.monitor,
       // A read-only token is valid only next to a (different) full token.
-      admin: { token: g.adminToken, tokenEnv: null, readToken: g.adminToken === null || g.adminReadToken === g.adminToken ? null : g.adminReadToken, readTokenEnv: null },
+      admin: { token: g.adminToken, tokenEnv: null, readToken: g.adminToken === null || g.adminReadToken === g.adminToken ? null : g.adminReadToken, readTokenEnv: null,
+        tls: g.adminTls === 'off' ? null : { certFile: '/etc/router/tls/admin.crt', keyFile: '/etc/router/tls/admin.key', clientCaFile: g.adminTls === 'mutual' ? '/etc/router/tls/clients-ca.crt' : null } },
       history: g.history,
       xds: {
         connectTimeoutMs: 2000,
