@@ -23,8 +23,8 @@ import type { HealthStatusSource } from './health/status.js';
 import { QueryHistory } from './history/query-history.js';
 import type { QueryHistorySource } from './history/query-record.js';
 import type { BackendConditions } from './routing/engine.js';
-import { createPeekableStrategyState } from './routing/explain.js';
 import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './routing/request-router.js';
+import { createStrategyState } from './routing/strategies.js';
 import { listen, shutdownGracefully } from './runtime/grpc-server.js';
 import { RoutingSource } from './runtime/routing-source.js';
 import { startOwnershipPersistence } from './runtime/ownership-persistence.js';
@@ -159,7 +159,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       snapshot: routing.current,
       conditions: backendConditions,
       // Peekable so explain can name the backend round robin gives the next request.
-      strategy: createPeekableStrategyState(),
+      strategy: createStrategyState(),
       ownership: ownership.index,
       keyring: keyringOf(config),
       probe: createQueryProbe({

@@ -14,29 +14,7 @@ import type { ForwardInstruction, Mechanism, ReplyInstruction } from './decision
 import type { RequestFacts, RoutingGroup } from './model.js';
 import { RequestRouter, type Incoming, type RequestRouterDeps } from './request-router.js';
 import type { RoutingSnapshot } from './snapshot.js';
-import type { StrategyState } from './strategies.js';
-
-/** A StrategyState whose next round-robin tick can be read without taking it. */
-export interface PeekableStrategyState extends StrategyState {
-  peekTick(group: string): number;
-}
-
-/**
- * The router's strategy state, made peekable so explain can name the backend the next
- * request gets. Counters behave exactly like createStrategyState's.
- */
-export function createPeekableStrategyState(random: () => number = Math.random): PeekableStrategyState {
-  const ticks = new Map<string, number>();
-  return {
-    nextTick(group) {
-      const tick = ticks.get(group) ?? 0;
-      ticks.set(group, tick + 1 >= Number.MAX_SAFE_INTEGER ? 0 : tick + 1);
-      return tick;
-    },
-    peekTick: (group) => ticks.get(group) ?? 0,
-    random,
-  };
-}
+import type { PeekableStrategyState, StrategyState } from './strategies.js';
 
 function isPeekable(state: StrategyState): state is PeekableStrategyState {
   return typeof (state as Partial<PeekableStrategyState>).peekTick === 'function';

@@ -95,8 +95,13 @@ function headroomShare(c: Candidate): number {
   return headroom / ((c.inFlight ?? 0) + 1);
 }
 
-/** Default StrategyState: counters in a Map, Math.random. */
-export function createStrategyState(random: () => number = Math.random): StrategyState {
+/** A StrategyState whose round-robin counters can also be read without advancing them (explain). */
+export interface PeekableStrategyState extends StrategyState {
+  peekTick(group: string): number;
+}
+
+/** Default StrategyState: counters in a Map, Math.random; peekable so explain can name the next backend. */
+export function createStrategyState(random: () => number = Math.random): PeekableStrategyState {
   const ticks = new Map<string, number>();
   return {
     nextTick(group) {
@@ -104,6 +109,7 @@ export function createStrategyState(random: () => number = Math.random): Strateg
       ticks.set(group, tick + 1 >= Number.MAX_SAFE_INTEGER ? 0 : tick + 1);
       return tick;
     },
+    peekTick: (group) => ticks.get(group) ?? 0,
     random,
   };
 }

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackendCondition } from '../../src/routing/engine.js';
-import { createPeekableStrategyState, explainRequest } from '../../src/routing/explain.js';
+import { explainRequest } from '../../src/routing/explain.js';
+import { createStrategyState } from '../../src/routing/strategies.js';
 import type { RoutingConfig } from '../../src/routing/model.js';
 import { RequestRouter, type RequestRouterDeps } from '../../src/routing/request-router.js';
 import { compileSnapshot } from '../../src/routing/snapshot.js';
@@ -52,7 +53,7 @@ describe('explain agrees with the router', () => {
       const conditions = new Map(BACKENDS.map((name, i) => [name, conds[i] as BackendCondition]));
       const ownership = new OwnershipIndex({ maxQueries: 100, retentionMs: 3_600_000, transactionRetentionMs: 3_600_000 });
       ownership.learnQuery('20261122_120000_00001_abcde', 'c', 'response', 0);
-      const strategy = createPeekableStrategyState(() => 0.42);
+      const strategy = createStrategyState(() => 0.42);
       for (let i = 0; i < warmup; i++) strategy.nextTick('adhoc');
       const deps: RequestRouterDeps = {
         snapshot: () => snapshot, conditions: () => conditions, strategy, ownership, keyring: undefined, probe: undefined,
@@ -88,7 +89,7 @@ describe('explain agrees with the router', () => {
     const snapshot = compileSnapshot(CONFIG, 1);
     const healthy = new Map<string, BackendCondition>();
     const deps = (random: number): RequestRouterDeps => ({
-      snapshot: () => snapshot, conditions: () => healthy, strategy: createPeekableStrategyState(() => random),
+      snapshot: () => snapshot, conditions: () => healthy, strategy: createStrategyState(() => random),
       ownership: new OwnershipIndex({ maxQueries: 10, retentionMs: 1, transactionRetentionMs: 1 }), keyring: undefined, probe: undefined,
       headerOptions: {}, unavailable: 'failed-query', now: () => 0,
     });

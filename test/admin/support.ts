@@ -16,7 +16,7 @@ import type { HealthStatusSource } from '../../src/health/status.js';
 import type { QueryHistorySource } from '../../src/history/query-record.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { BackendConditions } from '../../src/routing/engine.js';
-import { createPeekableStrategyState } from '../../src/routing/explain.js';
+import { createStrategyState } from '../../src/routing/strategies.js';
 import type { RequestRouterDeps } from '../../src/routing/request-router.js';
 import { RoutingSource } from '../../src/runtime/routing-source.js';
 import { OwnershipIndex } from '../../src/stickiness/ownership.js';
@@ -123,7 +123,7 @@ ${options.routing ?? ROUTING_YAML}
   const deps: RequestRouterDeps = {
     snapshot: routing.current,
     conditions: () => fixture.conditions,
-    strategy: createPeekableStrategyState(),
+    strategy: createStrategyState(),
     ownership,
     keyring: undefined,
     probe: undefined,
