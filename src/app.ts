@@ -10,9 +10,9 @@ import { formatListenAddress, loadConfigFile, type Environment, type ListenAddre
 import { DEFAULT_MONITOR_USER } from './config/schema.js';
 import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
 import { createExtAuthzHandler } from './envoy/ext-authz-server.js';
+import { extProcService } from './envoy/ext-proc-codec.js';
 import { createExtProcHandler } from './envoy/ext-proc-server.js';
 import { AuthorizationService } from './gen/envoy/service/auth/v3/external_auth.js';
-import { ExternalProcessorService } from './gen/envoy/service/ext_proc/v3/external_processor.js';
 import { edgeLogObserver } from './observability/edge-log.js';
 import { createLogger } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
@@ -185,7 +185,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
 
     const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
     const edgeObserver = combineObservers(observers);
-    server.addService(ExternalProcessorService, { process: createExtProcHandler(router, edgeObserver) });
+    // Requests decoded straight into header lists (ext-proc-codec.ts), not the generated objects.
+    server.addService(extProcService, { process: createExtProcHandler(router, edgeObserver) });
     // ext_authz on the ext_proc server when both name the same address, else on its own server.
     const extAuthzAddress = config.listen.extAuthz;
     const extAuthzShared = extAuthzAddress !== null && sameAddress(extAuthzAddress, config.listen.extProc);

@@ -14,13 +14,13 @@ import {
   CommonResponse_ResponseStatus,
   type CommonResponse,
   type HeaderMutation,
-  type ProcessingRequest,
   type ProcessingResponse,
 } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { HeaderValueOption } from '../gen/envoy/config/core/v3/base.js';
 import type { ForwardInstruction, ReplyInstruction } from '../routing/decision.js';
 import type { RequestContext, RequestRouter } from '../routing/request-router.js';
-import { overwriteHeader, readHeaderMap } from './header-codec.js';
+import { reusedResponse, type ExtProcRequest } from './ext-proc-codec.js';
+import { overwriteHeader } from './header-codec.js';
 import type { EdgeObserver } from './edge-observer.js';
 import { forwardHeaders } from './forward-headers.js';
 
@@ -40,11 +40,11 @@ function response(body: ProcessingResponse['response'], modeOverride?: Processin
   return { response: body, dynamicMetadata: undefined, modeOverride, overrideMessageTimeout: undefined };
 }
 
-const RESPONSE_HEADERS_CONTINUE = response({ $case: 'responseHeaders', value: { response: CONTINUE } });
-const RESPONSE_BODY_CONTINUE = response({ $case: 'responseBody', value: { response: CONTINUE } });
-const REQUEST_BODY_CONTINUE = response({ $case: 'requestBody', value: { response: CONTINUE } });
-const REQUEST_TRAILERS_CONTINUE = response({ $case: 'requestTrailers', value: { headerMutation: undefined } });
-const RESPONSE_TRAILERS_CONTINUE = response({ $case: 'responseTrailers', value: { headerMutation: undefined } });
+const RESPONSE_HEADERS_CONTINUE = reusedResponse(response({ $case: 'responseHeaders', value: { response: CONTINUE } }));
+const RESPONSE_BODY_CONTINUE = reusedResponse(response({ $case: 'responseBody', value: { response: CONTINUE } }));
+const REQUEST_BODY_CONTINUE = reusedResponse(response({ $case: 'requestBody', value: { response: CONTINUE } }));
+const REQUEST_TRAILERS_CONTINUE = reusedResponse(response({ $case: 'requestTrailers', value: { headerMutation: undefined } }));
+const RESPONSE_TRAILERS_CONTINUE = reusedResponse(response({ $case: 'responseTrailers', value: { headerMutation: undefined } }));
 
 /**
  * Asks Envoy for the response of this request. Header modes at DEFAULT mean "no change"; both
@@ -63,16 +63,41 @@ function watchMode(body: boolean): ProcessingMode {
 const WATCH_HEADERS = watchMode(false);
 const WATCH_HEADERS_AND_BODY = watchMode(true);
 
+/**
+ * Routing answers without a :path rewrite depend only on the response watch, the backend and
+ * its prefix of the current second: every submission and query-id follow-up to a backend in
+ * one second gets the same answer, so the last one per watch and backend is kept, built and
+ * encoded once (reusedResponse). Bounded by the backends' names (cleared past a cap).
+ */
+const reusedForwards = new Map<string, { readonly prefix: string | undefined; readonly answer: ProcessingResponse }>();
+const REUSED_FORWARDS_MAX = 4096;
+
 function forwardResponse(instruction: ForwardInstruction): ProcessingResponse {
+  if (instruction.path !== undefined) return buildForwardResponse(instruction);
+  const key = `${instruction.watch} ${instruction.backend}`;
+  const last = reusedForwards.get(key);
+  if (last !== undefined && last.prefix === instruction.forwardedPrefix) return last.answer;
+  if (last === undefined && reusedForwards.size >= REUSED_FORWARDS_MAX) reusedForwards.clear();
+  const answer = reusedResponse(buildForwardResponse(instruction));
+  reusedForwards.set(key, { prefix: instruction.forwardedPrefix, answer });
+  return answer;
+}
+
+function buildForwardResponse(instruction: ForwardInstruction): ProcessingResponse {
   const plan = forwardHeaders(instruction);
   const setHeaders: HeaderValueOption[] = plan.set.map(([name, value]) => overwriteHeader(name, value));
   const headerMutation: HeaderMutation = { setHeaders, removeHeaders: [...plan.remove] };
   const mode = instruction.watch === 'none' ? undefined : instruction.watch === 'headers' ? WATCH_HEADERS : WATCH_HEADERS_AND_BODY;
   // clear_route_cache is honoured only next to a header mutation: both always go together.
-  return response(
-    { $case: 'requestHeaders', value: { response: { ...CONTINUE, headerMutation, clearRouteCache: true } } },
-    mode,
-  );
+  // A whole literal, not a spread of CONTINUE: V8 clones spreads through a slow generic path.
+  const common: CommonResponse = {
+    status: CommonResponse_ResponseStatus.CONTINUE,
+    headerMutation,
+    bodyMutation: undefined,
+    trailers: undefined,
+    clearRouteCache: true,
+  };
+  return response({ $case: 'requestHeaders', value: { response: common } }, mode);
 }
 
 export function immediateResponse(reply: ReplyInstruction): ProcessingResponse {
@@ -88,16 +113,17 @@ export function immediateResponse(reply: ReplyInstruction): ProcessingResponse {
   });
 }
 
-function listenerPortOf(message: ProcessingRequest): number | undefined {
+function listenerPortOf(message: ExtProcRequest): number | undefined {
   const port = message.attributes[EXT_PROC_ATTRIBUTES]?.['destination.port'];
   if (typeof port === 'number') return port;
   if (typeof port === 'string' && /^\d{1,5}$/.test(port)) return Number(port);
   return undefined;
 }
 
-type Stream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+/** Requests arrive already decoded by ext-proc-codec.ts (the server is built with extProcService). */
+type Stream = grpc.ServerDuplexStream<ExtProcRequest, ProcessingResponse>;
 
-export function createExtProcHandler(router: RequestRouter, observer: EdgeObserver): grpc.handleBidiStreamingCall<ProcessingRequest, ProcessingResponse> {
+export function createExtProcHandler(router: RequestRouter, observer: EdgeObserver): grpc.handleBidiStreamingCall<ExtProcRequest, ProcessingResponse> {
   return (call: Stream) => {
     observer.streamOpened(EDGE);
     let open = true;
@@ -142,17 +168,17 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       write(instruction.kind === 'forward' ? forwardResponse(instruction) : immediateResponse(instruction));
     };
 
-    const handle = (message: ProcessingRequest): void | Promise<void> => {
+    const handle = (message: ExtProcRequest): void | Promise<void> => {
       const request = message.request;
       switch (request?.$case) {
         case 'requestHeaders': {
           const startedAt = process.hrtime.bigint();
-          const routed = router.route({ headers: readHeaderMap(request.value.headers), listenerPort: listenerPortOf(message) });
+          const routed = router.route({ headers: request.value.headers, listenerPort: listenerPortOf(message) });
           if (!(routed instanceof Promise)) return answerRequestHeaders(routed, startedAt);
           return routed.then((context) => answerRequestHeaders(context, startedAt));
         }
         case 'responseHeaders':
-          if (context !== undefined) router.onResponseHeaders(context, readHeaderMap(request.value.headers));
+          if (context !== undefined) router.onResponseHeaders(context, request.value.headers);
           return write(RESPONSE_HEADERS_CONTINUE);
         case 'responseBody':
           if (context !== undefined && request.value.body.length > 0) router.onResponseBody(context, request.value.body);
@@ -169,7 +195,7 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       }
     };
 
-    const handleSafely = (message: ProcessingRequest): void => {
+    const handleSafely = (message: ExtProcRequest): void => {
       // A stream the router already ended gets no more answers, and nothing is learned from it.
       if (closed) return;
       try {
@@ -184,7 +210,7 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       }
     };
 
-    call.on('data', (message: ProcessingRequest) => {
+    call.on('data', (message: ExtProcRequest) => {
       if (pending === undefined) handleSafely(message);
       else pending = pending.then(() => handleSafely(message));
     });
