@@ -66,9 +66,9 @@ export type EngineDecision = RoutedDecision | RejectedDecision;
 
 const HEALTHY: BackendCondition = { health: 'healthy', load: 0, inSchedule: true };
 
+/** The first rule, by priority then name, whose every condition matches. */
 export function findRule(snapshot: RoutingSnapshot, facts: RequestFacts): CompiledRule | undefined {
-  for (const rule of snapshot.rules) if (rule.matches(facts)) return rule;
-  return undefined;
+  return snapshot.ruleIndex.first(facts);
 }
 
 /** Why a backend cannot take a new query now, or undefined if it can. */

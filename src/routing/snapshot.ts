@@ -5,6 +5,7 @@
  */
 import { compileConditions, type CompiledCondition } from './matchers.js';
 import type { Backend, RequestFacts, RoutingConfig, RoutingGroup, RoutingRule } from './model.js';
+import { RuleIndex } from './rule-index.js';
 
 export interface CompiledRule {
   readonly rule: RoutingRule;
@@ -20,6 +21,8 @@ export interface RoutingSnapshot {
   readonly groups: ReadonlyMap<string, RoutingGroup>;
   /** Sorted by priority, then name. */
   readonly rules: readonly CompiledRule[];
+  /** Finds the first matching rule of `rules` without testing every rule (rule-index.ts). */
+  readonly ruleIndex: RuleIndex;
   readonly defaultGroup: string;
 }
 
@@ -42,12 +45,14 @@ function compileRule(rule: RoutingRule): CompiledRule {
 
 /** Builds a snapshot. The config must already be valid (see validate.ts). */
 export function compileSnapshot(config: RoutingConfig, revision: number): RoutingSnapshot {
+  const rules = [...config.rules].sort(compareRules).map(compileRule);
   return {
     revision,
     config,
     backends: new Map(config.backends.map((b) => [b.name, b])),
     groups: new Map(config.groups.map((g) => [g.name, g])),
-    rules: [...config.rules].sort(compareRules).map(compileRule),
+    rules,
+    ruleIndex: new RuleIndex(rules),
     defaultGroup: config.defaultGroup,
   };
 }
