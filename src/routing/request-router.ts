@@ -111,18 +111,18 @@ export class RequestRouter {
     const method = headerValue(request.headers, ':method') ?? 'GET';
     const rawPath = headerValue(request.headers, ':path') ?? '/';
     const transactionHeader = headerValue(request.headers, 'x-trino-transaction-id') ?? headerValue(request.headers, 'x-presto-transaction-id');
-    const base = {
-      request,
-      method,
-      transactionId: transactionOf(transactionHeader),
-      transactionAware: transactionHeader !== undefined,
-      now,
-    };
-
-    if (rawPath.startsWith(REFUSAL_ROOT)) return this.refusalPoll({ ...base, path: rawPath, rewrittenPath: undefined });
+    const transactionId = transactionOf(transactionHeader);
+    const transactionAware = transactionHeader !== undefined;
+    // Scopes are built as whole literals: spreading a shared base object took most of route()'s
+    // own time in profiles (V8 clones a spread through a slow generic path).
+    if (rawPath.startsWith(REFUSAL_ROOT)) {
+      return this.refusalPoll({ request, method, path: rawPath, rewrittenPath: undefined, transactionId, transactionAware, now });
+    }
     const prefixed = splitPrefixedPath(rawPath);
-    if (prefixed === undefined) return this.routePath({ ...base, path: rawPath, rewrittenPath: undefined }, undefined);
-    const scope: Scope = { ...base, path: prefixed.rest, rewrittenPath: prefixed.rest };
+    if (prefixed === undefined) {
+      return this.routePath({ request, method, path: rawPath, rewrittenPath: undefined, transactionId, transactionAware, now }, undefined);
+    }
+    const scope: Scope = { request, method, path: prefixed.rest, rewrittenPath: prefixed.rest, transactionId, transactionAware, now };
     const keyring = this.deps.keyring;
     if (keyring === undefined) return this.reply(scope, 'prefix_disabled', 'Route prefixes are not enabled on this router');
     const verdict = verifyRoutePrefix(keyring, prefixed, now / 1000);

@@ -69,6 +69,23 @@ export function splitPrefixedPath(path: string): PrefixedPath | undefined {
   return { backend, keyId, issued, signature: sig, rest: path.slice(tokenEnd) };
 }
 
+/**
+ * The signatures of genuine prefixes verified lately, by keyring, then key id, backend and issue
+ * time. An HMAC per follow-up was most of the prefix path's cost, while the polls of a query
+ * carry the same prefix (follow-ups are re-signed once per backend per second). Looked up by
+ * the prefix's public parts only and still compared in constant time, so nothing about the
+ * secret leaks through the lookup; only prefixes that verified are remembered, so forged ones
+ * can neither fill nor flush it. A new keyring (rotation) starts empty.
+ */
+const genuine = new WeakMap<PrefixKeyring, Map<string, string>>();
+const GENUINE_SIGNATURES_MAX = 4096;
+
+function genuineSignatures(keyring: PrefixKeyring): Map<string, string> {
+  let memo = genuine.get(keyring);
+  if (memo === undefined) genuine.set(keyring, (memo = new Map()));
+  return memo;
+}
+
 export type PrefixVerdict =
   | { readonly valid: true }
   | { readonly valid: false; readonly reason: 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' };
@@ -79,13 +96,21 @@ export function verifyRoutePrefix(keyring: PrefixKeyring, prefix: PrefixedPath, 
   }
   const key = keyring.verifiers.get(prefix.keyId);
   if (key === undefined) return { valid: false, reason: 'unknown_key' };
+  const memo = genuineSignatures(keyring);
+  const signed = `${prefix.keyId}\n${prefix.backend}\n${prefix.issued}`;
+  const remembered = memo.get(signed);
+  const expectedText = remembered ?? signature(key, prefix.backend, prefix.issued).toString('base64url');
   // Compared as text, not as decoded bytes: Node's base64 decoder skips characters outside the
   // alphabet, accepts padding and either alphabet, and ignores the last character's spare bits,
   // so many different strings decode to the genuine signature. Only its canonical spelling counts.
   const given = Buffer.from(prefix.signature, 'utf8');
-  const expected = Buffer.from(signature(key, prefix.backend, prefix.issued).toString('base64url'), 'utf8');
+  const expected = Buffer.from(expectedText, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { valid: false, reason: 'bad_signature' };
+  }
+  if (remembered === undefined) {
+    if (memo.size >= GENUINE_SIGNATURES_MAX) memo.clear();
+    memo.set(signed, expectedText);
   }
   const age = nowSeconds - parseInt(prefix.issued, 36);
   // A little clock skew between replicas is tolerated in the future direction.

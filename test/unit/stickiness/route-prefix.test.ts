@@ -30,6 +30,23 @@ describe('route prefixes', () => {
     expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(old, 'b', now)), now)).toEqual({ valid: true });
   });
 
+  it('a prefix verified before is judged exactly as the first time: forgeries, other keys and expiry included', () => {
+    const ring = createKeyring([{ id: 'k1', secret: 'first-secret-of-enough-length' }], 3600);
+    const prefix = signRoutePrefix(ring, 'trino-a', now);
+    for (let i = 0; i < 3; i++) expect(verifyRoutePrefix(ring, prefixed(prefix), now)).toEqual({ valid: true });
+    // Same key id, backend and issue time, another signature: still refused.
+    const sig = prefix.slice(prefix.lastIndexOf('.') + 1);
+    const forged = prefix.slice(0, prefix.lastIndexOf('.') + 1) + (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
+    expect(verifyRoutePrefix(ring, prefixed(forged), now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(verifyRoutePrefix(ring, prefixed(`${prefix}x`), now)).toEqual({ valid: false, reason: 'bad_signature' });
+    // Age is checked on every request.
+    expect(verifyRoutePrefix(ring, prefixed(prefix), now + 3601)).toEqual({ valid: false, reason: 'expired' });
+    // A keyring with another secret under the same key id knows nothing the first one verified.
+    const replaced = createKeyring([{ id: 'k1', secret: 'a-replacement-secret-value' }], 3600);
+    expect(verifyRoutePrefix(replaced, prefixed(prefix), now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(verifyRoutePrefix(ring, prefixed(prefix), now)).toEqual({ valid: true });
+  });
+
   it('a client cannot point a prefix at another cluster', () => {
     const prefix = signRoutePrefix(keyring, 'trino-a', now).replace('/trino-a/', '/trino-b/');
     expect(verifyRoutePrefix(keyring, prefixed(prefix), now)).toEqual({ valid: false, reason: 'bad_signature' });
