@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { XdsSettings } from '../config/router-config.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
-import { buildResourceSet, type ResourceSet } from './resources.js';
+import { buildResourceSet, PackedResources, type ResourceSet } from './resources.js';
 
 /** The part of RoutingSource this needs. */
 export interface SnapshotSource {
@@ -17,6 +17,8 @@ export interface SnapshotSource {
 export class XdsResourceSource {
   private set: ResourceSet;
   private readonly listeners = new Set<(set: ResourceSet) => void>();
+  /** A routing change that leaves the backends alone then packs nothing again. */
+  private readonly packer = new PackedResources();
 
   constructor(
     routing: SnapshotSource,
@@ -25,7 +27,7 @@ export class XdsResourceSource {
   ) {
     const snapshot = routing.current();
     // A backend the encoder refuses is a bug: fail at start rather than serve half the clusters.
-    this.set = buildResourceSet(snapshot.backends.values(), settings);
+    this.set = buildResourceSet(snapshot.backends.values(), settings, this.packer);
     routing.onChange((next) => this.rebuild(next));
   }
 
@@ -40,7 +42,7 @@ export class XdsResourceSource {
   private rebuild(snapshot: RoutingSnapshot): void {
     let next: ResourceSet;
     try {
-      next = buildResourceSet(snapshot.backends.values(), this.settings);
+      next = buildResourceSet(snapshot.backends.values(), this.settings, this.packer);
     } catch (error) {
       // Keep serving the last good clusters; the next routing change tries again.
       this.logger.error({ err: error, revision: snapshot.revision }, 'could not build the xDS clusters; Envoy keeps the previous ones');

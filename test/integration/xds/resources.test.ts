@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
 import { EnvoyEncodeError, packAny, unpackAny } from '../../../src/xds/envoy-messages.js';
-import { backendAddress, buildResourceSet, CLUSTER_TYPE_URL, LISTENER_TYPE_URL } from '../../../src/xds/resources.js';
+import { backendAddress, buildResourceSet, CLUSTER_TYPE_URL, LISTENER_TYPE_URL, PackedResources } from '../../../src/xds/resources.js';
 import type { Backend } from '../../../src/routing/model.js';
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
@@ -48,6 +48,27 @@ describe('buildResourceSet', () => {
     expect(buildResourceSet([a, b], { ...settings, connectTimeoutMs: 2500 }).get(CLUSTER_TYPE_URL)?.version).not.toBe(one?.version);
     // Switches the router reads but Envoy does not (enabled, draining) leave the version alone.
     expect(buildResourceSet([{ ...a, enabled: false, draining: true }, b], settings).get(CLUSTER_TYPE_URL)?.version).toBe(one?.version);
+  });
+
+  it('with a packer, gives exactly the fresh build and packs only clusters whose content changed', () => {
+    const full = { ...settings, apiListeners: true };
+    const packer = new PackedResources();
+    const first = buildResourceSet([a, b], full, packer);
+    expect(first).toEqual(buildResourceSet([a, b], full));
+    // A routing change that leaves the backends alone: the very same packed resources.
+    const again = buildResourceSet([b, a], full, packer);
+    expect(again).toEqual(first);
+    expect(again.get(CLUSTER_TYPE_URL)?.resources.get('trino-a')).toBe(first.get(CLUSTER_TYPE_URL)?.resources.get('trino-a'));
+    // One backend moved: it alone is packed again, and the set equals a fresh build.
+    const moved = { ...b, url: 'https://trino-b.example:8443' };
+    const changed = buildResourceSet([a, moved], full, packer);
+    expect(changed).toEqual(buildResourceSet([a, moved], full));
+    expect(changed.get(CLUSTER_TYPE_URL)?.resources.get('trino-a')).toBe(first.get(CLUSTER_TYPE_URL)?.resources.get('trino-a'));
+    expect(changed.get(CLUSTER_TYPE_URL)?.resources.get('trino-b')).not.toBe(first.get(CLUSTER_TYPE_URL)?.resources.get('trino-b'));
+    // What the last build did not use is forgotten: the old trino-b is packed anew when it comes back.
+    expect(buildResourceSet([a, b], full, packer).get(CLUSTER_TYPE_URL)?.resources.get('trino-b')).not.toBe(first.get(CLUSTER_TYPE_URL)?.resources.get('trino-b'));
+    // A refused object is never remembered as packed.
+    expect(() => buildResourceSet([backend('bad', 'http://[::1')], full, packer)).toThrow();
   });
 
   it('serves listeners only with apiListeners', () => {
