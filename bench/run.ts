@@ -307,7 +307,7 @@ async function main(): Promise<void> {
   out.push(table('3. Routing engine alone (decide) and the request path in-process (decode, edge, route, encode)', ['', 'value', '', '', 'goal', ''], [
     [`example config (${engine.example.rules} rules, ${engine.example.backends} backends): decisions/s`, fmtInt(engine.example.median), '', `(${spread(engine.example.runs.map((x) => x / 1e6))} M)`, '>= 1,000,000', verdict(engine.example.median >= 1e6)],
     [`${engine.large.rules} rules, ${engine.large.backends} backends, ${engine.large.groups} groups: decisions/s`, fmtInt(engine.large.median), '', `(${spread(engine.large.runs, 0)})`, '', ''],
-    ...Object.entries(rp).map(([name, v]): Row => [`request path ${name}: us/request router / floor`, fmt(v.routerUs, 1), fmt(v.floorUs, 1), `+${fmt(v.routerUs - v.floorUs, 1)} us`, '', '']),
+    ...Object.entries(rp).map(([name, v]): Row => [`request path ${name}: us/request router / floor`, fmt(v.routerUs, 1), fmt(v.floorUs, 1), `${v.routerUs >= v.floorUs ? '+' : ''}${fmt(v.routerUs - v.floorUs, 1)} us`, '', '']),
   ]));
   out.push('');
 

@@ -8,8 +8,8 @@
  *  - `decide` decisions per second on config/example.yaml's routing and on a generated
  *    configuration of 1,000 rules over 100 backends (50 groups), with a pool of request facts
  *    that match rules all along the list (and 10% that match none: the walk of all 1,000).
- *  - The ext_proc request path without the network: bytes in -> ProcessingRequest.decode ->
- *    the real edge handler (src/envoy/ext-proc-server.ts) with the real RequestRouter ->
+ *  - The ext_proc request path without the network: bytes in -> the router's request decoder
+ *    (src/envoy/ext-proc-codec.ts, what its gRPC server deserializes with) -> the real edge handler (src/envoy/ext-proc-server.ts) with the real RequestRouter ->
  *    ProcessingResponse.encode -> bytes out, against the floor's decode + fixed answer + encode.
  *    This isolates what routing adds per request from grpc-js and HTTP/2, which dominate the
  *    end-to-end figures.
@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { loadConfigFile } from '../../src/config/index.js';
 import { noopEdgeObserver } from '../lib/noop-observer.js';
+import { decodeExtProcRequest, encodeExtProcResponse } from '../../src/envoy/ext-proc-codec.js';
 import { createExtProcHandler } from '../../src/envoy/ext-proc-server.js';
 import {
   ProcessingRequest,
@@ -155,10 +156,16 @@ function engineRate(snapshot: RoutingSnapshot, pool: readonly RequestFacts[], ro
 
 // ---- the request path without the network ----
 
+const encodeGenerated = (message: ProcessingResponse): Buffer => Buffer.from(ProcessingResponse.encode(message).finish());
+
+/** A stream that encodes what is written to it as the server would: the router's serializer or the floor's (generated). */
 class FakeCall extends EventEmitter {
   out: Buffer | undefined;
+  constructor(private readonly encode: (message: ProcessingResponse) => Buffer = encodeExtProcResponse) {
+    super();
+  }
   write(message: ProcessingResponse): boolean {
-    this.out = Buffer.from(ProcessingResponse.encode(message).finish());
+    this.out = this.encode(message);
     return true;
   }
   end(): void {}
@@ -188,15 +195,21 @@ export function requestPathRates(rounds: number, ms: number, only?: string) {
   const handler = createExtProcHandler(router, noopEdgeObserver) as unknown as (call: FakeCall) => void;
   const random = seededRandom(5);
   const token = bearerToken(1024, random);
-  const ids = queryIds(1024, coordinatorIds(8, random), Date.now() - 3600_000);
+  // trino-b's queries are known by id; trino-a's come back by prefix and carry trino-a's own
+  // coordinator ids (a known owner outranks a prefix, so they must not name trino-b's).
+  const coordinators = coordinatorIds(16, random);
+  const ids = queryIds(1024, coordinators.slice(0, 8), Date.now() - 3600_000);
+  const prefixIds = queryIds(1024, coordinators.slice(8), Date.now() - 3600_000);
   for (const id of ids) ownership.learnQuery(id, 'trino-b', 'response', Date.now());
   const prefix = signRoutePrefix(keyring, 'trino-a', Date.now() / 1000);
   const pools: Record<string, Buffer[]> = {
     'submit-1k': submissionPool(1024, 1),
     'submit-16k': submissionPool(16 * 1024, 2),
-    'followup-prefix': ids.map((id, i) => encodeRequestHeaders(followUpHeaders(`${prefix}${nextUriPath(id, 1)}`, i, token))),
+    'followup-prefix': prefixIds.map((id, i) => encodeRequestHeaders(followUpHeaders(`${prefix}${nextUriPath(id, 1)}`, i, token))),
     'followup-queryid': ids.map((id, i) => encodeRequestHeaders(followUpHeaders(nextUriPath(id, 1), i, token))),
   };
+  /** The backend each follow-up pool must reach: the path measured is the one meant. */
+  const expected: Record<string, string> = { 'followup-prefix': 'trino-a', 'followup-queryid': 'trino-b' };
   const floorAnswer = floorResponse();
   const results: Record<string, { routerUs: number; floorUs: number }> = {};
   for (const [name, pool] of Object.entries(pools)) {
@@ -206,16 +219,27 @@ export function requestPathRates(rounds: number, ms: number, only?: string) {
     const routerPath = (i: number): void => {
       const call = new FakeCall();
       handler(call);
-      call.emit('data', ProcessingRequest.decode(pool[i & mask]!));
+      call.emit('data', decodeExtProcRequest(pool[i & mask]!));
       call.emit('end');
       sink += call.out!.length;
     };
     const floorPath = (i: number): void => {
-      const call = new FakeCall();
+      const call = new FakeCall(encodeGenerated);
       const message = ProcessingRequest.decode(pool[i & mask]!);
       if (message.request?.$case === 'requestHeaders') call.write(floorAnswer);
       sink += call.out!.length;
     };
+    const want = expected[name];
+    if (want !== undefined) {
+      const call = new FakeCall();
+      handler(call);
+      call.emit('data', decodeExtProcRequest(pool[0]!));
+      const answer = ProcessingResponse.decode(call.out!).response;
+      const cluster = answer?.$case === 'requestHeaders'
+        ? answer.value.response?.headerMutation?.setHeaders.find((h) => h.header?.key === 'x-trino-cluster')?.header?.rawValue.toString()
+        : undefined;
+      if (cluster !== want) throw new Error(`request path ${name}: routed to ${cluster ?? 'nowhere'}, not ${want}`);
+    }
     // Interleaved rounds so both see the same machine.
     rate(ms, routerPath);
     rate(ms, floorPath);

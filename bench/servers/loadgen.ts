@@ -116,9 +116,12 @@ function buildWorkloads(followUps: number): void {
   const token = bearerToken(1024, random);
   workloads.set('submit-1k', { messages: submissionPool(1024, 1), backend: undefined, rewritesPath: false });
   workloads.set('submit-16k', { messages: submissionPool(16 * 1024, 2), backend: undefined, rewritesPath: false });
-  const coordinators = coordinatorIds(8, random);
-  const ids = queryIds(2 * followUps, coordinators, Date.now() - 86_400_000);
-  learnIds = ids.slice(0, followUps);
+  // trino-b's coordinators (learned with its queries) and trino-a's, whose queries come back by
+  // prefix: a query id names the coordinator that made it, and the router lets a known owner
+  // outrank a prefix, so prefix follow-ups must not carry trino-b's coordinator ids.
+  const coordinators = coordinatorIds(16, random);
+  learnIds = queryIds(followUps, coordinators.slice(0, 8), Date.now() - 86_400_000);
+  const prefixIds = queryIds(4 * POOL_SIZE, coordinators.slice(8), Date.now() - 86_400_000);
   const keyring = createKeyring([PREFIX_KEY], 24 * 3600);
   const prefix = signRoutePrefix(keyring, 'trino-a', Date.now() / 1000);
   workloads.set('followup-queryid', {
@@ -127,7 +130,7 @@ function buildWorkloads(followUps: number): void {
     rewritesPath: false,
   });
   workloads.set('followup-prefix', {
-    messages: ids.slice(followUps, followUps + 4 * POOL_SIZE).map((id, i) => encodeRequestHeaders(followUpHeaders(`${prefix}${nextUriPath(id, 1 + (i % 9))}`, i, token))),
+    messages: prefixIds.map((id, i) => encodeRequestHeaders(followUpHeaders(`${prefix}${nextUriPath(id, 1 + (i % 9))}`, i, token))),
     backend: 'trino-a',
     rewritesPath: true,
   });
