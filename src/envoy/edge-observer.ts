@@ -35,3 +35,18 @@ export function combineObservers(observers: readonly EdgeObserver[]): EdgeObserv
     },
   };
 }
+
+/**
+ * Reports a stream or call opened now and returns the function that reports it closed; calling
+ * that more than once (the call ended, then was cancelled) reports it once.
+ */
+export function openStream(observer: EdgeObserver, edge: Edge): () => void {
+  observer.streamOpened(edge);
+  let open = true;
+  return () => {
+    if (open) {
+      open = false;
+      observer.streamClosed(edge);
+    }
+  };
+}

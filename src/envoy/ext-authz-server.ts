@@ -13,7 +13,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { CheckRequest, CheckResponse } from '../gen/envoy/service/auth/v3/external_auth.js';
 import type { RequestContext, RequestRouter } from '../routing/request-router.js';
-import type { EdgeObserver } from './edge-observer.js';
+import { openStream, type EdgeObserver } from './edge-observer.js';
 import { CheckRequestError, incomingOf } from './ext-authz-request.js';
 import { allowResponse, badRequestResponse, denyResponse } from './ext-authz-response.js';
 
@@ -31,14 +31,7 @@ function internalError(error: unknown): Partial<grpc.StatusObject> {
 
 export function createExtAuthzHandler(router: RequestRouter, observer: EdgeObserver): grpc.handleUnaryCall<CheckRequest, CheckResponse> {
   return (call, callback) => {
-    observer.streamOpened(EDGE);
-    let open = true;
-    const release = (): void => {
-      if (open) {
-        open = false;
-        observer.streamClosed(EDGE);
-      }
-    };
+    const release = openStream(observer, EDGE);
     // Envoy gave up (its timeout) or went away: the answer has no one left to read it.
     call.on('cancelled', release);
 

@@ -21,7 +21,7 @@ import type { ForwardInstruction, ReplyInstruction } from '../routing/decision.j
 import type { RequestContext, RequestRouter } from '../routing/request-router.js';
 import { reusedResponse, type ExtProcRequest } from './ext-proc-codec.js';
 import { overwriteHeader } from './header-codec.js';
-import type { EdgeObserver } from './edge-observer.js';
+import { openStream, type EdgeObserver } from './edge-observer.js';
 import { forwardHeaders } from './forward-headers.js';
 
 export { CLUSTER_HEADER } from './forward-headers.js';
@@ -125,14 +125,7 @@ type Stream = grpc.ServerDuplexStream<ExtProcRequest, ProcessingResponse>;
 
 export function createExtProcHandler(router: RequestRouter, observer: EdgeObserver): grpc.handleBidiStreamingCall<ExtProcRequest, ProcessingResponse> {
   return (call: Stream) => {
-    observer.streamOpened(EDGE);
-    let open = true;
-    const release = (): void => {
-      if (open) {
-        open = false;
-        observer.streamClosed(EDGE);
-      }
-    };
+    const release = openStream(observer, EDGE);
     let context: RequestContext | undefined;
     let closed = false;
     /** Set while fail() hands grpc-js its status, so the 'error' listener does not count it twice. */
