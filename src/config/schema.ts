@@ -232,14 +232,21 @@ const loadWeights = closed({
   queued: loadWeight.default(0.5),
 }).refine((w) => w.running > 0 || w.queued > 0, 'at least one of running, queued must be above 0');
 
+/**
+ * Circuit breakers of each backend's Envoy cluster: Envoy's defaults (1024 each) overflow a
+ * busy cluster's polls into 503 UO. The one definition: the static clusters in envoy/*.yaml
+ * carry the same values (test/deploy checks them against this).
+ */
+export const DEFAULT_XDS_CIRCUIT_BREAKERS = { maxConnections: 10_000, maxPendingRequests: 10_000, maxRequests: 10_000, maxRetries: 3 } as const;
+
 /** The Envoy clusters the router serves over xDS (one per backend). */
 const xdsSettings = closed({
   connectTimeoutMs: positiveInt.default(2000),
   circuitBreakers: closed({
-    maxConnections: positiveInt.default(10_000),
-    maxPendingRequests: positiveInt.default(10_000),
-    maxRequests: positiveInt.default(10_000),
-    maxRetries: z.number().int().nonnegative().default(3),
+    maxConnections: positiveInt.default(DEFAULT_XDS_CIRCUIT_BREAKERS.maxConnections),
+    maxPendingRequests: positiveInt.default(DEFAULT_XDS_CIRCUIT_BREAKERS.maxPendingRequests),
+    maxRequests: positiveInt.default(DEFAULT_XDS_CIRCUIT_BREAKERS.maxRequests),
+    maxRetries: z.number().int().nonnegative().default(DEFAULT_XDS_CIRCUIT_BREAKERS.maxRetries),
   }).prefault({}),
   healthCheck: closed({
     path: z.string().startsWith('/', 'expected an absolute path such as /v1/info').default('/v1/info'),

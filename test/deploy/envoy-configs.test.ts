@@ -116,16 +116,99 @@ describe.each(ENVOY_FILES)('%s', (path) => {
     expect(check(broken, path)).toContain('router filter must be last');
   });
 
-  it('a copy that lets a client pick the cluster (no header_mutation before ext_proc / ext_authz) fails', (ctx) => {
+  it('a copy without the early strip of a client-sent x-trino-cluster fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
+    const broken = editYaml(repo, path, (docs: Docs) => {
+      delete (hcmOf(docs[0]) as Record<string, any>).early_header_mutation_extensions;
+    });
+    expect(check(broken, path)).toContain('x-trino-cluster must be removed in early_header_mutation_extensions');
+  });
+
+  it('a copy that strips x-trino-cluster in the filter chain instead (the old config, which a real Envoy ignores for routing) fails', (ctx) => {
     if (!hasStaticHcm(path)) {
       ctx.skip();
       return;
     }
     const broken = editYaml(repo, path, (docs: Docs) => {
       const hcm = hcmOf(docs[0]) as Record<string, any>;
-      hcm.http_filters = hcm.http_filters.filter((f: { name: string }) => f.name !== 'envoy.filters.http.header_mutation');
+      delete hcm.early_header_mutation_extensions;
+      hcm.http_filters.unshift({
+        name: 'envoy.filters.http.header_mutation',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+          mutations: { request_mutations: [{ remove: 'x-trino-cluster' }] },
+        },
+      });
     });
-    expect(check(broken, path)).toMatch(/x-trino-cluster must be removed \(header_mutation\) before ext_(proc|authz) runs/);
+    const issues = check(broken, path);
+    expect(issues).toContain('x-trino-cluster must be removed in early_header_mutation_extensions');
+    expect(issues).toContain('in an HTTP filter comes after the route is picked');
+  });
+
+  it('the early strip is decoded strictly: a misspelt field in its typed_config fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
+    const broken = editYaml(repo, path, (docs: Docs) => {
+      (hcmOf(docs[0]) as Record<string, any>).early_header_mutation_extensions[0].typed_config.mutations[0] = { remov: 'x-trino-cluster' };
+    });
+    expect(check(broken, path)).toContain('unknown field "remov"');
+  });
+
+  it('a copy whose route forwards x-trino-cluster to the coordinator fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
+    const broken = editYaml(repo, path, (docs: Docs) => {
+      delete (hcmOf(docs[0]) as Record<string, any>).route_config.virtual_hosts[0].routes[0].request_headers_to_remove;
+    });
+    expect(check(broken, path)).toContain('request_headers_to_remove: [x-trino-cluster]');
+  });
+
+  it('a copy whose ext_proc / ext_authz answers errors with a status clients do not retry fails', (ctx) => {
+    if (!hasStaticHcm(path)) {
+      ctx.skip();
+      return;
+    }
+    for (const value of [undefined, { code: 'InternalServerError' }]) {
+      const broken = editYaml(repo, path, (docs: Docs) => {
+        for (const f of (hcmOf(docs[0]) as Record<string, any>).http_filters) {
+          if (!/ExternalProcessor|ExtAuthz/.test(String(f.typed_config['@type']))) continue;
+          if (value === undefined) delete f.typed_config.status_on_error;
+          else f.typed_config.status_on_error = value;
+        }
+      });
+      expect(check(broken, path)).toContain('status_on_error: { code: ServiceUnavailable }');
+    }
+  });
+
+  it('a copy with a cluster on Envoy\'s default circuit breakers, or other values than the xDS clusters\', fails', () => {
+    const doc = parseYaml(repo.read(path)) as Record<string, any>;
+    for (const [i, cluster] of (doc.static_resources.clusters as { name: string }[]).entries()) {
+      const without = editYaml(repo, path, (docs: Docs) => {
+        delete docs[0].static_resources.clusters[i].circuit_breakers;
+      });
+      expect(check(without, path)).toContain(`cluster ${cluster.name} needs circuit_breakers.thresholds`);
+      const other = editYaml(repo, path, (docs: Docs) => {
+        docs[0].static_resources.clusters[i].circuit_breakers.thresholds[0].max_requests = 1024;
+      });
+      expect(check(other, path)).toContain('max_requests: must be 10000');
+    }
+  });
+
+  it('a copy whose gRPC cluster sends no HTTP/2 keepalive pings fails', () => {
+    const broken = editYaml(repo, path, (docs: Docs) => {
+      for (const c of docs[0].static_resources.clusters) {
+        const h2 = c.typed_extension_protocol_options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']?.explicit_http_config?.http2_protocol_options;
+        if (h2 !== undefined) delete h2.connection_keepalive;
+      }
+    });
+    expect(check(broken, path)).toContain('needs http2_protocol_options.connection_keepalive');
   });
 
   it('a copy whose gRPC cluster lost HTTP/2 fails', () => {

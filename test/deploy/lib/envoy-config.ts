@@ -7,12 +7,18 @@
  *   static cluster (unless clusters come from CDS/ADS); gRPC clusters speak HTTP/2;
  * - every HTTP connection manager ends with the router filter; ext_proc / ext_authz come
  *   before it; a route choosing its cluster by header (`cluster_header`) has an explicit
- *   `timeout: 0s`; a client-sent routing header is removed before ext_proc runs;
+ *   `timeout: 0s` and removes that header before the request goes upstream
+ *   (`request_headers_to_remove`); a client-sent routing header is removed in the HCM's
+ *   `early_header_mutation_extensions`, which run before the route is picked (an HTTP filter
+ *   runs after it, so a strip there protects nothing and is reported);
  *   `max_request_headers_kb` is raised above Envoy's 60 KB default;
  * - ext_proc: fail closed, request headers sent, response headers skipped, bodies off,
  *   `allow_mode_override: true`, an explicit `message_timeout` above the 200 ms default;
- *   ext_authz: fail closed, `clear_route_cache: true`, `transport_api_version: V3`; a client-sent
- *   routing header is removed before either runs;
+ *   ext_authz: fail closed, `clear_route_cache: true`, `transport_api_version: V3`; both with
+ *   `status_on_error` 503 (ServiceUnavailable: Trino clients retry it);
+ * - every static cluster has explicit circuit breakers equal to the router's xDS clusters'
+ *   (DEFAULT_XDS_CIRCUIT_BREAKERS: one definition); a gRPC cluster has HTTP/2
+ *   `connection_keepalive` with an interval and a timeout;
  * - bootstraps that subscribe to xDS (the router as cluster source): V3 transport and resource
  *   versions, ADS set up where `ads: {}` is used, the xDS cluster static, node id and cluster.
  *
@@ -20,6 +26,7 @@
  * EnvoyFilters.
  */
 import { parseAllDocuments } from 'yaml';
+import { DEFAULT_XDS_CIRCUIT_BREAKERS } from '../../../src/config/schema.js';
 import { durationSeconds, type EnvoyProtos, checkProtoJson } from './proto-json.js';
 import { isRecord, type Issue, type PathSegment, formatPath } from './issues.js';
 import type { RepoFiles } from './repo-files.js';
@@ -30,6 +37,7 @@ export const EXT_PROC_TYPE = 'envoy.extensions.filters.http.ext_proc.v3.External
 export const EXT_AUTHZ_TYPE = 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz';
 export const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
 export const HEADER_MUTATION_TYPE = 'envoy.extensions.filters.http.header_mutation.v3.HeaderMutation';
+export const EARLY_HEADER_MUTATION_TYPE = 'envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation';
 export const HTTP_PROTOCOL_OPTIONS_TYPE = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 /** The message name of an Any's "@type". */
@@ -74,8 +82,8 @@ export interface HcmFacts {
   readonly path: readonly PathSegment[];
   readonly config: Record<string, unknown>;
   readonly filters: HttpFilterFacts[];
-  /** Routes of the inline route_config (none with RDS). */
-  readonly routes: { readonly path: readonly PathSegment[]; readonly action: Record<string, unknown> }[];
+  /** Routes of the inline route_config (none with RDS): `path` leads to the action, `routePath` to the Route. */
+  readonly routes: { readonly path: readonly PathSegment[]; readonly routePath: readonly PathSegment[]; readonly route: Record<string, unknown>; readonly action: Record<string, unknown> }[];
 }
 
 export interface BootstrapFacts {
@@ -133,7 +141,8 @@ export function hcmFacts(config: Record<string, unknown>, path: readonly PathSeg
   list(field(field(config, 'route_config'), 'virtual_hosts')).forEach((vh, vi) => {
     list(field(vh, 'routes')).forEach((route, ri) => {
       const action = field(route, 'route');
-      if (isRecord(action)) routes.push({ path: [...path, 'route_config', 'virtual_hosts', vi, 'routes', ri, 'route'], action });
+      const routePath = [...path, 'route_config', 'virtual_hosts', vi, 'routes', ri];
+      if (isRecord(action) && isRecord(route)) routes.push({ path: [...routePath, 'route'], routePath, route, action });
     });
   });
   return { path, config, filters, routes };
@@ -215,13 +224,75 @@ export function checkExtAuthzContract(config: Record<string, unknown>, path: rea
   if (field(config, 'transport_api_version') !== 'V3') report([...path, 'transport_api_version'], 'must be V3: Envoy refuses the ext_authz filter with AUTO or V2 at start');
 }
 
-/** The header names a header_mutation filter removes from requests. */
-function removedRequestHeaders(filter: HttpFilterFacts): string[] {
-  if (filter.type !== HEADER_MUTATION_TYPE) return [];
-  return list(field(field(filter.config, 'mutations'), 'request_mutations'))
+function removedNames(mutations: unknown): string[] {
+  return list(mutations)
     .map((m) => field(m, 'remove'))
     .filter((h): h is string => typeof h === 'string')
     .map((h) => h.toLowerCase());
+}
+
+/** The header names a header_mutation HTTP filter removes from requests (after the route is picked). */
+function removedRequestHeaders(filter: HttpFilterFacts): string[] {
+  if (filter.type !== HEADER_MUTATION_TYPE) return [];
+  return removedNames(field(field(filter.config, 'mutations'), 'request_mutations'));
+}
+
+/** The header names the HCM's early header mutations remove: before the route is picked. */
+export function earlyRemovedHeaders(hcmConfig: Record<string, unknown>): string[] {
+  return list(field(hcmConfig, 'early_header_mutation_extensions'))
+    .map((e) => field(e, 'typed_config'))
+    .filter((t) => anyType(t) === EARLY_HEADER_MUTATION_TYPE)
+    .flatMap((t) => removedNames(field(t, 'mutations')));
+}
+
+/** envoy.type.v3.HttpStatus as Envoy reads it: the enum name or its number. */
+function httpStatusCode(status: unknown): number | undefined {
+  const code = field(status, 'code');
+  if (typeof code === 'number') return code;
+  return code === 'ServiceUnavailable' ? 503 : undefined;
+}
+
+/**
+ * ext_proc / ext_authz `status_on_error` must be 503: Trino clients retry it, not ext_proc's
+ * default 500 nor ext_authz's 403. Exported for the other deployments' checks.
+ */
+export function checkStatusOnError(config: Record<string, unknown>, path: readonly PathSegment[], report: Report): void {
+  if (httpStatusCode(field(config, 'status_on_error')) !== 503) {
+    report([...path, 'status_on_error'], 'set status_on_error: { code: ServiceUnavailable } (503): Trino clients retry a 503, not the default 500 / 403');
+  }
+}
+
+/**
+ * A cluster's circuit breakers: one DEFAULT-priority threshold set equal to the router's xDS
+ * clusters' (Envoy's 1024 defaults overflow at the concurrency the router is built for).
+ */
+export function checkCircuitBreakers(cluster: unknown, path: readonly PathSegment[], name: string, report: Report): void {
+  const thresholds = list(field(field(cluster, 'circuit_breakers'), 'thresholds'));
+  const expected = DEFAULT_XDS_CIRCUIT_BREAKERS;
+  const wanted = `circuit_breakers.thresholds [{max_connections: ${expected.maxConnections}, max_pending_requests: ${expected.maxPendingRequests}, max_requests: ${expected.maxRequests}, max_retries: ${expected.maxRetries}}]`;
+  const t = thresholds.find((x) => (field(x, 'priority') ?? 'DEFAULT') === 'DEFAULT');
+  if (t === undefined) {
+    report([...path, 'circuit_breakers'], `cluster ${name} needs ${wanted}: Envoy's defaults (1024) overflow (503 UO, or status_on_error for the router)`);
+    return;
+  }
+  const uint = (v: unknown): unknown => (isRecord(v) ? v['value'] : v);
+  for (const [key, want] of [['max_connections', expected.maxConnections], ['max_pending_requests', expected.maxPendingRequests], ['max_requests', expected.maxRequests], ['max_retries', expected.maxRetries]] as const) {
+    if (Number(uint(field(t, key))) !== want) report([...path, 'circuit_breakers', 'thresholds', thresholds.indexOf(t), key], `must be ${want}, the value the router's xDS clusters carry (xds.circuitBreakers)`);
+  }
+}
+
+/** A gRPC cluster's HTTP/2 pings: a silently dead router is found in seconds, not after TCP gives up. */
+export function checkConnectionKeepalive(cluster: unknown, path: readonly PathSegment[], name: string, report: Report): void {
+  const options = field(cluster, 'typed_extension_protocol_options');
+  const http2 = isRecord(options)
+    ? Object.values(options).map((o) => field(field(o, 'explicit_http_config'), 'http2_protocol_options')).find((o) => o !== undefined)
+    : field(cluster, 'http2_protocol_options');
+  const keepalive = field(http2, 'connection_keepalive');
+  const interval = field(keepalive, 'interval');
+  const timeout = field(keepalive, 'timeout');
+  if (typeof interval !== 'string' || typeof timeout !== 'string' || (durationSeconds(interval) ?? 0) <= 0 || (durationSeconds(timeout) ?? 0) <= 0) {
+    report([...path, 'typed_extension_protocol_options'], `gRPC cluster ${name} needs http2_protocol_options.connection_keepalive with an interval and a timeout (HTTP/2 pings are off by default)`);
+  }
 }
 
 export function checkHcmContract(hcm: HcmFacts, report: Report): void {
@@ -237,20 +308,33 @@ export function checkHcmContract(hcm: HcmFacts, report: Report): void {
   }
   const routingHeaders = new Set(hcm.routes.map((r) => field(r.action, 'cluster_header')).filter((h): h is string => typeof h === 'string').map((h) => h.toLowerCase()));
   for (const route of hcm.routes) {
-    if (field(route.action, 'cluster_header') === undefined) continue;
+    const header = field(route.action, 'cluster_header');
+    if (typeof header !== 'string') continue;
     const timeout = field(route.action, 'timeout');
     if (timeout !== '0s') report([...route.path, 'timeout'], 'a cluster_header route needs timeout: 0s (Envoy\'s 15 s default cuts long Trino requests)');
+    const removed = list(field(route.route, 'request_headers_to_remove')).map((h) => String(h).toLowerCase());
+    if (!removed.includes(header.toLowerCase())) {
+      report([...route.routePath, 'request_headers_to_remove'], `remove ${header} before the request goes upstream (request_headers_to_remove: [${header}], applied after the cluster is chosen): Trino answers 400 to X-Presto-* clients that also send X-Trino-* headers`);
+    }
   }
-  filters.forEach((f, i) => {
+  filters.forEach((f) => {
     if (f.type !== EXT_PROC_TYPE && f.type !== EXT_AUTHZ_TYPE) return;
     if (f.type === EXT_PROC_TYPE) checkExtProcContract(f.config, [...f.path, 'typed_config'], report);
     else checkExtAuthzContract(f.config, [...f.path, 'typed_config'], report);
-    const removedBefore = new Set(filters.slice(0, i).flatMap(removedRequestHeaders));
-    const filterName = f.type === EXT_PROC_TYPE ? 'ext_proc' : 'ext_authz';
-    for (const header of routingHeaders) {
-      if (!removedBefore.has(header)) report(f.path, `a client-sent ${header} must be removed (header_mutation) before ${filterName} runs`);
-    }
+    checkStatusOnError(f.config, [...f.path, 'typed_config'], report);
   });
+  // Envoy picks the route (and the cluster_header cluster) when the request headers arrive,
+  // before any HTTP filter: only an early header mutation keeps a client from choosing it.
+  const early = new Set(earlyRemovedHeaders(hcm.config));
+  for (const header of routingHeaders) {
+    if (!early.has(header)) {
+      report([...hcm.path, 'early_header_mutation_extensions'], `a client-sent ${header} must be removed in early_header_mutation_extensions (${EARLY_HEADER_MUTATION_TYPE}): the route and its cluster are picked before any HTTP filter runs`);
+    }
+  }
+  for (const f of filters) {
+    const late = removedRequestHeaders(f).filter((h) => routingHeaders.has(h));
+    if (late.length > 0) report(f.path, `removing ${late.join(', ')} in an HTTP filter comes after the route is picked and protects nothing: remove it in early_header_mutation_extensions only`);
+  }
 }
 
 export interface EnvoyFileCheck {
@@ -303,6 +387,14 @@ export function checkEnvoyBootstrapFile(files: RepoFiles, path: string, protos: 
       report([...cluster.path], `cluster ${ref.name} serves gRPC and needs HTTP/2 (typed_extension_protocol_options ${HTTP_PROTOCOL_OPTIONS_TYPE} explicit_http_config.http2_protocol_options)`);
     }
   }
+  const grpcClusters = new Set(facts.grpcClusterRefs.map((r) => r.name));
+  list(field(field(doc, 'static_resources'), 'clusters')).forEach((cluster, i) => {
+    const name = field(cluster, 'name');
+    if (typeof name !== 'string') return;
+    const clusterPath = ['static_resources', 'clusters', i];
+    checkCircuitBreakers(cluster, clusterPath, name, report);
+    if (grpcClusters.has(name)) checkConnectionKeepalive(cluster, clusterPath, name, report);
+  });
   for (const hcm of facts.hcms) {
     for (const route of hcm.routes) {
       const cluster = field(route.action, 'cluster');

@@ -43,6 +43,17 @@ type PbType = protobuf.Type;
 type PbEnum = protobuf.Enum;
 type PbField = protobuf.Field;
 
+/**
+ * Fields Envoy 1.38 has that the protos bundled in @grpc/grpc-js-xds predate, added to their
+ * messages on load so configs using them are still decoded strictly (the field's value is
+ * checked against its type). Each was read in Envoy's source; the field number matters not to
+ * JSON, so one far above the real ones is used.
+ */
+export const FIELDS_NEWER_THAN_BUNDLED_PROTOS: readonly { readonly message: string; readonly field: string; readonly type: string }[] = [
+  // source/extensions/filters/http/ext_proc/ext_proc.cc (status_on_error, default 500).
+  { message: 'envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor', field: 'status_on_error', type: 'envoy.type.v3.HttpStatus' },
+];
+
 let commonProtosAdded = false;
 
 /** google/protobuf/{descriptor,api,type,source_context}.proto, which protobufjs does not expose itself. */
@@ -119,7 +130,21 @@ export class EnvoyProtos {
     if (files.length === 0) return false;
     this.root.loadSync(files, { keepCase: true });
     this.root.resolveAll();
+    this.addNewerFields();
     return true;
+  }
+
+  private addNewerFields(): void {
+    for (const extra of FIELDS_NEWER_THAN_BUNDLED_PROTOS) {
+      const message = this.tryLookup(extra.message);
+      if (!(message instanceof protobuf.Type) || message.fields[extra.field] !== undefined) continue;
+      if (this.type(extra.type) === undefined) throw new Error(`proto-json: ${extra.type} (for ${extra.message}.${extra.field}) is not in Envoy's protos`);
+      // Loading the field's type may have added it already (this runs again for each folder).
+      if (message.fields[extra.field] !== undefined) continue;
+      const field = new protobuf.Field(extra.field, 100_000 + message.fieldsArray.length, extra.type);
+      message.add(field);
+      field.resolve();
+    }
   }
 }
 

@@ -61,6 +61,10 @@ export class ActiveStream implements RouterCallbacks {
   ) {
     this.requestBody = hasBody ? { kind: 'stream', readable: req } : { kind: 'none' };
     this.filters = env.filters.map((f) => f.create());
+    // Follows source/common/http/conn_manager_impl.cc (decodeHeaders -> refreshCachedRoute):
+    // the route, and for cluster_header the cluster name, is picked once the request headers
+    // are in, BEFORE the HTTP filter chain runs; only a route-cache clear picks again.
+    this.cachedRoute = resolveRoute(env.hcm.routeConfig, requestHeaders);
     this.idleMs = env.hcm.streamIdleTimeoutMs;
     this.armIdleTimer();
     res.on('finish', () => this.end('complete'));
@@ -87,6 +91,7 @@ export class ActiveStream implements RouterCallbacks {
     return this.headersWritten;
   }
 
+  /** The cached route; after clearRouteCache(), picked again from the current headers on first use. */
   route(): RouteResolution {
     this.cachedRoute ??= resolveRoute(this.env.hcm.routeConfig, this.requestHeaders);
     return this.cachedRoute;

@@ -85,6 +85,7 @@ export interface ExtProcFilterConfig {
   readonly allowModeOverride: boolean;
   readonly disableImmediateResponse: boolean;
   readonly routeCacheAction: RouteCacheAction;
+  /** The local reply on a gRPC error or a rejected answer; Envoy's default is 500, only 4xx/5xx. */
   readonly statusOnError: number;
 }
 
@@ -95,7 +96,7 @@ export interface ExtAuthzFilterConfig {
   /** :authority of the gRPC call; Envoy uses the cluster name unless envoy_grpc.authority is set. */
   readonly authority: string;
   readonly initialMetadata: readonly (readonly [string, string])[];
-  /** grpc_service.timeout: the deadline of each Check call; Envoy's default is 200 ms. */
+  /** grpc_service.timeout: the deadline of each Check call; Envoy's default is 200 ms; 0 = none. */
   readonly timeoutMs: number;
   readonly failureModeAllow: boolean;
   /** With failure_mode_allow: mark requests let through on an error (x-envoy-auth-failure-mode-allowed). */
@@ -153,6 +154,8 @@ export interface RouteAction {
 }
 
 export interface RouteEntry {
+  /** Removed by the router filter from the request going upstream, after the cluster is chosen. */
+  readonly requestHeadersToRemove: readonly string[];
   readonly name: string | undefined;
   readonly match: RouteMatch;
   readonly action: RouteAction;
@@ -176,6 +179,13 @@ export interface HcmConfig {
   readonly streamIdleTimeoutMs: number;
   readonly generateRequestId: boolean;
   readonly serverName: string;
+  /** use_remote_address: false (the default) keeps a client-sent x-forwarded-proto. */
+  readonly useRemoteAddress: boolean;
+  /**
+   * early_header_mutation_extensions (envoy.http.early_header_mutation.header_mutation), in
+   * order: applied to the request headers before the route is picked.
+   */
+  readonly earlyHeaderMutations: readonly ConfigHeaderMutation[];
   readonly routeConfig: RouteConfig;
   readonly httpFilters: readonly HttpFilterConfig[];
 }
@@ -188,11 +198,23 @@ export interface ListenerConfig {
   readonly hcm: HcmConfig;
 }
 
+/** The DEFAULT-priority circuit breaker thresholds of a cluster (Envoy: 1024 / 1024 / 1024 / 3). */
+export interface CircuitBreakerThresholds {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+  readonly maxRetries: number;
+}
+
+/** Follows source/common/upstream/upstream_impl.cc (ResourceManager defaults when no thresholds are set). */
+export const DEFAULT_CIRCUIT_BREAKERS: CircuitBreakerThresholds = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 };
+
 export interface ClusterConfig {
   readonly name: string;
   readonly connectTimeoutMs: number;
   readonly http2: boolean;
   readonly endpoints: readonly Endpoint[];
+  readonly circuitBreakers: CircuitBreakerThresholds;
 }
 
 /** dynamic_resources.ads_config: the one gRPC stream all ADS subscriptions share. */
@@ -230,6 +252,7 @@ export class EnvoyConfigError extends Error {
 const TYPE_PREFIX = 'type.googleapis.com/';
 const HCM_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`;
 const HEADER_MUTATION_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.header_mutation.v3.HeaderMutation`;
+const EARLY_HEADER_MUTATION_TYPE = `${TYPE_PREFIX}envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation`;
 const EXT_PROC_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor`;
 const EXT_AUTHZ_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.ext_authz.v3.ExtAuthz`;
 const ROUTER_TYPE = `${TYPE_PREFIX}envoy.extensions.filters.http.router.v3.Router`;
@@ -295,6 +318,7 @@ const routeRaw = z.strictObject({
     idle_timeout: duration.optional(),
     cluster_not_found_response_code: z.enum(['SERVICE_UNAVAILABLE', 'NOT_FOUND', 'INTERNAL_SERVER_ERROR']).optional(),
   }),
+  request_headers_to_remove: z.array(z.string().min(1)).optional(),
 });
 
 const routeConfigRaw = z.strictObject({
@@ -321,6 +345,10 @@ const hcmRaw = z.strictObject({
   stream_idle_timeout: duration.optional(),
   generate_request_id: z.boolean().optional(),
   server_name: z.string().optional(),
+  use_remote_address: z.boolean().optional(),
+  early_header_mutation_extensions: z
+    .array(z.strictObject({ name: z.string().min(1), typed_config: z.looseObject({ '@type': z.string() }) }))
+    .optional(),
   common_http_protocol_options: z.strictObject({ max_headers_count: z.number().int().min(1).optional() }).optional(),
   route_config: routeConfigRaw,
   http_filters: z.array(httpFilterRaw).min(1),
@@ -341,18 +369,47 @@ const listenerRaw = z.strictObject({
     .length(1, 'the stand-in supports exactly one filter chain per listener'),
 });
 
+/** A google.protobuf.UInt32Value: a plain number in YAML/JSON, {value} as decoded from CDS. */
+const uint32Value = z.union([z.number().int().nonnegative(), z.strictObject({ value: z.number().int().nonnegative() })]);
+
+function uint32(v: z.infer<typeof uint32Value> | undefined): number | undefined {
+  return v === undefined ? undefined : typeof v === 'number' ? v : v.value;
+}
+
+/** Only DEFAULT-priority thresholds: the stand-in routes no HIGH-priority traffic. */
+const circuitBreakersRaw = z.strictObject({
+  thresholds: z
+    .array(
+      z.strictObject({
+        priority: z.literal('DEFAULT').optional(),
+        max_connections: uint32Value.optional(),
+        max_pending_requests: uint32Value.optional(),
+        max_requests: uint32Value.optional(),
+        max_retries: uint32Value.optional(),
+      }),
+    )
+    .max(1, 'the stand-in models one (DEFAULT priority) threshold set')
+    .optional(),
+});
+
 const clusterRaw = z.strictObject({
   name: z.string().min(1),
   type: z.enum(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS']).optional(),
   connect_timeout: duration.optional(),
   lb_policy: z.literal('ROUND_ROBIN').optional(),
   dns_lookup_family: z.string().optional(),
+  circuit_breakers: circuitBreakersRaw.optional(),
   typed_extension_protocol_options: z
     .strictObject({
       [HTTP_PROTOCOL_OPTIONS_KEY]: z.strictObject({
         '@type': z.literal(HTTP_PROTOCOL_OPTIONS_TYPE),
         explicit_http_config: z.union([
-          z.strictObject({ http2_protocol_options: z.strictObject({}) }),
+          z.strictObject({
+            http2_protocol_options: z.strictObject({
+              // Accepted, not modelled: the stand-in's gRPC connections never go silently dead.
+              connection_keepalive: z.strictObject({ interval: duration.optional(), timeout: duration.optional(), interval_jitter: z.unknown().optional() }).optional(),
+            }),
+          }),
           z.strictObject({ http_protocol_options: z.strictObject({}) }),
         ]),
       }),
@@ -375,9 +432,9 @@ const cdsClusterRaw = z.strictObject({
   connect_timeout: duration.optional(),
   lb_policy: z.literal('ROUND_ROBIN').optional(),
   dns_lookup_family: z.enum(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL']).optional(),
-  // Accepted and not modelled: the stand-in neither caps concurrency nor health-checks hosts
-  // (the router's own monitor is what routing follows).
-  circuit_breakers: z.unknown().optional(),
+  circuit_breakers: circuitBreakersRaw.optional(),
+  // Accepted and not modelled: the stand-in does not health-check hosts (the router's own
+  // monitor is what routing follows).
   health_checks: z.array(z.unknown()).optional(),
   load_assignment: clusterRaw.shape.load_assignment,
 });
@@ -477,8 +534,9 @@ const extProcFilterRaw = z.strictObject({
   disable_immediate_response: z.boolean().optional(),
   disable_clear_route_cache: z.boolean().optional(),
   route_cache_action: z.enum(['DEFAULT', 'CLEAR', 'RETAIN']).optional(),
-  // Newer than the bundled protos, but part of the contract (default 500).
-  status_on_error: z.strictObject({ code: z.number().int().min(200).max(599) }).optional(),
+  // Newer than the bundled protos, but part of the contract (default 500): envoy.type.v3.HttpStatus,
+  // an enum name (ServiceUnavailable) or its number.
+  status_on_error: z.strictObject({ code: z.union([z.number().int(), z.string().min(1)]) }).optional(),
 });
 
 const extAuthzFilterRaw = z.strictObject({
@@ -612,6 +670,7 @@ function toRoute(raw: z.infer<typeof routeRaw>, where: string): RouteEntry {
   const clusterKind = exactlyOne(raw.route, ['cluster', 'cluster_header'], `${where}.route`);
   return {
     name: raw.name,
+    requestHeadersToRemove: (raw.request_headers_to_remove ?? []).map((h) => h.toLowerCase()),
     match: {
       path,
       caseSensitive,
@@ -656,18 +715,17 @@ function toMutationRules(rules: z.infer<typeof mutationRulesRaw>, where: string)
   };
 }
 
-function toHttpStatus(code: number | string, where: string): number {
+function toHttpStatus(code: number | string, where: string, min = 200): number {
   const status = httpStatusCodeNumber(code);
-  if (status < 200 || status > 599) throw new EnvoyConfigError(`${where}: ${JSON.stringify(code)} is not an HTTP status the stand-in can send`);
+  if (status < min || status > 599) throw new EnvoyConfigError(`${where}: ${JSON.stringify(code)} is not an HTTP status ${min === 400 ? 'of 4xx or 5xx' : 'the stand-in can send'}`);
   return status;
 }
 
 function toExtAuthz(name: string, typed: unknown, where: string): ExtAuthzFilterConfig {
   const raw = parseWith(extAuthzFilterRaw, typed, where);
   const grpcService = raw.grpc_service;
+  // Follows source/extensions/filters/http/ext_authz/config.cc (1.38): `0s` means no timeout.
   const timeoutMs = grpcService.timeout === undefined ? 200 : durationToMs(grpcService.timeout);
-  // A zero deadline means different things to Envoy's gRPC clients; the stand-in does not guess.
-  if (timeoutMs <= 0) throw new EnvoyConfigError(`${where}.grpc_service.timeout: must be above 0`);
   return {
     kind: 'ext_authz',
     name,
@@ -684,6 +742,16 @@ function toExtAuthz(name: string, typed: unknown, where: string): ExtAuthzFilter
       ? undefined
       : toMutationRules(raw.decoder_header_mutation_rules, `${where}.decoder_header_mutation_rules`),
   };
+}
+
+const earlyHeaderMutationRaw = z.strictObject({
+  '@type': z.literal(EARLY_HEADER_MUTATION_TYPE, 'the stand-in implements the envoy.http.early_header_mutation.header_mutation extension only'),
+  mutations: z.array(configHeaderMutationRaw).min(1),
+});
+
+function toEarlyHeaderMutations(typed: unknown, where: string): ConfigHeaderMutation[] {
+  const raw = parseWith(earlyHeaderMutationRaw, typed, where);
+  return raw.mutations.map((m, i) => toConfigHeaderMutation(m, `${where}.mutations[${i}]`));
 }
 
 type FilterParser = (name: string, typedConfig: unknown, where: string) => HttpFilterConfig;
@@ -743,7 +811,8 @@ export const FILTER_PARSERS: ReadonlyMap<string, FilterParser> = new Map<string,
         allowModeOverride: raw.allow_mode_override ?? false,
         disableImmediateResponse: raw.disable_immediate_response ?? false,
         routeCacheAction: raw.disable_clear_route_cache === true ? 'RETAIN' : (raw.route_cache_action ?? 'DEFAULT'),
-        statusOnError: raw.status_on_error?.code ?? 500,
+        // Follows source/extensions/filters/http/ext_proc/ext_proc.cc: only 4xx/5xx are accepted.
+        statusOnError: raw.status_on_error === undefined ? 500 : toHttpStatus(raw.status_on_error.code, `${where}.status_on_error.code`, 400),
       };
     },
   ],
@@ -775,7 +844,18 @@ export function parseCdsCluster(object: unknown, where: string): ClusterConfig {
       if (isIP(address) === 0) throw new EnvoyConfigError(`${where}: malformed IP address: ${address} (a STATIC cluster takes IP addresses only)`);
     }
   }
-  return toCluster({ name: raw.name, type, connect_timeout: raw.connect_timeout, load_assignment: raw.load_assignment });
+  return toCluster({ name: raw.name, type, connect_timeout: raw.connect_timeout, circuit_breakers: raw.circuit_breakers, load_assignment: raw.load_assignment });
+}
+
+function toCircuitBreakers(raw: z.infer<typeof circuitBreakersRaw> | undefined): CircuitBreakerThresholds {
+  const t = raw?.thresholds?.[0];
+  const d = DEFAULT_CIRCUIT_BREAKERS;
+  return {
+    maxConnections: uint32(t?.max_connections) ?? d.maxConnections,
+    maxPendingRequests: uint32(t?.max_pending_requests) ?? d.maxPendingRequests,
+    maxRequests: uint32(t?.max_requests) ?? d.maxRequests,
+    maxRetries: uint32(t?.max_retries) ?? d.maxRetries,
+  };
 }
 
 function toCluster(raw: z.infer<typeof clusterRaw>): ClusterConfig {
@@ -784,6 +864,7 @@ function toCluster(raw: z.infer<typeof clusterRaw>): ClusterConfig {
     name: raw.name,
     connectTimeoutMs: raw.connect_timeout === undefined ? 5_000 : durationToMs(raw.connect_timeout),
     http2: explicit !== undefined && 'http2_protocol_options' in explicit,
+    circuitBreakers: toCircuitBreakers(raw.circuit_breakers),
     endpoints: raw.load_assignment.endpoints.flatMap((l) =>
       l.lb_endpoints.map((e) => ({ host: e.endpoint.address.socket_address.address, port: e.endpoint.address.socket_address.port_value })),
     ),
@@ -881,6 +962,10 @@ export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConf
         streamIdleTimeoutMs: hcm.stream_idle_timeout === undefined ? 300_000 : durationToMs(hcm.stream_idle_timeout),
         generateRequestId: hcm.generate_request_id ?? true,
         serverName: hcm.server_name ?? 'envoy',
+        useRemoteAddress: hcm.use_remote_address ?? false,
+        earlyHeaderMutations: (hcm.early_header_mutation_extensions ?? []).flatMap((e, i) =>
+          toEarlyHeaderMutations(e.typed_config, `${hw}.early_header_mutation_extensions[${i}] (${e.name}).typed_config`),
+        ),
         routeConfig,
         httpFilters,
       },

@@ -94,7 +94,7 @@ describe('routing through ext_proc', () => {
     expect(headerValue(first, ':path')).toBe('/v1/info?x=1');
     expect(headerValue(first, ':authority')).toBe(`127.0.0.1:${envoy.port}`);
     expect(headerValue(first, ':scheme')).toBe('http');
-    expect(headerValue(first, 'x-forwarded-proto')).toBe('http');
+    expect(headerValue(first, 'x-forwarded-proto')).toBe('https');
     expect(headerValue(first, 'x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(headerValue(first, 'x-trino-user')).toBe('alice');
     expect(keys).not.toContain('x-trino-cluster');
@@ -105,8 +105,10 @@ describe('routing through ext_proc', () => {
     expect(first?.attributes['envoy.filters.http.ext_proc']?.fields['destination.port']).toMatchObject({ numberValue: envoy.port });
 
     const seen = trinoB.requests[0];
-    expect(seen?.headers['x-trino-cluster']).toBe('trino-b');
-    expect(seen?.headers['x-forwarded-proto']).toBe('http');
+    // The route's request_headers_to_remove keeps the routing header from the coordinator.
+    expect(seen?.headers['x-trino-cluster']).toBeUndefined();
+    // use_remote_address is false: the client's x-forwarded-proto is kept.
+    expect(seen?.headers['x-forwarded-proto']).toBe('https');
     expect(seen?.headers.host).toBe(`127.0.0.1:${envoy.port}`);
     expect(trinoA.requests).toHaveLength(0);
     // Response headers are SKIPped in envoy.yaml: the stream is half-closed after the only answer.
@@ -223,18 +225,19 @@ describe('header mutations', () => {
     expect(trinoA.requests[0]?.headers['x-from-value']).toBe('');
   });
 
-  it('value and raw_value both set is a 500', async () => {
+  it('value and raw_value both set is accepted: raw_value wins', async () => {
     const { envoy } = await setup((_m, s) =>
       s.write(
         headersAnswer('request_headers', {
-          header_mutation: { set_headers: [{ header: { key: 'x-trino-cluster', value: 'trino-a', raw_value: Buffer.from('trino-a') } }] },
+          header_mutation: { set_headers: [{ header: { key: 'x-trino-cluster', value: 'trino-a', raw_value: Buffer.from('trino-b') } }] },
           clear_route_cache: true,
         }),
       ),
     );
     const res = await request(`${envoy.url}/`);
-    expect(res.status).toBe(500);
-    expect(envoy.lastLocalReply()).toMatchObject({ status: 500, reason: 'ext_proc_error' });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toMatchObject({ cluster: 'trino-b' });
+    expect(envoy.stats().localReplies).toEqual({});
     expect(trinoA.requests).toHaveLength(0);
   });
 
@@ -296,14 +299,14 @@ describe('header mutations', () => {
     expect(seen?.headers['x-remove-me']).toBeUndefined();
   });
 
-  it('with mutation_rules.disallow_is_error a forbidden mutation fails the request', async () => {
+  it('with mutation_rules.disallow_is_error a forbidden mutation fails the request (status_on_error)', async () => {
     const config = envoyYamlVariant([[extProcField('mutation_rules'), { disallow_is_error: true }]]);
     const { envoy } = await setup(
       (_m, s) =>
         s.write(headersAnswer('request_headers', { header_mutation: { set_headers: [setHeader('x-trino-cluster', 'trino-a'), setHeader('host', 'x')] }, clear_route_cache: true })),
       config,
     );
-    expect((await request(`${envoy.url}/`)).status).toBe(500);
+    expect((await request(`${envoy.url}/`)).status).toBe(503);
     expect(envoy.lastLocalReply()?.reason).toBe('ext_proc_error');
   });
 
@@ -355,14 +358,14 @@ describe('processing modes', () => {
     await extProc.streams[0]?.halfClosed;
   });
 
-  it('a body mutation that contradicts content-length is a 500', async () => {
+  it('a body mutation that contradicts content-length fails the request (status_on_error)', async () => {
     const { envoy } = await setup((m, s) => {
       if (m.request === 'request_headers') s.write(routeTo('trino-a', { mode_override: { response_header_mode: 'SEND', response_body_mode: 'BUFFERED' } }));
       else if (m.request === 'response_headers') s.write(headersAnswer('response_headers'));
       else s.write(headersAnswer('response_body', { body_mutation: { body: Buffer.from('short') } }));
     });
     const res = await request(`${envoy.url}/`);
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     expect(envoy.lastLocalReply()?.reason).toBe('ext_proc_error');
   });
 
@@ -453,26 +456,33 @@ describe('failures', () => {
     await extProc.streams[0]?.cancelled;
   });
 
-  it('a gRPC error is 500', async () => {
+  it('a gRPC error is status_on_error: 503 (ServiceUnavailable) in envoy.yaml', async () => {
     const { envoy } = await setup((_m, s) => s.fail(grpc.status.INTERNAL, 'boom'));
     const res = await request(`${envoy.url}/v1/info`);
-    expect(res.status).toBe(500);
-    expect(envoy.lastLocalReply()).toMatchObject({ status: 500, reason: 'ext_proc_error' });
+    expect(res.status).toBe(503);
+    expect(envoy.lastLocalReply()).toMatchObject({ status: 503, reason: 'ext_proc_error' });
   });
 
-  it('an out-of-order answer is 500', async () => {
-    const { envoy } = await setup((_m, s) => s.write(headersAnswer('response_headers')));
+  it("without status_on_error a gRPC error is Envoy's default 500", async () => {
+    const { envoy } = await setup((_m, s) => s.fail(grpc.status.INTERNAL, 'boom'), envoyYamlVariant([[extProcField('status_on_error'), undefined]]));
     const res = await request(`${envoy.url}/v1/info`);
     expect(res.status).toBe(500);
     expect(envoy.lastLocalReply()).toMatchObject({ status: 500, reason: 'ext_proc_error' });
   });
 
-  it('an unreachable ext_proc cluster is 500', async () => {
+  it('an out-of-order answer is status_on_error', async () => {
+    const { envoy } = await setup((_m, s) => s.write(headersAnswer('response_headers')));
+    const res = await request(`${envoy.url}/v1/info`);
+    expect(res.status).toBe(503);
+    expect(envoy.lastLocalReply()).toMatchObject({ status: 503, reason: 'ext_proc_error' });
+  });
+
+  it('an unreachable ext_proc cluster is status_on_error', async () => {
     const { envoy } = await setup(() => undefined);
     const dead = await startFakeExtProc(() => undefined);
     await dead.close();
     envoy.setClusterEndpoints('trino_router', [{ host: '127.0.0.1', port: dead.port }]);
-    expect((await request(`${envoy.url}/`)).status).toBe(500);
+    expect((await request(`${envoy.url}/`)).status).toBe(503);
   });
 
   it('the server closing with OK before answering means unprocessed: no routing header -> NC', async () => {
@@ -498,7 +508,7 @@ describe('failures', () => {
     expect(envoy.stats().extProcErrors).toBe(1);
   });
 
-  it('a message nobody asked for fails the request (500) while it is in flight', async () => {
+  it('a message nobody asked for fails the request (status_on_error) while it is in flight', async () => {
     const { envoy } = await setup((m, s) => {
       if (m.request !== 'request_headers') return;
       // Keeps the stream open (response headers SEND), then answers request_headers twice.
@@ -507,8 +517,8 @@ describe('failures', () => {
     });
     trinoA.handler = (_req, res) => setTimeout(() => res.end('late'), 300);
     const res = await request(`${envoy.url}/`);
-    expect(res.status).toBe(500);
-    expect(envoy.lastLocalReply()).toMatchObject({ status: 500, reason: 'ext_proc_error' });
+    expect(res.status).toBe(503);
+    expect(envoy.lastLocalReply()).toMatchObject({ status: 503, reason: 'ext_proc_error' });
     expect(trinoA.requests).toHaveLength(1);
   });
 
@@ -620,17 +630,19 @@ describe('configuration', () => {
   it('loads the shipped envoy.yaml', () => {
     const config = parseEnvoyConfig(yaml);
     expect(config.listener.hcm.maxRequestHeadersKb).toBe(256);
-    expect(config.listener.hcm.httpFilters.map((f) => f.kind)).toEqual(['header_mutation', 'ext_proc', 'router']);
+    expect(config.listener.hcm.httpFilters.map((f) => f.kind)).toEqual(['ext_proc', 'router']);
+    expect(config.listener.hcm.earlyHeaderMutations).toEqual([{ kind: 'remove', name: 'x-trino-cluster' }]);
     expect([...config.clusters.keys()]).toEqual(['trino_router', 'trino-a', 'trino-b']);
   });
 
   it('rejects fields and filters it cannot honour', () => {
     expect(() => parseEnvoyConfig(yaml.replace('allow_mode_override: true', 'allow_mode_override: true\n                      observability_mode: true'))).toThrow(EnvoyConfigError);
     expect(() => parseEnvoyConfig(yaml.replace('request_trailer_mode: SKIP', 'request_trailer_mode: SEND'))).toThrow(EnvoyConfigError);
-    expect(() => parseEnvoyConfig(yaml.replace('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation', 'envoy.extensions.filters.http.lua.v3.Lua'))).toThrow(/not implemented/);
+    expect(() => parseEnvoyConfig(yaml.replace('envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor', 'envoy.extensions.filters.http.lua.v3.Lua'))).toThrow(/not implemented/);
+    expect(() => parseEnvoyConfig(yaml.replace('envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation', 'envoy.extensions.http.early_header_mutation.lua.v3.Lua'))).toThrow(/early_header_mutation/);
     expect(() => parseEnvoyConfig(yaml.replace('request_attributes: ["destination.port"]', 'request_attributes: ["request.headers"]'))).toThrow(/cannot evaluate/);
     expect(() => parseEnvoyConfig(yaml.replace('timeout: 0s', 'timeout: 0s\n                            retry_policy: { retry_on: 5xx }'))).toThrow(EnvoyConfigError);
-    expect(() => parseEnvoyConfig(yaml.replace('http2_protocol_options: {}', 'http_protocol_options: {}'))).toThrow(/http2/);
+    expect(() => parseEnvoyConfig(yaml.replace('http2_protocol_options:', 'http_protocol_options:'))).toThrow(EnvoyConfigError);
   });
 
   it('refuses address overrides for clusters the file does not define', async () => {

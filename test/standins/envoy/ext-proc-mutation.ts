@@ -1,7 +1,8 @@
 /**
  * Applying an ext_proc HeaderMutation / BodyMutation the way Envoy's MutationUtils and the
  * mutation_rules Checker do:
- * - values are read from raw_value only; `value` alone yields an empty value; both set = error;
+ * - values are read from raw_value only; `value` alone yields an empty value; both set is no
+ *   error, raw_value wins;
  * - `append` (BoolValue) unset/false overwrites, true appends; `append_action` is ignored;
  * - by default `host`, `:authority`, `:method`, `:scheme` and `x-envoy-*` may not be changed
  *   (silently dropped, or an error with disallow_is_error), pseudo headers and `host` may never
@@ -77,9 +78,8 @@ export function applyHeaderMutation(
     const header = option.header;
     if (header === null) continue;
     if (options.removeContentLength === true && header.key.toLowerCase() === 'content-length') continue;
-    if (header.value !== '' && header.raw_value.length > 0) {
-      return { ok: false, message: 'Only one of value or raw_value in the HeaderValue message should be set.' };
-    }
+    // Follows source/extensions/filters/http/ext_proc/mutation_utils.cc: only raw_value is read,
+    // whatever `value` holds (both set is no error).
     const value = header.raw_value.toString('latin1');
     if (!headerNameIsValid(header.key) || !headerValueIsValid(value)) {
       return { ok: false, message: 'Invalid character in set_headers mutation.' };

@@ -1,7 +1,8 @@
 /**
  * envoy.filters.http.header_mutation: global request/response mutations applied in order.
- * Like Envoy's filter, it looks the route up (for per-route configs) right AFTER applying its
- * global request mutations, which is what first populates the route cache.
+ * Follows source/extensions/filters/http/header_mutation/header_mutation.cc: it edits the
+ * headers and never clears the route cache, so removing the routing header here does NOT
+ * change the cluster the HCM already picked (use the HCM's early_header_mutation_extensions).
  */
 import type { ConfigHeaderMutation, HeaderMutationFilterConfig } from './config.js';
 import type { FilterCallbacks, FilterStatus, HttpFilter, HttpFilterFactory, ResponseState } from './filter-chain.js';
@@ -36,8 +37,6 @@ class HeaderMutationFilter implements HttpFilter {
 
   decodeHeaders(cb: FilterCallbacks): Promise<FilterStatus> {
     applyConfigMutations(this.config.requestMutations, cb.requestHeaders);
-    // Per-route lookup (getAllPerFilterConfig): resolves and caches the route.
-    cb.route();
     return Promise.resolve('continue');
   }
 

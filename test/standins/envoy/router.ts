@@ -64,6 +64,9 @@ export class Router {
       return undefined;
     }
     if (action.idleTimeoutMs !== undefined) cb.setIdleTimeout(action.idleTimeoutMs);
+    // Follows source/common/router/router.cc (finalizeRequestHeaders): the route's
+    // request_headers_to_remove edits the headers going upstream; the cluster stays as chosen.
+    for (const name of route.entry.requestHeadersToRemove) cb.requestHeaders.remove(name);
     const endpoint = cluster.pick();
     if (endpoint === undefined) {
       cb.sendLocalReply({ status: 503, body: 'no healthy upstream', key: 'UH', details: 'no_healthy_upstream' });

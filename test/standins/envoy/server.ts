@@ -2,14 +2,32 @@
  * The listener + HTTP connection manager: an HTTP/1.1 server (node:http) on 127.0.0.1. It
  * enforces max_request_headers_kb / max_headers_count (431, before any filter runs), turns the
  * request into Envoy's header map (":authority" from Host, ":path", ":method", ":scheme",
- * lower-case names, hop-by-hop headers removed, x-forwarded-proto set, x-request-id added when
- * absent) and runs an ActiveStream per request.
+ * lower-case names, hop-by-hop headers removed; an absolute-form request target becomes an
+ * origin-form ":path"), runs the early header mutations, sets x-forwarded-proto when absent,
+ * adds x-request-id when absent, and runs an ActiveStream per request (which picks the route
+ * at once, before any HTTP filter).
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ActiveStream, type StreamEnv } from './active-stream.js';
 import { HeaderMap, HOP_BY_HOP } from './header-map.js';
+import { applyConfigMutations } from './header-mutation-filter.js';
+
+/**
+ * Follows source/common/http/http1/codec_impl.cc (handlePath, allow_absolute_url on by
+ * default): an absolute-form target `http://host:port/path?q` gives `:path` /path?q, `:scheme`
+ * from the URL and `:authority` from the URL (the Host header is ignored, RFC 7230 5.4).
+ * undefined: the target is origin-form (or not a URL Envoy would accept as absolute).
+ */
+export function absoluteFormTarget(target: string): { scheme: string; authority: string; path: string } | undefined {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^#]*)/i.exec(target);
+  if (m === null) return undefined;
+  const scheme = (m[1] as string).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  const rest = m[3] as string;
+  return { scheme, authority: m[2] as string, path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest };
+}
 
 export class EnvoyServer {
   private readonly server: http.Server;
@@ -80,11 +98,13 @@ export class EnvoyServer {
     }
 
     const headers = new HeaderMap();
-    const host = req.headers.host;
+    const target = req.url ?? '/';
+    const absolute = absoluteFormTarget(target);
+    const host = absolute?.authority ?? req.headers.host;
     if (host !== undefined) headers.add(':authority', host);
-    headers.add(':path', req.url ?? '/');
+    headers.add(':path', absolute?.path ?? target);
     headers.add(':method', req.method ?? 'GET');
-    headers.add(':scheme', 'http');
+    headers.add(':scheme', absolute?.scheme ?? 'http');
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
       const value = raw[i + 1] as string;
@@ -92,8 +112,12 @@ export class EnvoyServer {
       if (name === 'te' && value.toLowerCase() !== 'trailers') continue;
       headers.add(name, value);
     }
-    // xff_num_trusted_hops is 0: any client-sent x-forwarded-proto is overwritten.
-    headers.set('x-forwarded-proto', 'http');
+    // Follows source/common/http/conn_manager_impl.cc (decodeHeaders): the early header
+    // mutations run before mutateRequestHeaders and before the route is picked.
+    applyConfigMutations(hcm.earlyHeaderMutations, headers);
+    // Follows source/common/http/conn_manager_utility.cc (mutateRequestHeaders): with
+    // use_remote_address false a client-sent x-forwarded-proto is kept, set only when absent.
+    if (hcm.useRemoteAddress || !headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', 'http');
     if (hcm.generateRequestId && !headers.has('x-request-id')) headers.add('x-request-id', randomUUID());
 
     const te = req.headers['transfer-encoding'];
