@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EnvoyConfigError, parseEnvoyConfig, startEnvoyStandin, type EnvoyStandin } from './index.js';
@@ -568,6 +569,28 @@ describe('HTTP connection manager', () => {
     expect(envoy.stats().localReplies.header_overflow).toBe(2);
   });
 
+  it('an absolute-form request line (presto-client\'s cancel) becomes an origin-form :path, :authority from the URL', async () => {
+    const { envoy, extProc } = await setup((_m, s) => s.write(routeTo('trino-a')));
+    const res = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: envoy.port, method: 'DELETE', path: 'http://trino.example.com:8080/v1/statement/executing/20250101_000000_00001_abcde/y1/1?x=1', agent: false },
+        (r) => {
+          r.resume();
+          r.on('end', () => resolve(r.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res).toBe(200);
+    const first = extProc.streams[0]?.received[0];
+    expect(headerValue(first, ':path')).toBe('/v1/statement/executing/20250101_000000_00001_abcde/y1/1?x=1');
+    expect(headerValue(first, ':authority')).toBe('trino.example.com:8080');
+    expect(headerValue(first, ':method')).toBe('DELETE');
+    expect(trinoA.requests[0]).toMatchObject({ method: 'DELETE', url: '/v1/statement/executing/20250101_000000_00001_abcde/y1/1?x=1' });
+    expect(trinoA.requests[0]?.headers.host).toBe('trino.example.com:8080');
+  });
+
   it('streams a 5 MB upstream body through without buffering it', async () => {
     const { envoy } = await setup((_m, s) => s.write(routeTo('trino-a')));
     let clientGotData!: () => void;
@@ -643,6 +666,25 @@ describe('configuration', () => {
     expect(() => parseEnvoyConfig(yaml.replace('request_attributes: ["destination.port"]', 'request_attributes: ["request.headers"]'))).toThrow(/cannot evaluate/);
     expect(() => parseEnvoyConfig(yaml.replace('timeout: 0s', 'timeout: 0s\n                            retry_policy: { retry_on: 5xx }'))).toThrow(EnvoyConfigError);
     expect(() => parseEnvoyConfig(yaml.replace('http2_protocol_options:', 'http_protocol_options:'))).toThrow(EnvoyConfigError);
+  });
+
+  it('reads ext_proc status_on_error as an HttpStatus enum name or number, 4xx/5xx only', () => {
+    const extProc = (text: string): unknown => parseEnvoyConfig(text).listener.hcm.httpFilters.find((f) => f.kind === 'ext_proc');
+    expect(extProc(yaml)).toMatchObject({ statusOnError: 503 });
+    expect(extProc(yaml.replace('{ code: ServiceUnavailable }', '{ code: TooManyRequests }'))).toMatchObject({ statusOnError: 429 });
+    expect(extProc(yaml.replace('{ code: ServiceUnavailable }', '{ code: 502 }'))).toMatchObject({ statusOnError: 502 });
+    // Follows Envoy's ext_proc config check: a 2xx/3xx status_on_error is refused.
+    for (const code of ['OK', '200', 'Found', 'NoSuchStatus']) {
+      expect(() => parseEnvoyConfig(yaml.replace('{ code: ServiceUnavailable }', `{ code: ${code} }`))).toThrow(/status_on_error.code/);
+    }
+  });
+
+  it('reads circuit breakers (Envoy\'s 1024 defaults when a cluster sets none)', () => {
+    const config = parseEnvoyConfig(yaml);
+    expect(config.clusters.get('trino_router')?.circuitBreakers).toEqual({ maxConnections: 10000, maxPendingRequests: 10000, maxRequests: 10000, maxRetries: 3 });
+    const bare = parseEnvoyConfig(yaml.replace(/ {6}circuit_breakers:\n {8}thresholds:\n(?: {10}.*\n| {12}.*\n)+/g, ''));
+    expect(bare.clusters.get('trino-a')?.circuitBreakers).toEqual({ maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 });
+    expect(bare.clusters.get('trino_router')?.circuitBreakers).toEqual({ maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 });
   });
 
   it('refuses address overrides for clusters the file does not define', async () => {

@@ -36,7 +36,8 @@ export class ExtAuthzChannels {
         method.responseDeserialize as (bytes: Buffer) => CheckResponseIn,
         request,
         metadata,
-        { deadline: Date.now() + timeoutMs },
+        // timeoutMs 0: no deadline (ext_authz's `timeout: 0s` since 1.38).
+        timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {},
         (error, response) => {
           signal.removeEventListener('abort', onAbort);
           if (error !== null) resolve({ kind: 'error', code: error.code, details: error.details });

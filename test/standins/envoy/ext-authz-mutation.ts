@@ -3,10 +3,8 @@
  * (ext_authz_grpc_impl.cc + ext_authz.cc onComplete):
  * - header values come from the string `value`; `raw_value` is never read (a value sent only
  *   there arrives empty);
- * - `append` true appends to an existing header (appendCopy, only if present), false overwrites
- *   (setCopy). Without `append`, Envoy releases differ (older ones overwrite, newer ones apply
- *   `append_action`), so the stand-in accepts it only where both agree
- *   (OVERWRITE_IF_EXISTS_OR_ADD) and refuses the rest as unsupported;
+ * - `append` true appends to an existing header (appendCopy, only if present); false or unset
+ *   overwrites (setCopy); `append_action` is ignored;
  * - every header is applied, pseudo headers included (`:path` may be rewritten), unless
  *   `decoder_header_mutation_rules` are configured and forbid it (ignored, or a 500 with
  *   disallow_is_error);
@@ -51,11 +49,9 @@ function unsupported(what: string): Unsupported {
 function readOption(option: PbHeaderValueOptionIn): HeaderOp {
   const header = option.header;
   if (header === null) return undefined;
-  if (option.append !== null) return { op: option.append.value ? 'append' : 'set', name: header.key, value: header.value };
-  if (option.append_action === 'OVERWRITE_IF_EXISTS_OR_ADD') return { op: 'set', name: header.key, value: header.value };
-  return unsupported(
-    `header ${JSON.stringify(header.key)} without \`append\` and with append_action ${String(option.append_action)} (Envoy releases disagree on it; set append)`,
-  );
+  // Follows source/extensions/filters/common/ext_authz/ext_authz_grpc_impl.cc: only the `append`
+  // BoolValue is read (unset = false = overwrite); append_action is ignored.
+  return { op: option.append?.value === true ? 'append' : 'set', name: header.key, value: header.value };
 }
 
 export function readOkResponse(ok: PbOkHttpResponseIn | undefined): OkMutations | Unsupported {

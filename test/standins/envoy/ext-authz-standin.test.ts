@@ -185,11 +185,23 @@ describe('an OK answer', () => {
     expect(h?.['x-action']).toBe('v2');
   });
 
-  it('a header without append whose append_action Envoy releases read differently is refused by the stand-in', async () => {
-    const { envoy } = await setup(() => ({ answer: { status: { code: 0 }, ok_response: { headers: [stringHeader('x-trino-cluster', 'trino-a')] } } }));
-    expect((await request(`${envoy.url}/`)).status).toBe(500);
-    expect(envoy.lastLocalReply()?.reason).toBe('standin_unsupported');
-    expect(trinoA.requests).toHaveLength(0);
+  it('append_action is ignored: without append (or append: false) every header overwrites', async () => {
+    const { envoy } = await setup(() => ({
+      answer: {
+        status: { code: 0 },
+        ok_response: {
+          headers: [
+            stringHeader('x-trino-cluster', 'trino-a'),
+            stringHeader('x-if-absent', 'new', { appendAction: 'ADD_IF_ABSENT' }),
+            stringHeader('x-append', 'new', { appendAction: 'APPEND_IF_EXISTS_OR_ADD' }),
+          ],
+        },
+      },
+    }));
+    const res = await request(`${envoy.url}/`, { headers: { 'x-if-absent': 'old', 'x-append': 'old' } });
+    expect(res.status).toBe(200);
+    expect(trinoA.requests[0]?.headers['x-if-absent']).toBe('new');
+    expect(trinoA.requests[0]?.headers['x-append']).toBe('new');
   });
 
   it('an unset status reads as OK', async () => {
@@ -259,6 +271,15 @@ describe('failures', () => {
     const { envoy } = await setup(() => ({ fail: grpc.status.INTERNAL, details: 'boom' }));
     expect((await request(`${envoy.url}/`)).status).toBe(503);
     expect(envoy.lastLocalReply()?.reason).toBe('ext_authz_error');
+  });
+
+  it('timeout: 0s means no deadline: a slow answer is still applied', async () => {
+    const slow = (): Promise<ReturnType<typeof allowTo>> => new Promise((resolve) => setTimeout(() => resolve(allowTo('trino-b')), 250));
+    // The 200 ms default would fail this call; with 0s nothing does.
+    const { envoy, authz } = await setup(slow, variant([[extAuthzField('grpc_service', 'timeout'), '0s']]));
+    expect((await request(`${envoy.url}/`)).status).toBe(200);
+    expect(trinoB.requests).toHaveLength(1);
+    expect(authz.calls).toHaveLength(1);
   });
 
   it("status_on_error defaults to 403, Envoy's default", async () => {
