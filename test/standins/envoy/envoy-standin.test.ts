@@ -541,6 +541,21 @@ describe('failures', () => {
     expect((await request(`${strict.url}/`)).status).toBe(504);
   });
 
+  it('the stream is closed as Envoy closes it: END_STREAM, then at once RST_STREAM', async () => {
+    // A server that does not finish on the half-close sees the reset right after it.
+    const extProc = await startFakeExtProc((_m, s) => s.write(routeTo('trino-a')), { endOnHalfClose: false });
+    cleanups.push(() => extProc.close());
+    const envoy = await startEnvoyStandin({
+      configPath: ENVOY_YAML,
+      clusters: { trino_router: [{ host: '127.0.0.1', port: extProc.port }], 'trino-a': [{ host: '127.0.0.1', port: trinoA.port }] },
+    });
+    cleanups.push(() => envoy.close());
+    expect((await request(`${envoy.url}/v1/info`)).status).toBe(200);
+    // "At once": well before any grace period a graceful close would give the server.
+    await until(() => extProc.streams[0]?.events.includes('cancelled') === true, 500);
+    expect(extProc.streams[0]?.events).toEqual(['request_headers', 'half-close', 'cancelled']);
+  });
+
   it('a client going away cancels the ext_proc stream', async () => {
     const { envoy, extProc } = await setup(() => undefined);
     const ac = new AbortController();

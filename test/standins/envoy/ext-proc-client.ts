@@ -20,15 +20,11 @@ export type ExtProcOutcome =
   | { readonly kind: 'error'; readonly code: number; readonly details: string }
   | { readonly kind: 'timeout' };
 
-/** How long a half-closed stream may wait for the server's status before it is cancelled. */
-const REMOTE_CLOSE_TIMEOUT_MS = 1000;
-
 export class ExtProcStream {
   onUnsolicited: ((outcome: ExtProcOutcome) => void) | undefined;
   private waiter: ((o: ExtProcOutcome) => void) | undefined;
   private terminal: ExtProcOutcome | undefined;
   private localDone = false;
-  private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly call: grpc.ClientDuplexStream<ProcessingRequestOut, ProcessingResponseIn> | undefined, failure?: ExtProcOutcome) {
     if (call === undefined) {
@@ -37,7 +33,6 @@ export class ExtProcStream {
     }
     call.on('data', (message: ProcessingResponseIn) => this.deliver({ kind: 'message', message }));
     call.on('status', (status: grpc.StatusObject) => {
-      if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
       const outcome: ExtProcOutcome =
         status.code === grpc.status.OK ? { kind: 'closed' } : { kind: 'error', code: status.code, details: status.details };
       this.terminal = outcome;
@@ -81,20 +76,27 @@ export class ExtProcStream {
     else this.onUnsolicited?.(o);
   }
 
-  /** Half-close: no more messages from us; the server is given a moment to finish, then cancelled. */
+  /**
+   * Closes the stream as Envoy does once it expects no more answers: END_STREAM, then at once
+   * RST_STREAM. Follows source/extensions/filters/http/ext_proc/ext_proc.cc
+   * (closeStreamMaybeGraceful: the graceful half-close waiting for the server's status is
+   * behind a runtime flag that is off by default).
+   */
   halfClose(): void {
     if (this.localDone) return;
     this.localDone = true;
-    if (this.call === undefined || this.terminal !== undefined) return;
-    this.call.end();
-    this.closeTimer = setTimeout(() => this.call?.cancel(), REMOTE_CLOSE_TIMEOUT_MS);
-    this.closeTimer.unref();
+    const call = this.call;
+    if (call === undefined || this.terminal !== undefined) return;
+    call.end();
+    // The reset follows the END_STREAM frame (grpc-js writes it on the next turn).
+    setImmediate(() => {
+      if (this.terminal === undefined) call.cancel();
+    });
   }
 
   /** Reset the stream (RST_STREAM / CANCELLED at the server). */
   cancel(): void {
     this.localDone = true;
-    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     if (this.call === undefined || this.terminal !== undefined) return;
     this.call.cancel();
   }

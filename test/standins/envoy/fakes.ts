@@ -51,7 +51,7 @@ export interface FakeExtProc {
   close(): Promise<void>;
 }
 
-export async function startFakeExtProc(handler: Handler): Promise<FakeExtProc> {
+export async function startFakeExtProc(handler: Handler, options: { endOnHalfClose?: boolean } = {}): Promise<FakeExtProc> {
   const server = new grpc.Server();
   const streams: FakeStream[] = [];
   server.addService(extProcServiceDefinition(), {
@@ -90,8 +90,8 @@ export async function startFakeExtProc(handler: Handler): Promise<FakeExtProc> {
       call.on('end', () => {
         events.push('half-close');
         onHalfClose();
-        // A well-behaved server finishes when the client half-closes.
-        stream.end();
+        // A well-behaved server finishes when the client half-closes (unless told not to).
+        if (options.endOnHalfClose !== false) stream.end();
       });
       call.on('cancelled', () => {
         events.push('cancelled');
