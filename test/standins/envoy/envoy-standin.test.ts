@@ -434,6 +434,32 @@ describe('processing modes', () => {
     expect(bodies.slice(0, -1).every((m) => m.request_body?.end_of_stream === false)).toBe(true);
   });
 
+  it('STREAMED chunks are sent without waiting for answers, and the answers are applied one by one, in order', async () => {
+    const config = envoyYamlVariant([[[...extProcField('processing_mode'), 'request_body_mode'], 'STREAMED']]);
+    // This server answers no chunk before it has them all: Envoy must not wait between chunks.
+    const { envoy, extProc } = await setup((m, s) => {
+      if (m.request === 'request_headers') {
+        s.write(routeTo('trino-a'));
+        return;
+      }
+      if (m.request_body?.end_of_stream !== true) return;
+      const bodies = s.received.filter((r) => r.request === 'request_body');
+      bodies.forEach((r, i) => s.write(headersAnswer('request_body', { body_mutation: { body: Buffer.from(`${i}:${r.request_body?.body.toString() ?? ''};`) } })));
+    }, config);
+    const res = new Promise<number>((resolve, reject) => {
+      const req = http.request(`${envoy.url}/v1/statement`, { method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (r) => {
+        r.resume();
+        r.on('end', () => resolve(r.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write('first');
+      void until(() => (extProc.streams[0]?.received.filter((m) => m.request === 'request_body').length ?? 0) === 1).then(() => req.end('second'));
+    });
+    expect(await res).toBe(200);
+    expect(trinoA.requests[0]?.body.toString()).toBe('0:first;1:second;2:;');
+    expect(extProc.streams[0]?.events.slice(0, 4)).toEqual(['request_headers', 'request_body', 'request_body', 'request_body']);
+  });
+
   it('a configured STREAMED request body drops content-length (chunked upstream)', async () => {
     const config = envoyYamlVariant([[[...extProcField('processing_mode'), 'request_body_mode'], 'STREAMED']]);
     const { envoy } = await setup(upperCase, config);

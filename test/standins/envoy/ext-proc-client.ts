@@ -23,6 +23,10 @@ export type ExtProcOutcome =
 export class ExtProcStream {
   onUnsolicited: ((outcome: ExtProcOutcome) => void) | undefined;
   private waiter: ((o: ExtProcOutcome) => void) | undefined;
+  /** What arrived while answers were owed but nobody was waiting (pipelined STREAMED chunks). */
+  private readonly inbox: ExtProcOutcome[] = [];
+  /** Messages sent minus answers taken. */
+  private owed = 0;
   private terminal: ExtProcOutcome | undefined;
   private localDone = false;
 
@@ -48,12 +52,20 @@ export class ExtProcStream {
   }
 
   send(message: ProcessingRequestOut): void {
+    this.owed++;
     if (!this.open || this.call === undefined) return;
     this.call.write(message);
   }
 
+  /** The filter took (or gave up on) the answer to one message. */
+  answerTaken(): void {
+    if (this.owed > 0) this.owed--;
+  }
+
   /** Waits for the answer to the message just sent, at most timeoutMs. */
   next(timeoutMs: number, signal: AbortSignal): Promise<ExtProcOutcome> {
+    const queued = this.inbox.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
     if (this.terminal !== undefined) return Promise.resolve(this.terminal);
     return new Promise((resolve) => {
       const finish = (o: ExtProcOutcome): void => {
@@ -73,6 +85,7 @@ export class ExtProcStream {
     if (this.localDone) return;
     const waiter = this.waiter;
     if (waiter !== undefined) waiter(o);
+    else if (this.owed > 0) this.inbox.push(o);
     else this.onUnsolicited?.(o);
   }
 

@@ -11,10 +11,11 @@
  *   (500); with failure_mode_allow the first two continue unprocessed; the server closing with OK
  *   -> unprocessed;
  * - BUFFERED bodies (limit: the listener buffer limit -> 413 request / 500 response) and
- *   STREAMED bodies (one message per chunk, answered before the next is sent);
- * - half-close once no more phases are due; cancel when the downstream goes away.
+ *   STREAMED bodies (one message per chunk, each sent as it arrives without waiting for the
+ *   answers before it; the answers are applied one by one, in order);
+ * - END_STREAM + RST once no more phases are due; cancel when the downstream goes away.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { BodySendMode, Endpoint, ExtProcFilterConfig, HeaderSendMode, ProcessingMode } from './config.js';
 import type { ExtProcChannels, ExtProcOutcome, ExtProcStream } from './ext-proc-client.js';
 import { applyBodyMutation, applyHeaderMutation, MutationChecker, type HeaderLimits } from './ext-proc-mutation.js';
@@ -198,7 +199,8 @@ class ExtProcFilter implements HttpFilter {
   private stream: ExtProcStream | undefined;
   /** Envoy's processing_complete_: nothing more is sent to the server for this request. */
   private complete = false;
-  private busy = false;
+  /** Messages sent whose answer has not been taken yet (several while a STREAMED body flows). */
+  private outstanding = 0;
   private callbacks: FilterCallbacks | undefined;
   private readonly dec: DirectionState;
   private readonly enc: DirectionState;
@@ -244,7 +246,7 @@ class ExtProcFilter implements HttpFilter {
 
   async encodeHeaders(cb: FilterCallbacks, response: ResponseState): Promise<FilterStatus> {
     this.callbacks ??= cb;
-    if (this.busy) {
+    if (this.outstanding > 0) {
       // A local reply while a message is outstanding: the stand-in does not interleave phases.
       this.complete = true;
       this.stream?.cancel();
@@ -372,36 +374,62 @@ class ExtProcFilter implements HttpFilter {
     return 'continue';
   }
 
-  /** STREAMED: every chunk goes to the server and its answer is applied before the next one. */
+  /**
+   * STREAMED: follows source/extensions/filters/http/ext_proc/ext_proc.cc (onData in STREAMED
+   * mode): every chunk is sent to the server as it arrives, without waiting for the answers to
+   * the chunks before it; the answers come back one per chunk, in order, and each is applied
+   * to its own chunk before that chunk moves on.
+   */
   private streamedBody(cb: FilterCallbacks, dir: Direction, source: Readable, response: ResponseState | undefined): Readable {
     const key = dir === 'request' ? 'request_body' : 'response_body';
-    const exchangeChunk = async (chunk: Buffer, endOfStream: boolean): Promise<Buffer> => {
-      const msg: ProcessingRequestOut = {};
-      msg[key] = { body: chunk, end_of_stream: endOfStream };
-      const x = await this.exchange(cb, dir, 'body', msg, response, undefined);
-      if (x.kind === 'stop') throw new StreamAborted('ext_proc ended the request');
+    const out = new PassThrough();
+    let chain: Promise<void> = Promise.resolve();
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      out.destroy(err);
+    };
+    const answerFor = async (chunk: Buffer): Promise<Buffer | undefined> => {
+      const x = await this.awaitAnswer(cb, dir, 'body', response);
+      if (x.kind === 'stop') return undefined;
       if (x.kind === 'unprocessed' || x.common?.body_mutation == null) return chunk;
       return applyBodyMutation(x.common.body_mutation, chunk);
     };
-    const self = this;
-    async function* run(): AsyncGenerator<Buffer> {
-      // Never destroy the downstream request from here: a local reply may still have to be sent.
-      for await (const raw of source.iterator({ destroyOnReturn: dir === 'response' })) {
-        const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as Uint8Array);
-        if (self.complete || cb.signal.aborted) {
-          yield chunk;
-          continue;
+    const enqueue = (chunk: Buffer, endOfStream: boolean): void => {
+      if (failed) return;
+      const processed = !this.complete && !cb.signal.aborted;
+      if (processed) {
+        const msg: ProcessingRequestOut = {};
+        msg[key] = { body: chunk, end_of_stream: endOfStream };
+        this.send(cb, dir, msg, response);
+      }
+      chain = chain.then(async () => {
+        if (failed) return;
+        const result = processed ? await answerFor(chunk) : chunk;
+        if (result === undefined) {
+          fail(new StreamAborted('ext_proc ended the request'));
+          return;
         }
-        const out = await exchangeChunk(chunk, false);
-        if (out.length > 0) yield out;
-      }
-      if (!self.complete && !cb.signal.aborted) {
-        const out = await exchangeChunk(Buffer.alloc(0), true);
-        if (out.length > 0) yield out;
-        if (dir === 'response' || noExternalProcess(self.enc)) self.closeStream();
-      }
+        if (result.length > 0) out.write(result);
+        if (!endOfStream) return;
+        if (processed && !this.complete && (dir === 'response' || noExternalProcess(this.enc))) this.closeStream();
+        out.end();
+      });
+    };
+    source.on('data', (raw: Buffer | Uint8Array) => enqueue(Buffer.isBuffer(raw) ? raw : Buffer.from(raw), false));
+    source.on('end', () => enqueue(Buffer.alloc(0), true));
+    source.on('error', (err) => fail(err));
+    source.on('close', () => {
+      if (!source.readableEnded) fail(new Error('body stream closed before its end'));
+    });
+    // Never destroy the downstream request from here: a local reply may still have to be sent.
+    if (dir === 'response') {
+      out.on('close', () => {
+        if (!out.writableFinished) source.destroy();
+      });
     }
-    return Readable.from(run(), { objectMode: false });
+    return out;
   }
 
   // ---- the message exchange ----
@@ -437,13 +465,26 @@ class ExtProcFilter implements HttpFilter {
     response: ResponseState | undefined,
     afterSend: (() => void) | undefined,
   ): Promise<Exchange> {
+    this.send(cb, dir, msg, response);
+    afterSend?.();
+    return this.awaitAnswer(cb, dir, phase, response);
+  }
+
+  /** Sends one message that expects an answer (taken later, in order, by awaitAnswer). */
+  private send(cb: FilterCallbacks, dir: Direction, msg: ProcessingRequestOut, response: ResponseState | undefined): void {
     const stream = this.ensureStream();
     this.addAttributes(cb, dir, msg, response);
     msg.metadata_context = {};
     stream.send(msg);
-    afterSend?.();
-    this.busy = true;
+    this.outstanding++;
+  }
+
+  /** Takes the answer to the oldest message sent and not yet answered. */
+  private async awaitAnswer(cb: FilterCallbacks, dir: Direction, phase: Phase, response: ResponseState | undefined): Promise<Exchange> {
+    const stream = this.ensureStream();
     try {
+      // Ended meanwhile (server closed OK, a failure, a local reply): nothing more to take.
+      if (this.complete) return cb.signal.aborted ? { kind: 'stop' } : { kind: 'unprocessed' };
       let deadline = Date.now() + this.config.messageTimeoutMs;
       let extended = false;
       for (;;) {
@@ -488,7 +529,8 @@ class ExtProcFilter implements HttpFilter {
         return { kind: 'answer', common: m[expected]?.response ?? null };
       }
     } finally {
-      this.busy = false;
+      this.outstanding--;
+      stream.answerTaken();
     }
   }
 
