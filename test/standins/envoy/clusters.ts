@@ -7,19 +7,24 @@
  * A request keeps the endpoint it was sent to: removing or replacing a cluster never cuts a
  * request in flight (Envoy drains the old cluster the same way).
  */
-import type { ClusterConfig, Endpoint } from './config.js';
+import { ClusterResources } from './circuit-breakers.js';
+import { DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerThresholds, type ClusterConfig, type Endpoint } from './config.js';
 
 export class Cluster {
   private rr = 0;
   private list: readonly Endpoint[];
+  /** Circuit breakers: what the cluster's streams may hold at once. */
+  readonly resources: ClusterResources;
 
   constructor(
     readonly name: string,
     readonly connectTimeoutMs: number,
     readonly http2: boolean,
     endpoints: readonly Endpoint[],
+    circuitBreakers: CircuitBreakerThresholds = DEFAULT_CIRCUIT_BREAKERS,
   ) {
     this.list = [...endpoints];
+    this.resources = new ClusterResources(circuitBreakers, http2);
   }
 
   get endpoints(): readonly Endpoint[] {
@@ -52,7 +57,7 @@ export class ClusterManager {
       }
     }
     for (const c of configs.values()) {
-      this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, overrides[c.name] ?? c.endpoints));
+      this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, overrides[c.name] ?? c.endpoints, c.circuitBreakers));
     }
     this.staticNames = new Set(configs.keys());
   }
@@ -76,7 +81,7 @@ export class ClusterManager {
         errors.push(`cluster ${c.name}: a static cluster cannot be added or updated via CDS`);
         continue;
       }
-      this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, c.endpoints));
+      this.clusters.set(c.name, new Cluster(c.name, c.connectTimeoutMs, c.http2, c.endpoints, c.circuitBreakers));
       this.dynamicNames.add(c.name);
     }
     for (const name of [...this.dynamicNames]) {

@@ -15,6 +15,7 @@
  * - the call is cancelled when the downstream request goes away.
  * Responses never reach the server: ext_authz has no response phase.
  */
+import type { ClusterResources } from './circuit-breakers.js';
 import type { Endpoint, ExtAuthzFilterConfig } from './config.js';
 import { buildCheckRequest } from './ext-authz-check-request.js';
 import type { ExtAuthzChannels } from './ext-authz-client.js';
@@ -26,6 +27,8 @@ import type { HeaderMap } from './header-map.js';
 export interface ExtAuthzEnv {
   readonly channels: ExtAuthzChannels;
   readonly endpoints: () => readonly Endpoint[];
+  /** The circuit breakers of the ext_authz cluster (undefined: the cluster is unknown). */
+  readonly resources: () => ClusterResources | undefined;
   readonly onCheck: () => void;
   readonly onError: () => void;
 }
@@ -47,7 +50,12 @@ class ExtAuthzFilter implements HttpFilter {
     if (cb.route().kind === 'no_route') return 'continue';
     const request = buildCheckRequest(cb, Date.now());
     this.env.onCheck();
+    // Follows source/common/conn_pool/conn_pool_base.cc: past the cluster's circuit breakers the
+    // call fails at once, like any other failed call.
+    const admission = this.env.resources()?.admit();
+    if (admission?.kind === 'overflow') return this.error(cb, `ext_authz_error{overflow_${admission.limit}}`);
     const outcome = await this.env.channels.check(this.env.endpoints(), request, this.config.timeoutMs, cb.signal);
+    if (admission !== undefined) admission.release();
     if (cb.signal.aborted) return 'stop';
     if (outcome.kind === 'error') return this.error(cb, `ext_authz_error{gRPC_${outcome.code}}`);
     const response = outcome.response;

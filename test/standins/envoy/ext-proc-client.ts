@@ -27,6 +27,8 @@ export class ExtProcStream {
   private readonly inbox: ExtProcOutcome[] = [];
   /** Messages sent minus answers taken. */
   private owed = 0;
+  /** Called once when the stream is over (its circuit breaker slot is free again). */
+  private finish: (() => void) | undefined;
   private terminal: ExtProcOutcome | undefined;
   private localDone = false;
 
@@ -37,6 +39,7 @@ export class ExtProcStream {
     }
     call.on('data', (message: ProcessingResponseIn) => this.deliver({ kind: 'message', message }));
     call.on('status', (status: grpc.StatusObject) => {
+      this.finished();
       const outcome: ExtProcOutcome =
         status.code === grpc.status.OK ? { kind: 'closed' } : { kind: 'error', code: status.code, details: status.details };
       this.terminal = outcome;
@@ -104,12 +107,26 @@ export class ExtProcStream {
     // The reset follows the END_STREAM frame (grpc-js writes it on the next turn).
     setImmediate(() => {
       if (this.terminal === undefined) call.cancel();
+      this.finished();
     });
+  }
+
+  /** Runs `fn` once the stream is over (at once if it already is). */
+  onFinished(fn: () => void): void {
+    if (this.call === undefined || this.terminal !== undefined) fn();
+    else this.finish = fn;
+  }
+
+  private finished(): void {
+    const fn = this.finish;
+    this.finish = undefined;
+    fn?.();
   }
 
   /** Reset the stream (RST_STREAM / CANCELLED at the server). */
   cancel(): void {
     this.localDone = true;
+    this.finished();
     if (this.call === undefined || this.terminal !== undefined) return;
     this.call.cancel();
   }

@@ -16,8 +16,10 @@
  * - END_STREAM + RST once no more phases are due; cancel when the downstream goes away.
  */
 import { PassThrough, type Readable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import type { ClusterResources } from './circuit-breakers.js';
 import type { BodySendMode, Endpoint, ExtProcFilterConfig, HeaderSendMode, ProcessingMode } from './config.js';
-import type { ExtProcChannels, ExtProcOutcome, ExtProcStream } from './ext-proc-client.js';
+import { ExtProcStream, type ExtProcChannels, type ExtProcOutcome } from './ext-proc-client.js';
 import { applyBodyMutation, applyHeaderMutation, MutationChecker, type HeaderLimits } from './ext-proc-mutation.js';
 import type { BodySource, FilterCallbacks, FilterStatus, HttpFilter, HttpFilterFactory, ResponseState } from './filter-chain.js';
 import type { HeaderMap } from './header-map.js';
@@ -35,6 +37,8 @@ import {
 export interface ExtProcEnv {
   readonly channels: ExtProcChannels;
   readonly endpoints: () => readonly Endpoint[];
+  /** The circuit breakers of the ext_proc cluster (undefined: the cluster is unknown). */
+  readonly resources: () => ClusterResources | undefined;
   readonly onStreamOpened: () => void;
   readonly onError: () => void;
 }
@@ -436,9 +440,17 @@ class ExtProcFilter implements HttpFilter {
 
   private ensureStream(): ExtProcStream {
     if (this.stream === undefined) {
-      const endpoints = this.env.endpoints();
-      this.stream = this.env.channels.open(endpoints);
-      if (endpoints.length > 0) this.env.onStreamOpened();
+      // Follows source/common/conn_pool/conn_pool_base.cc: a stream past the gRPC cluster's
+      // circuit breakers fails at once (a gRPC error: status_on_error, or failure_mode_allow).
+      const admission = this.env.resources()?.admit();
+      if (admission?.kind === 'overflow') {
+        this.stream = new ExtProcStream(undefined, { kind: 'error', code: grpc.status.UNAVAILABLE, details: `upstream overflow (${admission.limit})` });
+      } else {
+        const endpoints = this.env.endpoints();
+        this.stream = this.env.channels.open(endpoints);
+        if (endpoints.length > 0) this.env.onStreamOpened();
+        if (admission !== undefined) this.stream.onFinished(admission.release);
+      }
       this.stream.onUnsolicited = (o) => this.onUnsolicited(o);
     }
     return this.stream;

@@ -9,7 +9,6 @@
  * like Envoy's init manager, starts serving after the first CDS response (or its
  * initial_fetch_timeout).
  */
-import * as http from 'node:http';
 import { ClusterManager } from './clusters.js';
 import { EnvoyConfigError, loadEnvoyConfig, parseCdsCluster, type ClusterConfig } from './config.js';
 import { ExtAuthzChannels } from './ext-authz-client.js';
@@ -68,7 +67,6 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
   const config = loadEnvoyConfig(options.configPath);
   const clusters = new ClusterManager(config.clusters, options.clusters);
   const stats = new StandinStats();
-  const agent = new http.Agent({ keepAlive: true });
   const channels: (ExtProcChannels | ExtAuthzChannels)[] = [];
   const hcm = config.listener.hcm;
 
@@ -86,6 +84,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
           extProcFilterFactory(f, {
             channels: ch,
             endpoints: () => clusters.endpoints(f.clusterName),
+            resources: () => clusters.get(f.clusterName)?.resources,
             onStreamOpened: () => {
               stats.extProcStreams++;
             },
@@ -103,6 +102,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
           extAuthzFilterFactory(f, {
             channels: ch,
             endpoints: () => clusters.endpoints(f.clusterName),
+            resources: () => clusters.get(f.clusterName)?.resources,
             onCheck: () => {
               stats.extAuthzChecks++;
             },
@@ -114,7 +114,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
         break;
       }
       case 'router':
-        router = new Router(f, clusters, agent);
+        router = new Router(f, clusters);
         break;
     }
   }
@@ -182,7 +182,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
         cds?.close();
         await server.close();
         for (const ch of channels) ch.close();
-        agent.destroy();
+        router?.close();
       })();
       return closed;
     },

@@ -3,11 +3,13 @@
  * cluster_header: the header's first value when the route was resolved), proxies to one of its
  * endpoints and hands the upstream response to the encoder filters.
  * Local replies: no route 404 (NR), unknown/missing cluster 503 (NC, empty body), no endpoint 503
- * (UH), connect failure 503 (UF), reset before headers 503 (UC), route timeout 504 (UT).
+ * (UH), circuit breaker overflow 503 (UO), connect failure 503 (UF), reset before headers 503
+ * (UC), route timeout 504 (UT). Each cluster has its own connection pool, capped at its
+ * max_connections (node queues the rest as Envoy's pool holds pending streams).
  */
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import type { RouterFilterConfig } from './config.js';
-import type { ClusterManager } from './clusters.js';
+import type { Cluster, ClusterManager } from './clusters.js';
 import type { FilterCallbacks, ResponseState } from './filter-chain.js';
 import { HeaderMap, HOP_BY_HOP } from './header-map.js';
 import { activityTap, startUpstream } from './proxy.js';
@@ -45,11 +47,27 @@ function hasNoBody(method: string, response: http.IncomingMessage): boolean {
 }
 
 export class Router {
+  private readonly agents = new WeakMap<Cluster, http.Agent>();
+  private readonly allAgents: http.Agent[] = [];
+
   constructor(
     private readonly config: RouterFilterConfig,
     private readonly clusters: ClusterManager,
-    private readonly agent: http.Agent,
   ) {}
+
+  close(): void {
+    for (const agent of this.allAgents.splice(0)) agent.destroy();
+  }
+
+  private agentFor(cluster: Cluster): http.Agent {
+    let agent = this.agents.get(cluster);
+    if (agent === undefined) {
+      agent = new http.Agent({ keepAlive: true, maxSockets: cluster.resources.limits.maxConnections });
+      this.agents.set(cluster, agent);
+      this.allAgents.push(agent);
+    }
+    return agent;
+  }
 
   async forward(cb: RouterCallbacks): Promise<ResponseState | undefined> {
     const route = cb.route();
@@ -73,6 +91,20 @@ export class Router {
       return undefined;
     }
 
+    // Follows source/common/conn_pool/conn_pool_base.cc: past the circuit breakers the stream
+    // fails at once; the router's local reply is 503 UO.
+    const admission = cluster.resources.admit();
+    if (admission.kind === 'overflow') {
+      cb.sendLocalReply({
+        status: 503,
+        body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+        key: 'UO',
+        details: `upstream_reset_before_response_started{overflow}`,
+      });
+      return undefined;
+    }
+    cb.onStreamEnd(admission.release);
+
     const method = cb.requestHeaders.getFirst(':method') ?? 'GET';
     const started = Date.now();
     const call = startUpstream({
@@ -82,7 +114,7 @@ export class Router {
       headers: upstreamHeaders(cb, action.timeoutMs, this.config.suppressEnvoyHeaders),
       body: cb.requestBody,
       connectTimeoutMs: cluster.connectTimeoutMs,
-      agent: this.agent,
+      agent: this.agentFor(cluster),
       onActivity: () => cb.touch(),
     });
 
@@ -115,6 +147,7 @@ export class Router {
 
     const outcome = await call.outcome;
     if (outcome.kind !== 'response') {
+      admission.release();
       stopTimer();
       if (cb.signal.aborted) return undefined;
       if (timedOut) cb.sendLocalReply({ status: 504, body: 'upstream request timeout', key: 'UT', details: 'upstream_response_timeout' });
@@ -140,6 +173,7 @@ export class Router {
     upstreamResponse = res;
     res.on('end', stopTimer);
     res.on('close', stopTimer);
+    res.on('close', admission.release);
     cb.touch();
     const headers = new HeaderMap();
     headers.add(':status', String(res.statusCode ?? 502));
