@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AggregatedDiscoveryServiceService } from '../../../src/gen/envoy/service/discovery/v3/ads.js';
 import type { DiscoveryRequest, DiscoveryResponse } from '../../../src/gen/envoy/service/discovery/v3/discovery.js';
+import { loadConfigFile } from '../../../src/config/index.js';
 import { packAny } from '../../../src/xds/envoy-messages.js';
+import { clusterOf, CLUSTER_TYPE } from '../../../src/xds/resources.js';
+import { parseCdsCluster } from './config.js';
+import { decodeCluster } from './xds-client.js';
 import { REPO_ROOT } from './fakes.js';
 import { parseEnvoyConfig, startEnvoyStandin, type EnvoyStandin } from './index.js';
 import { readFileSync } from 'node:fs';
@@ -74,6 +78,20 @@ async function upstream(name: string): Promise<{ port: number; close(): Promise<
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
+
+describe('circuit breakers of the clusters the router serves', () => {
+  it('are read from CDS, and equal the static clusters\' in envoy/envoy.yaml (one definition: xds.circuitBreakers)', () => {
+    const config = loadConfigFile(join(REPO_ROOT, 'config/example.yaml'), { env: { ROUTER_PREFIX_KEY: 'k'.repeat(32) } });
+    const backend = config.routing.backends[0];
+    if (backend === undefined) throw new Error('config/example.yaml has no backend');
+    const packed = packAny(CLUSTER_TYPE, clusterOf(backend, config.xds));
+    const fromCds = parseCdsCluster(decodeCluster({ type_url: packed.typeUrl, value: Buffer.from(packed.value) }).object, 'CDS');
+    const shipped = parseEnvoyConfig(readFileSync(join(REPO_ROOT, 'envoy/envoy.yaml'), 'utf8'));
+    expect(fromCds.circuitBreakers).toEqual(shipped.clusters.get('trino-a')?.circuitBreakers);
+    expect(fromCds.circuitBreakers).toEqual(shipped.clusters.get('trino_router')?.circuitBreakers);
+    expect(fromCds.circuitBreakers.maxRequests).toBeGreaterThan(1024);
+  });
+});
 
 describe('Envoy stand-in: clusters from CDS over ADS', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
