@@ -173,12 +173,12 @@ export class HealthMonitor implements HealthStatusSource {
     });
   }
 
-  history(backend: string, limit: number): readonly BackendStateChange[] {
+  async history(backend: string, limit: number): Promise<readonly BackendStateChange[]> {
     if (!(limit > 0)) return [];
     const store = this.options.history;
     if (store === undefined) return this.recent.list(backend, limit);
     try {
-      return store.list(backend, limit);
+      return await store.list(backend, limit);
     } catch (error) {
       this.logger.warn({ err: error, backend }, 'could not read the backend state history from the store; showing the newest changes kept in memory');
       return this.recent.list(backend, limit);
@@ -395,11 +395,9 @@ export class HealthMonitor implements HealthStatusSource {
 
   private persist(change: BackendStateChange): void {
     this.recent.add(change);
-    try {
-      this.options.history?.append(change, STATE_HISTORY_MAX_PER_BACKEND);
-    } catch (error) {
+    this.options.history?.append(change, STATE_HISTORY_MAX_PER_BACKEND).catch((error: unknown) => {
       this.logger.warn({ err: error, backend: change.backend, from: change.from, to: change.to }, 'could not store a backend state change; it is kept in memory only');
-    }
+    });
   }
 
   // ---- timers: schedule minutes, pruning ----
@@ -467,14 +465,12 @@ export class HealthMonitor implements HealthStatusSource {
   private prune(): void {
     if (this.closed) return;
     const store = this.options.history;
-    if (store !== undefined) {
-      try {
-        const deleted = store.pruneOlderThan(this.clock.now() - STATE_HISTORY_RETENTION_MS);
+    store?.pruneOlderThan(this.clock.now() - STATE_HISTORY_RETENTION_MS).then(
+      (deleted) => {
         if (deleted > 0) this.logger.debug({ deleted }, 'pruned old backend state changes');
-      } catch (error) {
-        this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later');
-      }
-    }
+      },
+      (error: unknown) => this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later'),
+    );
     this.pruneTimer = this.clock.setTimeout(() => this.guarded('could not prune the backend state history', () => this.prune()), STATE_HISTORY_PRUNE_INTERVAL_MS);
   }
 
