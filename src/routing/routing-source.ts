@@ -12,14 +12,16 @@ export class RoutingSource {
   /** The refresh under way; callers during it share its outcome and then run one more. */
   private refreshing: Promise<boolean> | undefined;
   private again: Promise<boolean> | undefined;
+  /** Set while reads fail, so an outage is logged when it starts and when it ends, not per try. */
+  private failing = false;
 
   private constructor(
     private readonly store: RoutingStore,
-    private readonly logger: Pick<Logger, 'info' | 'error'>,
+    private readonly logger: SourceLogger,
     private snapshot: RoutingSnapshot,
   ) {}
 
-  static async open(store: RoutingStore, logger: Pick<Logger, 'info' | 'error'>): Promise<RoutingSource> {
+  static async open(store: RoutingStore, logger: SourceLogger): Promise<RoutingSource> {
     const { config, revision } = await store.read();
     return new RoutingSource(store, logger, compileSnapshot(config, revision));
   }
@@ -55,18 +57,31 @@ export class RoutingSource {
 
   private async reload(): Promise<boolean> {
     try {
-      if ((await this.store.revision()) === this.snapshot.revision) return false;
+      const stored = await this.store.revision();
+      this.recovered();
+      if (stored === this.snapshot.revision) return false;
       const { config, revision } = await this.store.read();
       // Revisions only grow: an older read (a slow store) never replaces a newer snapshot.
       if (revision <= this.snapshot.revision) return false;
       this.snapshot = compileSnapshot(config, revision);
     } catch (error) {
       // Keep routing with the last good snapshot; the next refresh tries again.
-      this.logger.error({ err: error, revision: this.snapshot.revision }, 'could not reload routing from the store; keeping the current snapshot');
+      const fields = { err: error, revision: this.snapshot.revision };
+      if (this.failing) this.logger.debug?.(fields, 'routing still cannot be read from the store');
+      else this.logger.error(fields, 'could not reload routing from the store; keeping the current snapshot');
+      this.failing = true;
       return false;
     }
     this.logger.info({ revision: this.snapshot.revision }, 'routing configuration reloaded from the store');
     for (const listener of this.listeners) listener(this.snapshot);
     return true;
   }
+
+  private recovered(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.logger.info({ revision: this.snapshot.revision }, 'routing can be read from the store again');
+  }
 }
+
+type SourceLogger = Pick<Logger, 'info' | 'error'> & Partial<Pick<Logger, 'debug'>>;

@@ -12,7 +12,7 @@ import type { OwnershipStore } from './ownership-store.js';
 export interface OwnershipPersistenceOptions {
   readonly store: OwnershipStore;
   readonly limits: OwnershipLimits;
-  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   readonly now: () => number;
   /** How often to pull other replicas' writes; 0 turns it off. */
   readonly syncIntervalMs: number;
@@ -33,9 +33,19 @@ const SYNC_OVERLAP_MS = 10_000;
 
 export async function startOwnershipPersistence(options: OwnershipPersistenceOptions): Promise<OwnershipPersistence> {
   const { store, limits, logger, now } = options;
+  // An outage is logged when it starts and when it ends, not at every retry.
+  let failing = false;
   const journal = new OwnershipJournal({ write: (changes) => store.applyChanges(changes) }, {
-    flushed: () => {},
-    failed: (error, pending) => logger.error({ err: error, pending }, 'could not persist query ownership; will retry (routing continues from memory)'),
+    flushed: (count) => {
+      if (!failing) return;
+      failing = false;
+      logger.info({ written: count }, 'query ownership is being persisted again');
+    },
+    failed: (error, pending) => {
+      if (failing) logger.debug({ err: error, pending }, 'query ownership still cannot be persisted');
+      else logger.error({ err: error, pending }, 'could not persist query ownership; will retry (routing continues from memory)');
+      failing = true;
+    },
   });
   const index = new OwnershipIndex(limits, (change) => journal.append(change));
 

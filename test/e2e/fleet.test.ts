@@ -45,6 +45,7 @@ describe('three replicas on one PostgreSQL store', () => {
         dataDir: join(dir, `replica-${i}`),
         adminAddress: '127.0.0.1:0',
         adminToken: TOKEN,
+        logLevel: 'silent',
         store: `{ kind: postgres, url: ${JSON.stringify(database.url)}, pollIntervalMs: 60000 }`,
       }));
       replicas.push(await startRouter({ configPath }));

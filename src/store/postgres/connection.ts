@@ -21,7 +21,9 @@ export class PostgresConnection {
     this.location = redactedUrl(settings.url);
     this.pool = new pg.Pool(poolConfig(settings));
     this.pool.on('error', (error) => {
-      logger?.warn({ err: error, store: this.location }, 'an idle PostgreSQL connection failed; the pool opens a new one when needed');
+      // Not the error object itself: node-postgres hangs the whole client on it.
+      const code = (error as { code?: unknown }).code;
+      logger?.warn({ store: this.location, reason: error.message, code }, 'an idle PostgreSQL connection failed; the pool opens a new one when needed');
     });
   }
 

@@ -83,7 +83,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     private readonly config: pg.ClientConfig,
     /** This replica's id: its own announcements are not applied twice. */
     private readonly origin: string,
-    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
+    private readonly logger?: Pick<Logger, 'info' | 'warn'> & Partial<Pick<Logger, 'debug'>>,
   ) {}
 
   /** Connects and LISTENs; resolves once listening (or rejects: the router then polls only). */
@@ -146,7 +146,7 @@ export class PostgresChangeFeed implements ChangeFeed {
     client.removeAllListeners('notification');
     client.on('error', () => {});
     void client.end().catch(() => {});
-    this.logger?.warn({ err: error }, 'lost the PostgreSQL change feed; reconnecting (routing continues, changes are polled meanwhile)');
+    this.logger?.warn({ reason: error?.message ?? 'connection ended' }, 'lost the PostgreSQL change feed; reconnecting (routing continues, changes are polled meanwhile)');
     this.scheduleReconnect();
   }
 
@@ -163,7 +163,7 @@ export class PostgresChangeFeed implements ChangeFeed {
           const client = this.client;
           this.client = undefined;
           void client?.end().catch(() => {});
-          this.logger?.warn({ err: error, retryInMs: this.delayMs }, 'could not reconnect the PostgreSQL change feed; will retry');
+          this.logger?.debug?.({ err: error, retryInMs: this.delayMs }, 'could not reconnect the PostgreSQL change feed yet; will retry');
           this.delayMs = Math.min(this.delayMs * 2, RECONNECT_MAX_MS);
           this.scheduleReconnect();
         },
