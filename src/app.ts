@@ -133,12 +133,20 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
 
     // Health, load and schedules: the monitor checks every backend off the request path and
     // counts what the router sends between its load polls; without it only schedules apply.
-    const monitor = config.monitor === null ? undefined : new HealthMonitor({
+    const monitorSettings = config.monitor === null ? undefined : monitorSettingsOf(config.monitor);
+    // In a fleet one replica checks and publishes; it is chosen before the first round.
+    const fleetHealth = monitorSettings === undefined ? undefined : store.fleetHealth?.(monitorSettings.intervalMs, logger);
+    if (fleetHealth !== undefined) {
+      await fleetHealth.start();
+      cleanups.push(() => fleetHealth.close());
+    }
+    const monitor = monitorSettings === undefined ? undefined : new HealthMonitor({
       routing,
-      settings: monitorSettingsOf(config.monitor),
+      settings: monitorSettings,
       logger,
       history: store.backendStates,
       onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
+      shared: fleetHealth,
     });
     let backendConditions: () => BackendConditions;
     if (monitor !== undefined) {
@@ -163,6 +171,10 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       metrics.watchOwnership(() => ownership.index.sizes());
       metrics.watchJournal('ownership', () => ownership.journal.stats());
       if (monitor !== undefined) metrics.watchHealth(monitor);
+      if (store.changes !== undefined) {
+        const changes = store.changes;
+        metrics.watchFleet({ leading: () => fleetHealth?.leading() ?? false, feedConnected: () => changes.connected() });
+      }
     }
     const historyBounds = config.history;
     const history = historyBounds === null ? undefined : new QueryHistory({ store: store.history, retention: historyBounds, logger, now: Date.now }).start();

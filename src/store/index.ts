@@ -13,6 +13,7 @@ export { openSqliteStore, type StoreOptions } from './sqlite/open.js';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres/open.js';
 export { seedFromConfig, type SeedMode, type SeedOutcome } from './seed.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './sqlite/migrations.js';
+export { POSTGRES_LATEST_SCHEMA_VERSION, POSTGRES_MIGRATIONS } from './postgres/migrations.js';
 export { StoreError, type StoreErrorKind } from './errors.js';
 
 export interface OpenStoreOptions {

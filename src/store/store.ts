@@ -1,6 +1,8 @@
 /**
  * One opened store, whichever backend: the ports the router's parts use, and how to close it.
  */
+import type { SharedHealth } from '../health/shared-health.js';
+import type { Logger } from 'pino';
 import type { StateHistoryStore } from '../health/state-history.js';
 import type { QueryHistoryStore } from '../history/query-history.js';
 import type { RoutingStore } from '../routing/routing-store.js';
@@ -14,6 +16,12 @@ export interface StoreChangeListener {
   ownershipChanged(changes: readonly OwnershipChange[]): void;
   /** The feed was cut and is back: nothing committed meanwhile was announced; read it. */
   resumed(): void;
+}
+
+/** The fleet's health leadership, started and closed by the composition root. */
+export interface FleetHealth extends SharedHealth {
+  start(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface ChangeFeed {
@@ -36,5 +44,7 @@ export interface Store {
   readonly backendStates: StateHistoryStore;
   /** Announcements of other replicas' commits; undefined where the store has none (SQLite polls). */
   readonly changes: ChangeFeed | undefined;
+  /** One judge of health for a fleet; undefined where the store has none (every replica checks). */
+  readonly fleetHealth: ((intervalMs: number, logger?: Pick<Logger, 'info' | 'warn'>) => FleetHealth) | undefined;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, openPostgresStore, StoreError } from '../../src/store/index.js';
+import { POSTGRES_LATEST_SCHEMA_VERSION as LATEST_SCHEMA_VERSION, POSTGRES_MIGRATIONS as MIGRATIONS, openPostgresStore, StoreError } from '../../src/store/index.js';
 import { freshDatabase, postgresSettings } from '../support/postgres-databases.js';
 import { storeContract } from './store-contract.js';
 

@@ -1,6 +1,6 @@
 /**
- * The PostgreSQL schema, in numbered migrations that follow the SQLite ones version for version
- * (the same tables and meaning; types are PostgreSQL's own, and JSON columns are `json`, which keeps the text as written, so an export lists keys in the operator's order). Replicas starting together never
+ * The PostgreSQL schema, in numbered migrations; 1-3 follow the SQLite ones version for version
+ * (the same tables and meaning; 4 on are the fleet's own; types are PostgreSQL's own, and JSON columns are `json`, which keeps the text as written, so an export lists keys in the operator's order). Replicas starting together never
  * race: all migrations run in one transaction that first takes a transaction-scoped advisory
  * lock, then re-reads the version; DDL is transactional here, so a failure leaves no half.
  * A database whose version is newer than this code is refused with a message that says so.
@@ -8,7 +8,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
-import { LATEST_SCHEMA_VERSION } from '../sqlite/migrations.js';
 import type { PostgresConnection } from './connection.js';
 
 interface PostgresMigration {
@@ -122,13 +121,24 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX backend_state_history_by_time ON backend_state_history (changed_at);
     `,
   },
+  {
+    version: 4,
+    description: 'the fleet health leader\'s newest report per backend',
+    // One row per backend, replaced by every round of the leader; followers read it.
+    sql: `
+      CREATE TABLE backend_health (
+        backend text PRIMARY KEY,
+        url text NOT NULL,
+        sequence bigint NOT NULL,
+        observed_at bigint NOT NULL,
+        leader text NOT NULL,
+        report json NOT NULL
+      );
+    `,
+  },
 ];
 
-/** Both backends know the same schema versions. */
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
-if (POSTGRES_LATEST_SCHEMA_VERSION !== LATEST_SCHEMA_VERSION) {
-  throw new Error(`PostgreSQL migrations end at ${POSTGRES_LATEST_SCHEMA_VERSION}, SQLite ones at ${LATEST_SCHEMA_VERSION}: add the missing one`);
-}
 
 /** Any fixed 64-bit number the router alone uses: "trino-router migrate". */
 const MIGRATION_LOCK = 0x7472_6d69_6772_7465n;

@@ -12,6 +12,7 @@ import { PostgresConnection, poolConfig } from './connection.js';
 import { migrate } from './migrations.js';
 import { PostgresOwnershipStore } from './ownership.js';
 import { PostgresQueryHistoryStore } from './query-history.js';
+import { PostgresHealthLeadership } from './health-leadership.js';
 import { PostgresChangeFeed } from './notifications.js';
 import { PostgresRoutingStore } from './routing.js';
 import { PostgresStateHistoryStore } from './state-history.js';
@@ -40,6 +41,7 @@ export async function openPostgresStore(settings: PostgresStoreConfig, options: 
       history: new PostgresQueryHistoryStore(connection),
       backendStates: new PostgresStateHistoryStore(connection),
       changes,
+      fleetHealth: (intervalMs, logger) => new PostgresHealthLeadership(connection, poolConfig(settings), origin, intervalMs, logger ?? options.logger),
       close: async () => {
         await changes.close();
         await connection.close();

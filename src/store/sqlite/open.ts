@@ -78,6 +78,7 @@ function buildStore(db: Database.Database, path: string, schemaVersion: number, 
     history: new SqliteQueryHistoryStore(connection),
     backendStates: new SqliteStateHistoryStore(connection),
     changes: undefined,
+    fleetHealth: undefined,
     // Queued behind whatever store work is under way, so a pending flush is not cut off.
     close: () => connection.run('close', () => {
       if (db.open) db.close();
