@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // One real PostgreSQL server for the run (test/support/throwaway-postgres.ts).
+    globalSetup: ['test/support/postgres-global-setup.ts'],
   },
 });

@@ -21,6 +21,7 @@ import { summarizeProfile } from './lib/profile-summary.js';
 import { median, range } from './lib/stats.js';
 import { fmt, fmtInt, fmtMb, fmtMs, table, type Row } from './lib/table.js';
 import type { Usage } from './lib/usage.js';
+import type { FleetResult } from './scenarios/fleet.js';
 import type { MaxResult, RateResult } from './servers/loadgen.js';
 
 // ---- options ----
@@ -40,6 +41,8 @@ const LOW_RATE_MS = quick ? 4000 : 8000;
 const LATENCY_REPS = quick ? 3 : Math.max(3, REPS - 2);
 const FOLLOW_UP_IDS = quick ? 2000 : 5000;
 const MEMORY_IDS = 1_000_000;
+const FLEET_CHANGES = 200;
+const FLEET_ROWS = quick ? 200_000 : 1_000_000;
 
 const here = import.meta.url;
 const root = repoRoot();
@@ -253,6 +256,11 @@ async function main(): Promise<void> {
   const memory = await memoryChild.call<MemoryResult>('run', { count: MEMORY_IDS });
   await memoryChild.stop();
 
+  log(`7. the fleet store on PostgreSQL: ${FLEET_CHANGES} changes across 3 replicas, ${FLEET_ROWS.toLocaleString('en-US')} ownership rows`);
+  const fleetChild = Child.start('fleet', sibling(here, './scenarios/fleet'));
+  const fleet = await fleetChild.call<FleetResult>('run', { changes: FLEET_CHANGES, rows: FLEET_ROWS });
+  await fleetChild.stop();
+
   const loadAfter = loadavg();
   const seconds = (Date.now() - started) / 1000;
 
@@ -336,6 +344,16 @@ async function main(): Promise<void> {
     ['V8 heap used with the ids / per id', fmtMb(memory.after.heapUsedBytes), `${fmt((memory.after.heapUsedBytes - memory.before.heapUsedBytes) / memory.count, 0)} B`, '', '', ''],
   ]));
 
+  out.push('');
+  const own = fleet.ownership;
+  out.push(table(`7. Fleet store (PostgreSQL on loopback): change propagation over ${fleet.changes} changes, and ${fmtInt(own.postgres.rows)} ownership rows`, ['', 'PostgreSQL', 'SQLite', '', 'goal', ''], [
+    ['admin change committed -> all 3 replicas route by it: p50', fmtMs(fleet.propagationMs.p50), '', '', '', ''],
+    ['  p99 / max', fmtMs(fleet.propagationMs.p99), '', fmtMs(fleet.propagationMs.max), '< 100 ms', verdict(fleet.propagationMs.p99 < 100)],
+    [`write ${fmtInt(own.postgres.rows)} owners in journal batches of 10,000`, fmtMs(own.postgres.writeMs), fmtMs(own.sqlite.writeMs), '', '', ''],
+    ['warm start: read them all back (restore)', fmtMs(own.postgres.restoreMs), fmtMs(own.sqlite.restoreMs), '', '', ''],
+    [`prune the oldest ${fmtInt(own.postgres.pruned)} beyond the row cap`, fmtMs(own.postgres.pruneMs), fmtMs(own.sqlite.pruneMs), '', '', ''],
+  ]));
+
   if (profiles !== undefined) {
     out.push('');
     const perRequest = (s: ReturnType<typeof summarizeProfile>, slice: Slice, layer: string): number => {
@@ -364,7 +382,7 @@ async function main(): Promise<void> {
     settings: { reps: REPS, latencyReps: LATENCY_REPS, client: CLIENT, concurrency: CONCURRENCY, maxMs: MAX_MS, rateMs: RATE_MS, lowRateMs: LOW_RATE_MS, halfRate, lowRate, followUpIds: FOLLOW_UP_IDS },
     throughput: { 'submit-1k': tp1k, 'submit-16k': tp16k, grpcJsClientFloor: grpcJsClient },
     latency: { half: latHalf, low: latLow },
-    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory,
+    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet,
     profiles: profiles === undefined ? undefined : { files: profiles.files, router: profiles.router, floor: profiles.floor },
     problems, report,
   }, null, 1));

@@ -26,8 +26,8 @@ import type { BackendConditions } from './routing/engine.js';
 import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './routing/request-router.js';
 import { createStrategyState } from './routing/strategies.js';
 import { listen, shutdownGracefully } from './runtime/grpc-server.js';
-import { RoutingSource } from './runtime/routing-source.js';
-import { startOwnershipPersistence } from './runtime/ownership-persistence.js';
+import { RoutingSource } from './routing/routing-source.js';
+import { startOwnershipPersistence } from './stickiness/ownership-persistence.js';
 import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js';
 import { AggregatedDiscoveryServiceService, createXdsService } from './xds/index.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
@@ -45,6 +45,8 @@ export interface RunningRouter {
   readonly config: RouterConfig;
   readonly store: Store;
   readonly router: RequestRouter;
+  /** What the request router reads: the routing snapshot, the ownership index, conditions. */
+  readonly serving: RequestRouterDeps;
   /** The bound ext_proc port (useful when the config asks for port 0). */
   readonly extProcPort: number;
   /** The bound ext_authz port (= extProcPort when both share one server); undefined when listen.extAuthz is null. */
@@ -59,10 +61,10 @@ export interface RunningRouter {
   readonly history: QueryHistorySource | undefined;
   /** Backend health, load and state changes; undefined when `monitor: null`. */
   readonly health: HealthStatusSource | undefined;
-  /** Reloads the routing snapshot if the store changed (also runs on a timer). */
-  refreshRouting(): boolean;
-  /** Pulls ownership other replicas wrote to the shared store (also runs on a timer). */
-  syncOwnership(): void;
+  /** Reloads the routing snapshot if the store changed (also runs on a timer); true when it did. */
+  refreshRouting(): Promise<boolean>;
+  /** Writes pending ownership, then pulls what other replicas wrote to the shared store (also runs on a timer). */
+  syncOwnership(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,8 +73,6 @@ export interface RunningRouter {
  * and ext_authz timeout (1 s in envoy/envoy-ext-authz.yaml).
  */
 const PROBE_TIMEOUT_MS = 500;
-const ROUTING_REFRESH_MS = 2_000;
-const OWNERSHIP_SYNC_MS = 2_000;
 const OWNERSHIP_PRUNE_MS = 60_000;
 /** Open transactions are forgotten after this long without a COMMIT or ROLLBACK seen. */
 const TRANSACTION_RETENTION_MS = 24 * 3600_000;
@@ -83,19 +83,19 @@ const GRPC_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 export async function startRouter(options: StartOptions): Promise<RunningRouter> {
   const config = loadConfigFile(options.configPath, { env: options.env ?? process.env });
   const logger = options.logger ?? createLogger(config.logging.level);
-  const store = openStore(config.store.path, { logger });
+  const store = await openStore(config.store, { logger });
   const cleanups: (() => void | Promise<void>)[] = [() => store.close()];
   try {
-    const seeded = seedFromConfig(store, config.routing, config.store.seed);
-    logger.info({ store: store.path, schemaVersion: store.schemaVersion, ...seeded }, 'store opened');
+    const seeded = await seedFromConfig(store.routing, config.routing, config.store.seed);
+    logger.info({ store: store.location, kind: store.kind, schemaVersion: store.schemaVersion, ...seeded }, 'store opened');
 
-    const routing = new RoutingSource(store.routing, logger);
-    const routingTimer = setInterval(() => routing.refresh(), ROUTING_REFRESH_MS);
+    const routing = await RoutingSource.open(store.routing, logger);
+    const routingTimer = setInterval(() => void routing.refresh(), config.store.pollIntervalMs);
     routingTimer.unref();
     cleanups.push(() => clearInterval(routingTimer));
 
-    const ownership = startOwnershipPersistence({
-      repository: store.ownership,
+    const ownership = await startOwnershipPersistence({
+      store: store.ownership,
       limits: {
         maxQueries: config.queryIds.maxEntries,
         retentionMs: config.queryIds.retentionHours * 3600_000,
@@ -103,10 +103,29 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       },
       logger,
       now: Date.now,
-      syncIntervalMs: OWNERSHIP_SYNC_MS,
+      syncIntervalMs: config.store.pollIntervalMs,
       pruneIntervalMs: OWNERSHIP_PRUNE_MS,
     });
     cleanups.push(() => ownership.close());
+
+    // A fleet store announces every replica's commits: routing swaps at once, ownership learned
+    // elsewhere is known here before the follow-up arrives. Timers above stay the safety net.
+    const feed = store.changes;
+    if (feed !== undefined) {
+      try {
+        await feed.start({
+          routingChanged: () => void routing.refresh(),
+          ownershipChanged: (changes) => ownership.index.applyPeerChanges(changes),
+          resumed: () => {
+            void routing.refresh();
+            void ownership.sync();
+          },
+        });
+      } catch (error) {
+        logger.warn({ err: error, store: store.location }, 'could not listen for changes of other replicas; following them by polling only');
+      }
+      cleanups.push(() => feed.close());
+    }
 
     // Parts that follow the traffic (logs, metrics, history, load tracking) add themselves here.
     const observers: EdgeObserver[] = [edgeLogObserver(logger)];
@@ -114,12 +133,20 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
 
     // Health, load and schedules: the monitor checks every backend off the request path and
     // counts what the router sends between its load polls; without it only schedules apply.
-    const monitor = config.monitor === null ? undefined : new HealthMonitor({
+    const monitorSettings = config.monitor === null ? undefined : monitorSettingsOf(config.monitor);
+    // In a fleet one replica checks and publishes; it is chosen before the first round.
+    const fleetHealth = monitorSettings === undefined ? undefined : store.fleetHealth?.(monitorSettings.intervalMs, logger);
+    if (fleetHealth !== undefined) {
+      await fleetHealth.start();
+      cleanups.push(() => fleetHealth.close());
+    }
+    const monitor = monitorSettings === undefined ? undefined : new HealthMonitor({
       routing,
-      settings: monitorSettingsOf(config.monitor),
+      settings: monitorSettings,
       logger,
       history: store.backendStates,
       onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
+      shared: fleetHealth,
     });
     let backendConditions: () => BackendConditions;
     if (monitor !== undefined) {
@@ -144,6 +171,10 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       metrics.watchOwnership(() => ownership.index.sizes());
       metrics.watchJournal('ownership', () => ownership.journal.stats());
       if (monitor !== undefined) metrics.watchHealth(monitor);
+      if (store.changes !== undefined) {
+        const changes = store.changes;
+        metrics.watchFleet({ leading: () => fleetHealth?.leading() ?? false, feedConnected: () => changes.connected() });
+      }
     }
     const historyBounds = config.history;
     const history = historyBounds === null ? undefined : new QueryHistory({ store: store.history, retention: historyBounds, logger, now: Date.now }).start();
@@ -232,11 +263,10 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       token: config.admin.token,
       readToken: config.admin.readToken,
       tls: config.admin.tls,
-      store,
+      routingStore: store.routing,
+      ownershipStore: store.ownership,
       router: routerDeps,
-      refreshRouting: () => {
-        routing.refresh();
-      },
+      refreshRouting: () => routing.refresh(),
       config,
       configDir: dirname(resolve(options.configPath)),
       env: options.env ?? process.env,
@@ -260,6 +290,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       config,
       store,
       router,
+      serving: routerDeps,
       extProcPort,
       extAuthzPort,
       adminPort: admin?.port,

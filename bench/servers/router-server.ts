@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter, type RunningRouter } from '../../src/app.js';
 import type { RoutingRule } from '../../src/routing/model.js';
+import { updateRule } from '../../src/routing/config-edits.js';
 import { writeBenchConfig } from '../lib/bench-config.js';
 import { serve } from '../lib/ipc.js';
 import { startProfile, stopProfile } from '../lib/profiler.js';
@@ -27,11 +28,14 @@ function router(): RunningRouter {
 }
 
 /** One admin-style change: a rule's priority moves (10 <-> 11), as UpdateRule would do it. */
-function changeOnce(rule: RoutingRule, flip: boolean): void {
+async function changeOnce(rule: RoutingRule, flip: boolean): Promise<void> {
   const r = router();
   const started = process.hrtime.bigint();
-  r.store.transaction(() => r.store.routing.updateRule({ ...rule, priority: rule.priority + (flip ? 1 : 0) }));
-  if (!r.refreshRouting()) throw new Error('churn: the routing snapshot did not change');
+  await r.store.routing.transaction(async (tx) => {
+    const { config } = await tx.read();
+    return tx.write(updateRule(config, { ...rule, priority: rule.priority + (flip ? 1 : 0) }));
+  });
+  if (!(await r.refreshRouting())) throw new Error('churn: the routing snapshot did not change');
   changeMs.push(Number(process.hrtime.bigint() - started) / 1e6);
 }
 
@@ -49,18 +53,18 @@ serve({
     globalThis.gc?.();
   },
   /** Starts (perSecond > 0) or stops configuration changes; returns the durations of the last run. */
-  churn({ perSecond }: { perSecond: number }) {
+  async churn({ perSecond }: { perSecond: number }) {
     if (churnTimer !== undefined) clearInterval(churnTimer);
     churnTimer = undefined;
     const done = changeMs;
     changeMs = [];
     if (perSecond > 0) {
-      const rule = router().store.routing.load().rules[0];
+      const rule = (await router().store.routing.read()).config.rules[0];
       if (rule === undefined) throw new Error('churn needs a rule in the config');
       let flip = false;
       churnTimer = setInterval(() => {
         flip = !flip;
-        changeOnce(rule, flip);
+        void changeOnce(rule, flip).catch((error: unknown) => console.error(error));
       }, 1000 / perSecond);
     }
     return { changes: done.length, changeMs: done };

@@ -7,17 +7,21 @@ import type { Environment, RouterConfig } from '../config/index.js';
 import type { HealthStatusSource } from '../health/status.js';
 import type { QueryHistorySource } from '../history/query-record.js';
 import type { RequestRouterDeps } from '../routing/request-router.js';
-import type { Store } from '../store/index.js';
+import type { RoutingStore } from '../routing/routing-store.js';
+import type { OwnershipStore } from '../stickiness/ownership-store.js';
 
 export interface AdminDeps {
-  readonly store: Store;
+  /** The routing configuration's source of truth; every change is one of its transactions. */
+  readonly routingStore: RoutingStore;
+  /** Ownership as stored (shared by replicas), for the query lookups. */
+  readonly ownershipStore: Pick<OwnershipStore, 'findQueryOwner' | 'listCoordinators'>;
   /** The serving router's dependencies: explain runs them dry, status and owners read them. */
   readonly router: RequestRouterDeps;
   /**
    * Swaps the routing snapshot for the store's current one. Called after every successful
    * change, so the very next request is routed by it.
    */
-  readonly refreshRouting: () => void;
+  readonly refreshRouting: () => Promise<unknown>;
   /** The configuration the router started with (export writes its non-routing sections). */
   readonly config: RouterConfig;
   /** Folder relative paths in an imported file resolve against (the config file's). */

@@ -6,13 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '../config/index.js';
 import { RouterError } from '../errors.js';
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidRoutingError,
-  NotFoundError,
-  StoreError,
-} from '../store/index.js';
+import { AlreadyExistsError, FailedPreconditionError, InvalidRoutingError, NotFoundError } from '../routing/edit-errors.js';
+import { StoreError } from '../store/errors.js';
 import type { PathSegment } from '../routing/validate.js';
 
 /** A request field is missing or malformed. `field` is the API's path, e.g. `rule.match.user`. */
@@ -52,16 +47,12 @@ export function toGrpcFailure(error: unknown): GrpcFailure {
   if (error instanceof AlreadyExistsError) return expected(grpc.status.ALREADY_EXISTS, error.message);
   if (error instanceof FailedPreconditionError) return expected(grpc.status.FAILED_PRECONDITION, error.message);
   if (error instanceof NotAvailableError) return expected(grpc.status.UNIMPLEMENTED, error.message);
-  if (error instanceof StoreError || isSqliteBusy(error)) {
-    return expected(grpc.status.UNAVAILABLE, `the store is unavailable, try again: ${(error as Error).message}`);
+  if (error instanceof StoreError) {
+    // A refused write the router had checked is a fault of ours, not a reason to retry.
+    if (error.kind === 'store_constraint') return { code: grpc.status.INTERNAL, details: error.message, unexpected: true };
+    return expected(grpc.status.UNAVAILABLE, `the store is unavailable, try again: ${error.message}`);
   }
   return { code: grpc.status.INTERNAL, details: 'internal error in the admin API (details are in the router log)', unexpected: true };
-}
-
-/** Another process held the store's write lock longer than the busy timeout. */
-function isSqliteBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function describeIssues(error: InvalidRoutingError): string {

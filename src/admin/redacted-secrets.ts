@@ -26,6 +26,7 @@ export function restoreRedactedSecrets(text: string, running: RouterConfig): str
 
   if (running.admin.tokenEnv === null) replace(['admin', 'token'], running.admin.token);
   if (running.admin.readTokenEnv === null) replace(['admin', 'readToken'], running.admin.readToken);
+  if (running.store.postgres !== null && running.store.postgres.urlEnv === null) replace(['store', 'url'], running.store.postgres.url);
   const keys = prefixKeysOf(doc);
   if (Array.isArray(keys)) {
     keys.forEach((key: unknown, i) => {

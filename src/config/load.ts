@@ -90,8 +90,19 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     listen: file.listen,
     dataDir,
     store: {
+      kind: file.store.kind,
       path: file.store.path === null ? join(dataDir, 'router.db') : resolve(baseDir, file.store.path),
       seed: file.store.seed,
+      pollIntervalMs: file.store.pollIntervalMs,
+      postgres: file.store.postgres === null ? null : {
+        ...file.store.postgres,
+        tls: file.store.postgres.tls === null ? null : {
+          caFile: resolveOptional(baseDir, file.store.postgres.tls.caFile),
+          certFile: resolveOptional(baseDir, file.store.postgres.tls.certFile),
+          keyFile: resolveOptional(baseDir, file.store.postgres.tls.keyFile),
+          verify: file.store.postgres.tls.verify,
+        },
+      },
     },
     logging: file.logging,
     routing: toRoutingConfig(file),
@@ -111,4 +122,8 @@ function resolveTlsFiles(tls: { certFile: string; keyFile: string; clientCaFile:
     keyFile: resolve(baseDir, tls.keyFile),
     clientCaFile: tls.clientCaFile === null ? null : resolve(baseDir, tls.clientCaFile),
   };
+}
+
+function resolveOptional(baseDir: string, path: string | null): string | null {
+  return path === null ? null : resolve(baseDir, path);
 }

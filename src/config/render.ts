@@ -29,7 +29,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       xds: address(config.listen.xds),
     },
     dataDir: config.dataDir,
-    store: { path: config.store.path, seed: config.store.seed },
+    store: renderStore(config.store, hide),
     logging: { level: config.logging.level },
     routing: {
       defaultGroup: config.routing.defaultGroup,
@@ -57,6 +57,21 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
   return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;
+}
+
+/** The SQLite path, or the PostgreSQL settings (the URL as its variable's name when it came from one). */
+function renderStore(store: RouterConfig['store'], hide: boolean): Record<string, unknown> {
+  const postgres = store.postgres;
+  if (postgres === null) return { kind: store.kind, path: store.path, seed: store.seed, pollIntervalMs: store.pollIntervalMs };
+  return {
+    kind: store.kind,
+    seed: store.seed,
+    pollIntervalMs: store.pollIntervalMs,
+    ...(postgres.urlEnv !== null ? { urlEnv: postgres.urlEnv } : { url: hide ? REDACTED : postgres.url }),
+    schema: postgres.schema,
+    pool: postgres.pool,
+    tls: postgres.tls,
+  };
 }
 
 /** Load weights are written only when set: absent means the documented defaults. */

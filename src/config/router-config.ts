@@ -10,6 +10,32 @@ export type SeedMode = 'if-empty' | 'overwrite';
 /** failed-query: HTTP 200 with a FAILED QueryResults (every client shows it); retry: HTTP 503. */
 export type UnavailableMode = 'failed-query' | 'retry';
 
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface PostgresStoreConfig {
+  /** The connection URL itself (it may hold a password), read from the file or from `urlEnv`. */
+  readonly url: string;
+  /** Environment variable the URL came from, or null when it was inline. */
+  readonly urlEnv: string | null;
+  /** The PostgreSQL schema the router's tables live in (created when missing). */
+  readonly schema: string;
+  readonly pool: {
+    /** Connections per router at most (one more is held for change notifications). */
+    readonly max: number;
+    readonly connectTimeoutMs: number;
+    /** A statement running longer is cancelled by the server. */
+    readonly statementTimeoutMs: number;
+  };
+  /** null: whatever the URL says (sslmode); set: TLS with these files (paths absolute). */
+  readonly tls: {
+    readonly caFile: string | null;
+    readonly certFile: string | null;
+    readonly keyFile: string | null;
+    /** false only for a test database with a self-signed certificate. */
+    readonly verify: boolean;
+  } | null;
+}
+
 export interface PrefixKeyConfig {
   readonly id: string;
   /** The secret itself, read from the file or from `secretEnv`. */
@@ -31,9 +57,15 @@ export interface RouterConfig {
   /** Absolute. */
   readonly dataDir: string;
   readonly store: {
-    /** Absolute path of the SQLite file (`store.path`, or `<dataDir>/router.db`). */
+    /** sqlite: one router (or replicas on one file); postgres: a fleet of routers on one database. */
+    readonly kind: StoreKind;
+    /** Absolute path of the SQLite file (`store.path`, or `<dataDir>/router.db`); unused by postgres. */
     readonly path: string;
     readonly seed: SeedMode;
+    /** How often routing and ownership are re-read from the store (other replicas' changes). */
+    readonly pollIntervalMs: number;
+    /** Set exactly when kind is postgres. */
+    readonly postgres: PostgresStoreConfig | null;
   };
   readonly logging: { readonly level: LogLevel };
   /** backends, groups, rules and routing.defaultGroup of the file. */

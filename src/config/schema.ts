@@ -195,6 +195,70 @@ function adminSettings(env: Environment) {
   });
 }
 
+/** A PostgreSQL schema name the router may create and quote safely. */
+const POSTGRES_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Where the router keeps its state. `kind: sqlite` (default): a file; `kind: postgres`: one
+ * database shared by a fleet, with the connection URL given inline or (better, it holds a
+ * password) in `urlEnv`. Settings of the other kind are refused, so a half-edited file is
+ * not silently read as the wrong store.
+ */
+function storeSettings(env: Environment) {
+  return closed({
+    kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    path: nonEmpty.nullable().default(null),
+    seed: z.enum(['if-empty', 'overwrite']).default('if-empty'),
+    pollIntervalMs: positiveInt.min(50, 'expected at least 50').default(2000),
+    url: nonEmpty.nullable().default(null),
+    urlEnv: nonEmpty.nullable().default(null),
+    schema: z.string().regex(POSTGRES_SCHEMA_NAME, 'expected a lower-case PostgreSQL name (letters, digits, _; at most 63)').default('trino_router'),
+    pool: closed({
+      max: positiveInt.max(1000).default(10),
+      connectTimeoutMs: positiveInt.default(5000),
+      statementTimeoutMs: positiveInt.default(10_000),
+    }).prefault({}),
+    tls: closed({
+      caFile: nonEmpty.nullable().default(null),
+      certFile: nonEmpty.nullable().default(null),
+      keyFile: nonEmpty.nullable().default(null),
+      verify: z.boolean().default(true),
+    }).nullable().default(null),
+  }).transform((store, ctx) => {
+    if (store.kind === 'sqlite') {
+      for (const key of ['url', 'urlEnv', 'tls'] as const) {
+        if (store[key] !== null) ctx.addIssue({ code: 'custom', path: [key], message: 'only for kind: postgres (this store is SQLite)' });
+      }
+      return { kind: store.kind, path: store.path, seed: store.seed, pollIntervalMs: store.pollIntervalMs, postgres: null };
+    }
+    if (store.path !== null) ctx.addIssue({ code: 'custom', path: ['path'], message: 'only for kind: sqlite (a PostgreSQL store is named by url or urlEnv)' });
+    if ((store.tls?.certFile === null) !== (store.tls?.keyFile === null)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'give certFile and keyFile together (a client certificate needs its key)' });
+    }
+    let url: string | null = null;
+    if (store.url !== null && store.urlEnv !== null) {
+      ctx.addIssue({ code: 'custom', path: ['urlEnv'], message: 'give either url or urlEnv, not both' });
+    } else if (store.urlEnv !== null) {
+      url = env[store.urlEnv] ?? null;
+      if (url === null || url === '') ctx.addIssue({ code: 'custom', path: ['urlEnv'], message: `environment variable ${store.urlEnv} is not set (or empty)` });
+    } else if (store.url !== null) {
+      url = store.url;
+    } else {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for kind: postgres: give url or urlEnv (postgres://user@host:5432/db)' });
+    }
+    if (url !== null && url !== '' && !/^postgres(ql)?:\/\//.test(url)) {
+      ctx.addIssue({ code: 'custom', path: [store.urlEnv !== null ? 'urlEnv' : 'url'], message: 'expected a postgres:// or postgresql:// URL' });
+    }
+    return {
+      kind: store.kind,
+      path: null,
+      seed: store.seed,
+      pollIntervalMs: store.pollIntervalMs,
+      postgres: { url: url ?? '', urlEnv: store.urlEnv, schema: store.schema, pool: store.pool, tls: store.tls },
+    };
+  }).prefault({});
+}
+
 /**
  * TLS on the admin port: the server's certificate and key (PEM files) and, for mutual TLS, the
  * CA that signs the clients' certificates (then a connection without such a certificate is
@@ -268,8 +332,13 @@ const xdsSettings = closed({
  *   server serves both); `listen.admin` "127.0.0.1:9002"; `listen.metrics` "0.0.0.0:9090".
  *   null turns admin or metrics off.
  * - `dataDir` "./data", resolved against the config file's folder.
- * - `store.path` null = `<dataDir>/router.db`; `store.seed` "if-empty" (the file seeds the
- *   store's routing tables on first start; "overwrite" replaces them on every start).
+ * - `store.kind` "sqlite"; `store.path` null = `<dataDir>/router.db`; `store.seed` "if-empty"
+ *   (the file seeds the store's routing tables on first start; "overwrite" replaces them on
+ *   every start); `store.pollIntervalMs` 2000 (how often a router re-reads what other replicas
+ *   changed; with PostgreSQL they announce it at once, and polling is the safety net). `kind: postgres` takes `url` or `urlEnv` (required, one of them),
+ *   `schema` "trino_router", `pool` `{max: 10, connectTimeoutMs: 5000, statementTimeoutMs:
+ *   10000}`, `tls` null (the URL's sslmode decides) or `{caFile, certFile, keyFile: null,
+ *   verify: true}` (paths resolve against the config file's folder).
  * - `logging.level` "info".
  * - `routing.defaultGroup` required; `routing.unavailable` "failed-query";
  *   `routing.jwtUserClaim` "sub"; `routing.prefix` null (no prefix routing; required when a
@@ -317,10 +386,7 @@ export function configFileSchema(env: Environment) {
       .transform((listen) => ({ ...listen, xds: listen.xds === undefined ? listen.extProc : listen.xds }))
       .prefault({}),
     dataDir: nonEmpty.default('./data'),
-    store: closed({
-      path: nonEmpty.nullable().default(null),
-      seed: z.enum(['if-empty', 'overwrite']).default('if-empty'),
-    }).prefault({}),
+    store: storeSettings(env),
     logging: closed({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     }).prefault({}),

@@ -30,6 +30,7 @@ import {
   STATE_HISTORY_RETENTION_MS,
   type StateHistoryStore,
 } from './state-history.js';
+import type { SharedHealth } from './shared-health.js';
 import type { BackendState, BackendStateChange, BackendStatus, HealthStatusSource } from './status.js';
 
 export interface MonitorSettings extends Thresholds {
@@ -58,6 +59,8 @@ export interface HealthMonitorOptions {
   readonly fetch?: FetchLike;
   /** A health query revealed which coordinator runs on `backend` (for query-id routing). */
   readonly onCoordinator?: (coordinatorId: string, backend: string) => void;
+  /** In a fleet: the shared judge of health; without it this replica checks on its own. */
+  readonly shared?: SharedHealth | undefined;
 }
 
 /** Everything known about one monitored backend. */
@@ -77,6 +80,8 @@ interface Watched {
   session: HttpSession | undefined;
   round: Promise<void> | undefined;
   stopped: boolean;
+  /** The sequence of the last published report applied (followers apply each report once). */
+  appliedSequence: number;
 }
 
 export class HealthMonitor implements HealthStatusSource {
@@ -173,12 +178,12 @@ export class HealthMonitor implements HealthStatusSource {
     });
   }
 
-  history(backend: string, limit: number): readonly BackendStateChange[] {
+  async history(backend: string, limit: number): Promise<readonly BackendStateChange[]> {
     if (!(limit > 0)) return [];
     const store = this.options.history;
     if (store === undefined) return this.recent.list(backend, limit);
     try {
-      return store.list(backend, limit);
+      return await store.list(backend, limit);
     } catch (error) {
       this.logger.warn({ err: error, backend }, 'could not read the backend state history from the store; showing the newest changes kept in memory');
       return this.recent.list(backend, limit);
@@ -238,6 +243,7 @@ export class HealthMonitor implements HealthStatusSource {
       session: undefined,
       round: undefined,
       stopped: false,
+      appliedSequence: -1,
     };
     this.watched.set(backend.name, watched);
     this.refresh(watched, now);
@@ -276,6 +282,7 @@ export class HealthMonitor implements HealthStatusSource {
   }
 
   private async runRound(watched: Watched): Promise<void> {
+    if (await this.followLeader(watched)) return;
     const name = watched.backend.name;
     const session = new HttpSession(this.fetch, this.clock, this.settings.timeoutMs);
     watched.session = session;
@@ -293,6 +300,42 @@ export class HealthMonitor implements HealthStatusSource {
     }
     if (watched.stopped || this.closed) return;
     this.apply(watched, report, mark);
+    const shared = this.options.shared;
+    if (shared?.leading() === true) {
+      shared.publish(name, watched.backend.url, report, this.clock.now()).catch((error: unknown) =>
+        this.logger.warn({ err: error, backend: name }, 'could not publish a health report for the fleet; the other replicas check on their own once it is stale'));
+    }
+  }
+
+  /**
+   * A follower applies the leader's newest report instead of checking. True when it did (or
+   * when that report was applied already); false when this replica must check itself: it
+   * leads, there is no fleet, or the newest report is missing, about another URL, or stale.
+   */
+  private async followLeader(watched: Watched): Promise<boolean> {
+    const shared = this.options.shared;
+    if (shared === undefined || shared.leading()) return false;
+    const mark = this.inFlight.mark(watched.backend.name);
+    let published;
+    try {
+      published = await shared.latest(watched.backend.name);
+    } catch (error) {
+      this.logger.debug({ err: error, backend: watched.backend.name }, 'could not read the fleet\'s health report; checking on our own');
+      return false;
+    }
+    if (watched.stopped || this.closed) return true;
+    const freshAfter = this.clock.now() - this.settings.intervalMs - this.leaseMs();
+    if (published === undefined || published.url !== watched.backend.url || published.at < freshAfter) return false;
+    if (published.sequence !== watched.appliedSequence) {
+      watched.appliedSequence = published.sequence;
+      this.apply(watched, published.report, mark);
+    }
+    return true;
+  }
+
+  /** How much older than one interval a leader's report may be: one check's deadline and a second. */
+  private leaseMs(): number {
+    return this.settings.timeoutMs + 1_000;
   }
 
   private apply(watched: Watched, report: ProbeReport, mark: number): void {
@@ -395,11 +438,9 @@ export class HealthMonitor implements HealthStatusSource {
 
   private persist(change: BackendStateChange): void {
     this.recent.add(change);
-    try {
-      this.options.history?.append(change, STATE_HISTORY_MAX_PER_BACKEND);
-    } catch (error) {
+    this.options.history?.append(change, STATE_HISTORY_MAX_PER_BACKEND).catch((error: unknown) => {
       this.logger.warn({ err: error, backend: change.backend, from: change.from, to: change.to }, 'could not store a backend state change; it is kept in memory only');
-    }
+    });
   }
 
   // ---- timers: schedule minutes, pruning ----
@@ -467,14 +508,12 @@ export class HealthMonitor implements HealthStatusSource {
   private prune(): void {
     if (this.closed) return;
     const store = this.options.history;
-    if (store !== undefined) {
-      try {
-        const deleted = store.pruneOlderThan(this.clock.now() - STATE_HISTORY_RETENTION_MS);
+    store?.pruneOlderThan(this.clock.now() - STATE_HISTORY_RETENTION_MS).then(
+      (deleted) => {
         if (deleted > 0) this.logger.debug({ deleted }, 'pruned old backend state changes');
-      } catch (error) {
-        this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later');
-      }
-    }
+      },
+      (error: unknown) => this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later'),
+    );
     this.pruneTimer = this.clock.setTimeout(() => this.guarded('could not prune the backend state history', () => this.prune()), STATE_HISTORY_PRUNE_INTERVAL_MS);
   }
 

@@ -1,5 +1,5 @@
 /**
- * Where backend state changes are kept: the store (BackendStateRepository) for the admin API,
+ * Where backend state changes are kept: the store (the StateHistoryStore port) for the admin API,
  * bounded by age and by a cap per backend, with a small in-memory copy of the newest changes
  * that answers when the store cannot.
  */
@@ -14,10 +14,10 @@ export const STATE_HISTORY_PRUNE_INTERVAL_MS = 3600_000;
 
 /** What the monitor needs of the store (BackendStateRepository implements it). */
 export interface StateHistoryStore {
-  append(change: BackendStateChange, maxPerBackend: number): void;
+  append(change: BackendStateChange, maxPerBackend: number): Promise<void>;
   /** Newest first. */
-  list(backend: string, limit: number): readonly BackendStateChange[];
-  pruneOlderThan(olderThan: number): number;
+  list(backend: string, limit: number): Promise<readonly BackendStateChange[]>;
+  pruneOlderThan(olderThan: number): Promise<number>;
 }
 
 /** The newest changes per backend in memory, newest first. */

@@ -51,5 +51,5 @@ export interface HealthStatusSource {
   /** Every configured backend, in config order. */
   status(): readonly BackendStatus[];
   /** Newest first. */
-  history(backend: string, limit: number): readonly BackendStateChange[];
+  history(backend: string, limit: number): Promise<readonly BackendStateChange[]>;
 }

@@ -12,9 +12,12 @@ import { toQueryRecord } from './to-query-record.js';
 
 /** What the history needs of the store (QueryHistoryRepository in production). */
 export interface QueryHistoryStore {
-  append(records: readonly QueryRecord[]): number;
-  list(filter: QueryHistoryFilter): readonly QueryRecord[];
-  prune(options: { olderThan: number; maxRows: number; limit: number }): HistoryPruneCounts;
+  /** Appends a batch atomically (a query already recorded keeps its first row); resolves to how many were new. */
+  append(records: readonly QueryRecord[]): Promise<number>;
+  /** Newest first. Throws InvalidHistoryFilterError on a bad filter. */
+  list(filter: QueryHistoryFilter): Promise<readonly QueryRecord[]>;
+  /** Deletes at most `limit` rows past retention or beyond the cap. */
+  prune(options: { olderThan: number; maxRows: number; limit: number }): Promise<HistoryPruneCounts>;
 }
 
 export interface HistoryPruneCounts {
@@ -101,13 +104,13 @@ export class QueryHistory implements QueryHistorySource {
   };
 
   /** Newest first; what is still buffered is written first, so a listing includes it. */
-  list(filter: QueryHistoryFilter): readonly QueryRecord[] {
-    this.writer.flush();
+  async list(filter: QueryHistoryFilter): Promise<readonly QueryRecord[]> {
+    await this.writer.flush();
     return this.store.list(filter);
   }
 
-  /** Writes buffered records now. Returns false if the store refused them (they are retried). */
-  flush(): boolean {
+  /** Writes buffered records now. Resolves to false if the store refused them (they are retried). */
+  flush(): Promise<boolean> {
     return this.writer.flush();
   }
 
@@ -137,7 +140,7 @@ export class QueryHistory implements QueryHistorySource {
     if (this.pruneTimer !== undefined) clearInterval(this.pruneTimer);
     this.pruneTimer = undefined;
     await this.pruning;
-    if (!this.writer.close()) this.options.logger.warn({ lost: this.writer.pendingCount }, 'query history not written at shutdown');
+    if (!(await this.writer.close())) this.options.logger.warn({ lost: this.writer.pendingCount }, 'query history not written at shutdown');
   }
 
   private async pruneInSteps(): Promise<HistoryPruneCounts> {
@@ -148,7 +151,7 @@ export class QueryHistory implements QueryHistorySource {
         // Yield first: a step never runs inside the caller's turn of the event loop.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.closed) break;
-        const step = this.store.prune({
+        const step = await this.store.prune({
           olderThan: now() - retention.retentionDays * DAY_MS,
           maxRows: retention.maxRows,
           limit: this.pruneStepRows,

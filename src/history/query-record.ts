@@ -31,5 +31,5 @@ export interface QueryHistoryFilter {
 
 export interface QueryHistorySource {
   /** Newest first. */
-  list(filter: QueryHistoryFilter): readonly QueryRecord[];
+  list(filter: QueryHistoryFilter): Promise<readonly QueryRecord[]>;
 }

@@ -47,6 +47,8 @@ export const METRIC_NAMES = {
   xdsResponses: 'trino_router_xds_responses_total',
   xdsAcks: 'trino_router_xds_acks_total',
   xdsNacks: 'trino_router_xds_nacks_total',
+  healthLeader: 'trino_router_health_leader',
+  storeFeedConnected: 'trino_router_store_feed_connected',
 } as const;
 
 /** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
@@ -94,6 +96,7 @@ export class RouterMetrics {
   private readonly logger: Pick<Logger, 'warn'> | undefined;
 
   private ownershipSizes: (() => OwnershipSizes) | undefined;
+  private fleet: { leading: () => boolean; feedConnected: () => boolean } | undefined;
   private health: HealthStatusSource | undefined;
   private readonly journals = new Map<string, () => WriteBehindStats>();
   private historyPrunedTotals: (() => HistoryPruneCounts) | undefined;
@@ -257,6 +260,11 @@ export class RouterMetrics {
     this.health = source;
   }
 
+  /** In a fleet: whether this replica judges health, and whether its change feed is live. */
+  watchFleet(fleet: { leading: () => boolean; feedConnected: () => boolean }): void {
+    this.fleet = fleet;
+  }
+
   /** A write-behind queue (ownership, history), read at scrape time. */
   watchJournal(journal: string, stats: () => WriteBehindStats): void {
     this.journals.set(journal, stats);
@@ -317,6 +325,25 @@ export class RouterMetrics {
         const sizes = this.read('ownership', this.ownershipSizes);
         if (sizes === undefined) return;
         for (const [map, field] of Object.entries(OWNERSHIP_MAPS)) ownership.set({ map }, sizes[field]);
+      },
+    });
+
+    const leader: Gauge = new Gauge({
+      name: METRIC_NAMES.healthLeader,
+      help: 'In a fleet (PostgreSQL store): 1 while this replica is the one that checks backend health and publishes it.',
+      registers,
+      collect: () => {
+        const leading = this.read('health leadership', this.fleet?.leading);
+        if (leading !== undefined) leader.set(leading ? 1 : 0);
+      },
+    });
+    const feed: Gauge = new Gauge({
+      name: METRIC_NAMES.storeFeedConnected,
+      help: 'In a fleet (PostgreSQL store): 1 while the change feed (LISTEN) is connected; 0 means other replicas\' changes arrive by polling only.',
+      registers,
+      collect: () => {
+        const connected = this.read('store change feed', this.fleet?.feedConnected);
+        if (connected !== undefined) feed.set(connected ? 1 : 0);
       },
     });
 

@@ -7,8 +7,8 @@
  */
 
 export interface BatchSink<T> {
-  /** Persists a batch atomically; throws on failure (the batch is then retried). */
-  write(batch: readonly T[]): void;
+  /** Persists a batch atomically; throws or rejects on failure (the batch is then retried). */
+  write(batch: readonly T[]): unknown;
 }
 
 /** Reports from the flushing side (timers, close), never from `append`. */
@@ -47,6 +47,8 @@ export class WriteBehind<T> {
   private items: T[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The write under way; a flush asked for meanwhile runs after it. */
+  private writing: Promise<boolean> | undefined;
   private closed = false;
   private written = 0;
   private failures = 0;
@@ -76,15 +78,36 @@ export class WriteBehind<T> {
     if (this.timer === undefined) this.schedule(this.flushIntervalMs);
   }
 
-  /** Writes everything pending now. Returns false if the sink refused it (a retry is scheduled). */
-  flush(): boolean {
+  /**
+   * Writes everything pending now (after the write under way, if any). Resolves to false if
+   * the sink refused it (a retry is scheduled). Never rejects.
+   */
+  flush(): Promise<boolean> {
     this.cancelTimer();
+    const previous = this.writing;
+    const run: Promise<boolean> = (previous === undefined ? this.writeOnce() : previous.then(() => this.writeOnce()))
+      .finally(() => {
+        if (this.writing === run) this.writing = undefined;
+      });
+    this.writing = run;
+    return run;
+  }
+
+  /** Flushes once more and stops: later appends are dropped. Resolves to false if that flush failed. */
+  async close(): Promise<boolean> {
+    this.closed = true;
+    const flushed = await this.flush();
+    this.cancelTimer();
+    return flushed;
+  }
+
+  private async writeOnce(): Promise<boolean> {
     if (this.pendingCount === 0) return true;
     const batch = this.head === 0 ? this.items : this.items.slice(this.head);
     this.items = [];
     this.head = 0;
     try {
-      this.sink.write(batch);
+      await this.sink.write(batch);
       this.written += batch.length;
       this.observer.flushed(batch.length);
       return true;
@@ -98,14 +121,6 @@ export class WriteBehind<T> {
       if (!this.closed) this.schedule(this.retryIntervalMs);
       return false;
     }
-  }
-
-  /** Flushes once more and stops: later appends are dropped. Returns false if that flush failed. */
-  close(): boolean {
-    const flushed = this.flush();
-    this.closed = true;
-    this.cancelTimer();
-    return flushed;
   }
 
   get pendingCount(): number {
@@ -129,7 +144,7 @@ export class WriteBehind<T> {
     this.cancelTimer();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flush();
+      void this.flush();
     }, delayMs);
     // Pending writes never keep the process alive; close() flushes them on shutdown.
     this.timer.unref();

@@ -124,6 +124,29 @@ export class OwnershipIndex {
   }
 
   /**
+   * Applies what another replica learned (announced by the store), without reporting it as
+   * new: that replica has persisted it already.
+   */
+  applyPeerChanges(changes: Iterable<OwnershipChange>): void {
+    for (const change of changes) {
+      switch (change.kind) {
+        case 'query':
+          this.queries.add(ownCopy(change.queryId), this.intern(change.backend), change.at);
+          break;
+        case 'coordinator':
+          this.coordinators.set(ownCopy(change.coordinatorId), this.intern(change.backend));
+          break;
+        case 'transaction_started':
+          this.transactions.set(ownCopy(change.transactionId), { backend: this.intern(change.backend), at: change.at });
+          break;
+        case 'transaction_ended':
+          this.transactions.delete(change.transactionId);
+          break;
+      }
+    }
+  }
+
+  /**
    * Makes the open transactions exactly `open` (another replica may have ended some). Only
    * safe once this index's own changes are persisted, so they are part of `open`.
    */

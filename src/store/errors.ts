@@ -1,45 +1,17 @@
 /**
- * Typed failures of the store. StoreError: the database itself cannot be used (the message
- * says what the operator should do). The others reject one routing change; the admin API
- * maps them to gRPC codes (NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT).
+ * The store's own failures: every SQLite error code and PostgreSQL SQLSTATE leaves src/store
+ * as one of these kinds, with a message that says what the operator should do.
+ * - store_unavailable: the database cannot be used now (down, unreachable, disk full, damaged);
+ * - store_busy: another writer held the lock too long; the same call may simply be retried;
+ * - store_constraint: the database refused a write the router had checked (a bug or a hand edit);
+ * - store_schema_too_new: the database was migrated by a newer router.
  */
 import { RouterError } from '../errors.js';
-import type { ValidationIssue } from '../routing/validate.js';
+
+export type StoreErrorKind = 'store_unavailable' | 'store_busy' | 'store_constraint' | 'store_schema_too_new';
 
 export class StoreError extends RouterError {
-  constructor(code: 'store_unavailable' | 'store_schema_too_new', message: string, context: Record<string, unknown>, cause?: unknown) {
-    super(code, message, context, cause === undefined ? undefined : { cause });
-  }
-}
-
-export type RoutingEntityKind = 'backend' | 'group' | 'rule';
-
-export class NotFoundError extends RouterError {
-  constructor(readonly kind: RoutingEntityKind, readonly entityName: string) {
-    super('not_found', `${kind} ${JSON.stringify(entityName)} does not exist`, { kind, name: entityName });
-  }
-}
-
-export class AlreadyExistsError extends RouterError {
-  constructor(readonly kind: RoutingEntityKind, readonly entityName: string) {
-    super('already_exists', `${kind} ${JSON.stringify(entityName)} already exists; update it instead`, { kind, name: entityName });
-  }
-}
-
-/** The change is well-formed but the current state forbids it (e.g. deleting a group a rule targets). */
-export class FailedPreconditionError extends RouterError {
-  constructor(message: string, context: Record<string, unknown>) {
-    super('failed_precondition', message, context);
-  }
-}
-
-/** The routing configuration the change would produce is invalid; nothing was changed. */
-export class InvalidRoutingError extends RouterError {
-  constructor(readonly issues: readonly ValidationIssue[]) {
-    super(
-      'invalid_argument',
-      `invalid routing configuration:\n${issues.map((i) => `  - ${i.path || '(config)'}: ${i.message}`).join('\n')}`,
-      { issues },
-    );
+  constructor(readonly kind: StoreErrorKind, message: string, context: Record<string, unknown>, cause?: unknown) {
+    super(kind, message, context, cause === undefined ? undefined : { cause });
   }
 }

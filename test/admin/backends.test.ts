@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminClient } from '../../src/cli/admin-client.js';
-import { failure, startRouterWithAdmin, type RouterWithAdmin } from './support.js';
+import { failure, startRouterWithAdmin, type RouterWithAdmin, storedBackend } from './support.js';
 
 let fixture: RouterWithAdmin;
 let admin: AdminClient;
@@ -19,14 +19,14 @@ afterAll(async () => {
 });
 
 /** True when the serving snapshot already shows the store's latest revision (no reload pending). */
-const snapshotIsCurrent = (): boolean => !fixture.router.refreshRouting();
+const snapshotIsCurrent = async (): Promise<boolean> => !(await fixture.router.refreshRouting());
 
 describe('BackendService', () => {
   it('lists the seeded backends with the store revision', async () => {
     const response = await admin.backends.listBackends({});
     expect(response.backends.map((b) => b.name)).toEqual(['trino-a', 'trino-b']);
     expect(response.backends[0]).toMatchObject({ url: 'http://127.0.0.1:18081', enabled: true, prefixRouting: false, maxLoad: undefined, schedules: [], draining: false });
-    expect(response.revision).toBe(fixture.router.store.routing.revision());
+    expect(response.revision).toBe((await fixture.router.store.routing.revision()));
   });
 
   it('gets one backend; NOT_FOUND names a missing one; INVALID_ARGUMENT for an empty name', async () => {
@@ -36,15 +36,15 @@ describe('BackendService', () => {
   });
 
   it('creates a backend (enabled by default), persists it and swaps it into the serving snapshot', async () => {
-    const before = fixture.router.store.routing.revision();
+    const before = (await fixture.router.store.routing.revision());
     const response = await admin.backends.createBackend({
       backend: { name: 'trino-c', url: 'http://trino-c:8080', prefixRouting: false, schedules: [{ cron: '* 6-22 * * MON-FRI', timeZone: '' }], maxLoad: 50, draining: false },
     });
     expect(response.revision).toBeGreaterThan(before);
     expect(response.backend).toMatchObject({ name: 'trino-c', enabled: true, maxLoad: 50, schedules: [{ cron: '* 6-22 * * MON-FRI', timeZone: 'UTC' }] });
-    expect(fixture.router.store.routing.getBackend('trino-c').url).toBe('http://trino-c:8080');
+    expect((await storedBackend(fixture.router.store, 'trino-c')).url).toBe('http://trino-c:8080');
     // The snapshot the request router reads already has it: no reload timer involved.
-    expect(snapshotIsCurrent()).toBe(true);
+    expect(await snapshotIsCurrent()).toBe(true);
   });
 
   it('refuses a duplicate (ALREADY_EXISTS) and an invalid backend naming the field (INVALID_ARGUMENT)', async () => {
@@ -75,8 +75,8 @@ describe('BackendService', () => {
   it('disables and enables, idempotently, and the serving snapshot follows each change', async () => {
     const disabled = await admin.backends.disableBackend({ name: 'trino-c' });
     expect(disabled).toMatchObject({ changed: true, backend: { enabled: false } });
-    expect(fixture.router.store.routing.getBackend('trino-c').enabled).toBe(false);
-    expect(snapshotIsCurrent()).toBe(true);
+    expect((await storedBackend(fixture.router.store, 'trino-c')).enabled).toBe(false);
+    expect(await snapshotIsCurrent()).toBe(true);
     const again = await admin.backends.disableBackend({ name: 'trino-c' });
     expect(again).toMatchObject({ changed: false, revision: disabled.revision });
     const enabled = await admin.backends.enableBackend({ name: 'trino-c' });
@@ -89,7 +89,7 @@ describe('BackendService', () => {
   it('refuses to delete a backend a group still lists (FAILED_PRECONDITION), deletes a free one', async () => {
     await failure(admin.backends.deleteBackend({ name: 'trino-b' }), grpc.status.FAILED_PRECONDITION, /member of group\(s\) adhoc, etl/);
     const deleted = await admin.backends.deleteBackend({ name: 'trino-c' });
-    expect(deleted.revision).toBe(fixture.router.store.routing.revision());
+    expect(deleted.revision).toBe((await fixture.router.store.routing.revision()));
     await failure(admin.backends.deleteBackend({ name: 'trino-c' }), grpc.status.NOT_FOUND);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type AdminClient } from '../../src/cli/admin-client.js';
 import { freePort, spawnRouter, type RouterProcess } from '../support/router-process.js';
-import { ROUTING_YAML, startRouterWithAdmin, TOKEN, type RouterWithAdmin } from './support.js';
+import { ROUTING_YAML, startRouterWithAdmin, TOKEN, type RouterWithAdmin, storedBackend } from './support.js';
 
 const blank = { prefixRouting: false, schedules: [], draining: false };
 
@@ -24,13 +24,13 @@ describe('many clients on one router', () => {
 
   it('40 parallel creates from 4 connections all land, each with its own revision', async () => {
     const clients = Array.from({ length: 4 }, () => fixture.client());
-    const start = fixture.router.store.routing.revision();
+    const start = (await fixture.router.store.routing.revision());
     const responses = await Promise.all(Array.from({ length: 40 }, (_, i) =>
       clients[i % 4]!.backends.createBackend({ backend: { name: `extra-${i}`, url: `http://extra-${i}:8080`, ...blank } })));
     const revisions = responses.map((r) => r.revision).sort((a, b) => a - b);
     expect(revisions).toEqual(Array.from({ length: 40 }, (_, i) => start + 1 + i));
     expect((await clients[0]!.backends.listBackends({})).backends).toHaveLength(42);
-    expect(fixture.router.refreshRouting()).toBe(false);
+    expect(await fixture.router.refreshRouting()).toBe(false);
   });
 
   it('10 parallel creates of one name: exactly one wins, the others get ALREADY_EXISTS', async () => {
@@ -87,7 +87,7 @@ ${ROUTING_YAML}`);
       : remoteAdmin.backends.updateBackend({ backend: { name: 'trino-a', url: '', maxLoad: i, ...blank }, updateMask: ['max_load'] })));
     const responses = await Promise.all(calls);
     expect(new Set(responses.map((r) => r.revision)).size).toBe(30);
-    const stored = local.router.store.routing.getBackend('trino-a');
+    const stored = (await storedBackend(local.router.store, 'trino-a'));
     // Whatever the order, the last url and the last ceiling both survived: no update overwrote the other field.
     expect(stored.url).toMatch(/^http:\/\/a-\d+:8080$/);
     expect(stored.maxLoad).toBeGreaterThan(0);
@@ -97,8 +97,8 @@ ${ROUTING_YAML}`);
   it('a change made through one replica reaches the other replica\'s routing', async () => {
     const created = await remoteAdmin.backends.createBackend({ backend: { name: 'from-remote', url: 'http://r:8080', ...blank } });
     // The local replica's timer would pick it up within 2 s; refreshing shows the change is in the store now.
-    expect(local.router.refreshRouting()).toBe(true);
-    expect(local.router.store.routing.revision()).toBe(created.revision);
+    expect(await local.router.refreshRouting()).toBe(true);
+    expect((await local.router.store.routing.revision())).toBe(created.revision);
     const explained = await local.client().explain.explain({ method: '', path: '', headers: [{ name: 'X-Trino-User', value: 'alice' }] });
     expect(explained.revision).toBe(created.revision);
   });

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminClient } from '../../src/cli/admin-client.js';
-import { failure, ROUTING_YAML, startRouterWithAdmin, TOKEN, type RouterWithAdmin } from './support.js';
+import { failure, ROUTING_YAML, startRouterWithAdmin, TOKEN, type RouterWithAdmin, storedBackend } from './support.js';
 
 const PREFIX_SECRET = 'an-inline-prefix-secret-0123456789';
 
@@ -31,7 +31,7 @@ const blankBackend = { prefixRouting: false, schedules: [], draining: false };
 describe('ConfigService', () => {
   it('exports the running configuration with secrets redacted by default', async () => {
     const exported = await admin.config.exportConfig({ includeSecrets: false });
-    expect(exported.revision).toBe(fixture.router.store.routing.revision());
+    expect(exported.revision).toBe((await fixture.router.store.routing.revision()));
     expect(exported.yaml).toMatch(/^# trino-envoy-router configuration \(exported\)\n/);
     expect(exported.yaml).toContain('secret: REDACTED');
     expect(exported.yaml).toContain('token: REDACTED');
@@ -75,9 +75,9 @@ describe('ConfigService', () => {
       rules: { added: ['airflow'], changed: [], removed: [] },
       defaultGroup: 'adhoc',
     });
-    expect(imported.revision).toBe(fixture.router.store.routing.revision());
+    expect(imported.revision).toBe((await fixture.router.store.routing.revision()));
     // Applied to the serving snapshot in the same call.
-    expect(fixture.router.refreshRouting()).toBe(false);
+    expect(await fixture.router.refreshRouting()).toBe(false);
     const again = await admin.config.exportConfig({ includeSecrets: false });
     expect(again.yaml).toBe(first.yaml);
     const withSecrets = await admin.config.exportConfig({ includeSecrets: true });
@@ -89,7 +89,7 @@ describe('ConfigService', () => {
     const edited = exported.yaml.replace('url: http://127.0.0.1:18082', 'url: http://trino-b.internal:8080');
     const dry = await admin.config.importConfig({ yaml: edited, dryRun: true, sourceName: 'edited.yaml' });
     expect(dry).toMatchObject({ changed: true, revision: exported.revision, diff: { backends: { changed: ['trino-b'] } } });
-    expect(fixture.router.store.routing.getBackend('trino-b').url).toBe('http://127.0.0.1:18082');
+    expect((await storedBackend(fixture.router.store, 'trino-b')).url).toBe('http://127.0.0.1:18082');
   });
 
   it('lists settings that only a restart applies', async () => {
@@ -109,6 +109,6 @@ describe('ConfigService', () => {
     // A redacted secret with no running value to restore cannot load.
     const noKey = exported.yaml.replace('id: k1', 'id: k2');
     await failure(admin.config.importConfig({ yaml: noKey, dryRun: true, sourceName: 'k2.yaml' }), grpc.status.INVALID_ARGUMENT, /routing\.prefix\.keys\[0\]\.secret: expected at least 16 characters/);
-    expect(fixture.router.store.routing.getBackend('trino-b').url).toBe('http://127.0.0.1:18082');
+    expect((await storedBackend(fixture.router.store, 'trino-b')).url).toBe('http://127.0.0.1:18082');
   });
 });

@@ -28,7 +28,7 @@ class DrainingHealth implements HealthStatusSource {
       };
     });
   }
-  history(): readonly BackendStateChange[] {
+  async history(): Promise<readonly BackendStateChange[]> {
     return [];
   }
 }
@@ -37,11 +37,12 @@ let admin: StandaloneAdmin;
 let health: DrainingHealth;
 
 beforeAll(async () => {
-  let store: StandaloneAdmin['store'] | undefined;
-  health = new DrainingHealth(() => (store === undefined ? [] : store.routing.listBackends()
+  let routing: StandaloneAdmin['routing'] | undefined;
+  // What the monitor sees: the serving snapshot, swapped after every change.
+  health = new DrainingHealth(() => (routing === undefined ? [] : routing.current().config.backends
     .filter((b) => b.draining === true).map((b) => b.name)));
   admin = await startStandaloneAdmin({ health });
-  store = admin.store;
+  routing = admin.routing;
 });
 afterAll(async () => {
   await admin?.close();

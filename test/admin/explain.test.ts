@@ -55,7 +55,7 @@ describe('explain a new query', () => {
       ],
     }]);
     expect(e.summary).toBe('forward to trino-b by rules (rule etl-tags -> group etl)');
-    expect(e.revision).toBe(admin.store.routing.revision());
+    expect(e.revision).toBe((await admin.store.routing.revision()));
   });
 
   it('shows why each condition of a rule failed, with the value the request had', async () => {

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminClient } from '../../src/cli/admin-client.js';
 import type { Rule } from '../../src/gen/trino_envoy_router/admin/v1/admin.js';
-import { failure, startRouterWithAdmin, type RouterWithAdmin } from './support.js';
+import { failure, startRouterWithAdmin, type RouterWithAdmin, storedRule } from './support.js';
 
 let fixture: RouterWithAdmin;
 let admin: AdminClient;
@@ -19,7 +19,7 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-const snapshotIsCurrent = (): boolean => !fixture.router.refreshRouting();
+const snapshotIsCurrent = async (): Promise<boolean> => !(await fixture.router.refreshRouting());
 
 describe('GroupService', () => {
   it('lists groups with members, fallback and the default flag', async () => {
@@ -38,7 +38,7 @@ describe('GroupService', () => {
       group: { name: 'bi', strategy: '', members: [{ backend: 'trino-a', weight: undefined }, { backend: 'trino-b', weight: 3 }], fallback: 'adhoc', isDefault: false },
     });
     expect(created.group).toEqual({ name: 'bi', strategy: 'round_robin', members: [{ backend: 'trino-a', weight: 1 }, { backend: 'trino-b', weight: 3 }], fallback: 'adhoc', isDefault: false });
-    expect(snapshotIsCurrent()).toBe(true);
+    expect(await snapshotIsCurrent()).toBe(true);
     await failure(admin.groups.createGroup({ group: { name: 'bi', strategy: '', members: [{ backend: 'trino-a' }], isDefault: false } }), grpc.status.ALREADY_EXISTS);
     await failure(admin.groups.createGroup({ group: { name: 'x', strategy: 'fastest', members: [{ backend: 'trino-a' }], isDefault: false } }), grpc.status.INVALID_ARGUMENT, /^group\.strategy: expected one of round_robin, random, weighted, least_load/);
     await failure(admin.groups.createGroup({ group: { name: 'x', strategy: '', members: [{ backend: 'trino-z' }], isDefault: false } }), grpc.status.INVALID_ARGUMENT, /^group\.members\[0\]\.backend: unknown backend "trino-z"/);
@@ -60,7 +60,7 @@ describe('GroupService', () => {
   it('sets the default group; NOT_FOUND for an unknown one', async () => {
     const set = await admin.groups.setDefaultGroup({ name: 'bi' });
     expect((await admin.groups.listGroups({})).defaultGroup).toBe('bi');
-    expect(set.revision).toBe(fixture.router.store.routing.revision());
+    expect(set.revision).toBe((await fixture.router.store.routing.revision()));
     await failure(admin.groups.setDefaultGroup({ name: 'nope' }), grpc.status.NOT_FOUND);
     await failure(admin.groups.setDefaultGroup({ name: '' }), grpc.status.INVALID_ARGUMENT);
     await admin.groups.setDefaultGroup({ name: 'adhoc' });
@@ -102,10 +102,10 @@ describe('RuleService', () => {
       },
     });
     expect(created.rule?.priority).toBe(100);
-    expect(fixture.router.store.routing.getRule('bi').match).toEqual({
+    expect((await storedRule(fixture.router.store, 'bi')).match).toEqual({
       user: { regex: '^bi_' }, catalog: { anyOf: ['hive', 'iceberg'] }, listenerPort: [8443], clientTags: { containsAll: ['a', 'b'] }, sessionProperties: { query_priority: '1' },
     });
-    expect(snapshotIsCurrent()).toBe(true);
+    expect(await snapshotIsCurrent()).toBe(true);
   });
 
   it('refuses bad rules naming the field', async () => {
@@ -124,8 +124,8 @@ describe('RuleService', () => {
     expect(updated.rule).toMatchObject({ priority: 5, group: 'adhoc' });
     expect(updated.rule?.match?.user).toEqual({ kind: { $case: 'regex', value: '^bi_' } });
     const matchOnly = await admin.rules.updateRule({ rule: { name: 'bi', group: '', match: { listenerPort: [], sessionProperties: {}, user: { kind: { $case: 'exact', value: 'bob' } } } }, updateMask: ['match'] });
-    expect(fixture.router.store.routing.getRule('bi')).toEqual({ name: 'bi', priority: 5, group: 'adhoc', match: { user: { exact: 'bob' } } });
-    expect(matchOnly.revision).toBe(fixture.router.store.routing.revision());
+    expect((await storedRule(fixture.router.store, 'bi'))).toEqual({ name: 'bi', priority: 5, group: 'adhoc', match: { user: { exact: 'bob' } } });
+    expect(matchOnly.revision).toBe((await fixture.router.store.routing.revision()));
     await failure(admin.rules.updateRule({ rule: { name: 'nope', group: 'adhoc' }, updateMask: [] }), grpc.status.NOT_FOUND);
     await failure(admin.rules.updateRule({ rule: { name: 'bi', group: 'nope' }, updateMask: ['group'] }), grpc.status.INVALID_ARGUMENT, /^rule\.group: unknown group/);
   });
@@ -134,8 +134,8 @@ describe('RuleService', () => {
     expect(names((await admin.rules.listRules({})).rules)).toEqual(['bi', 'etl-tags', 'airflow']);
     const reordered = await admin.rules.reorderRules({ names: ['airflow', 'bi', 'etl-tags'], firstPriority: 100, step: 5 });
     expect(reordered.rules.map((r) => [r.name, r.priority])).toEqual([['airflow', 100], ['bi', 105], ['etl-tags', 110]]);
-    expect(reordered.revision).toBe(fixture.router.store.routing.revision());
-    expect(snapshotIsCurrent()).toBe(true);
+    expect(reordered.revision).toBe((await fixture.router.store.routing.revision()));
+    expect(await snapshotIsCurrent()).toBe(true);
     const defaults = await admin.rules.reorderRules({ names: ['etl-tags', 'airflow', 'bi'] });
     expect(defaults.rules.map((r) => r.priority)).toEqual([10, 20, 30]);
     await failure(admin.rules.reorderRules({ names: ['airflow'] }), grpc.status.INVALID_ARGUMENT, /^names: list every rule exactly once; missing: etl-tags, bi/);

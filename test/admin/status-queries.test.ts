@@ -26,7 +26,7 @@ class FakeHealth implements HealthStatusSource {
       },
     ];
   }
-  history(backend: string, limit: number): readonly BackendStateChange[] {
+  async history(backend: string, limit: number): Promise<readonly BackendStateChange[]> {
     this.historyCalls.push([backend, limit]);
     const changes: BackendStateChange[] = [
       { backend, from: 'healthy', to: 'draining', at: NOW - 60_000, reason: 'operator drain' },
@@ -38,7 +38,7 @@ class FakeHealth implements HealthStatusSource {
 
 class FakeHistory implements QueryHistorySource {
   readonly filters: QueryHistoryFilter[] = [];
-  list(filter: QueryHistoryFilter): readonly QueryRecord[] {
+  async list(filter: QueryHistoryFilter): Promise<readonly QueryRecord[]> {
     this.filters.push(filter);
     return [{
       queryId: '20261122_115959_00003_abcde', backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules',
@@ -65,7 +65,7 @@ describe('StatusService', () => {
   it('reports state, health, load, last check, drain progress and history per backend', async () => {
     const response = await withSources.client.status.getStatus({ backends: [], historyLimit: 1 });
     expect(response.monitored).toBe(true);
-    expect(response.revision).toBe(withSources.store.routing.revision());
+    expect(response.revision).toBe((await withSources.store.routing.revision()));
     expect(response.backends).toEqual([
       {
         backend: 'trino-a', state: 'healthy', health: 'healthy', load: { running: 3, queued: 1, score: 3.5 },
@@ -130,7 +130,7 @@ describe('QueryService.GetQueryOwner', () => {
   it('a query id this replica learned from a response, persisted in the store', async () => {
     const id = '20261122_120000_00001_abcde';
     withSources.ownership.learnQuery(id, 'trino-a', 'response', NOW);
-    withSources.store.ownership.saveQueryOwners([{ queryId: id, backend: 'trino-a', learnedBy: 'response', at: NOW }]);
+    await withSources.store.ownership.applyChanges([{ kind: 'query', queryId: id, backend: 'trino-a', learnedBy: 'response', at: NOW }]);
     const owner = await withSources.client.queries.getQueryOwner({ queryId: id });
     expect(owner).toEqual({
       queryId: id, backend: 'trino-a', knownBy: 'query_id', learnedBy: 'response', inMemory: true, inStore: true,
@@ -141,7 +141,7 @@ describe('QueryService.GetQueryOwner', () => {
 
   it('a query id only the store knows (another replica learned it by probing)', async () => {
     const id = '20261122_120000_00002_bcdef';
-    withSources.store.ownership.saveQueryOwners([{ queryId: id, backend: 'trino-gone', learnedBy: 'probe', at: NOW }]);
+    await withSources.store.ownership.applyChanges([{ kind: 'query', queryId: id, backend: 'trino-gone', learnedBy: 'probe', at: NOW }]);
     const owner = await withSources.client.queries.getQueryOwner({ queryId: id });
     expect(owner).toMatchObject({ backend: 'trino-gone', knownBy: 'query_id', learnedBy: 'probe', inMemory: false, inStore: true, backendConfigured: false });
     expect(owner.summary).toMatch(/according to the store/);
@@ -157,7 +157,7 @@ describe('QueryService.GetQueryOwner', () => {
     withSources.ownership.learnCoordinator('hjkmn', 'trino-b', NOW);
     const owner = await withSources.client.queries.getQueryOwner({ queryId: '20261122_120000_00009_hjkmn' });
     expect(owner).toMatchObject({ backend: 'trino-b', knownBy: 'coordinator_id', coordinatorId: 'hjkmn', inMemory: true, inStore: false });
-    withSources.store.ownership.saveCoordinators([{ coordinatorId: 'pqrst', backend: 'trino-a', at: NOW }]);
+    await withSources.store.ownership.applyChanges([{ kind: 'coordinator', coordinatorId: 'pqrst', backend: 'trino-a', at: NOW }]);
     expect(await withSources.client.queries.getQueryOwner({ queryId: '20261122_120000_00009_pqrst' })).toMatchObject({ backend: 'trino-a', knownBy: 'coordinator_id', inMemory: false, inStore: true, learnedAt: new Date(NOW) });
   });
 

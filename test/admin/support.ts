@@ -18,8 +18,10 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { BackendConditions } from '../../src/routing/engine.js';
 import { createStrategyState } from '../../src/routing/strategies.js';
 import type { RequestRouterDeps } from '../../src/routing/request-router.js';
-import { RoutingSource } from '../../src/runtime/routing-source.js';
+import { RoutingSource } from '../../src/routing/routing-source.js';
 import { OwnershipIndex } from '../../src/stickiness/ownership.js';
+import { findEntity } from '../../src/routing/config-edits.js';
+import type { Backend, RoutingConfig, RoutingGroup, RoutingRule } from '../../src/routing/model.js';
 import { openStore, seedFromConfig, type Store } from '../../src/store/index.js';
 
 export const TOKEN = 'a-test-admin-token-long-enough';
@@ -115,9 +117,9 @@ dataDir: ${JSON.stringify(dir)}
 logging: { level: silent }
 ${options.routing ?? ROUTING_YAML}
 `, 'standalone.yaml', { env: {}, baseDir: dir });
-  const store = openStore(config.store.path);
-  seedFromConfig(store, config.routing, 'overwrite');
-  const routing = new RoutingSource(store.routing, logger);
+  const store = await openStore(config.store);
+  await seedFromConfig(store.routing, config.routing, 'overwrite');
+  const routing = await RoutingSource.open(store.routing, logger);
   const ownership = new OwnershipIndex({ maxQueries: 1000, retentionMs: 3_600_000, transactionRetentionMs: 3_600_000 });
   const fixture = { conditions: new Map() as BackendConditions };
   const deps: RequestRouterDeps = {
@@ -134,11 +136,10 @@ ${options.routing ?? ROUTING_YAML}
   const server = await startAdminServer({
     address: { host: '127.0.0.1', port: 0 },
     token: null,
-    store,
+    routingStore: store.routing,
+    ownershipStore: store.ownership,
     router: deps,
-    refreshRouting: () => {
-      routing.refresh();
-    },
+    refreshRouting: () => routing.refresh(),
     config,
     configDir: dir,
     env: {},
@@ -158,7 +159,7 @@ ${options.routing ?? ROUTING_YAML}
     async close() {
       client.close();
       await server.close();
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   });
@@ -173,4 +174,21 @@ export async function failure(call: Promise<unknown>, code: grpc.status, details
   expect(grpc.status[error.code]).toBe(grpc.status[code]);
   if (details !== undefined) expect(error.details).toMatch(details);
   return error.details;
+}
+
+/** The routing configuration as the store holds it now. */
+export async function storedConfig(store: Store): Promise<RoutingConfig> {
+  return (await store.routing.read()).config;
+}
+
+export async function storedBackend(store: Store, name: string): Promise<Backend> {
+  return findEntity((await storedConfig(store)).backends, 'backend', name);
+}
+
+export async function storedGroup(store: Store, name: string): Promise<RoutingGroup> {
+  return findEntity((await storedConfig(store)).groups, 'group', name);
+}
+
+export async function storedRule(store: Store, name: string): Promise<RoutingRule> {
+  return findEntity((await storedConfig(store)).rules, 'rule', name);
 }

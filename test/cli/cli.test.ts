@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRouterWithAdmin, TOKEN, type RouterWithAdmin } from '../admin/support.js';
+import { startRouterWithAdmin, TOKEN, type RouterWithAdmin, storedBackend, storedRule, storedGroup, storedConfig } from '../admin/support.js';
 import { runCli, type CliRun } from './run-cli.js';
 
 // Each command is a fresh Node process (about a second with tsx); a test runs several.
@@ -56,7 +56,7 @@ describe('backends', () => {
   it('create, update, get, disable, enable, delete, with one exit code per failure', async () => {
     const created = await cli('backends', 'create', 'trino-c', '--url', 'http://trino-c:8080', '--max-load', '40', '--schedule', '* 6-22 * * MON-FRI@Europe/Berlin');
     expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^created backend trino-c \(revision \d+\)\n$/) });
-    expect(fixture.router.store.routing.getBackend('trino-c')).toMatchObject({ maxLoad: 40, schedules: [{ cron: '* 6-22 * * MON-FRI', timeZone: 'Europe/Berlin' }] });
+    expect((await storedBackend(fixture.router.store, 'trino-c'))).toMatchObject({ maxLoad: 40, schedules: [{ cron: '* 6-22 * * MON-FRI', timeZone: 'Europe/Berlin' }] });
 
     const updated = await cli('backends', 'update', 'trino-c', '--no-max-load', '--prefix-routing');
     expect(updated.stdout).toMatch(/^updated backend trino-c: prefix_routing, max_load/);
@@ -87,7 +87,7 @@ describe('groups and rules', () => {
     expect(list.stdout).toMatch(/bi\s+weighted\s+trino-a, trino-b=3\s+adhoc/);
     expect(list.stdout).toMatch(/adhoc\s+round_robin\s+trino-a, trino-b\s+-\s+yes/);
     expect((await cli('groups', 'update', 'bi', '--no-fallback')).code).toBe(0);
-    expect(fixture.router.store.routing.getGroup('bi').fallback).toBeUndefined();
+    expect((await storedGroup(fixture.router.store, 'bi')).fallback).toBeUndefined();
     expect((await cli('groups', 'set-default', 'bi')).stdout).toMatch(/^default group is now bi/);
     expect((await cli('groups', 'set-default', 'adhoc')).code).toBe(0);
     expect((await cli('groups', 'create', 'x', '--backend', 'trino-a', '--strategy', 'fastest')).code).toBe(8);
@@ -96,7 +96,7 @@ describe('groups and rules', () => {
   it('create rules with the config file\'s condition syntax, list them, reorder them', async () => {
     const created = await cli('rules', 'create', 'bi-users', '--group', 'bi', '--priority', '5', '--match', '{user: {regex: "^bi_"}, listenerPort: 8443}');
     expect(created.code).toBe(0);
-    expect(fixture.router.store.routing.getRule('bi-users').match).toEqual({ user: { regex: '^bi_' }, listenerPort: [8443] });
+    expect((await storedRule(fixture.router.store, 'bi-users')).match).toEqual({ user: { regex: '^bi_' }, listenerPort: [8443] });
     const list = await cli('rules', 'list');
     expect(list.stdout.split('\n').slice(0, 4)).toEqual([
       expect.stringMatching(/^PRIORITY\s+NAME\s+GROUP\s+MATCH$/),
@@ -108,7 +108,7 @@ describe('groups and rules', () => {
     expect(typo).toMatchObject({ code: 2, stderr: expect.stringMatching(/--match: usr: unknown key "usr" \(did you mean "user"\?\)/) });
     const reordered = await cli('rules', 'reorder', 'airflow', 'etl-tags', 'bi-users');
     expect(reordered.code).toBe(0);
-    expect(fixture.router.store.routing.listRules().map((r) => [r.name, r.priority]).sort()).toEqual([['airflow', 10], ['bi-users', 30], ['etl-tags', 20]]);
+    expect((await storedConfig(fixture.router.store)).rules.map((r) => [r.name, r.priority]).sort()).toEqual([['airflow', 10], ['bi-users', 30], ['etl-tags', 20]]);
     expect((await cli('rules', 'reorder', 'airflow')).code).toBe(8);
     expect((await cli('rules', 'update', 'bi-users', '--group', 'nope')).code).toBe(8);
     expect((await cli('rules', 'delete', 'bi-users')).code).toBe(0);
@@ -167,10 +167,10 @@ describe('config', () => {
     const edited = text.replace('url: http://127.0.0.1:18082', 'url: http://trino-b.internal:8080');
     const dry = await runCli(['config', 'import', '-', '--dry-run', '--server', fixture.address, '--token', TOKEN], { stdin: edited });
     expect(dry.stdout).toBe('would change (dry run, nothing written):\n  backends: ~trino-b\n');
-    expect(fixture.router.store.routing.getBackend('trino-b').url).toBe('http://127.0.0.1:18082');
+    expect((await storedBackend(fixture.router.store, 'trino-b')).url).toBe('http://127.0.0.1:18082');
     const applied = await runCli(['config', 'import', '-', '--server', fixture.address, '--token', TOKEN], { stdin: edited });
     expect(applied.stdout).toMatch(/^imported \(revision \d+\):\n {2}backends: ~trino-b\n$/);
-    expect(fixture.router.store.routing.getBackend('trino-b').url).toBe('http://trino-b.internal:8080');
+    expect((await storedBackend(fixture.router.store, 'trino-b')).url).toBe('http://trino-b.internal:8080');
     expect((await cli('config', 'export')).stdout).toBe(edited);
   });
 

@@ -99,11 +99,15 @@ const BREAKAGES: Breakage[] = [
   { file: 'deploy/kubernetes/persistent-store/poddisruptionbudget-patch.yaml', what: 'leaves both minAvailable and maxUnavailable', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/persistent-store/poddisruptionbudget-patch.yaml', (d) => { delete d[0].spec.minAvailable; }), expect: 'exactly one of minAvailable, maxUnavailable' },
   { file: 'deploy/kubernetes/persistent-store/config.yaml', what: 'has a misspelt key', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/persistent-store/config.yaml', replaceOnce('  seed: if-empty', '  sead: if-empty')), expect: 'sead' },
 
+  { file: 'deploy/kubernetes/config.yaml', what: 'runs the fleet store without a URL', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/config.yaml', replaceOnce(/^\s+urlEnv: ROUTER_STORE_URL.*\n/m, '')), expect: 'required for kind: postgres' },
+
   // ---- Kubernetes: the demo Trino clusters ----
   { file: 'deploy/kubernetes/trino-demo/kustomization.yaml', what: 'lists a missing resource', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/kustomization.yaml', replaceOnce('- trino.yaml', '- trinos.yaml')), expect: 'trinos.yaml not found' },
   { file: 'deploy/kubernetes/trino-demo/trino.yaml', what: 'forgets http-server.process-forwarded', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/trino.yaml', replaceOnce('    http-server.process-forwarded=true\n', '')), expect: 'http-server.process-forwarded=true is required' },
   { file: 'deploy/kubernetes/trino-demo/trino.yaml', what: 'runs a Trino too old for prefix routing', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/trino.yaml', replaceOnce('trinodb/trino:479', 'trinodb/trino:450')), expect: 'needs Trino 452+' },
   { file: 'deploy/kubernetes/trino-demo/trino.yaml', what: 'gives a Service another port', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/trino-demo/trino.yaml', (d) => { docOf(d, 'Service', 'trino-a').spec.ports[0].port = 8081; }), expect: 'Service trino-a has no port 8080' },
+
+  { file: 'deploy/kubernetes/trino-demo/postgres.yaml', what: 'reads a Secret key the README does not create', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/trino-demo/postgres.yaml', replaceOnce('key: postgres-password', 'key: pg-pass')), expect: 'not pg-pass' },
 
   // ---- Istio ----
   { file: 'deploy/istio/base/gateway.yaml', what: 'serves another host', area: 'istio', break: (f) => editText(f, 'deploy/istio/base/gateway.yaml', replaceOnce('- trino.example.com', '- trino.example.org')), expect: 'trino.example.com is not a host of the Gateway' },

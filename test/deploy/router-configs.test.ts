@@ -18,7 +18,7 @@ import { KUBERNETES_BASE, KUBERNETES_OVERLAYS } from './lib/index.js';
 import { DEFAULT_CONFIG_PATH } from './lib/k8s-router.js';
 import { buildKustomization, containers, mountedConfigMapFile, objectList } from './lib/kubernetes.js';
 import { REPO_ROOT, RepoFiles } from './lib/repo-files.js';
-import { SECRET_STAND_IN } from './lib/router-config.js';
+import { SECRET_STAND_IN, secretStandIn } from './lib/router-config.js';
 
 const repo = RepoFiles.of();
 const COMPOSE_ROUTER_CONFIG = 'deploy/compose/router.yaml';
@@ -88,7 +88,7 @@ describe.each([KUBERNETES_BASE, ...KUBERNETES_OVERLAYS])('%s (the ConfigMap the 
     const container = containers(deployment)[0] as Record<string, unknown>;
     const file = mountedConfigMapFile(build.objects, deployment, container, DEFAULT_CONFIG_PATH);
     if ('error' in file) throw new Error(file.error);
-    const env = Object.fromEntries(objectList(container.env).map((e) => [String(e.name), typeof e.value === 'string' ? e.value : SECRET_STAND_IN]));
+    const env = Object.fromEntries(objectList(container.env).map((e) => [String(e.name), typeof e.value === 'string' ? e.value : secretStandIn(String((e.valueFrom as { secretKeyRef?: { key?: unknown } } | undefined)?.secretKeyRef?.key ?? ''))]));
     return { text: file.text, env };
   };
 
@@ -98,7 +98,9 @@ describe.each([KUBERNETES_BASE, ...KUBERNETES_OVERLAYS])('%s (the ConfigMap the 
     expect(config.listen.admin).toMatchObject({ host: '0.0.0.0', port: 9002 });
     expect(config.admin.token).toBe(SECRET_STAND_IN);
     expect(config.routing.backends.map((b) => b.name).sort()).toEqual(['trino-a', 'trino-b']);
-    expect(config.store.path.startsWith('/data/')).toBe(true);
+    // The fleet on PostgreSQL (URL from the Secret), or one router on SQLite on its volume.
+    if (config.store.kind === 'postgres') expect(config.store.postgres).toMatchObject({ urlEnv: 'ROUTER_STORE_URL', url: secretStandIn('store-url') });
+    else expect(config.store.path.startsWith('/data/')).toBe(true);
   });
 
   it('a broken copy of its config.yaml (an unknown key) is refused by the loader', () => {

@@ -9,6 +9,7 @@ import { BasicAuth, Trino } from 'trino-client';
 import type { Backend, RoutingConfig, RoutingGroup } from '../../src/routing/model.js';
 import { collect } from '../support/statement-protocol.js';
 import { startChain, type Chain } from './harness.js';
+import { replaceRouting } from '../support/store-changes.js';
 
 function group(name: string, backends: readonly string[]): RoutingGroup {
   return { name, strategy: 'round_robin', members: backends.map((backend) => ({ backend, weight: 1 })) };
@@ -40,7 +41,7 @@ describe.each([
   let base: RoutingConfig;
   beforeAll(async () => {
     chain = await startChain({ prefixRouting, trino: { rowsPerPage: 10 } });
-    base = chain.router.store.routing.load();
+    base = (await chain.router.store.routing.read()).config;
   });
   afterAll(async () => {
     await chain?.close();
@@ -65,8 +66,8 @@ describe.each([
       done = true;
     });
     while (!done) {
-      repository.replaceAll(variants[changes % variants.length]!);
-      expect(chain.router.refreshRouting()).toBe(true);
+      await replaceRouting(repository, variants[changes % variants.length]!);
+      expect(await chain.router.refreshRouting()).toBe(true);
       changes++;
       await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 100))]);
     }
@@ -87,14 +88,14 @@ describe.each([
   it('new queries follow the rules in force when they are submitted', async () => {
     const repository = chain.router.store.routing;
 
-    repository.replaceAll(without(base, 'trino-a', 'removed'));
-    chain.router.refreshRouting();
+    await replaceRouting(repository, without(base, 'trino-a', 'removed'));
+    await chain.router.refreshRouting();
     const moved = await collect(client(chain, 'alice'), 'SELECT * FROM t /* rows=5 */');
     expect(moved.error).toBeUndefined();
     expect(new Set(moved.rows.map((r) => r[1]))).toEqual(new Set(['trino-b']));
 
-    repository.replaceAll(without(base, 'trino-b', 'disabled'));
-    chain.router.refreshRouting();
+    await replaceRouting(repository, without(base, 'trino-b', 'disabled'));
+    await chain.router.refreshRouting();
     const back = await collect(client(chain, 'etl_nightly'), 'SELECT * FROM t /* rows=5 */');
     expect(back.error).toBeUndefined();
     expect(new Set(back.rows.map((r) => r[1]))).toEqual(new Set(['trino-a']));

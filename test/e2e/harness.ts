@@ -80,6 +80,8 @@ export function routerConfigYaml(options: {
   readonly adminToken?: string;
   /** The `monitor` section (YAML flow mapping); default null (no health checks). */
   readonly monitor?: string;
+  /** The `store` section (YAML flow mapping); default SQLite in dataDir. */
+  readonly store?: string;
 }): string {
   const extra = options.backendFields === undefined ? '' : `, ${options.backendFields}`;
   return `
@@ -88,7 +90,7 @@ listen:
   extAuthz: ${options.extAuthzAddress === undefined ? 'null' : `"${options.extAuthzAddress}"`}
   admin: ${options.adminAddress === undefined ? 'null' : `"${options.adminAddress}"`}
   metrics: ${options.metricsAddress === undefined ? 'null' : `"${options.metricsAddress}"`}
-dataDir: ${JSON.stringify(options.dataDir)}
+dataDir: ${JSON.stringify(options.dataDir)}${options.store === undefined ? '' : `\nstore: ${options.store}`}
 logging: { level: ${options.logLevel ?? 'warn'} }${options.adminToken === undefined ? '' : `\nadmin: { token: ${JSON.stringify(options.adminToken)} }`}
 monitor: ${options.monitor ?? 'null'}
 routing:

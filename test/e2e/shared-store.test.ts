@@ -27,8 +27,8 @@ it('a query learned by one replica is routed by query id on the other after a sy
     listenerPort: 8080,
   });
   // The first replica writes behind; once its batch is in the shared file, one sync suffices.
-  await eventually(() => second.store.ownership.findQueryOwner(first.body.id) !== undefined);
-  second.syncOwnership();
+  await eventually(async () => (await second.store.ownership.findQueryOwner(first.body.id)) !== undefined);
+  await second.syncOwnership();
   const context = await follow();
   expect(context.instruction).toMatchObject({ kind: 'forward', backend: 'trino-b', mechanism: 'query_id' });
 });

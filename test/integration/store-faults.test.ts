@@ -283,13 +283,13 @@ describe('store faults while serving', () => {
 
   /** The router's own SQLite connection (private to the store). */
   function routerDb(): Database.Database {
-    const db = (chain.router.store.ownership as unknown as { db: unknown }).db;
-    if (!(db instanceof Database)) throw new Error('the store no longer keeps its connection in OwnershipRepository.db; update this test');
+    const db = (chain.router.store.ownership as unknown as { connection?: { db?: unknown } }).connection?.db;
+    if (!(db instanceof Database)) throw new Error('the store no longer keeps its connection in SqliteOwnershipStore.connection.db; update this test');
     return db;
   }
 
   function storedOwner(queryId: string): string | undefined {
-    const reader = new Database(chain.router.store.path, { readonly: true });
+    const reader = new Database(chain.router.store.location, { readonly: true });
     try {
       return (reader.prepare('SELECT backend FROM query_owners WHERE query_id = ?').get(queryId) as { backend: string } | undefined)?.backend;
     } finally {
@@ -343,7 +343,7 @@ describe('store faults while serving', () => {
     const errorsBefore = logs.length;
     const holder = spawn(process.execPath, ['-e', `
       const Database = require('better-sqlite3');
-      const db = new Database(${JSON.stringify(chain.router.store.path)});
+      const db = new Database(${JSON.stringify(chain.router.store.location)});
       db.exec('BEGIN IMMEDIATE');
       process.stdout.write('locked\\n');
       process.stdin.on('data', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });

@@ -2,8 +2,8 @@
  * BackendService: list, read, create, update, delete, enable, disable and drain backends.
  */
 import type { BackendServiceService, DrainProgress as ApiDrainProgress } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import * as edits from '../../routing/config-edits.js';
 import type { Backend } from '../../routing/model.js';
-import { NotFoundError } from '../../store/index.js';
 import { applyChange, requiredName } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { backendFromApi, backendToApi, isDraining, mergeBackend, required, withDrain } from '../convert/backend.js';
@@ -17,24 +17,20 @@ interface Toggled {
 }
 
 export function backendHandlers(deps: AdminDeps): Handlers<typeof BackendServiceService> {
-  const routing = deps.store.routing;
-
-  const find = (name: string): { backend: Backend; revision: number } => {
-    const { config, revision } = routing.loadWithRevision();
-    const backend = config.backends.find((b) => b.name === name);
-    if (backend === undefined) throw new NotFoundError('backend', name);
-    return { backend, revision };
+  const find = async (name: string): Promise<{ backend: Backend; revision: number }> => {
+    const { config, revision } = await deps.routingStore.read();
+    return { backend: edits.findEntity(config.backends, 'backend', name), revision };
   };
 
   /** Read-modify-write in one transaction; nothing is written when `next` returns undefined. */
-  const toggle = (name: string, next: (current: Backend) => Backend | undefined): Toggled =>
-    applyChange(deps, () => {
-      const current = find(requiredName(name));
-      const wanted = next(current.backend);
-      if (wanted === undefined) return { ...current, changed: false };
-      const revision = routing.updateBackend(wanted);
-      return { backend: routing.getBackend(name), revision, changed: true };
+  const toggle = async (name: string, next: (current: Backend) => Backend | undefined): Promise<Toggled> => {
+    requiredName(name);
+    const applied = await applyChange(deps, (config) => {
+      const wanted = next(edits.findEntity(config.backends, 'backend', name));
+      return wanted === undefined ? undefined : edits.updateBackend(config, wanted);
     });
+    return { backend: edits.findEntity(applied.config.backends, 'backend', name), revision: applied.revision, changed: applied.changed };
+  };
 
   const drainProgress = (name: string): ApiDrainProgress => {
     const status = deps.health?.status().find((s) => s.backend === name);
@@ -42,51 +38,47 @@ export function backendHandlers(deps: AdminDeps): Handlers<typeof BackendService
   };
 
   return {
-    listBackends: () => {
-      const { config, revision } = routing.loadWithRevision();
+    listBackends: async () => {
+      const { config, revision } = await deps.routingStore.read();
       return { backends: config.backends.map(backendToApi), revision };
     },
 
-    getBackend: (request) => {
-      const { backend, revision } = find(requiredName(request.name));
+    getBackend: async (request) => {
+      const { backend, revision } = await find(requiredName(request.name));
       return { backend: backendToApi(backend), revision };
     },
 
-    createBackend: (request) => {
+    createBackend: async (request) => {
       const backend = backendFromApi(request.backend);
-      return applyChange(deps, () => {
-        const revision = routing.createBackend(backend);
-        return { backend: backendToApi(routing.getBackend(backend.name)), revision };
-      });
+      const applied = await applyChange(deps, (config) => edits.createBackend(config, backend));
+      return { backend: backendToApi(edits.findEntity(applied.config.backends, 'backend', backend.name)), revision: applied.revision };
     },
 
-    updateBackend: (request) => {
+    updateBackend: async (request) => {
       const given = required(request.backend);
-      return applyChange(deps, () => {
-        const next = mergeBackend(find(given.name).backend, given, request.updateMask);
-        const revision = routing.updateBackend(next);
-        return { backend: backendToApi(routing.getBackend(given.name)), revision };
-      });
+      const applied = await applyChange(deps, (config) =>
+        edits.updateBackend(config, mergeBackend(edits.findEntity(config.backends, 'backend', given.name), given, request.updateMask)));
+      return { backend: backendToApi(edits.findEntity(applied.config.backends, 'backend', given.name)), revision: applied.revision };
     },
 
-    deleteBackend: (request) => {
+    deleteBackend: async (request) => {
       const name = requiredName(request.name);
-      return { revision: applyChange(deps, () => routing.deleteBackend(name)) };
+      return { revision: (await applyChange(deps, (config) => edits.deleteBackend(config, name))).revision };
     },
 
-    enableBackend: (request) => {
-      const result = toggle(request.name, (current) =>
+    enableBackend: async (request) => {
+      const result = await toggle(request.name, (current) =>
         current.enabled && !isDraining(current) ? undefined : withDrain({ ...current, enabled: true }, false));
       return { ...result, backend: backendToApi(result.backend) };
     },
 
-    disableBackend: (request) => {
-      const result = toggle(request.name, (current) => (current.enabled ? { ...current, enabled: false } : undefined));
+    disableBackend: async (request) => {
+      const result = await toggle(request.name, (current) => (current.enabled ? { ...current, enabled: false } : undefined));
       return { ...result, backend: backendToApi(result.backend) };
     },
 
-    drainBackend: (request) => {
-      const result = toggle(request.name, (current) => (isDraining(current) ? undefined : withDrain(current, true)));
+    drainBackend: async (request) => {
+      const result = await toggle(request.name, (current) => (isDraining(current) ? undefined : withDrain(current, true)));
       return { ...result, backend: backendToApi(result.backend), progress: drainProgress(result.backend.name) };
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { ConfigServiceService, NameDiff as ApiNameDiff } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { parseConfig, renderConfigYaml } from '../../config/index.js';
+import * as edits from '../../routing/config-edits.js';
 import { applyChange } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { diffRouting, settingsNeedingRestart, type NameDiff } from '../config-diff.js';
@@ -12,15 +13,14 @@ import type { AdminDeps } from '../deps.js';
 import { restoreRedactedSecrets } from '../redacted-secrets.js';
 
 export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceService> {
-  const routing = deps.store.routing;
   return {
-    exportConfig: (request) => {
-      const { config, revision } = routing.loadWithRevision();
+    exportConfig: async (request) => {
+      const { config, revision } = await deps.routingStore.read();
       const yaml = renderConfigYaml({ ...deps.config, routing: config }, { secrets: request.includeSecrets ? 'include' : 'redact' });
       return { yaml, revision };
     },
 
-    importConfig: (request) => {
+    importConfig: async (request) => {
       const sourceName = request.sourceName === '' ? 'import' : request.sourceName;
       const imported = parseConfig(restoreRedactedSecrets(request.yaml, deps.config), sourceName, {
         env: deps.env,
@@ -28,12 +28,18 @@ export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceSe
       });
       const restartRequired = settingsNeedingRestart(deps.config, imported);
       // Diff and write in one transaction, so the diff describes exactly what was replaced.
-      const apply = (): { revision: number; diff: ReturnType<typeof diffRouting> } => {
-        const diff = diffRouting(routing.load(), imported.routing);
-        if (request.dryRun || !diff.changed) return { revision: routing.revision(), diff };
-        return { revision: routing.replaceAll(imported.routing), diff };
-      };
-      const { revision, diff } = request.dryRun ? deps.store.transaction(apply) : applyChange(deps, apply);
+      let diff = diffRouting(imported.routing, imported.routing);
+      let revision: number;
+      if (request.dryRun) {
+        const current = await deps.routingStore.read();
+        diff = diffRouting(current.config, imported.routing);
+        revision = current.revision;
+      } else {
+        revision = (await applyChange(deps, (config) => {
+          diff = diffRouting(config, imported.routing);
+          return diff.changed ? edits.replaceAll(config, imported.routing) : undefined;
+        })).revision;
+      }
       deps.logger.info({ source: sourceName, dryRun: request.dryRun, changed: diff.changed, revision, restartRequired }, 'configuration imported');
       return {
         revision,

@@ -2,69 +2,57 @@
  * GroupService: list, read, create, update and delete routing groups; set the default group.
  */
 import type { GroupServiceService } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import * as edits from '../../routing/config-edits.js';
 import type { RoutingConfig, RoutingGroup } from '../../routing/model.js';
-import { NotFoundError } from '../../store/index.js';
 import { applyChange, requiredName } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { groupFromApi, groupToApi, mergeGroup, required } from '../convert/group.js';
 import type { AdminDeps } from '../deps.js';
 
 export function groupHandlers(deps: AdminDeps): Handlers<typeof GroupServiceService> {
-  const routing = deps.store.routing;
+  const find = (config: RoutingConfig, name: string): RoutingGroup => edits.findEntity(config.groups, 'group', name);
 
-  const find = (config: RoutingConfig, name: string): RoutingGroup => {
-    const group = config.groups.find((g) => g.name === name);
-    if (group === undefined) throw new NotFoundError('group', name);
-    return group;
-  };
-
-  /** The group as stored now, with its default flag, after a change. */
-  const stored = (name: string) => {
-    const config = routing.load();
-    return groupToApi(find(config, name), config.defaultGroup);
-  };
+  /** The group as stored, with its default flag. */
+  const stored = (config: RoutingConfig, name: string) => groupToApi(find(config, name), config.defaultGroup);
 
   return {
-    listGroups: () => {
-      const { config, revision } = routing.loadWithRevision();
+    listGroups: async () => {
+      const { config, revision } = await deps.routingStore.read();
       return { groups: config.groups.map((g) => groupToApi(g, config.defaultGroup)), defaultGroup: config.defaultGroup, revision };
     },
 
-    getGroup: (request) => {
+    getGroup: async (request) => {
       const name = requiredName(request.name);
-      const { config, revision } = routing.loadWithRevision();
+      const { config, revision } = await deps.routingStore.read();
       return { group: groupToApi(find(config, name), config.defaultGroup), revision };
     },
 
-    createGroup: (request) => {
+    createGroup: async (request) => {
       const group = groupFromApi(request.group);
-      return applyChange(deps, () => {
-        const revision = routing.createGroup(group);
-        return { group: stored(group.name), revision };
-      });
+      const applied = await applyChange(deps, (config) => edits.createGroup(config, group));
+      return { group: stored(applied.config, group.name), revision: applied.revision };
     },
 
-    updateGroup: (request) => {
+    updateGroup: async (request) => {
       const given = required(request.group);
-      return applyChange(deps, () => {
-        const next = mergeGroup(find(routing.load(), given.name), given, request.updateMask);
-        const revision = routing.updateGroup(next);
-        return { group: stored(given.name), revision };
-      });
+      const applied = await applyChange(deps, (config) =>
+        edits.updateGroup(config, mergeGroup(find(config, given.name), given, request.updateMask)));
+      return { group: stored(applied.config, given.name), revision: applied.revision };
     },
 
-    deleteGroup: (request) => {
+    deleteGroup: async (request) => {
       const name = requiredName(request.name);
-      return { revision: applyChange(deps, () => routing.deleteGroup(name)) };
+      return { revision: (await applyChange(deps, (config) => edits.deleteGroup(config, name))).revision };
     },
 
-    setDefaultGroup: (request) => {
+    setDefaultGroup: async (request) => {
       const name = requiredName(request.name);
-      return applyChange(deps, () => {
+      const applied = await applyChange(deps, (config) => {
         // validate.ts would say "unknown group" as an invalid config; a missing name is NOT_FOUND.
-        find(routing.load(), name);
-        return { revision: routing.setDefaultGroup(name) };
+        find(config, name);
+        return edits.setDefaultGroup(config, name);
       });
+      return { revision: applied.revision };
     },
   };
 }

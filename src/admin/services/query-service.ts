@@ -14,10 +14,10 @@ const MAX_LIMIT = 10_000;
 
 export function queryHandlers(deps: AdminDeps): Handlers<typeof QueryServiceService> {
   return {
-    listQueries: (request) => {
+    listQueries: async (request) => {
       const history = deps.history;
       if (history === undefined) throw new NotAvailableError('this router keeps no query history');
-      return { queries: history.list(filterOf(request)).map(queryRecordToApi) };
+      return { queries: (await history.list(filterOf(request))).map(queryRecordToApi) };
     },
     getQueryOwner: (request) => ownerOf(deps, request.queryId),
   };
@@ -44,7 +44,7 @@ function filterOf(request: ListQueriesRequest): QueryHistoryFilter {
  * The owner as this replica routes it (memory first), completed with what the store holds:
  * the store knows how the id was learned, and holds ids other replicas learned.
  */
-function ownerOf(deps: AdminDeps, queryId: string): GetQueryOwnerResponse {
+async function ownerOf(deps: AdminDeps, queryId: string): Promise<GetQueryOwnerResponse> {
   if (queryId === '') throw new InvalidArgumentError('query_id', 'required');
   if (!isQueryId(queryId)) {
     throw new InvalidArgumentError('query_id', `expected a Trino query id such as 20250102_030405_00001_abcde, got ${JSON.stringify(queryId)}`);
@@ -54,7 +54,7 @@ function ownerOf(deps: AdminDeps, queryId: string): GetQueryOwnerResponse {
   const coordinatorId = coordinatorIdOf(queryId) ?? '';
 
   const inMemory = index.queryOwner(queryId);
-  const stored = deps.store.ownership.findQueryOwner(queryId);
+  const stored = await deps.ownershipStore.findQueryOwner(queryId);
   if (inMemory !== undefined || stored !== undefined) {
     const backend = inMemory ?? (stored?.backend as string);
     const learnedBy = stored !== undefined && stored.backend === backend ? stored.learnedBy : '';
@@ -77,7 +77,7 @@ function ownerOf(deps: AdminDeps, queryId: string): GetQueryOwnerResponse {
   }
 
   const coordinatorInMemory = index.coordinatorOwner(coordinatorId);
-  const coordinatorStored = deps.store.ownership.listCoordinators().find((c) => c.coordinatorId === coordinatorId);
+  const coordinatorStored = (await deps.ownershipStore.listCoordinators()).find((c) => c.coordinatorId === coordinatorId);
   const coordinatorBackend = coordinatorInMemory ?? coordinatorStored?.backend;
   if (coordinatorBackend !== undefined) {
     return {

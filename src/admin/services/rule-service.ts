@@ -2,9 +2,10 @@
  * RuleService: list, read, create, update, delete and reorder routing rules.
  */
 import type { RuleServiceService } from '../../gen/trino_envoy_router/admin/v1/admin.js';
-import type { RoutingRule } from '../../routing/model.js';
+import * as edits from '../../routing/config-edits.js';
+import { NotFoundError } from '../../routing/edit-errors.js';
+import type { RoutingConfig, RoutingRule } from '../../routing/model.js';
 import { compareRules } from '../../routing/snapshot.js';
-import { NotFoundError } from '../../store/index.js';
 import { applyChange, requiredName } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { mergeRule, required, ruleFromApi, ruleToApi } from '../convert/rule.js';
@@ -17,53 +18,42 @@ const DEFAULT_STEP = 10;
 const INT32_MAX = 2 ** 31 - 1;
 
 export function ruleHandlers(deps: AdminDeps): Handlers<typeof RuleServiceService> {
-  const routing = deps.store.routing;
-
   /** Rules in the order the router tries them. */
   const inEvaluationOrder = (rules: readonly RoutingRule[]): RoutingRule[] => [...rules].sort(compareRules);
 
-  const find = (name: string): RoutingRule => {
-    const rule = routing.listRules().find((r) => r.name === name);
-    if (rule === undefined) throw new NotFoundError('rule', name);
-    return rule;
-  };
+  const find = (config: RoutingConfig, name: string): RoutingRule => edits.findEntity(config.rules, 'rule', name);
 
   return {
-    listRules: () => {
-      const { config, revision } = routing.loadWithRevision();
+    listRules: async () => {
+      const { config, revision } = await deps.routingStore.read();
       return { rules: inEvaluationOrder(config.rules).map(ruleToApi), revision };
     },
 
-    getRule: (request) => {
+    getRule: async (request) => {
       const name = requiredName(request.name);
-      const { config, revision } = routing.loadWithRevision();
-      const rule = config.rules.find((r) => r.name === name);
-      if (rule === undefined) throw new NotFoundError('rule', name);
-      return { rule: ruleToApi(rule), revision };
+      const { config, revision } = await deps.routingStore.read();
+      return { rule: ruleToApi(find(config, name)), revision };
     },
 
-    createRule: (request) => {
+    createRule: async (request) => {
       const rule = ruleFromApi(request.rule);
-      return applyChange(deps, () => {
-        const revision = routing.createRule(rule);
-        return { rule: ruleToApi(find(rule.name)), revision };
-      });
+      const applied = await applyChange(deps, (config) => edits.createRule(config, rule));
+      return { rule: ruleToApi(find(applied.config, rule.name)), revision: applied.revision };
     },
 
-    updateRule: (request) => {
+    updateRule: async (request) => {
       const given = required(request.rule);
-      return applyChange(deps, () => {
-        const revision = routing.updateRule(mergeRule(find(given.name), given, request.updateMask));
-        return { rule: ruleToApi(find(given.name)), revision };
-      });
+      const applied = await applyChange(deps, (config) =>
+        edits.updateRule(config, mergeRule(find(config, given.name), given, request.updateMask)));
+      return { rule: ruleToApi(find(applied.config, given.name)), revision: applied.revision };
     },
 
-    deleteRule: (request) => {
+    deleteRule: async (request) => {
       const name = requiredName(request.name);
-      return { revision: applyChange(deps, () => routing.deleteRule(name)) };
+      return { revision: (await applyChange(deps, (config) => edits.deleteRule(config, name))).revision };
     },
 
-    reorderRules: (request) => {
+    reorderRules: async (request) => {
       const first = request.firstPriority ?? DEFAULT_FIRST_PRIORITY;
       const step = request.step ?? DEFAULT_STEP;
       if (step < 1) throw new InvalidArgumentError('step', `expected at least 1, got ${step}`);
@@ -71,17 +61,17 @@ export function ruleHandlers(deps: AdminDeps): Handlers<typeof RuleServiceServic
       if (last > INT32_MAX) {
         throw new InvalidArgumentError('first_priority', `priorities would run past ${INT32_MAX}; use a smaller first_priority or step`);
       }
-      return applyChange(deps, () => {
-        const current = routing.listRules();
-        checkCompleteOrder(request.names, current);
-        let revision = routing.revision();
+      const applied = await applyChange(deps, (config) => {
+        checkCompleteOrder(request.names, config.rules);
+        let next = config;
         request.names.forEach((name, i) => {
-          const rule = current.find((r) => r.name === name) as RoutingRule;
+          const rule = find(next, name);
           const priority = first + i * step;
-          if (rule.priority !== priority) revision = routing.updateRule({ ...rule, priority });
+          if (rule.priority !== priority) next = edits.updateRule(next, { ...rule, priority });
         });
-        return { rules: inEvaluationOrder(routing.listRules()).map(ruleToApi), revision };
+        return next;
       });
+      return { rules: inEvaluationOrder(applied.config.rules).map(ruleToApi), revision: applied.revision };
     },
   };
 }

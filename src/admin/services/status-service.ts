@@ -4,7 +4,7 @@
 import type { StatusServiceService } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import type { BackendStatus } from '../../health/status.js';
 import type { Backend } from '../../routing/model.js';
-import { NotFoundError } from '../../store/index.js';
+import { NotFoundError } from '../../routing/edit-errors.js';
 import type { Handlers } from '../call.js';
 import { backendStatusToApi } from '../convert/status.js';
 import type { AdminDeps } from '../deps.js';
@@ -15,19 +15,17 @@ const MAX_HISTORY = 1000;
 
 export function statusHandlers(deps: AdminDeps): Handlers<typeof StatusServiceService> {
   return {
-    getStatus: (request) => {
+    getStatus: async (request) => {
       const limit = request.historyLimit ?? DEFAULT_HISTORY;
       if (limit > MAX_HISTORY) throw new InvalidArgumentError('history_limit', `at most ${MAX_HISTORY}, got ${limit}`);
       const snapshot = deps.router.snapshot();
       const wanted = selectBackends(snapshot.config.backends, request.backends);
       const health = deps.health;
       const statuses = new Map<string, BackendStatus>((health?.status() ?? []).map((s) => [s.backend, s]));
+      const histories = await Promise.all(wanted.map((backend) =>
+        health === undefined || limit === 0 ? [] : health.history(backend.name, limit)));
       return {
-        backends: wanted.map((backend) => backendStatusToApi(
-          backend,
-          statuses.get(backend.name),
-          health === undefined || limit === 0 ? [] : health.history(backend.name, limit),
-        )),
+        backends: wanted.map((backend, i) => backendStatusToApi(backend, statuses.get(backend.name), histories[i] ?? [])),
         monitored: health !== undefined,
         revision: snapshot.revision,
       };

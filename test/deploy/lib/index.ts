@@ -9,7 +9,7 @@ import { checkEnvoyBootstrapFile, envoyConfigFiles } from './envoy-config.js';
 import { checkEnvoyGateway } from './envoy-gateway.js';
 import { checkIstio } from './istio.js';
 import type { Issue } from './issues.js';
-import { checkBackendsAgainstServices, checkRouterKustomization } from './k8s-router.js';
+import { checkBackendsAgainstServices, checkRouterKustomization, OPERATOR_SECRETS } from './k8s-router.js';
 import { buildKustomization, checkObjects } from './kubernetes.js';
 import type { EnvoyProtos } from './proto-json.js';
 import { checkReadme } from './readme.js';
@@ -65,7 +65,7 @@ export function checkEverything(files: RepoFiles, protos: EnvoyProtos, areas: re
   }
   const demo = buildKustomization(files, TRINO_DEMO);
   demo.files.forEach((f) => read.add(f));
-  kubernetes.push(...checkObjects(demo));
+  kubernetes.push(...checkObjects(demo, OPERATOR_SECRETS));
   if (base.facts !== undefined) kubernetes.push(...checkBackendsAgainstServices(base.facts.config, `${KUBERNETES_BASE}/config.yaml`, demo));
 
   const reference = files.isFile(REFERENCE_ENVOY) ? referenceExtProc(files) : undefined;

@@ -21,7 +21,7 @@ import {
   type K8sObject,
 } from './kubernetes.js';
 import type { RepoFiles } from './repo-files.js';
-import { backendEndpoints, envVariablesRead, parseRouterConfig, SECRET_STAND_IN } from './router-config.js';
+import { backendEndpoints, envVariablesRead, parseRouterConfig, secretStandIn } from './router-config.js';
 import { catalogConnector, coordinatorConfigProblems, nodeProperties, PREFIX_ROUTING_MIN_TRINO, trinoImageVersion } from './trino.js';
 
 export const ROUTER_IMAGE = 'trino-envoy-router';
@@ -32,7 +32,7 @@ export const DEFAULT_CONFIG_PATH = '/etc/trino-envoy-router/config.yaml';
  * The Secret the README tells operators to create, and its keys. Shipping it with values
  * would commit secrets; the check makes sure the manifests ask for nothing else.
  */
-export const OPERATOR_SECRETS: ExternalSecrets = { 'trino-envoy-router': ['prefix-key', 'admin-token'] };
+export const OPERATOR_SECRETS: ExternalSecrets = { 'trino-envoy-router': ['prefix-key', 'admin-token', 'postgres-password', 'store-url'] };
 
 export interface RouterDeploymentFacts {
   readonly config: RouterConfig;
@@ -94,7 +94,7 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
   // The environment the router sees (secrets replaced by stand-ins).
   const env: Record<string, string> = {};
   for (const e of objectList(container.env)) {
-    env[String(e.name)] = typeof e.value === 'string' ? e.value : SECRET_STAND_IN;
+    env[String(e.name)] = typeof e.value === 'string' ? e.value : secretStandIn(String(getPath(e, 'valueFrom', 'secretKeyRef', 'key') ?? ''));
   }
   for (const variable of envVariablesRead(mounted.text)) {
     if (!(variable in env)) add('env', `the config reads ${variable}, which the container does not set`, mounted.configMap.source);
@@ -129,7 +129,7 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
   const mounts = objectList(container.volumeMounts);
   const writableMount = (path: string): boolean => mounts.some((m) => m.readOnly !== true && (path === m.mountPath || path.startsWith(`${String(m.mountPath)}/`)));
   const storeDir = config.store.path.replace(/\/[^/]+$/, '');
-  if (!writableMount(storeDir)) add('volumeMounts', `the store (${config.store.path}) is not on a writable volume`);
+  if (config.store.kind === 'sqlite' && !writableMount(storeDir)) add('volumeMounts', `the store (${config.store.path}) is not on a writable volume`);
   if (getPath(container, 'securityContext', 'readOnlyRootFilesystem') !== true) add('securityContext.readOnlyRootFilesystem', 'the router writes only to its volumes: set true');
 
   const services = build.objects.filter((o) => o.obj.kind === 'Service' && metaNamespace(o.obj) === namespace

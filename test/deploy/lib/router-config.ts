@@ -46,6 +46,11 @@ export function parseRouterConfig(text: string, file: string, env: Readonly<Reco
 /** A stand-in value for a secret the deployment injects (long enough for the router's checks). */
 export const SECRET_STAND_IN = 'stand-in-secret-value-0123456789abcdef';
 
+/** What a Secret key stands for when a config is loaded statically: a connection URL for a `*-url` key. */
+export function secretStandIn(key: string): string {
+  return key.endsWith('url') ? `postgres://router:${SECRET_STAND_IN}@stand-in.invalid:5432/router` : SECRET_STAND_IN;
+}
+
 /** Backend name -> URL host and port. */
 export function backendEndpoints(config: RouterConfig): Map<string, { host: string; port: number; prefixRouting: boolean }> {
   const out = new Map<string, { host: string; port: number; prefixRouting: boolean }>();

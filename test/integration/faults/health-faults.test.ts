@@ -15,7 +15,7 @@ import { HealthMonitor, type MonitorSettings } from '../../../src/health/monitor
 import { decide } from '../../../src/routing/engine.js';
 import type { RoutingConfig } from '../../../src/routing/model.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
-import { openStore } from '../../../src/store/index.js';
+import { openSqliteStore } from '../../../src/store/index.js';
 import { startTrinoStandin, type TrinoStandin } from '../../standins/trino/index.js';
 import { FakeClock } from '../../unit/health/fake-clock.js';
 import { TestRouting } from '../../unit/health/monitor-fixture.js';
@@ -64,7 +64,7 @@ async function monitorOf(faulty: string, healthy: TrinoStandin): Promise<Setup> 
     defaultGroup: 'g',
   };
   const routing = new TestRouting(config);
-  const store = openStore(':memory:');
+  const store = openSqliteStore(':memory:');
   toClose.push(() => store.close());
   const clock = new FakeClock(Date.now());
   const monitor = new HealthMonitor({ routing, settings: SETTINGS, clock, logger: captureLogs('info').logger, history: store.backendStates });

@@ -9,7 +9,7 @@ import { DEFAULT_LOAD_WEIGHTS } from '../../../src/health/load-weights.js';
 import { decide } from '../../../src/routing/engine.js';
 import type { Backend, RoutingConfig } from '../../../src/routing/model.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
-import { openStore, type Store } from '../../../src/store/index.js';
+import { openSqliteStore, type Store } from '../../../src/store/index.js';
 import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../../standins/trino/index.js';
 import { captureLogs } from '../../unit/observability/log-capture.js';
 import { FakeClock } from '../../unit/health/fake-clock.js';
@@ -65,7 +65,7 @@ async function start(options: {
     defaultGroup: 'g',
   };
   const routing = new TestRouting(config);
-  const store = openStore(':memory:');
+  const store = openSqliteStore(':memory:');
   toClose.push(() => store.close());
   const clock = new FakeClock(Date.now());
   const learned: [string, string][] = [];
@@ -137,7 +137,7 @@ describe('health monitor against Trino stand-ins', () => {
     expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'healthy', lastError: null });
     expect(s.spread()).toEqual({ 'trino-a': 50, 'trino-b': 50 });
 
-    const history = s.store.backendStates.list('trino-a', 10).map((c) => [c.from, c.to]);
+    const history = (await s.store.backendStates.list('trino-a', 10)).map((c) => [c.from, c.to]);
     expect(history).toEqual([['unhealthy', 'healthy'], ['healthy', 'unhealthy'], ['unknown', 'healthy']]);
   });
 
@@ -174,7 +174,7 @@ describe('health monitor against Trino stand-ins', () => {
     await finish(running);
     await s.nextRound();
     expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'drained', drain: { remaining: 0, drained: true } });
-    expect(s.store.backendStates.list('trino-a', 1)[0]).toMatchObject({
+    expect((await s.store.backendStates.list('trino-a', 1))[0]).toMatchObject({
       from: 'draining', to: 'drained', reason: 'the coordinator reports SHUTTING_DOWN; no queries left on it',
     });
   });

@@ -149,14 +149,14 @@ describe('metrics, logs and history through the real chain', () => {
     const { queryId: etlId } = await run(etl, 'SELECT 3 /* rows=2 */');
 
     const history = chain.router.history!;
-    const newest = history.list({ limit: 2 });
+    const newest = await history.list({ limit: 2 });
     expect(newest.map((r) => r.queryId)).toEqual([etlId, queryId]);
     expect(newest[0]).toMatchObject({ backend: 'trino-b', group: 'etl', rule: 'etl-user', mechanism: 'rules', user: 'etl_loader', source: 'airflow', clientTags: [] });
     expect(newest[1]).toMatchObject({ backend: 'trino-a', group: 'analysts', rule: 'analysts', user: 'alice', source: 'e2e-observability', clientTags: ['nightly', 'reports'] });
-    expect(history.list({ user: 'etl_loader' }).map((r) => r.queryId)).toEqual([etlId]);
-    expect(history.list({ backend: 'trino-a' }).every((r) => r.backend === 'trino-a')).toBe(true);
-    expect(history.list({ group: 'analysts' }).length).toBeGreaterThanOrEqual(4);
+    expect((await history.list({ user: 'etl_loader' })).map((r) => r.queryId)).toEqual([etlId]);
+    expect((await history.list({ backend: 'trino-a' })).every((r) => r.backend === 'trino-a')).toBe(true);
+    expect((await history.list({ group: 'analysts' })).length).toBeGreaterThanOrEqual(4);
     // Written behind to the store, in the same rows.
-    expect(chain.router.store.history.list({ user: 'etl_loader' }).map((r) => r.queryId)).toEqual([etlId]);
+    expect((await chain.router.store.history.list({ user: 'etl_loader' })).map((r) => r.queryId)).toEqual([etlId]);
   });
 });

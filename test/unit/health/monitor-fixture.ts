@@ -12,6 +12,7 @@ import { captureLogs, type CapturedLogs } from '../observability/log-capture.js'
 import { facts } from '../routing/fixtures.js';
 import { FakeClock } from './fake-clock.js';
 import { coordinator, fakeTrino, type FakeCoordinator, type FakeTrino } from './fake-trino.js';
+import type { SharedHealth } from '../../../src/health/shared-health.js';
 
 export const SETTINGS: MonitorSettings = {
   intervalMs: 10_000,
@@ -69,6 +70,7 @@ export async function startMonitor(options: {
   coordinators?: Record<string, Partial<FakeCoordinator>>;
   history?: StateHistoryStore;
   start?: number;
+  shared?: SharedHealth;
 }): Promise<MonitorFixture> {
   const coordinators: Record<string, FakeCoordinator> = {};
   const names = new Set([...options.config.backends.map((b) => b.name), ...Object.keys(options.coordinators ?? {})]);
@@ -87,6 +89,7 @@ export async function startMonitor(options: {
     clock,
     fetch: trino.fetch,
     onCoordinator: (id, backend) => learned.push([id, backend]),
+    shared: options.shared,
   });
   await monitor.start();
   return {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decide, decideForGroup, describeRejection, type BackendCondition } from '../../../src/routing/engine.js';
 import type { RoutingConfig } from '../../../src/routing/model.js';
 import { compileSnapshot } from '../../../src/routing/snapshot.js';
@@ -358,9 +358,9 @@ describe('the request path', () => {
   it('only reads memory: a request that sees a new minute first switches the backend at once, the change is logged and stored just after', async () => {
     const appended: BackendStateChange[] = [];
     const store = {
-      append: (change: BackendStateChange) => void appended.push(change),
-      list: (backend: string, limit: number) => appended.filter((c) => c.backend === backend).reverse().slice(0, limit),
-      pruneOlderThan: () => 0,
+      append: async (change: BackendStateChange) => void appended.push(change),
+      list: async (backend: string, limit: number) => appended.filter((c) => c.backend === backend).reverse().slice(0, limit),
+      pruneOlderThan: async () => 0,
     };
     const nineUtc = twoBackends({
       backends: [backend('a', { url: urlOf('a'), schedules: [{ cron: '* 9-16 * * *', timeZone: 'UTC' }] }), backend('b', { url: urlOf('b') })],
@@ -397,23 +397,23 @@ describe('state history', () => {
     f.coordinators.a!.reachable = 'ok';
     await f.nextRound();
     await f.nextRound();
-    const history = f.monitor.history('a', 10);
+    const history = await f.monitor.history('a', 10);
     expect(history.map((c) => [c.from, c.to])).toEqual([['unhealthy', 'healthy'], ['healthy', 'unhealthy'], ['unknown', 'healthy']]);
     expect(history[1]).toEqual({ backend: 'a', from: 'healthy', to: 'unhealthy', at: Date.UTC(2026, 10, 23, 10, 0, 10), reason: 'GET /v1/info: HTTP 500 (broken)' });
-    expect(store.backendStates.list('a', 10)).toEqual(history);
-    expect(f.monitor.history('a', 1)).toEqual(history.slice(0, 1));
-    expect(f.monitor.history('a', 0)).toEqual([]);
+    expect(await store.backendStates.list('a', 10)).toEqual(history);
+    expect(await f.monitor.history('a', 1)).toEqual(history.slice(0, 1));
+    expect(await f.monitor.history('a', 0)).toEqual([]);
   });
 
   it('a store that cannot write loses nothing the admin API can show: the changes stay in memory', async () => {
     const failing = {
-      append: () => { throw new Error('disk full'); },
-      list: (): BackendStateChange[] => { throw new Error('disk full'); },
-      pruneOlderThan: () => 0,
+      append: async () => { throw new Error('disk full'); },
+      list: async (): Promise<BackendStateChange[]> => { throw new Error('disk full'); },
+      pruneOlderThan: async () => 0,
     };
-    fixture = await startMonitor({ config: twoBackends(), history: failing });
-    expect(fixture.monitor.history('a', 5).map((c) => c.to)).toEqual(['healthy']);
-    expect(fixture.logged('could not store a backend state change; it is kept in memory only')).toHaveLength(2);
+    const f = (fixture = await startMonitor({ config: twoBackends(), history: failing }));
+    expect((await f.monitor.history('a', 5)).map((c) => c.to)).toEqual(['healthy']);
+    await vi.waitFor(() => expect(f.logged('could not store a backend state change; it is kept in memory only')).toHaveLength(2));
   });
 });
 

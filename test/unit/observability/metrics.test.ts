@@ -57,7 +57,7 @@ function fakeHealth(initial: readonly BackendStatus[]): FakeHealth {
       if (source.failing) throw new Error('monitor not started');
       return source.statuses;
     },
-    history: () => [],
+    history: async () => [],
   };
   return source;
 }

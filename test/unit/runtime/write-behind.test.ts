@@ -34,7 +34,7 @@ describe('WriteBehind', () => {
     vi.useRealTimers();
   });
 
-  it('only buffers on append; the timer writes everything pending in one batch, in order', () => {
+  it('only buffers on append; the timer writes everything pending in one batch, in order', async () => {
     const sink = recordingSink<number>();
     const { observer, events } = recordingObserver();
     const writer = new WriteBehind(sink, observer, { flushIntervalMs: 100 });
@@ -43,98 +43,98 @@ describe('WriteBehind', () => {
     writer.append(3);
     expect(sink.batches).toEqual([]);
     expect(writer.pendingCount).toBe(3);
-    vi.advanceTimersByTime(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(sink.batches).toEqual([[1, 2, 3]]);
     expect(events).toEqual(['flushed 3']);
     expect(writer.stats()).toEqual({ pending: 0, written: 3, failures: 0, dropped: 0 });
   });
 
-  it('keeps a failed batch in front of newer items and retries it', () => {
+  it('keeps a failed batch in front of newer items and retries it', async () => {
     const sink = recordingSink<string>();
     const { observer, events } = recordingObserver();
     const writer = new WriteBehind(sink, observer, { flushIntervalMs: 100, retryIntervalMs: 1000 });
     sink.failing = true;
     writer.append('a');
     writer.append('b');
-    expect(writer.flush()).toBe(false);
+    expect(await writer.flush()).toBe(false);
     writer.append('c');
     expect(writer.pendingCount).toBe(3);
     sink.failing = false;
-    vi.advanceTimersByTime(1000);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(sink.batches).toEqual([['a', 'b', 'c']]);
     expect(events).toEqual(['failed, 2 pending', 'flushed 3']);
     expect(writer.stats()).toMatchObject({ pending: 0, written: 3, failures: 1 });
   });
 
-  it('retries on its own timer until the sink accepts', () => {
+  it('retries on its own timer until the sink accepts', async () => {
     const sink = recordingSink<number>();
     const writer = new WriteBehind(sink, recordingObserver().observer, { flushIntervalMs: 100, retryIntervalMs: 1000 });
     sink.failing = true;
     writer.append(1);
-    vi.advanceTimersByTime(100);
-    vi.advanceTimersByTime(1000);
-    vi.advanceTimersByTime(1000);
+    await vi.advanceTimersByTimeAsync(100);
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(writer.stats()).toMatchObject({ pending: 1, failures: 3 });
     sink.failing = false;
-    vi.advanceTimersByTime(1000);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(sink.batches).toEqual([[1]]);
   });
 
-  it('drops the oldest items beyond maxPending and counts them', () => {
+  it('drops the oldest items beyond maxPending and counts them', async () => {
     const sink = recordingSink<number>();
     const writer = new WriteBehind(sink, recordingObserver().observer, { maxPending: 3 });
     for (let i = 1; i <= 5; i++) writer.append(i);
     expect(writer.pendingCount).toBe(3);
-    expect(writer.flush()).toBe(true);
+    expect(await writer.flush()).toBe(true);
     expect(sink.batches).toEqual([[3, 4, 5]]);
     expect(writer.stats()).toEqual({ pending: 0, written: 3, failures: 0, dropped: 2 });
   });
 
-  it('stays bounded through a long outage: a retried batch plus new items never exceed the cap', () => {
+  it('stays bounded through a long outage: a retried batch plus new items never exceed the cap', async () => {
     const sink = recordingSink<number>();
     const writer = new WriteBehind(sink, recordingObserver().observer, { maxPending: 4 });
     sink.failing = true;
     for (let i = 1; i <= 3; i++) writer.append(i);
-    writer.flush();
+    await writer.flush();
     for (let i = 4; i <= 6; i++) writer.append(i);
-    writer.flush();
+    await writer.flush();
     expect(writer.pendingCount).toBe(4);
     sink.failing = false;
-    writer.flush();
+    await writer.flush();
     expect(sink.batches).toEqual([[3, 4, 5, 6]]);
     expect(writer.stats().dropped).toBe(2);
   });
 
-  it('keeps order and the newest items across many drops (head compaction)', () => {
+  it('keeps order and the newest items across many drops (head compaction)', async () => {
     const sink = recordingSink<number>();
     const writer = new WriteBehind(sink, recordingObserver().observer, { maxPending: 10 });
     for (let i = 0; i < 5000; i++) writer.append(i);
-    writer.flush();
+    await writer.flush();
     expect(sink.batches).toEqual([Array.from({ length: 10 }, (_, i) => 4990 + i)]);
     expect(writer.stats().dropped).toBe(4990);
   });
 
-  it('close writes what is pending, stops the timer and refuses later items', () => {
+  it('close writes what is pending, stops the timer and refuses later items', async () => {
     const sink = recordingSink<number>();
     const writer = new WriteBehind(sink, recordingObserver().observer);
     writer.append(1);
-    expect(writer.close()).toBe(true);
+    expect(await writer.close()).toBe(true);
     writer.append(2);
-    vi.advanceTimersByTime(10_000);
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(sink.batches).toEqual([[1]]);
     expect(writer.stats()).toEqual({ pending: 0, written: 1, failures: 0, dropped: 1 });
   });
 
-  it('flush with nothing pending writes nothing', () => {
+  it('flush with nothing pending writes nothing', async () => {
     const sink = recordingSink<number>();
     const writer = new WriteBehind(sink, recordingObserver().observer);
-    expect(writer.flush()).toBe(true);
+    expect(await writer.flush()).toBe(true);
     expect(sink.batches).toEqual([]);
   });
 });
 
 describe('OwnershipJournal is a WriteBehind of ownership changes', () => {
-  it('flushes changes in order and keeps its constructor', () => {
+  it('flushes changes in order and keeps its constructor', async () => {
     vi.useFakeTimers();
     try {
       const sink = recordingSink<OwnershipChange>();
@@ -143,7 +143,7 @@ describe('OwnershipJournal is a WriteBehind of ownership changes', () => {
       journal.append(change(1));
       journal.append(change(2));
       journal.append(change(3));
-      vi.advanceTimersByTime(50);
+      await vi.advanceTimersByTimeAsync(50);
       expect(sink.batches).toEqual([[change(2), change(3)]]);
       expect(journal).toBeInstanceOf(WriteBehind);
       expect(journal.stats()).toMatchObject({ written: 2, dropped: 1 });

@@ -2,7 +2,7 @@ import { writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, StoreError, openStore } from '../../../src/store/index.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, StoreError, openSqliteStore } from '../../../src/store/index.js';
 import { onCleanup, tempDir } from './temp-store.js';
 
 function expectStoreError(open: () => unknown, code: string, advice: RegExp): StoreError {
@@ -14,21 +14,23 @@ function expectStoreError(open: () => unknown, code: string, advice: RegExp): St
     expect((error as StoreError).message).toMatch(advice);
     return error as StoreError;
   }
-  throw new Error('expected openStore to fail');
+  throw new Error('expected openSqliteStore to fail');
 }
 
-describe('openStore', () => {
+describe('openSqliteStore', () => {
   it('creates the folder and the schema on a fresh file, with the expected pragmas', () => {
     const path = join(tempDir(), 'a', 'b', 'router.db');
     const logged: unknown[] = [];
-    const store = openStore(path, { logger: { info: (o: unknown) => logged.push(o), warn: () => {} } as never });
+    const store = openSqliteStore(path, { logger: { info: (o: unknown) => logged.push(o), warn: () => {} } as never });
     onCleanup(() => store.close());
     expect(existsSync(path)).toBe(true);
     expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(logged).toHaveLength(MIGRATIONS.length);
 
     const db = new Database(path, { readonly: true });
-    onCleanup(() => db.close());
+    onCleanup(() => {
+      db.close();
+    });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
@@ -37,17 +39,17 @@ describe('openStore', () => {
     expect(indexes).toContain('query_owners_by_created_at');
   });
 
-  it('reopening is idempotent: no migration runs again and data survives', () => {
+  it('reopening is idempotent: no migration runs again and data survives', async () => {
     const path = join(tempDir(), 'router.db');
-    const first = openStore(path);
-    first.ownership.saveQueryOwners([{ queryId: 'q1', backend: 'a', learnedBy: 'response', at: 1 }]);
-    first.close();
+    const first = openSqliteStore(path);
+    await first.ownership.applyChanges([{ kind: 'query', queryId: 'q1', backend: 'a', learnedBy: 'response', at: 1 }]);
+    await first.close();
     const logged: unknown[] = [];
-    const second = openStore(path, { logger: { info: (o: unknown) => logged.push(o), warn: () => {} } as never });
+    const second = openSqliteStore(path, { logger: { info: (o: unknown) => logged.push(o), warn: () => {} } as never });
     onCleanup(() => second.close());
     expect(logged).toEqual([]);
     expect(second.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-    expect(second.ownership.findQueryOwner('q1')?.backend).toBe('a');
+    expect((await second.ownership.findQueryOwner('q1'))?.backend).toBe('a');
   });
 
   it('migrations are numbered 1..n without gaps', () => {
@@ -56,30 +58,35 @@ describe('openStore', () => {
 
   it('turns foreign keys on', () => {
     const path = join(tempDir(), 'router.db');
-    const store = openStore(path);
+    const store = openSqliteStore(path);
     onCleanup(() => store.close());
-    // A member whose backend does not exist violates the (deferred) foreign key at commit.
-    expect(() => store.transaction(() => {
-      const db = (store.routing as unknown as { db: Database.Database }).db;
+    const db = new Database(path);
+    onCleanup(() => {
+      db.close();
+    });
+    // The router's connection has them on; a member whose backend does not exist violates the
+    // (deferred) foreign key at commit on any connection that turns them on the same way.
+    db.pragma('foreign_keys = ON');
+    expect(() => db.transaction(() => {
       db.prepare("INSERT INTO routing_groups (name, strategy, position, updated_at) VALUES ('g', 'random', 0, 0)").run();
       db.prepare("INSERT INTO group_members (group_name, backend, weight, position) VALUES ('g', 'ghost', 1, 0)").run();
-    })).toThrow(/FOREIGN KEY/);
+    })()).toThrow(/FOREIGN KEY/);
   });
 
-  it('refuses a database written by a newer router', () => {
+  it('refuses a database written by a newer router', async () => {
     const path = join(tempDir(), 'router.db');
-    openStore(path).close();
+    await openSqliteStore(path).close();
     const db = new Database(path);
     db.pragma(`user_version = ${LATEST_SCHEMA_VERSION + 1}`);
     db.close();
-    const error = expectStoreError(() => openStore(path), 'store_schema_too_new', /newer router.*store\.path/);
+    const error = expectStoreError(() => openSqliteStore(path), 'store_schema_too_new', /newer router.*store\.path/);
     expect(error.context).toMatchObject({ found: LATEST_SCHEMA_VERSION + 1, supported: LATEST_SCHEMA_VERSION });
   });
 
   it('a file that is not a database gives advice, not a raw SQLite error', () => {
     const path = join(tempDir(), 'router.db');
     writeFileSync(path, Buffer.from('this is not a sqlite file, just some garbage bytes '.repeat(40)));
-    const error = expectStoreError(() => openStore(path), 'store_unavailable', /not a SQLite database.*Move the file aside.*store\.path/s);
+    const error = expectStoreError(() => openSqliteStore(path), 'store_unavailable', /not a SQLite database.*Move the file aside.*store\.path/s);
     expect(error.context).toMatchObject({ path, code: 'SQLITE_NOTADB' });
     expect(error.cause).toBeDefined();
   });
@@ -88,9 +95,9 @@ describe('openStore', () => {
     const dir = tempDir();
     // A directory where the file should be, and a file where a folder should be.
     mkdirSync(join(dir, 'router.db'));
-    expectStoreError(() => openStore(join(dir, 'router.db')), 'store_unavailable', /cannot open the store .* for writing.*dataDir \/ store\.path/s);
+    expectStoreError(() => openSqliteStore(join(dir, 'router.db')), 'store_unavailable', /cannot open the store .* for writing.*dataDir \/ store\.path/s);
     writeFileSync(join(dir, 'plain-file'), 'x');
-    expectStoreError(() => openStore(join(dir, 'plain-file', 'router.db')), 'store_unavailable', /cannot open the store .* for writing/);
+    expectStoreError(() => openSqliteStore(join(dir, 'plain-file', 'router.db')), 'store_unavailable', /cannot open the store .* for writing/);
   });
 
   it('a database locked by another process gives advice', () => {
@@ -101,12 +108,12 @@ describe('openStore', () => {
       holder.exec('ROLLBACK');
       holder.close();
     });
-    expectStoreError(() => openStore(path, { busyTimeoutMs: 50 }), 'store_unavailable', /locked by another process.*own store\.path/s);
+    expectStoreError(() => openSqliteStore(path, { busyTimeoutMs: 50 }), 'store_unavailable', /locked by another process.*own store\.path/s);
   });
 
-  it('supports an in-memory store', () => {
-    const store = openStore(':memory:');
+  it('supports an in-memory store', async () => {
+    const store = openSqliteStore(':memory:');
     onCleanup(() => store.close());
-    expect(store.routing.isEmpty()).toBe(true);
+    expect(await store.routing.transaction((tx) => tx.read())).toMatchObject({ empty: true, revision: 0 });
   });
 });

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { openStore, type Store, type StoreOptions } from '../../../src/store/index.js';
+import { openSqliteStore, type Store, type StoreOptions } from '../../../src/store/index.js';
 
-const cleanups: (() => void)[] = [];
+const cleanups: (() => void | Promise<void>)[] = [];
 
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
 /** A fresh temp folder, deleted after the test. */
@@ -18,14 +18,14 @@ export function tempDir(): string {
   return dir;
 }
 
-/** A store in a fresh temp folder, closed after the test. */
+/** A SQLite store in a fresh temp folder, closed after the test. */
 export function tempStore(options: StoreOptions = {}): Store {
-  const store = openStore(join(tempDir(), 'nested', 'router.db'), options);
+  const store = openSqliteStore(join(tempDir(), 'nested', 'router.db'), options);
   cleanups.push(() => store.close());
   return store;
 }
 
 /** Registers extra cleanup (runs before the temp folder is removed). */
-export function onCleanup(cleanup: () => void): void {
+export function onCleanup(cleanup: () => void | Promise<void>): void {
   cleanups.push(cleanup);
 }

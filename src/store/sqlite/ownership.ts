@@ -1,107 +1,33 @@
 /**
- * Who owns which query, coordinator and transaction, persisted so a restarted router (or a
- * replica) can route follow-ups it did not see start. Written in batches by the ownership
- * journal, read at start to warm the in-memory index; never on the request path.
+ * Who owns which query, coordinator and transaction, in SQLite (the OwnershipStore port), so
+ * a restarted router (or a replica on the same file) can route follow-ups it did not see
+ * start. Written in batches by the ownership journal; never on the request path.
  */
 import type Database from 'better-sqlite3';
-import type { LearnedBy, OwnershipChange } from '../stickiness/ownership.js';
-
-/** Times are milliseconds since the epoch. */
-export interface QueryOwnerRecord {
-  readonly queryId: string;
-  readonly backend: string;
-  readonly learnedBy: LearnedBy;
-  readonly at: number;
-}
-
-export interface CoordinatorRecord {
-  readonly coordinatorId: string;
-  readonly backend: string;
-  readonly at: number;
-}
-
-export interface TransactionRecord {
-  readonly transactionId: string;
-  readonly backend: string;
-  readonly at: number;
-}
-
-export interface PruneOptions {
-  /** Query owners learned before this time are deleted. */
-  readonly olderThan: number;
-  /** At most this many query owners are kept (the newest). */
-  readonly maxRows: number;
-  /** Open transactions started before this time are deleted (default: kept). */
-  readonly transactionsOlderThan?: number;
-  /** Coordinator ids first seen before this time are deleted (default: kept; the table is tiny). */
-  readonly coordinatorsOlderThan?: number;
-}
-
-export interface PruneCounts {
-  readonly queryOwners: number;
-  readonly transactions: number;
-  readonly coordinators: number;
-}
+import type { LearnedBy, OwnershipChange } from '../../stickiness/ownership.js';
+import type {
+  CoordinatorRecord,
+  OwnershipStore,
+  PruneCounts,
+  PruneOptions,
+  QueryOwnerRecord,
+  TransactionRecord,
+} from '../../stickiness/ownership-store.js';
+import type { SqliteConnection } from './connection.js';
 
 interface QueryOwnerRow { query_id: string; backend: string; learned_by: string; created_at: number }
 interface CoordinatorRow { coordinator_id: string; backend: string; seen_at: number }
 interface TransactionRow { transaction_id: string; backend: string; created_at: number }
 
-export class OwnershipRepository {
+export class SqliteOwnershipStore implements OwnershipStore {
   private readonly sql: OwnershipStatements;
 
-  constructor(private readonly db: Database.Database) {
-    this.sql = prepareOwnershipStatements(db);
+  constructor(private readonly connection: SqliteConnection) {
+    this.sql = prepareOwnershipStatements(connection.db);
   }
 
-  /** Upserts a batch in one transaction (a re-learned query takes the newer owner and time). */
-  saveQueryOwners(rows: readonly QueryOwnerRecord[]): void {
-    this.db.transaction(() => {
-      for (const row of rows) this.sql.upsertQueryOwner.run(row.queryId, row.backend, row.learnedBy, row.at);
-    })();
-  }
-
-  findQueryOwner(queryId: string): QueryOwnerRecord | undefined {
-    const row = this.sql.findQueryOwner.get(queryId);
-    return row === undefined ? undefined : queryOwnerFromRow(row);
-  }
-
-  /** The newest `limit` owners learned at or after `since`, oldest first (insertion order for a warm start). */
-  loadRecentQueryOwners(since: number, limit: number): QueryOwnerRecord[] {
-    return this.sql.recentQueryOwners.all(since, limit).map(queryOwnerFromRow);
-  }
-
-  saveCoordinators(rows: readonly CoordinatorRecord[]): void {
-    this.db.transaction(() => {
-      for (const row of rows) this.sql.upsertCoordinator.run(row.coordinatorId, row.backend, row.at);
-    })();
-  }
-
-  listCoordinators(): CoordinatorRecord[] {
-    return this.sql.listCoordinators.all().map((r) => ({ coordinatorId: r.coordinator_id, backend: r.backend, at: r.seen_at }));
-  }
-
-  saveTransaction(row: TransactionRecord): void {
-    this.sql.upsertTransaction.run(row.transactionId, row.backend, row.at);
-  }
-
-  /** Returns false when the transaction was not stored. */
-  deleteTransaction(transactionId: string): boolean {
-    return this.sql.deleteTransaction.run(transactionId).changes > 0;
-  }
-
-  findTransaction(transactionId: string): TransactionRecord | undefined {
-    const row = this.sql.findTransaction.get(transactionId);
-    return row === undefined ? undefined : transactionFromRow(row);
-  }
-
-  listTransactions(): TransactionRecord[] {
-    return this.sql.listTransactions.all().map(transactionFromRow);
-  }
-
-  /** Persists a journal batch (see stickiness/ownership-journal.ts) in one transaction, in order. */
-  applyChanges(changes: readonly OwnershipChange[]): void {
-    this.db.transaction(() => {
+  applyChanges(changes: readonly OwnershipChange[]): Promise<void> {
+    return this.connection.run('write ownership', (db) => db.transaction(() => {
       for (const change of changes) {
         switch (change.kind) {
           case 'query':
@@ -118,12 +44,31 @@ export class OwnershipRepository {
             break;
         }
       }
-    })();
+    })());
   }
 
-  /** Deletes what is past retention, then the oldest query owners beyond `maxRows`. */
-  prune(options: PruneOptions): PruneCounts {
-    return this.db.transaction((): PruneCounts => {
+  findQueryOwner(queryId: string): Promise<QueryOwnerRecord | undefined> {
+    return this.connection.run('read a query owner', () => {
+      const row = this.sql.findQueryOwner.get(queryId);
+      return row === undefined ? undefined : queryOwnerFromRow(row);
+    });
+  }
+
+  loadRecentQueryOwners(since: number, limit: number): Promise<QueryOwnerRecord[]> {
+    return this.connection.run('read query owners', () => this.sql.recentQueryOwners.all(since, limit).map(queryOwnerFromRow));
+  }
+
+  listCoordinators(): Promise<CoordinatorRecord[]> {
+    return this.connection.run('read coordinators', () =>
+      this.sql.listCoordinators.all().map((r) => ({ coordinatorId: r.coordinator_id, backend: r.backend, at: r.seen_at })));
+  }
+
+  listTransactions(): Promise<TransactionRecord[]> {
+    return this.connection.run('read transactions', () => this.sql.listTransactions.all().map(transactionFromRow));
+  }
+
+  prune(options: PruneOptions): Promise<PruneCounts> {
+    return this.connection.run('prune ownership', (db) => db.transaction((): PruneCounts => {
       let queryOwners = this.sql.pruneQueryOwnersByAge.run(options.olderThan).changes;
       queryOwners += this.sql.pruneQueryOwnersBeyond.run(Math.max(0, Math.floor(options.maxRows))).changes;
       const transactions = options.transactionsOlderThan === undefined
@@ -133,7 +78,7 @@ export class OwnershipRepository {
         ? 0
         : this.sql.pruneCoordinators.run(options.coordinatorsOlderThan).changes;
       return { queryOwners, transactions, coordinators };
-    })();
+    })());
   }
 }
 
@@ -171,7 +116,6 @@ function prepareOwnershipStatements(db: Database.Database) {
       `INSERT INTO transactions (transaction_id, backend, created_at) VALUES (?, ?, ?)
        ON CONFLICT (transaction_id) DO UPDATE SET backend = excluded.backend, created_at = excluded.created_at`),
     deleteTransaction: prepare('DELETE FROM transactions WHERE transaction_id = ?'),
-    findTransaction: prepare<TransactionRow>('SELECT transaction_id, backend, created_at FROM transactions WHERE transaction_id = ?'),
     listTransactions: prepare<TransactionRow>('SELECT transaction_id, backend, created_at FROM transactions ORDER BY created_at, transaction_id'),
     pruneTransactions: prepare('DELETE FROM transactions WHERE created_at < ?'),
   };

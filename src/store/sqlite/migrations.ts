@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { StoreError } from './errors.js';
+import { StoreError } from '../errors.js';
 
 export interface Migration {
   readonly version: number;

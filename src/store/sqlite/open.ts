@@ -1,5 +1,5 @@
 /**
- * Opens the SQLite store: creates its folder, sets the pragmas a small always-on service wants
+ * Opens the SQLite store (one router, or replicas sharing one file): creates its folder, sets the pragmas a small always-on service wants
  * (WAL so readers never wait for the writer, a busy timeout, foreign keys, synchronous=NORMAL
  * which is durable across process crashes in WAL mode), migrates the schema and builds the
  * repositories. Any failure becomes a StoreError that says what the operator should do.
@@ -8,12 +8,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { BackendStateRepository } from './backend-state-repository.js';
-import { StoreError } from './errors.js';
+import { SqliteStateHistoryStore } from './state-history.js';
+import { StoreError } from '../errors.js';
 import { migrate } from './migrations.js';
-import { OwnershipRepository } from './ownership-repository.js';
-import { QueryHistoryRepository } from './query-history-repository.js';
-import { RoutingRepository } from './routing-repository.js';
+import { SqliteOwnershipStore } from './ownership.js';
+import { SqliteQueryHistoryStore } from './query-history.js';
+import { SqliteRoutingStore } from './routing.js';
+import { primarySqliteCode, SqliteConnection } from './connection.js';
+import type { Store } from '../store.js';
 
 export interface StoreOptions {
   readonly logger?: Pick<Logger, 'info' | 'warn'>;
@@ -29,24 +31,9 @@ export interface StoreOptions {
   readonly servingBusyTimeoutMs?: number;
 }
 
-export interface Store {
-  /** The database file (":memory:" for an in-memory store). */
-  readonly path: string;
-  readonly schemaVersion: number;
-  readonly routing: RoutingRepository;
-  readonly ownership: OwnershipRepository;
-  /** Routed queries, written behind by the history writer (src/history). */
-  readonly history: QueryHistoryRepository;
-  /** Backend state changes the health monitor saw (src/health). */
-  readonly backendStates: BackendStateRepository;
-  /** Runs `work` in one IMMEDIATE transaction (repository calls inside join it). */
-  transaction<T>(work: () => T): T;
-  close(): void;
-}
-
 const IN_MEMORY = ':memory:';
 
-export function openStore(path: string, options: StoreOptions = {}): Store {
+export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   let db: Database.Database | undefined;
   try {
@@ -71,30 +58,31 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     // -shm files it cannot create) read-only, and the first write would fail while serving.
     // A real write now (the header's schema version, unchanged) turns that into a start failure.
     if (path !== IN_MEMORY) db.pragma(`user_version = ${schemaVersion}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.servingBusyTimeoutMs ?? 100))}`);
-    return buildStore(db, path, schemaVersion);
+    const servingBusyTimeoutMs = Math.max(0, Math.floor(options.servingBusyTimeoutMs ?? 100));
+    db.pragma(`busy_timeout = ${servingBusyTimeoutMs}`);
+    return buildStore(db, path, schemaVersion, servingBusyTimeoutMs);
   } catch (error) {
     db?.close();
     throw error instanceof StoreError ? error : explainOpenFailure(path, error);
   }
 }
 
-function buildStore(db: Database.Database, path: string, schemaVersion: number): Store {
-  const routing = new RoutingRepository(db);
-  const ownership = new OwnershipRepository(db);
-  const history = new QueryHistoryRepository(db);
-  const backendStates = new BackendStateRepository(db);
+function buildStore(db: Database.Database, path: string, schemaVersion: number, busyTimeoutMs: number): Store {
+  const connection = new SqliteConnection(db, path, busyTimeoutMs);
   return {
-    path,
+    kind: 'sqlite',
+    location: path,
     schemaVersion,
-    routing,
-    ownership,
-    history,
-    backendStates,
-    transaction: (work) => db.transaction(work).immediate(),
-    close: () => {
+    routing: new SqliteRoutingStore(connection),
+    ownership: new SqliteOwnershipStore(connection),
+    history: new SqliteQueryHistoryStore(connection),
+    backendStates: new SqliteStateHistoryStore(connection),
+    changes: undefined,
+    fleetHealth: undefined,
+    // Queued behind whatever store work is under way, so a pending flush is not cut off.
+    close: () => connection.run('close', () => {
       if (db.open) db.close();
-    },
+    }),
   };
 }
 
@@ -102,9 +90,8 @@ function buildStore(db: Database.Database, path: string, schemaVersion: number):
 function explainOpenFailure(path: string, error: unknown): StoreError {
   const code = (error as { code?: unknown }).code;
   const reason = error instanceof Error ? error.message : String(error);
-  const context = { path, code, reason };
-  // SQLite reports extended codes (SQLITE_READONLY_CANTINIT, SQLITE_CANTOPEN_ISDIR, ...): advise by the primary one.
-  switch (typeof code === 'string' ? code.replace(/^(SQLITE_[A-Z]+)_[A-Z_]+$/, '$1') : '') {
+  const context = { store: 'sqlite', path, code, reason };
+  switch (primarySqliteCode(error) || (typeof code === 'string' ? code : '')) {
     case 'SQLITE_NOTADB':
     case 'SQLITE_CORRUPT':
       return new StoreError('store_unavailable',

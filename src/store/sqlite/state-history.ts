@@ -4,7 +4,9 @@
  * only on a change (rare), never on the request path.
  */
 import type Database from 'better-sqlite3';
-import type { BackendState, BackendStateChange } from '../health/status.js';
+import type { StateHistoryStore } from '../../health/state-history.js';
+import type { BackendState, BackendStateChange } from '../../health/status.js';
+import type { SqliteConnection } from './connection.js';
 
 interface StateChangeRow {
   backend: string;
@@ -17,14 +19,15 @@ interface StateChangeRow {
 /** Rows deleted by one statement at most, so pruning a backlog never holds the store long. */
 const PRUNE_STEP = 5_000;
 
-export class BackendStateRepository {
+export class SqliteStateHistoryStore implements StateHistoryStore {
   private readonly insert: Database.Statement;
   private readonly newest: Database.Statement<[string, number], StateChangeRow>;
   private readonly capCutoff: Database.Statement<[string, number], { id: number }>;
   private readonly deleteUpTo: Database.Statement<[string, number]>;
   private readonly deleteOlder: Database.Statement<[number, number]>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly connection: SqliteConnection) {
+    const db = connection.db;
     this.insert = db.prepare(
       'INSERT INTO backend_state_history (backend, from_state, to_state, reason, changed_at) VALUES (?, ?, ?, ?, ?)');
     this.newest = db.prepare(
@@ -38,31 +41,32 @@ export class BackendStateRepository {
   }
 
   /** Appends a change and trims that backend's rows to the newest `maxPerBackend`, in one transaction. */
-  append(change: BackendStateChange, maxPerBackend: number): void {
-    this.db.transaction(() => {
+  append(change: BackendStateChange, maxPerBackend: number): Promise<void> {
+    return this.connection.run('write a backend state change', (db) => db.transaction(() => {
       this.insert.run(change.backend, change.from, change.to, change.reason, change.at);
       const cutoff = this.capCutoff.get(change.backend, Math.max(0, Math.floor(maxPerBackend)));
       if (cutoff !== undefined) this.deleteUpTo.run(change.backend, cutoff.id);
-    })();
+    })());
   }
 
   /** The backend's newest `limit` changes, newest first. */
-  list(backend: string, limit: number): BackendStateChange[] {
-    if (!(limit > 0)) return [];
-    return this.newest.all(backend, Math.floor(limit)).map((row) => ({
+  list(backend: string, limit: number): Promise<BackendStateChange[]> {
+    if (!(limit > 0)) return Promise.resolve([]);
+    return this.connection.run('read backend state changes', () => this.newest.all(backend, Math.floor(limit)).map((row) => ({
       backend: row.backend,
       from: row.from_state as BackendState,
       to: row.to_state as BackendState,
       reason: row.reason,
       at: row.changed_at,
-    }));
+    })));
   }
 
   /** Deletes changes older than `olderThan` (epoch ms), in bounded steps; returns how many. */
-  pruneOlderThan(olderThan: number): number {
+  async pruneOlderThan(olderThan: number): Promise<number> {
     let deleted = 0;
     for (;;) {
-      const changes = this.deleteOlder.run(olderThan, PRUNE_STEP).changes;
+      // One step per queued call: other store work runs between the steps.
+      const changes = await this.connection.run('prune backend state changes', () => this.deleteOlder.run(olderThan, PRUNE_STEP).changes);
       deleted += changes;
       if (changes < PRUNE_STEP) return deleted;
     }

@@ -4,10 +4,11 @@
  * Never used on the request path.
  */
 import type Database from 'better-sqlite3';
-import { resolveHistoryFilter, type ResolvedHistoryFilter } from '../history/filter.js';
-import type { HistoryPruneCounts } from '../history/query-history.js';
-import type { QueryHistoryFilter, QueryRecord } from '../history/query-record.js';
-import type { Mechanism } from '../routing/decision.js';
+import { resolveHistoryFilter, type ResolvedHistoryFilter } from '../../history/filter.js';
+import type { HistoryPruneCounts, QueryHistoryStore } from '../../history/query-history.js';
+import type { QueryHistoryFilter, QueryRecord } from '../../history/query-record.js';
+import { HISTORY_COLUMNS as COLUMNS, recordFromRow, type HistoryRow } from '../history-rows.js';
+import type { SqliteConnection } from './connection.js';
 
 export interface HistoryPruneOptions {
   /** Rows submitted before this time (epoch ms) are deleted. */
@@ -20,20 +21,6 @@ export interface HistoryPruneOptions {
 
 export type { HistoryPruneCounts };
 
-interface HistoryRow {
-  query_id: string;
-  backend: string;
-  group_name: string | null;
-  rule: string | null;
-  mechanism: string;
-  user_name: string | null;
-  source: string | null;
-  client_tags: string;
-  submitted_at: number;
-}
-
-const COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at';
-
 /** Filter fields in a fixed order: a bit each, so every combination has one cached statement. */
 const FILTER_CONDITIONS = [
   ['user', 'user_name = @user'],
@@ -44,7 +31,7 @@ const FILTER_CONDITIONS = [
   ['to', 'submitted_at <= @to'],
 ] as const satisfies readonly (readonly [keyof ResolvedHistoryFilter, string])[];
 
-export class QueryHistoryRepository {
+export class SqliteQueryHistoryStore implements QueryHistoryStore {
   private readonly insert: Database.Statement;
   private readonly listStatements = new Map<number, Database.Statement<[Record<string, unknown>], HistoryRow>>();
   private readonly pruneByAge: Database.Statement;
@@ -52,7 +39,11 @@ export class QueryHistoryRepository {
   private readonly pruneUpToId: Database.Statement;
   private readonly countRows: Database.Statement<[], { count: number }>;
 
-  constructor(private readonly db: Database.Database) {
+  private readonly db: Database.Database;
+
+  constructor(private readonly connection: SqliteConnection) {
+    const db = connection.db;
+    this.db = db;
     // A query already recorded (a retried batch, another replica) keeps its first row. Not
     // INSERT OR IGNORE: that would also swallow NOT NULL and CHECK failures.
     this.insert = db.prepare(
@@ -67,8 +58,8 @@ export class QueryHistoryRepository {
   }
 
   /** Appends a batch in one transaction; returns how many rows were new. */
-  append(records: readonly QueryRecord[]): number {
-    return this.db.transaction(() => {
+  append(records: readonly QueryRecord[]): Promise<number> {
+    return this.connection.run('write query history', () => this.db.transaction(() => {
       let added = 0;
       for (const r of records) {
         added += this.insert.run(
@@ -76,11 +67,12 @@ export class QueryHistoryRepository {
         ).changes;
       }
       return added;
-    })();
+    })());
   }
 
   /** Newest first (ties: the later-written row first). Throws InvalidHistoryFilterError on a bad filter. */
-  list(filter: QueryHistoryFilter): QueryRecord[] {
+  async list(filter: QueryHistoryFilter): Promise<QueryRecord[]> {
+    // A bad filter is refused before any store work.
     const resolved = resolveHistoryFilter(filter);
     let mask = 0;
     const params: Record<string, unknown> = { limit: resolved.limit };
@@ -90,7 +82,7 @@ export class QueryHistoryRepository {
       mask |= 1 << bit;
       params[field] = value;
     });
-    return this.listStatement(mask).all(params).map(recordFromRow);
+    return this.connection.run('read query history', () => this.listStatement(mask).all(params).map(recordFromRow));
   }
 
   /**
@@ -98,20 +90,20 @@ export class QueryHistoryRepository {
    * Call again while it returns `limit` deletions. The cap keeps the newest `maxRows` ids: ids
    * follow insertion order and only the oldest are ever deleted, so they stay contiguous.
    */
-  prune(options: HistoryPruneOptions): HistoryPruneCounts {
+  prune(options: HistoryPruneOptions): Promise<HistoryPruneCounts> {
     const limit = Math.max(0, Math.floor(options.limit));
     const maxRows = Math.max(0, Math.floor(options.maxRows));
-    return this.db.transaction((): HistoryPruneCounts => {
+    return this.connection.run('prune query history', () => this.db.transaction((): HistoryPruneCounts => {
       const retention = this.pruneByAge.run(options.olderThan, limit).changes;
       const newest = this.newestId.get()?.id ?? null;
       const room = limit - retention;
       const cap = newest === null || room <= 0 ? 0 : this.pruneUpToId.run(newest - maxRows, room).changes;
       return { retention, cap };
-    })();
+    })());
   }
 
-  count(): number {
-    return this.countRows.get()?.count ?? 0;
+  count(): Promise<number> {
+    return this.connection.run('count query history', () => this.countRows.get()?.count ?? 0);
   }
 
   private listStatement(mask: number): Database.Statement<[Record<string, unknown>], HistoryRow> {
@@ -125,24 +117,4 @@ export class QueryHistoryRepository {
     }
     return statement;
   }
-}
-
-function recordFromRow(row: HistoryRow): QueryRecord {
-  return {
-    queryId: row.query_id,
-    backend: row.backend,
-    group: row.group_name,
-    rule: row.rule,
-    mechanism: row.mechanism as Mechanism,
-    user: row.user_name,
-    source: row.source,
-    clientTags: parseTags(row.client_tags),
-    submittedAt: row.submitted_at,
-  };
-}
-
-/** The column is checked to be JSON; anything but an array of strings reads as no tags. */
-function parseTags(text: string): readonly string[] {
-  const parsed: unknown = JSON.parse(text);
-  return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === 'string') : [];
 }

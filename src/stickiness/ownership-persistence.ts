@@ -1,0 +1,117 @@
+/**
+ * Ownership that survives restarts and is shared by replicas on one store: the in-memory
+ * index is restored from the store at start, every change is written behind in batches, a
+ * timer pulls what other replicas wrote, and retention is enforced in both. All store work
+ * happens on timers, never on the request path; a store that fails costs retries, not routing.
+ */
+import type { Logger } from 'pino';
+import { OwnershipIndex, type OwnershipLimits } from './ownership.js';
+import { OwnershipJournal } from './ownership-journal.js';
+import type { OwnershipStore } from './ownership-store.js';
+
+export interface OwnershipPersistenceOptions {
+  readonly store: OwnershipStore;
+  readonly limits: OwnershipLimits;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  readonly now: () => number;
+  /** How often to pull other replicas' writes; 0 turns it off. */
+  readonly syncIntervalMs: number;
+  readonly pruneIntervalMs: number;
+}
+
+export interface OwnershipPersistence {
+  readonly index: OwnershipIndex;
+  readonly journal: OwnershipJournal;
+  /** Writes our pending changes, then pulls entries other replicas wrote since the last pull. */
+  sync(): Promise<void>;
+  /** Flushes pending writes and stops the timers. */
+  close(): Promise<void>;
+}
+
+/** Entries a replica writes reach the store up to a flush interval late; pull with overlap. */
+const SYNC_OVERLAP_MS = 10_000;
+
+export async function startOwnershipPersistence(options: OwnershipPersistenceOptions): Promise<OwnershipPersistence> {
+  const { store, limits, logger, now } = options;
+  // An outage is logged when it starts and when it ends, not at every retry.
+  let failing = false;
+  const journal = new OwnershipJournal({ write: (changes) => store.applyChanges(changes) }, {
+    flushed: (count) => {
+      if (!failing) return;
+      failing = false;
+      logger.info({ written: count }, 'query ownership is being persisted again');
+    },
+    failed: (error, pending) => {
+      if (failing) logger.debug({ err: error, pending }, 'query ownership still cannot be persisted');
+      else logger.error({ err: error, pending }, 'could not persist query ownership; will retry (routing continues from memory)');
+      failing = true;
+    },
+  });
+  const index = new OwnershipIndex(limits, (change) => journal.append(change));
+
+  const startedAt = now();
+  const [queries, coordinators, transactions] = await Promise.all([
+    store.loadRecentQueryOwners(startedAt - limits.retentionMs, limits.maxQueries),
+    store.listCoordinators(),
+    store.listTransactions(),
+  ]);
+  index.restore({ queries, coordinators, transactions });
+  logger.info({ ...index.sizes() }, 'query ownership restored from the store');
+
+  let lastSync = startedAt;
+  let syncing: Promise<void> | undefined;
+  const pull = async (): Promise<void> => {
+    const at = now();
+    // Our own pending changes first, so the store's view includes them.
+    if (!(await journal.flush())) return;
+    try {
+      const [recent, knownCoordinators, openTransactions] = await Promise.all([
+        store.loadRecentQueryOwners(lastSync - SYNC_OVERLAP_MS, limits.maxQueries),
+        store.listCoordinators(),
+        store.listTransactions(),
+      ]);
+      index.restore({ queries: recent, coordinators: knownCoordinators });
+      index.replaceTransactions(openTransactions);
+      lastSync = at;
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read ownership written by other replicas; will retry');
+    }
+  };
+  const sync = (): Promise<void> => {
+    syncing ??= pull().finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  };
+
+  const prune = async (): Promise<void> => {
+    const at = now();
+    index.prune(at);
+    try {
+      await store.prune({
+        olderThan: at - limits.retentionMs,
+        maxRows: limits.maxQueries,
+        transactionsOlderThan: at - limits.transactionRetentionMs,
+      });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not prune the ownership tables; will retry');
+    }
+  };
+
+  const syncTimer = options.syncIntervalMs > 0 ? setInterval(() => void sync(), options.syncIntervalMs) : undefined;
+  syncTimer?.unref();
+  const pruneTimer = setInterval(() => void prune(), options.pruneIntervalMs);
+  pruneTimer.unref();
+
+  return {
+    index,
+    journal,
+    sync,
+    async close() {
+      if (syncTimer !== undefined) clearInterval(syncTimer);
+      clearInterval(pruneTimer);
+      await syncing;
+      await journal.close();
+    },
+  };
+}

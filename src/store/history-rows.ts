@@ -1,0 +1,40 @@
+/**
+ * Rows of the query history table <-> QueryRecord, the same for every store backend
+ * (client_tags is JSON text in both).
+ */
+import type { QueryRecord } from '../history/query-record.js';
+import type { Mechanism } from '../routing/decision.js';
+
+export interface HistoryRow {
+  query_id: string;
+  backend: string;
+  group_name: string | null;
+  rule: string | null;
+  mechanism: string;
+  user_name: string | null;
+  source: string | null;
+  client_tags: string;
+  submitted_at: number;
+}
+
+export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at';
+
+export function recordFromRow(row: HistoryRow): QueryRecord {
+  return {
+    queryId: row.query_id,
+    backend: row.backend,
+    group: row.group_name,
+    rule: row.rule,
+    mechanism: row.mechanism as Mechanism,
+    user: row.user_name,
+    source: row.source,
+    clientTags: parseTags(row.client_tags),
+    submittedAt: row.submitted_at,
+  };
+}
+
+/** The column is checked to be JSON; anything but an array of strings reads as no tags. */
+function parseTags(text: string): readonly string[] {
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === 'string') : [];
+}
