@@ -4,66 +4,43 @@
  * another replica takes over and publishes the change, so the backend stops taking queries
  * on every replica left.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BasicAuth, Trino } from 'trino-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin } from '../standins/trino/index.js';
+import type { EnvoyStandin } from '../standins/envoy/index.js';
+import type { TrinoStandin } from '../standins/trino/index.js';
+import { startFleetBackends, type FleetBackends } from '../support/fleet.js';
 import { freshDatabase } from '../support/postgres-databases.js';
 import { freePort, spawnRouter, type RouterProcess } from '../support/router-process.js';
 import { collect, eventually } from '../support/statement-protocol.js';
-import { ENVOY_CONFIG, routerConfigYaml } from './harness.js';
 
 const LEADS = 'this replica now judges backend health for the fleet';
 
 describe('the fleet health leader killed with SIGKILL', () => {
-  let dir: string;
   let drop: () => Promise<void>;
-  let trinoA: TrinoStandin;
+  let fleet: FleetBackends;
   let trinoB: TrinoStandin;
   let replicas: RouterProcess[];
   let envoy: EnvoyStandin;
   let ports: number[];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ter-leader-'));
     const database = await freshDatabase();
     drop = database.drop;
-    trinoA = await startTrinoStandin({ name: 'trino-a' });
-    trinoB = await startTrinoStandin({ name: 'trino-b' });
+    fleet = await startFleetBackends();
+    trinoB = fleet.trinoB;
     ports = await Promise.all([freePort(), freePort(), freePort()]);
-    replicas = await Promise.all(ports.map((port, i) => {
-      const configPath = join(dir, `router-${i}.yaml`);
-      writeFileSync(configPath, routerConfigYaml({
-        trinoA: trinoA.url,
-        trinoB: trinoB.url,
-        prefixRouting: false,
-        dataDir: join(dir, `replica-${i}`),
-        extProcAddress: `127.0.0.1:${port}`,
-        logLevel: 'info',
-        monitor: '{ intervalSeconds: 1, timeoutMs: 400, failureThreshold: 1, successThreshold: 1 }',
-        store: `{ kind: postgres, url: ${JSON.stringify(database.url)} }`,
-      }));
-      return spawnRouter(configPath);
-    }));
-    envoy = await startEnvoyStandin({
-      configPath: ENVOY_CONFIG,
-      clusters: {
-        trino_router: ports.map((port) => ({ host: '127.0.0.1', port })),
-        'trino-a': [{ host: '127.0.0.1', port: trinoA.port }],
-        'trino-b': [{ host: '127.0.0.1', port: trinoB.port }],
-      },
-    });
+    replicas = await Promise.all(ports.map((port, i) => spawnRouter(fleet.replicaConfig(i, {
+      storeUrl: database.url,
+      extProcAddress: `127.0.0.1:${port}`,
+      logLevel: 'info',
+      monitor: '{ intervalSeconds: 1, timeoutMs: 1500, failureThreshold: 1, successThreshold: 1 }',
+    }))));
+    envoy = await fleet.envoyOver(ports);
   }, 60_000);
   afterAll(async () => {
-    await envoy?.close();
     await Promise.all((replicas ?? []).map((r) => r.stop()));
-    await trinoA?.close();
-    await trinoB?.close();
+    await fleet?.close();
     await drop?.();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const leaders = (): number[] => replicas.flatMap((r, i) => (r.logs.some((l) => l.msg === LEADS) ? [i] : []));
@@ -88,7 +65,9 @@ describe('the fleet health leader killed with SIGKILL', () => {
     const sawDown = (r: RouterProcess) => r.logs.some((l) => l.msg === 'backend state changed' && l.backend === 'trino-b' && l.to === 'unhealthy');
     await eventually(() => survivors.every(sawDown), 1000);
     // And the adhoc group now sends every query to trino-a, whichever replica routes it.
-    const after = await Promise.all(Array.from({ length: 8 }, (_, i) => adhoc(`after${i}`)));
+    const after = await Promise.all(Array.from({ length: 8 }, (_, i) => adhoc(`after${i}`))).catch((error: unknown) => {
+      throw new Error(`${String(error)}; Envoy saw ${JSON.stringify(envoy.stats())}`);
+    });
     for (const run of after) {
       expect(run.error).toBeUndefined();
       expect(run.rows[0]?.[1]).toBe('trino-a');

@@ -3,67 +3,43 @@
  * throwaway one, so it can be stopped) behind the Envoy stand-in, backends without prefix
  * routing. The server is stopped for 10 s while queries run, then started again.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { BasicAuth, Trino } from 'trino-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type RunningRouter } from '../../src/app.js';
 import { connect } from '../../src/cli/admin-client.js';
-import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin } from '../standins/trino/index.js';
+import type { EnvoyStandin } from '../standins/envoy/index.js';
+import type { TrinoStandin } from '../standins/trino/index.js';
+import { startFleetBackends, type FleetBackends } from '../support/fleet.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.js';
 import { collect, eventually } from '../support/statement-protocol.js';
-import { ENVOY_CONFIG, routerConfigYaml } from './harness.js';
 
 const TOKEN = 'an-outage-admin-token-long-enough';
 
 describe('PostgreSQL stopped for 10 s under two replicas', () => {
-  let dir: string;
   let database: ThrowawayPostgres;
+  let fleet: FleetBackends;
   let trinoA: TrinoStandin;
   let trinoB: TrinoStandin;
   let replicas: RunningRouter[];
   let envoy: EnvoyStandin;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ter-outage-'));
     database = await startThrowawayPostgres();
-    trinoA = await startTrinoStandin({ name: 'trino-a', rowsPerPage: 10 });
-    trinoB = await startTrinoStandin({ name: 'trino-b', rowsPerPage: 10 });
+    fleet = await startFleetBackends({ rowsPerPage: 10 });
+    ({ trinoA, trinoB } = fleet);
     replicas = [];
     for (let i = 0; i < 2; i++) {
-      const configPath = join(dir, `router-${i}.yaml`);
-      writeFileSync(configPath, routerConfigYaml({
-        trinoA: trinoA.url,
-        trinoB: trinoB.url,
-        prefixRouting: false,
-        dataDir: join(dir, `replica-${i}`),
-        adminAddress: '127.0.0.1:0',
-        adminToken: TOKEN,
-        logLevel: 'silent',
-        store: `{ kind: postgres, url: ${JSON.stringify(database.url)}, pollIntervalMs: 500, pool: { connectTimeoutMs: 1000 } }`,
-      }));
+      const configPath = fleet.replicaConfig(i, { storeUrl: database.url, store: 'pollIntervalMs: 500, pool: { connectTimeoutMs: 1000 }', adminToken: TOKEN });
       replicas.push(await startRouter({ configPath }));
     }
-    envoy = await startEnvoyStandin({
-      configPath: ENVOY_CONFIG,
-      clusters: {
-        trino_router: replicas.map((r) => ({ host: '127.0.0.1', port: r.extProcPort })),
-        'trino-a': [{ host: '127.0.0.1', port: trinoA.port }],
-        'trino-b': [{ host: '127.0.0.1', port: trinoB.port }],
-      },
-    });
+    envoy = await fleet.envoyOver(replicas.map((r) => r.extProcPort));
   }, 60_000);
   afterAll(async () => {
-    await envoy?.close();
     for (const replica of replicas ?? []) await replica.close();
-    await trinoA?.close();
-    await trinoB?.close();
+    await fleet?.close();
     await database?.destroy();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('queries complete on their cluster, admin writes get UNAVAILABLE naming the store, and what was learned reaches the database after', async () => {

@@ -3,72 +3,42 @@
  * spreads ext_proc streams over them, backends without prefix routing. Polling is set to a
  * minute, so whatever reaches a replica within the test came through the change feed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BasicAuth, Trino } from 'trino-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRouter, type RunningRouter } from '../../src/app.js';
 import { connect } from '../../src/cli/admin-client.js';
 import type { RequestContext } from '../../src/routing/request-router.js';
-import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin } from '../standins/trino/index.js';
+import type { EnvoyStandin } from '../standins/envoy/index.js';
+import { startFleetBackends, type FleetBackends } from '../support/fleet.js';
 import { freshDatabase } from '../support/postgres-databases.js';
 import { collect, eventually, submit } from '../support/statement-protocol.js';
-import { ENVOY_CONFIG, routerConfigYaml } from './harness.js';
 
 const TOKEN = 'a-fleet-admin-token-long-enough';
 
 describe('three replicas on one PostgreSQL store', () => {
-  let dir: string;
   let drop: () => Promise<void>;
-  let trinoA: TrinoStandin;
-  let trinoB: TrinoStandin;
+  let fleet: FleetBackends;
   let replicas: RunningRouter[];
   let envoy: EnvoyStandin;
   /** An Envoy whose router cluster is replica 1 alone: a submission meets that replica. */
   let toFirst: EnvoyStandin;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ter-fleet-'));
     const database = await freshDatabase();
     drop = database.drop;
-    trinoA = await startTrinoStandin({ name: 'trino-a', rowsPerPage: 20 });
-    trinoB = await startTrinoStandin({ name: 'trino-b', rowsPerPage: 20 });
+    fleet = await startFleetBackends({ rowsPerPage: 20 });
     replicas = [];
     for (let i = 0; i < 3; i++) {
-      const configPath = join(dir, `router-${i}.yaml`);
-      writeFileSync(configPath, routerConfigYaml({
-        trinoA: trinoA.url,
-        trinoB: trinoB.url,
-        prefixRouting: false,
-        dataDir: join(dir, `replica-${i}`),
-        adminAddress: '127.0.0.1:0',
-        adminToken: TOKEN,
-        logLevel: 'silent',
-        store: `{ kind: postgres, url: ${JSON.stringify(database.url)}, pollIntervalMs: 60000 }`,
-      }));
+      const configPath = fleet.replicaConfig(i, { storeUrl: database.url, store: 'pollIntervalMs: 60000', adminToken: TOKEN });
       replicas.push(await startRouter({ configPath }));
     }
-    const envoyOver = (routers: RunningRouter[]) => startEnvoyStandin({
-      configPath: ENVOY_CONFIG,
-      clusters: {
-        trino_router: routers.map((r) => ({ host: '127.0.0.1', port: r.extProcPort })),
-        'trino-a': [{ host: '127.0.0.1', port: trinoA.port }],
-        'trino-b': [{ host: '127.0.0.1', port: trinoB.port }],
-      },
-    });
-    envoy = await envoyOver(replicas);
-    toFirst = await envoyOver(replicas.slice(0, 1));
+    envoy = await fleet.envoyOver(replicas.map((r) => r.extProcPort));
+    toFirst = await fleet.envoyOver([replicas[0]!.extProcPort]);
   });
   afterAll(async () => {
-    await envoy?.close();
-    await toFirst?.close();
     for (const replica of replicas ?? []) await replica.close();
-    await trinoA?.close();
-    await trinoB?.close();
+    await fleet?.close();
     await drop?.();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a change through replica 1\'s admin API is in replicas 2 and 3 at once', async () => {

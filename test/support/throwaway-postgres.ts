@@ -8,10 +8,10 @@
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './router-process.js';
 
 const execFile = promisify(execFileCallback);
 
@@ -94,17 +94,6 @@ async function userIds(name: string): Promise<{ uid: number; gid: number }> {
   } catch {
     throw new Error(`running as root, the PostgreSQL cluster needs the package's "${name}" user: ${INSTALL_HINT}`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** `node --import tsx test/support/throwaway-postgres.ts <file>`: starts one, writes its URL to <file>, runs until killed. */

@@ -3,13 +3,9 @@
  * bounded by a cap per backend and by age.
  */
 import type { StateHistoryStore } from '../../health/state-history.js';
-import type { BackendState, BackendStateChange } from '../../health/status.js';
+import type { BackendStateChange } from '../../health/status.js';
+import { STATE_HISTORY_PRUNE_STEP, stateChangeFromRow, type StateChangeRow } from '../state-history-rows.js';
 import type { PostgresConnection } from './connection.js';
-
-/** Rows deleted by one statement at most, so pruning a backlog never holds the store long. */
-const PRUNE_STEP = 5_000;
-
-interface StateChangeRow { backend: string; from_state: string; to_state: string; reason: string; changed_at: number }
 
 export class PostgresStateHistoryStore implements StateHistoryStore {
   constructor(private readonly connection: PostgresConnection) {}
@@ -31,13 +27,7 @@ export class PostgresStateHistoryStore implements StateHistoryStore {
     const result = await this.connection.query<StateChangeRow>('read backend state changes',
       'SELECT backend, from_state, to_state, reason, changed_at FROM backend_state_history WHERE backend = $1 ORDER BY id DESC LIMIT $2',
       [backend, Math.floor(limit)]);
-    return result.rows.map((row) => ({
-      backend: row.backend,
-      from: row.from_state as BackendState,
-      to: row.to_state as BackendState,
-      reason: row.reason,
-      at: row.changed_at,
-    }));
+    return result.rows.map(stateChangeFromRow);
   }
 
   async pruneOlderThan(olderThan: number): Promise<number> {
@@ -46,10 +36,10 @@ export class PostgresStateHistoryStore implements StateHistoryStore {
       const result = await this.connection.query('prune backend state changes',
         `DELETE FROM backend_state_history WHERE id IN (
            SELECT id FROM backend_state_history WHERE changed_at < $1 ORDER BY changed_at LIMIT $2)`,
-        [olderThan, PRUNE_STEP]);
+        [olderThan, STATE_HISTORY_PRUNE_STEP]);
       const changes = result.rowCount ?? 0;
       deleted += changes;
-      if (changes < PRUNE_STEP) return deleted;
+      if (changes < STATE_HISTORY_PRUNE_STEP) return deleted;
     }
   }
 }

@@ -5,19 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { StateHistoryStore } from '../../health/state-history.js';
-import type { BackendState, BackendStateChange } from '../../health/status.js';
+import type { BackendStateChange } from '../../health/status.js';
+import { STATE_HISTORY_PRUNE_STEP, stateChangeFromRow, type StateChangeRow } from '../state-history-rows.js';
 import type { SqliteConnection } from './connection.js';
-
-interface StateChangeRow {
-  backend: string;
-  from_state: string;
-  to_state: string;
-  reason: string;
-  changed_at: number;
-}
-
-/** Rows deleted by one statement at most, so pruning a backlog never holds the store long. */
-const PRUNE_STEP = 5_000;
 
 export class SqliteStateHistoryStore implements StateHistoryStore {
   private readonly insert: Database.Statement;
@@ -52,13 +42,7 @@ export class SqliteStateHistoryStore implements StateHistoryStore {
   /** The backend's newest `limit` changes, newest first. */
   list(backend: string, limit: number): Promise<BackendStateChange[]> {
     if (!(limit > 0)) return Promise.resolve([]);
-    return this.connection.run('read backend state changes', () => this.newest.all(backend, Math.floor(limit)).map((row) => ({
-      backend: row.backend,
-      from: row.from_state as BackendState,
-      to: row.to_state as BackendState,
-      reason: row.reason,
-      at: row.changed_at,
-    })));
+    return this.connection.run('read backend state changes', () => this.newest.all(backend, Math.floor(limit)).map(stateChangeFromRow));
   }
 
   /** Deletes changes older than `olderThan` (epoch ms), in bounded steps; returns how many. */
@@ -66,9 +50,9 @@ export class SqliteStateHistoryStore implements StateHistoryStore {
     let deleted = 0;
     for (;;) {
       // One step per queued call: other store work runs between the steps.
-      const changes = await this.connection.run('prune backend state changes', () => this.deleteOlder.run(olderThan, PRUNE_STEP).changes);
+      const changes = await this.connection.run('prune backend state changes', () => this.deleteOlder.run(olderThan, STATE_HISTORY_PRUNE_STEP).changes);
       deleted += changes;
-      if (changes < PRUNE_STEP) return deleted;
+      if (changes < STATE_HISTORY_PRUNE_STEP) return deleted;
     }
   }
 }

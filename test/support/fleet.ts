@@ -1,0 +1,76 @@
+/**
+ * The parts every fleet test builds: two Trino stand-ins and a temp folder, one config file per
+ * replica (all on one PostgreSQL store), and an Envoy stand-in over any set of replicas.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
+import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
+import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
+
+export interface FleetBackends {
+  readonly dir: string;
+  readonly trinoA: TrinoStandin;
+  readonly trinoB: TrinoStandin;
+  /** Writes replica i's config file (backends without prefix routing) and returns its path. */
+  replicaConfig(i: number, options: ReplicaOptions): string;
+  /** An Envoy stand-in whose router cluster is these ext_proc ports. */
+  envoyOver(routerPorts: readonly number[]): Promise<EnvoyStandin>;
+  close(): Promise<void>;
+}
+
+export interface ReplicaOptions {
+  readonly storeUrl: string;
+  /** More keys of the `store` mapping, e.g. `pollIntervalMs: 500`. */
+  readonly store?: string;
+  readonly extProcAddress?: string;
+  readonly adminToken?: string;
+  readonly monitor?: string;
+  readonly logLevel?: string;
+}
+
+export async function startFleetBackends(trino: TrinoStandinOptions = {}): Promise<FleetBackends> {
+  const dir = mkdtempSync(join(tmpdir(), 'ter-fleet-'));
+  const trinoA = await startTrinoStandin({ name: 'trino-a', ...trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', ...trino });
+  const envoys: EnvoyStandin[] = [];
+  return {
+    dir,
+    trinoA,
+    trinoB,
+    replicaConfig(i, options) {
+      const configPath = join(dir, `router-${i}.yaml`);
+      writeFileSync(configPath, routerConfigYaml({
+        trinoA: trinoA.url,
+        trinoB: trinoB.url,
+        prefixRouting: false,
+        dataDir: join(dir, `replica-${i}`),
+        logLevel: options.logLevel ?? 'silent',
+        store: `{ kind: postgres, url: ${JSON.stringify(options.storeUrl)}${options.store === undefined ? '' : `, ${options.store}`} }`,
+        ...(options.extProcAddress === undefined ? {} : { extProcAddress: options.extProcAddress }),
+        ...(options.adminToken === undefined ? {} : { adminAddress: '127.0.0.1:0', adminToken: options.adminToken }),
+        ...(options.monitor === undefined ? {} : { monitor: options.monitor }),
+      }));
+      return configPath;
+    },
+    async envoyOver(routerPorts) {
+      const envoy = await startEnvoyStandin({
+        configPath: ENVOY_CONFIG,
+        clusters: {
+          trino_router: routerPorts.map((port) => ({ host: '127.0.0.1', port })),
+          'trino-a': [{ host: '127.0.0.1', port: trinoA.port }],
+          'trino-b': [{ host: '127.0.0.1', port: trinoB.port }],
+        },
+      });
+      envoys.push(envoy);
+      return envoy;
+    },
+    async close() {
+      for (const envoy of envoys) await envoy.close();
+      await trinoA.close();
+      await trinoB.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
