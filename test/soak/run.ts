@@ -17,6 +17,12 @@
  * - outcomes and errors by kind, admin calls by status, the router's own counters, memory
  *   (resident and V8 heap) of the router process at start and end.
  * Exits 1 when a misrouted request or a lost query was seen.
+ *
+ * `--fleet`: three router processes on one PostgreSQL database (a throwaway server, as the
+ * tests use) behind the same Envoy, admin calls spread over the replicas, and the database
+ * stopped for 5 s every minute on top of the same churn and faults. Counters are summed over
+ * the replicas; admin calls during a database outage are counted by their status (14 =
+ * UNAVAILABLE, as designed).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,17 +34,21 @@ import { ENVOY_CONFIG } from '../e2e/harness.js';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
 import { startTrinoStandin, type TrinoStandin } from '../standins/trino/index.js';
 import { freePort, spawnRouter, type RouterProcess } from '../support/router-process.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.js';
 
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '3' },
     workers: { type: 'string', default: '12' },
+    fleet: { type: 'boolean', default: false },
   },
 });
+const FLEET = args.fleet === true;
+const REPLICAS = FLEET ? 3 : 1;
 const MINUTES = Number(args.minutes);
 const WORKERS = Number(args.workers);
 if (!(MINUTES > 0) || !Number.isInteger(WORKERS) || WORKERS < 1) {
-  console.error('usage: npm run soak -- [--minutes N (default 3)] [--workers N (default 12)]');
+  console.error('usage: npm run soak -- [--minutes N (default 3)] [--workers N (default 12)] [--fleet]');
   process.exit(2);
 }
 
@@ -79,11 +89,20 @@ const trino: Record<Cluster, TrinoStandin> = {
   'trino-a': await startTrinoStandin({ name: 'trino-a', rowsPerPage: 20, pollIntervalMs: 20 }),
   'trino-b': await startTrinoStandin({ name: 'trino-b', rowsPerPage: 20, pollIntervalMs: 20 }),
 };
-const [extProcPort, adminPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-const configPath = join(root, 'router.yaml');
-writeFileSync(configPath, `
+const database: ThrowawayPostgres | undefined = FLEET ? await startThrowawayPostgres() : undefined;
+interface Replica {
+  readonly extProcPort: number;
+  readonly adminPort: number;
+  readonly metricsPort: number;
+  readonly process: RouterProcess;
+}
+const replicas: Replica[] = [];
+for (let replica = 0; replica < REPLICAS; replica++) {
+  const [extProcPort, adminPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const configPath = join(root, `router-${replica}.yaml`);
+  writeFileSync(configPath, `
 listen: { extProc: "127.0.0.1:${extProcPort}", admin: "127.0.0.1:${adminPort}", metrics: "127.0.0.1:${metricsPort}" }
-dataDir: ${JSON.stringify(join(root, 'data'))}
+dataDir: ${JSON.stringify(join(root, `data-${replica}`))}${database === undefined ? '' : `\nstore: { kind: postgres, url: ${JSON.stringify(database.url)} }`}
 logging: { level: info }
 admin: { token: ${JSON.stringify(TOKEN)} }
 monitor: { intervalSeconds: 1, timeoutMs: 500, failureThreshold: 2, successThreshold: 2, user: soak-monitor }
@@ -102,18 +121,31 @@ rules:
   - { name: etl-tags, priority: 10, group: etl, match: { clientTags: { containsAny: [etl] } } }
   - { name: analysts, priority: 30, group: analysts, match: { user: { anyOf: [alice, carol] } } }
 `);
-const router: RouterProcess = await spawnRouter(configPath);
+  replicas.push({ extProcPort, adminPort, metricsPort, process: await spawnRouter(configPath) });
+}
 const envoy: EnvoyStandin = await startEnvoyStandin({
   configPath: ENVOY_CONFIG,
   clusters: {
-    trino_router: [{ host: '127.0.0.1', port: extProcPort }],
+    trino_router: replicas.map((r) => ({ host: '127.0.0.1', port: r.extProcPort })),
     'trino-a': [{ host: '127.0.0.1', port: trino['trino-a'].port }],
     'trino-b': [{ host: '127.0.0.1', port: trino['trino-b'].port }],
   },
 });
-const admin: AdminClient = connect({ server: `127.0.0.1:${adminPort}`, token: TOKEN, timeoutMs: 10_000 });
+const admins: AdminClient[] = replicas.map((r) => connect({ server: `127.0.0.1:${r.adminPort}`, token: TOKEN, timeoutMs: 10_000 }));
+let adminTurn = 0;
+/** The next replica's admin client: in a fleet, changes are made through every replica in turn. */
+const admin = (): AdminClient => admins[adminTurn++ % admins.length]!;
 
+/** Every replica's /metrics, summed series by series. */
 async function metrics(): Promise<Map<string, number>> {
+  const samples = new Map<string, number>();
+  for (const replica of replicas) {
+    for (const [series, value] of await replicaMetrics(replica.metricsPort)) samples.set(series, (samples.get(series) ?? 0) + value);
+  }
+  return samples;
+}
+
+async function replicaMetrics(metricsPort: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -315,35 +347,35 @@ async function churn(deadline: number): Promise<void> {
   for (let i = 0; Date.now() < deadline; i++) {
     switch (i % 6) {
       case 0:
-        await adminCall('UpdateGroup', () => admin.groups.updateGroup({
+        await adminCall('UpdateGroup', () => admin().groups.updateGroup({
           group: { name: 'adhoc', strategy: '', members: memberships[(i / 6) % memberships.length]!.map((backend) => ({ backend })), isDefault: false },
           updateMask: ['members'],
         }));
         break;
       case 1:
-        await adminCall('UpdateRule', () => admin.rules.updateRule({ rule: { name: 'analysts', group: i % 12 === 1 ? 'etl' : 'analysts' }, updateMask: ['group'] }));
+        await adminCall('UpdateRule', () => admin().rules.updateRule({ rule: { name: 'analysts', group: i % 12 === 1 ? 'etl' : 'analysts' }, updateMask: ['group'] }));
         break;
       case 2:
-        await adminCall('CreateBackend', () => admin.backends.createBackend({ backend: { name: `churn-${i}`, url: `http://127.0.0.1:1/${i}`, enabled: false, ...blank } }));
+        await adminCall('CreateBackend', () => admin().backends.createBackend({ backend: { name: `churn-${i}`, url: `http://127.0.0.1:1/${i}`, enabled: false, ...blank } }));
         break;
       case 3:
-        await adminCall('DeleteBackend', () => admin.backends.deleteBackend({ name: `churn-${i - 1}` }));
+        await adminCall('DeleteBackend', () => admin().backends.deleteBackend({ name: `churn-${i - 1}` }));
         break;
       case 4:
-        await adminCall('UpdateBackend', () => admin.backends.updateBackend({ backend: { name: 'trino-a', url: '', maxLoad: between(20, 200), ...blank }, updateMask: ['max_load'] }));
+        await adminCall('UpdateBackend', () => admin().backends.updateBackend({ backend: { name: 'trino-a', url: '', maxLoad: between(20, 200), ...blank }, updateMask: ['max_load'] }));
         break;
       default:
         // trino-b is disabled for one admin step in 60 (adhoc may then have no backend: refusals).
         await adminCall(i % 60 === 5 ? 'DisableBackend' : 'EnableBackend', () => (i % 60 === 5
-          ? admin.backends.disableBackend({ name: 'trino-b' })
-          : admin.backends.enableBackend({ name: 'trino-b' })));
+          ? admin().backends.disableBackend({ name: 'trino-b' })
+          : admin().backends.enableBackend({ name: 'trino-b' })));
         break;
     }
     routingChanges++;
-    if (i % 10 === 0) await adminCall('ExportConfig', () => admin.config.exportConfig({ includeSecrets: false }));
+    if (i % 10 === 0) await adminCall('ExportConfig', () => admin().config.exportConfig({ includeSecrets: false }));
     await sleep(250);
   }
-  await adminCall('EnableBackend', () => admin.backends.enableBackend({ name: 'trino-b' }));
+  await adminCall('EnableBackend', () => admin().backends.enableBackend({ name: 'trino-b' }));
 }
 
 // ---- faults: a backend hangs, later resets connections, then comes back ----
@@ -394,7 +426,7 @@ function misrouting(): Misrouting {
 const start = await metrics();
 const startedAt = Date.now();
 const deadline = startedAt + MINUTES * 60_000;
-console.log(`soak: ${MINUTES} min, ${WORKERS} client workers, admin churn every 250 ms, a backend fault every ~13 s (router pid ${router.pid})`);
+console.log(`soak: ${MINUTES} min, ${WORKERS} client workers, admin churn every 250 ms, a backend fault every ~13 s${FLEET ? `, ${REPLICAS} replicas on PostgreSQL restarted every minute` : ''} (router pid ${replicas.map((r) => r.process.pid).join(', ')})`);
 /** Router memory every 30 s: [resident, V8 heap used] in bytes. */
 const memory: [number, number][] = [[start.get('process_resident_memory_bytes') ?? 0, start.get('nodejs_heap_size_used_bytes') ?? 0]];
 const progress = setInterval(() => {
@@ -404,10 +436,23 @@ const progress = setInterval(() => {
     console.log(`  ${Math.round((Date.now() - startedAt) / 1000)} s: ${done} runs, ${lost.length} lost, ${faultsInjected} faults, ${routingChanges} routing changes; router resident ${mb(memory.at(-1)![0])}, heap used ${mb(memory.at(-1)![1])}`);
   }, () => undefined);
 }, 30_000);
+let databaseRestarts = 0;
+/** Fleet: the database stopped for 5 s every minute, while everything else goes on. */
+async function databaseOutages(deadline: number): Promise<void> {
+  if (database === undefined) return;
+  while (Date.now() + 65_000 < deadline) {
+    await sleep(60_000);
+    await database.stop();
+    await sleep(5_000);
+    await database.start();
+    databaseRestarts++;
+  }
+}
 await Promise.all([
   ...Array.from({ length: WORKERS }, () => worker(deadline)),
   churn(deadline),
   faults(deadline),
+  databaseOutages(deadline),
 ]);
 clearInterval(progress);
 const elapsed = (Date.now() - startedAt) / 1000;
@@ -424,7 +469,7 @@ const print = (title: string, map: Map<string, number>): void => {
 };
 const runs = [...outcomes.values()].reduce((a, b) => a + b, 0);
 console.log('');
-console.log(`soak finished after ${elapsed.toFixed(0)} s: ${runs} client runs, ${faultsInjected} backend faults, ${routingChanges} routing changes`);
+console.log(`soak finished after ${elapsed.toFixed(0)} s: ${runs} client runs, ${faultsInjected} backend faults, ${routingChanges} routing changes${FLEET ? `; fleet of ${REPLICAS} replicas on PostgreSQL, ${databaseRestarts} database restarts` : ''}`);
 console.log(`misrouted requests: ${routed.wrongCluster.length + routed.prefixLeft.length} (of ${routed.checked} requests naming a query that reached a coordinator through Envoy)`);
 console.log(`lost queries: ${lost.length}`);
 print('outcomes:', outcomes);
@@ -445,13 +490,14 @@ console.log(`  edge errors: ${sum(end, 'trino_router_edge_errors_total')}, ext_p
 console.log(`  queries learned: ${sum(end, 'trino_router_queries_submitted_total')}, ownership entries: ${end.get('trino_router_ownership_entries{map="query_id"}') ?? 0}`);
 console.log(`  store write failures: ${sum(end, 'trino_router_write_behind_failures_total')}, dropped: ${sum(end, 'trino_router_write_behind_dropped_total')}`);
 console.log(`envoy: ${envoyStats.requests} requests, ${envoyStats.extProcStreams} ext_proc streams, ${envoyStats.extProcErrors} ext_proc errors, local replies ${JSON.stringify(envoyStats.localReplies)}`);
-console.log(`router memory: resident ${mb(start.get('process_resident_memory_bytes'))} at start, ${mb(end.get('process_resident_memory_bytes'))} at end (peak ${mb(Math.max(...memory.map((m) => m[0])))}); V8 heap used ${mb(start.get('nodejs_heap_size_used_bytes'))} at start, ${mb(end.get('nodejs_heap_size_used_bytes'))} at end (samples every 30 s: ${memory.slice(1).map((m) => mb(m[1]).replace(' MB', '')).join(', ')} MB)`);
+console.log(`router memory${FLEET ? ` (summed over ${REPLICAS} replicas)` : ''}: resident ${mb(start.get('process_resident_memory_bytes'))} at start, ${mb(end.get('process_resident_memory_bytes'))} at end (peak ${mb(Math.max(...memory.map((m) => m[0])))}); V8 heap used ${mb(start.get('nodejs_heap_size_used_bytes'))} at start, ${mb(end.get('nodejs_heap_size_used_bytes'))} at end (samples every 30 s: ${memory.slice(1).map((m) => mb(m[1]).replace(' MB', '')).join(', ')} MB)`);
 for (const line of [...routed.wrongCluster, ...routed.prefixLeft].slice(0, 20)) console.log(`  misrouted: ${line}`);
 for (const line of lost.slice(0, 20)) console.log(`  lost: ${line}`);
 
-admin.close();
+for (const client of admins) client.close();
 await envoy.close();
-await router.stop();
+await Promise.all(replicas.map((r) => r.process.stop()));
+await database?.destroy();
 await Promise.all(CLUSTERS.map((c) => trino[c].close()));
 rmSync(root, { recursive: true, force: true });
 process.exit(routed.wrongCluster.length + routed.prefixLeft.length + lost.length === 0 ? 0 : 1);
