@@ -21,7 +21,6 @@ import { eventually, follow, rowsOf, submit } from '../support/statement-protoco
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const CHILD = join(REPO_ROOT, 'test/integration/faults/start-router.child.ts');
-const NOBODY = 65534;
 
 let root: string;
 beforeAll(() => {
@@ -77,13 +76,16 @@ async function startOutcome(configPath: string): Promise<StartOutcome> {
 
 const isRoot = process.getuid?.() === 0;
 
-/** Starts the router for each config as a user file permissions apply to (root ignores them). */
+/**
+ * Starts the router for each config as a process file permissions apply to. Root ignores them
+ * through its capabilities, so the child keeps uid 0 (it can still read the checkout, which may
+ * sit in a folder only root can enter, like a `mktemp -d`) but runs without CAP_DAC_OVERRIDE,
+ * CAP_DAC_READ_SEARCH and CAP_FOWNER (util-linux setpriv): the owner's permission bits decide.
+ */
 async function startUnprivileged(configPaths: readonly string[]): Promise<StartOutcome[]> {
   if (!isRoot) return Promise.all(configPaths.map(startOutcome));
-  const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, ...configPaths], {
+  const child = spawnSync('setpriv', ['--bounding-set', '-dac_override,-dac_read_search,-fowner', '--', process.execPath, '--import', 'tsx', CHILD, ...configPaths], {
     cwd: REPO_ROOT,
-    uid: NOBODY,
-    gid: NOBODY,
     encoding: 'utf8',
     env: { ...process.env, HOME: tmpdir() },
   });
