@@ -1,10 +1,10 @@
 /**
- * Why one health check failed. `check` names the probe (info, state, query, load, stats) so
+ * Why one health check failed. `check` names the probe (info, state, query, load) so
  * the status and the logs say which part of a coordinator is not answering.
  */
 import { RouterError } from '../errors.js';
 
-export type CheckName = 'info' | 'state' | 'query' | 'load' | 'stats';
+export type CheckName = 'info' | 'state' | 'query' | 'load';
 
 export class HealthCheckError extends RouterError {
   constructor(

@@ -2,12 +2,16 @@
  * One round of checks against one coordinator, all at once under one deadline:
  *
  * - GET /v1/info: must answer, must be a coordinator; `starting: true` means it is booting.
- * - GET /v1/info/state: ACTIVE, or SHUTTING_DOWN for a graceful shutdown (drain).
+ * - GET /v1/info/state: ACTIVE. A coordinator never reports SHUTTING_DOWN (Trino refuses to
+ *   shut down or drain a coordinator, server/NodeStateManager.java); the drain on
+ *   SHUTTING_DOWN only matters for a backend URL that points at a worker-like node. A
+ *   coordinator that goes away stops answering (down after the failure threshold) or comes
+ *   back with `starting: true` and a new coordinator id.
  * - a health query (SELECT 1) through the statement protocol as the monitor user: proves the
  *   coordinator runs queries, and its query id names the coordinator (for query-id routing).
- * - load: running and queued queries from system.runtime.queries, the monitor's own left out;
- *   if that query fails, /ui/api/stats once the health query is over (so it counts none of
- *   the monitor's queries either).
+ * - load: running and queued queries from system.runtime.queries, the monitor's own left out.
+ *   There is no fallback to /ui/api/stats: it needs a web UI login (the Trino-UI-Token
+ *   cookie) and ignores X-Trino-User, so a monitor without one only ever gets 401.
  *
  * The result is an observation for the health state machine plus the load sample; no state
  * is kept here.
@@ -28,7 +32,7 @@ export interface Observation {
 export interface LoadSample {
   readonly running: number;
   readonly queued: number;
-  readonly source: 'runtime_queries' | 'ui_stats';
+  readonly source: 'runtime_queries';
 }
 
 export interface ProbeReport {
@@ -72,7 +76,7 @@ export async function probeCoordinator(http: HttpSession, target: ProbeTarget): 
   const state = settle(http.json('state', url('v1/info/state')).then(readNodeState));
   const healthQuery = statement('query', HEALTH_SQL);
   const health = settle(healthQuery);
-  const load = settle(readLoad(http, url, statement, target.user, healthQuery));
+  const load = settle(readLoad(statement, target.user));
 
   const [infoResult, stateResult, healthResult, loadResult] = await Promise.all([info, state, health, load]);
   const queryId = healthResult.ok ? healthResult.value.queryId : loadResult.ok ? loadResult.value.queryId : undefined;
@@ -109,28 +113,11 @@ function down(error: unknown): Observation {
 }
 
 async function readLoad(
-  http: HttpSession,
-  url: (path: string) => string,
   statement: (check: 'load', sql: string) => Promise<StatementResult>,
   user: string,
-  healthQuery: Promise<unknown>,
 ): Promise<{ sample: LoadSample; queryId: string | undefined }> {
-  let viaQuery: unknown;
-  try {
-    const result = await statement('load', LOAD_SQL);
-    return { sample: countQueries(result, user), queryId: result.queryId };
-  } catch (error) {
-    viaQuery = error;
-  }
-  // The health query must be over, or the stats would count it.
-  await healthQuery.catch(() => undefined);
-  if (http.expired) throw viaQuery;
-  try {
-    const stats = await http.json('stats', url('ui/api/stats'), { headers: { 'X-Trino-User': user } });
-    return { sample: readStats(stats), queryId: undefined };
-  } catch (error) {
-    throw new HealthCheckError('load', `${describeFailure(viaQuery)}; fallback ${describeFailure(error)}`, {}, { cause: error });
-  }
+  const result = await statement('load', LOAD_SQL);
+  return { sample: countQueries(result, user), queryId: result.queryId };
 }
 
 /** Counts the rows of LOAD_SQL by state, leaving out the monitor's own queries. */
@@ -160,20 +147,6 @@ function readInfo(body: unknown): ServerInfo {
 function readNodeState(body: unknown): string {
   if (typeof body !== 'string') throw new HealthCheckError('state', 'GET /v1/info/state: expected a JSON string such as "ACTIVE"');
   return body;
-}
-
-function readStats(body: unknown): LoadSample {
-  const record = body !== null && typeof body === 'object' ? body as Record<string, unknown> : {};
-  const running = record.runningQueries;
-  const queued = record.queuedQueries;
-  if (!isCount(running) || !isCount(queued)) {
-    throw new HealthCheckError('stats', 'GET /ui/api/stats: expected runningQueries and queuedQueries');
-  }
-  return { running, queued, source: 'ui_stats' };
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
 function withSlash(baseUrl: string): string {

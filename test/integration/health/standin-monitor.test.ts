@@ -163,20 +163,36 @@ describe('health monitor against Trino stand-ins', () => {
     expect(stateOf(s, 'trino-a')?.state).toBe('healthy');
   });
 
-  it('SHUTTING_DOWN drains the cluster, and it reports drained once its queries have finished', async () => {
-    const s = await start({ a: { rowsPerPage: 5 } });
-    const running = await submit(s.a, 'SELECT * FROM t /* rows=20 */');
-    s.a.setState('SHUTTING_DOWN');
+  it('a coordinator cannot be told to shut down; when it goes away it stops answering, then comes back starting with a new id', async () => {
+    const s = await start();
+    // Trino refuses SHUTTING_DOWN on a coordinator: the monitor keeps seeing ACTIVE.
+    const refused = await fetch(`${s.a.url}/v1/info/state`, { method: 'PUT', headers: { 'X-Trino-User': 'admin', 'Content-Type': 'application/json' }, body: '"SHUTTING_DOWN"' });
+    expect(refused.status).toBe(500);
     await s.nextRound();
-    expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'draining', health: 'draining', drain: { remaining: 1, drained: false } });
+    expect(stateOf(s, 'trino-a')?.state).toBe('healthy');
+
+    // The coordinator process stops: the failure threshold takes it out of rotation.
+    s.a.setFault('reset');
+    await s.nextRound();
+    expect(stateOf(s, 'trino-a')?.state).toBe('healthy');
+    await s.nextRound();
+    expect(stateOf(s, 'trino-a')?.state).toBe('unhealthy');
     expect(s.spread()).toEqual({ 'trino-b': 100 });
 
-    await finish(running);
+    // A new process on the same address: starting, with a new coordinator id learned once it runs queries.
+    const before = s.a.coordinatorId;
+    await s.a.restart();
+    s.a.setStarting(true);
+    s.a.setFault('none');
     await s.nextRound();
-    expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'drained', drain: { remaining: 0, drained: true } });
-    expect((await s.store.backendStates.list('trino-a', 1))[0]).toMatchObject({
-      from: 'draining', to: 'drained', reason: 'the coordinator reports SHUTTING_DOWN; no queries left on it',
-    });
+    expect(stateOf(s, 'trino-a')?.state).toBe('pending');
+    expect(s.spread()).toEqual({ 'trino-b': 100 });
+    s.a.setStarting(false);
+    await s.nextRound();
+    await s.nextRound();
+    expect(stateOf(s, 'trino-a')?.state).toBe('healthy');
+    expect(s.a.coordinatorId).not.toBe(before);
+    expect(s.learned).toContainEqual([s.a.coordinatorId, 'trino-a']);
   });
 
   it('reads running and queued queries, not counting its own, and learns the coordinator id', async () => {
@@ -202,17 +218,16 @@ describe('health monitor against Trino stand-ins', () => {
     expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'healthy', lastError: null });
   });
 
-  it('falls back to /ui/api/stats when system.runtime.queries cannot be read', async () => {
+  it('when system.runtime.queries is refused the load is unknown and says why; /ui/api/stats is not tried (it needs a UI login)', async () => {
     // A coordinator whose access control refuses system.runtime.queries to the monitor user.
     const refusing: FetchLike = async (url, init) => {
       if (init.method === 'POST' && String(init.body).includes('system.runtime.queries')) return new Response('Access Denied', { status: 403 });
       return fetch(url, init);
     };
     const s = await start({ fetch: refusing });
-    await submit(s.a, 'SELECT * FROM t /* rows=5 */');
-    await submit(s.a, 'SELECT * FROM t /* rows=5 queued=600000 */', 'carol');
     await s.nextRound();
-    expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'healthy', load: { running: 1, queued: 1 }, loadError: null });
+    expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'healthy', load: null, loadError: 'POST /v1/statement: HTTP 403 (Access Denied)' });
+    expect(s.a.requestLog().some((r) => r.path.startsWith('/ui/'))).toBe(false);
   });
 
   it('an operator drain: no new queries, drained when what runs there is done', async () => {

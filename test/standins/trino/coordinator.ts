@@ -10,8 +10,14 @@ import type { ProtocolName } from './protocol-headers.js';
 import { Query, type QueryState } from './queries.js';
 import { SegmentStore } from './spooling.js';
 import { parseSql } from './sql.js';
+import { UiSessions } from './ui-login.js';
 
-export type NodeState = 'ACTIVE' | 'SHUTTING_DOWN' | 'INACTIVE';
+/**
+ * What GET /v1/info/state can say of a coordinator. Follows
+ * core/trino-main/src/main/java/io/trino/server/NodeStateManager.java: a coordinator refuses
+ * SHUTTING_DOWN and DRAINING, so it never reports them (only workers do).
+ */
+export type NodeState = 'ACTIVE' | 'INACTIVE';
 
 export interface CoordinatorSettings {
   readonly name: string;
@@ -47,6 +53,7 @@ export class Coordinator {
   processForwarded: boolean;
   startedAt = Date.now();
   readonly segments = new SegmentStore();
+  readonly uiSessions = new UiSessions();
   readonly transactions = new Set<string>();
   readonly requestLog: LoggedRequest[] = [];
   private readonly queryMap = new Map<string, Query>();
@@ -76,6 +83,7 @@ export class Coordinator {
     this.queryMap.clear();
     this.transactions.clear();
     this.segments.clear();
+    this.uiSessions.rotate();
     this.startedAt = Date.now();
   }
 

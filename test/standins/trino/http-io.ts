@@ -18,8 +18,8 @@ export function sendBytes(res: ServerResponse, status: number, contentType: stri
   res.end(bytes);
 }
 
-export function sendEmpty(res: ServerResponse, status: number): void {
-  res.writeHead(status, { 'Content-Length': 0 });
+export function sendEmpty(res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Length': 0 });
   res.end();
 }
 

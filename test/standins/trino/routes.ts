@@ -4,7 +4,7 @@
  * and token rules follow Trino's resources; every URI in an answer is built from this request.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Coordinator, NodeState } from './coordinator.js';
+import type { Coordinator } from './coordinator.js';
 import { killedFailure, preemptedFailure } from './errors.js';
 import { parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
 import { isValidQueryId } from './ids.js';
@@ -14,7 +14,9 @@ import {
 import type { Query } from './queries.js';
 import { executingResults, queryInfo, queuedResults } from './results.js';
 import { clusterStats, nodeStatus, serverInfo } from './status.js';
+import { FORM_LOGIN_CHALLENGE, LOGIN_FORM_PATH } from './ui-login.js';
 import { externalBase, forwardedHeaderPresent, type ExternalBase } from './uris.js';
+import { versionNumber } from './version.js';
 
 interface RequestContext {
   readonly c: Coordinator;
@@ -219,8 +221,12 @@ function failQuery(kind: 'killed' | 'preempted'): Handler {
 
 // ---- status ----
 
-const NODE_STATES: readonly NodeState[] = ['ACTIVE', 'SHUTTING_DOWN', 'INACTIVE'];
-
+/**
+ * PUT /v1/info/state, as a coordinator answers it. Follows server/ServerInfoResource.java and
+ * server/NodeStateManager.java: the same state is a no-op, SHUTTING_DOWN and DRAINING throw
+ * "Cannot shutdown/drain coordinator" (an unmapped exception: 500), anything else is an
+ * invalid transition (400).
+ */
 function putState(ctx: RequestContext): void {
   if (authenticate(ctx) === undefined) return;
   let requested: unknown;
@@ -229,10 +235,10 @@ function putState(ctx: RequestContext): void {
   } catch {
     requested = ctx.body.toString('utf8').trim();
   }
-  const state = NODE_STATES.find((s) => s === requested);
-  if (state === undefined) return sendText(ctx.res, 400, `Invalid state transition to ${String(requested)}`);
-  ctx.c.state = state;
-  sendEmpty(ctx.res, 200);
+  if (requested === ctx.c.state) return sendEmpty(ctx.res, 200);
+  if (requested === 'SHUTTING_DOWN') return sendText(ctx.res, 500, 'Cannot shutdown coordinator');
+  if (requested === 'DRAINING') return sendText(ctx.res, 500, 'Cannot drain coordinator');
+  sendText(ctx.res, 400, `Invalid state transition to ${String(requested)}`);
 }
 
 // ---- web UI ----
@@ -241,7 +247,56 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/**
+ * The web UI's login gate. Follows server/ui/FormWebUiAuthenticationFilter.java: without a
+ * valid Trino-UI-Token cookie `/ui/api/*` answers 401 `WWW-Authenticate: Trino-Form-Login`
+ * and other UI pages 303 to the login form. Returns the logged-in user, or undefined once it
+ * has answered.
+ */
+function uiUser(ctx: RequestContext): string | undefined {
+  const user = ctx.c.uiSessions.user(ctx.req.headers);
+  if (user !== undefined) return user;
+  if (ctx.url.pathname.startsWith('/ui/api/')) {
+    sendText(ctx.res, 401, 'Unauthorized', { 'WWW-Authenticate': FORM_LOGIN_CHALLENGE });
+  } else {
+    sendRedirect(ctx.res, LOGIN_FORM_PATH);
+  }
+  return undefined;
+}
+
+function sendRedirect(res: ServerResponse, location: string, headers: OutgoingHttpHeaders = {}): void {
+  res.writeHead(303, { ...headers, Location: location, 'Content-Length': 0 });
+  res.end();
+}
+
+/** POST /ui/login with a form (server/ui/LoginResource.java): 303 with the cookie, or back to the form. */
+function formLogin(ctx: RequestContext): void {
+  const outcome = ctx.c.uiSessions.login(new URLSearchParams(ctx.body.toString('utf8')));
+  if (!outcome.ok) return sendRedirect(ctx.res, outcome.location);
+  sendRedirect(ctx.res, outcome.location, { 'Set-Cookie': outcome.cookie });
+}
+
+/** POST /ui/auth/login with JSON, the new UI's login (Trino 483+); 404 before it existed. */
+function jsonLogin(ctx: RequestContext): void {
+  if (versionNumber(ctx.c.settings.version) < 483) return sendText(ctx.res, 404, 'Not Found');
+  let body: unknown;
+  try {
+    body = JSON.parse(ctx.body.toString('utf8'));
+  } catch {
+    return sendText(ctx.res, 400, 'Invalid JSON');
+  }
+  const record = body !== null && typeof body === 'object' ? body as Record<string, unknown> : {};
+  const form = new URLSearchParams();
+  for (const field of ['username', 'password', 'redirectPath']) {
+    if (typeof record[field] === 'string') form.set(field, record[field]);
+  }
+  const outcome = ctx.c.uiSessions.login(form);
+  if (!outcome.ok) return sendText(ctx.res, 401, 'Unauthorized');
+  sendEmpty(ctx.res, 200, { 'Set-Cookie': outcome.cookie });
+}
+
 function queryPage(ctx: RequestContext): void {
+  if (uiUser(ctx) === undefined) return;
   const id = decodeURIComponent(ctx.url.search.slice(1));
   const query = isValidQueryId(id) ? findQuery(ctx, id) : undefined;
   if (query === undefined) return sendText(ctx.res, 404, NOT_FOUND);
@@ -253,8 +308,19 @@ function queryPage(ctx: RequestContext): void {
 
 function uiQueryInfo(ctx: RequestContext, params: Params): void {
   const query = findQuery(ctx, params.id);
+  if (uiUser(ctx) === undefined) return;
   if (query === undefined) return sendEmpty(ctx.res, 410);
   sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
+}
+
+function uiStats(ctx: RequestContext): void {
+  if (uiUser(ctx) === undefined) return;
+  sendJson(ctx.res, 200, clusterStats(ctx.c));
+}
+
+function uiQueryList(ctx: RequestContext): void {
+  if (uiUser(ctx) === undefined) return;
+  sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name)));
 }
 
 // ---- spooling ----
@@ -287,8 +353,10 @@ const ROUTES: readonly Route[] = [
   { pattern: ['v1', 'info', 'state'], methods: { GET: (ctx) => sendJson(ctx.res, 200, ctx.c.state), PUT: putState } },
   { pattern: ['v1', 'info', 'coordinator'], methods: { GET: (ctx) => sendEmpty(ctx.res, 200) } },
   { pattern: ['v1', 'status'], methods: { GET: (ctx) => sendJson(ctx.res, 200, nodeStatus(ctx.c, ctx.localAddress)) } },
-  { pattern: ['ui', 'api', 'stats'], methods: { GET: (ctx) => sendJson(ctx.res, 200, clusterStats(ctx.c)) } },
-  { pattern: ['ui', 'api', 'query'], methods: { GET: (ctx) => sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name))) } },
+  { pattern: ['ui', 'login'], methods: { POST: formLogin } },
+  { pattern: ['ui', 'auth', 'login'], methods: { POST: jsonLogin } },
+  { pattern: ['ui', 'api', 'stats'], methods: { GET: uiStats } },
+  { pattern: ['ui', 'api', 'query'], methods: { GET: uiQueryList } },
   { pattern: ['ui', 'api', 'query', ':id'], methods: { GET: uiQueryInfo } },
   { pattern: ['ui', 'query.html'], methods: { GET: queryPage } },
   { pattern: ['v1', 'spooled', 'download', ':id'], methods: { GET: downloadSegment } },

@@ -27,6 +27,13 @@ const GARBAGE = Buffer.from('\u0000\u00ffnot json at all {{{ <html>');
 
 const LISTEN_RETRIES = 20;
 
+/**
+ * How long an idle keep-alive connection stays open. Follows airlift's http-server
+ * HttpServerConfig.java (networkMaxIdleTime, 200 s), which Trino's server inherits; Node would
+ * close it after 5 s, so a client's pooled connection would see resets Trino never gives.
+ */
+export const IDLE_KEEP_ALIVE_MS = 200_000;
+
 export class StandinServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -54,6 +61,7 @@ export class StandinServer {
 
   private listenOnce(port: number): Promise<Server> {
     const server = createServer((req, res) => void this.accept(req, res));
+    server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

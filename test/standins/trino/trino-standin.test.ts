@@ -13,6 +13,7 @@ import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '
 
 // ---- helpers ----
 
+const ALICE_HEADERS = { 'X-Trino-User': 'alice' };
 const started: TrinoStandin[] = [];
 const proxies: Server[] = [];
 
@@ -28,6 +29,20 @@ async function standin(options: TrinoStandinOptions = {}): Promise<TrinoStandin>
   const s = await startTrinoStandin(options);
   started.push(s);
   return s;
+}
+
+/** Logs in to the web UI (POST /ui/login) and returns the Cookie header to send. */
+async function uiLogin(trino: TrinoStandin, username = 'alice'): Promise<Record<string, string>> {
+  const res = await fetch(`${trino.url}/ui/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password: '', redirectPath: '' }).toString(),
+  });
+  expect(res.status).toBe(303);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  expect(cookie).toMatch(/^Trino-UI-Token=./);
+  return { Cookie: cookie };
 }
 
 function client(server: string, user = 'alice'): Trino {
@@ -415,18 +430,72 @@ describe('query resources', () => {
     expect(again.results.at(-1)?.error?.errorName).toBe('NOT_SUPPORTED');
   });
 
-  it('serves the infoUri page and /ui/api/query/{id}; 404/410 for unknown ids', async () => {
+  it('serves the infoUri page and /ui/api/query/{id} to a UI login; 404/410 for unknown ids', async () => {
     const trino = await standin({ name: 'trino-ui' });
+    const login = await uiLogin(trino);
     const submitted = await submit(trino.url, 'SELECT 1');
-    const page = await fetch(submitted.body.infoUri);
+    const page = await fetch(submitted.body.infoUri, { headers: login });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     expect(html).toContain(submitted.body.id);
     expect(html).toContain('trino-ui');
-    expect((await fetch(`${trino.url}/ui/query.html?20200101_000000_00000_zzzzz`)).status).toBe(404);
-    expect((await get(`${trino.url}/ui/api/query/${submitted.body.id}`)).body).toMatchObject({ queryId: submitted.body.id });
-    expect((await fetch(`${trino.url}/ui/api/query/20200101_000000_00000_zzzzz`)).status).toBe(410);
+    expect((await fetch(`${trino.url}/ui/query.html?20200101_000000_00000_zzzzz`, { headers: login })).status).toBe(404);
+    expect((await get(`${trino.url}/ui/api/query/${submitted.body.id}`, login)).body).toMatchObject({ queryId: submitted.body.id });
+    expect((await fetch(`${trino.url}/ui/api/query/20200101_000000_00000_zzzzz`, { headers: login })).status).toBe(410);
+  });
+
+  it('the web UI needs a login: X-Trino-User is ignored, /ui/api answers 401 Trino-Form-Login, pages redirect', async () => {
+    const trino = await standin();
+    const submitted = await submit(trino.url, 'SELECT 1');
+    for (const path of ['/ui/api/stats', '/ui/api/query', `/ui/api/query/${submitted.body.id}`]) {
+      const refused = await fetch(`${trino.url}${path}`, { headers: { 'X-Trino-User': 'alice' } });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Trino-Form-Login');
+    }
+    const page = await fetch(submitted.body.infoUri, { headers: { 'X-Trino-User': 'alice' }, redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/ui/login.html');
+    // A password over plain HTTP is refused: back to the form, no cookie.
+    const withPassword = await fetch(`${trino.url}/ui/login`, {
+      method: 'POST', redirect: 'manual', body: new URLSearchParams({ username: 'alice', password: 'secret' }),
+    });
+    expect(withPassword.status).toBe(303);
+    expect(withPassword.headers.get('location')).toBe('/ui/login.html');
+    expect(withPassword.headers.get('set-cookie')).toBeNull();
+    // A token signed elsewhere reads as not logged in.
+    const forged = await fetch(`${trino.url}/ui/api/stats`, { headers: { Cookie: 'Trino-UI-Token=YWxpY2U.bm9wZQ' } });
+    expect(forged.status).toBe(401);
+  });
+
+  it('a UI token is valid only on the coordinator process that issued it', async () => {
+    const a = await standin();
+    const b = await standin();
+    const login = await uiLogin(a);
+    expect((await fetch(`${a.url}/ui/api/stats`, { headers: login })).status).toBe(200);
+    expect((await fetch(`${b.url}/ui/api/stats`, { headers: login })).status).toBe(401);
+    await a.restart();
+    // A fresh connection: the pooled one died with the old process.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: a.port, path: '/ui/api/stats', headers: login, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(401);
+  });
+
+  it('POST /ui/auth/login (JSON) logs in from Trino 483; older versions do not have it', async () => {
+    const json = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: '' }) };
+    const old = await standin({ version: '482' });
+    expect((await fetch(`${old.url}/ui/auth/login`, json)).status).toBe(404);
+    const current = await standin({ version: '483' });
+    const res = await fetch(`${current.url}/ui/auth/login`, json);
+    expect(res.status).toBe(200);
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect((await fetch(`${current.url}/ui/api/stats`, { headers: { Cookie: cookie } })).status).toBe(200);
   });
 
   it('logs every request and counts the requests of each query', async () => {
@@ -449,8 +518,8 @@ describe('status endpoints', () => {
     expect(info.body).toMatchObject({ nodeVersion: { version: '999' }, environment: 'trino-x', coordinator: true, starting: false });
     expect(info.body.uptime).toMatch(/^\d+\.\d{2}(ms|s|m|h|d)$/);
     expect((await get(`${trino.url}/v1/info/state`, {})).body).toBe('ACTIVE');
-    trino.setState('SHUTTING_DOWN');
-    expect((await get(`${trino.url}/v1/info/state`, {})).body).toBe('SHUTTING_DOWN');
+    trino.setState('INACTIVE');
+    expect((await get(`${trino.url}/v1/info/state`, {})).body).toBe('INACTIVE');
     trino.setStarting(true);
     expect((await get(`${trino.url}/v1/info`, {})).body.starting).toBe(true);
     const status = await get(`${trino.url}/v1/status`, {});
@@ -458,6 +527,34 @@ describe('status endpoints', () => {
     expect(typeof status.body.nodeId).toBe('string');
     expect(typeof status.body.processCpuLoad).toBe('number');
     expect(typeof status.body.heapUsed).toBe('number');
+  });
+
+  it('a coordinator refuses to shut down or drain: PUT /v1/info/state SHUTTING_DOWN/DRAINING fails, it stays ACTIVE', async () => {
+    const trino = await standin();
+    const put = (state: string): Promise<Response> => fetch(`${trino.url}/v1/info/state`, {
+      method: 'PUT', headers: { ...ALICE_HEADERS, 'Content-Type': 'application/json' }, body: JSON.stringify(state),
+    });
+    const shutdown = await put('SHUTTING_DOWN');
+    expect(shutdown.status).toBe(500);
+    expect(await shutdown.text()).toBe('Cannot shutdown coordinator');
+    const drain = await put('DRAINING');
+    expect(drain.status).toBe(500);
+    expect(await drain.text()).toBe('Cannot drain coordinator');
+    expect((await put('ACTIVE')).status).toBe(200);
+    expect((await get(`${trino.url}/v1/info/state`, {})).body).toBe('ACTIVE');
+  });
+
+  it('keeps an idle keep-alive connection open for 200 s, as Trino does', async () => {
+    const trino = await standin();
+    const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: trino.port, path: '/v1/info', headers: { Connection: 'keep-alive' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.headers['keep-alive'])));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(keepAlive).toBe('timeout=200');
   });
 
   it('a starting coordinator fails new queries with SERVER_STARTING_UP', async () => {
@@ -469,7 +566,8 @@ describe('status endpoints', () => {
 
   it('/ui/api/stats counts running and queued queries', async () => {
     const trino = await standin();
-    const stats = async (): Promise<Record<string, number>> => (await get(`${trino.url}/ui/api/stats`, {})).body;
+    const login = await uiLogin(trino);
+    const stats = async (): Promise<Record<string, number>> => (await get(`${trino.url}/ui/api/stats`, login)).body;
     expect(await stats()).toMatchObject({ runningQueries: 0, queuedQueries: 0, blockedQueries: 0, activeWorkers: 1 });
     await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
     await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');

@@ -42,7 +42,8 @@ export interface LoggedStandinRequest {
   headers: Record<string, string | string[]>;
 }
 
-export type StandinNodeState = 'ACTIVE' | 'SHUTTING_DOWN' | 'INACTIVE';
+/** A coordinator never reports SHUTTING_DOWN or DRAINING (Trino refuses both on a coordinator). */
+export type StandinNodeState = 'ACTIVE' | 'INACTIVE';
 export type StandinFault = 'none' | 'hang' | 'reset' | 'garbage' | 'http500';
 
 export interface TrinoStandin {

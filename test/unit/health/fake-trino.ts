@@ -1,6 +1,7 @@
 /**
  * A fetch that answers like a set of Trino coordinators, in memory: /v1/info, /v1/info/state,
- * the statement protocol (one queued page, then the result) and /ui/api/stats. Each
+ * the statement protocol (one queued page, then the result); /ui/api/* answers 401 as Trino
+ * does without a web UI login. Each
  * coordinator's behaviour is a plain object the test changes between rounds.
  */
 import type { FetchLike } from '../../../src/health/http-session.js';
@@ -15,7 +16,6 @@ export interface FakeCoordinator {
   healthQueryError: string | undefined;
   /** The system.runtime.queries query fails with this HTTP status. */
   loadQueryStatus: number | undefined;
-  statsStatus: number | undefined;
   /** What system.runtime.queries lists; the monitor's own queries are in it while they run. */
   queries: { id?: string; state: string; user: string }[];
   coordinatorId: string;
@@ -24,7 +24,7 @@ export interface FakeCoordinator {
 export function coordinator(extra: Partial<FakeCoordinator> = {}): FakeCoordinator {
   return {
     reachable: 'ok', coordinator: true, starting: false, nodeState: 'ACTIVE', healthQueryError: undefined,
-    loadQueryStatus: undefined, statsStatus: undefined, queries: [], coordinatorId: 'abcde', ...extra,
+    loadQueryStatus: undefined, queries: [], coordinatorId: 'abcde', ...extra,
   };
 }
 
@@ -55,10 +55,8 @@ export function fakeTrino(coordinators: Record<string, FakeCoordinator>): FakeTr
     const path = parsed.pathname;
     if (path === '/v1/info') return json({ coordinator: c.coordinator, starting: c.starting, nodeVersion: { version: '476' } });
     if (path === '/v1/info/state') return json(c.nodeState);
-    if (path === '/ui/api/stats') {
-      if (c.statsStatus !== undefined) return new Response('no', { status: c.statsStatus });
-      return json({ runningQueries: count(c, 'RUNNING'), queuedQueries: count(c, 'QUEUED') });
-    }
+    // No Trino-UI-Token cookie: Trino's form login refuses every /ui/api/* path.
+    if (path.startsWith('/ui/api/')) return new Response('Unauthorized', { status: 401, headers: { 'WWW-Authenticate': 'Trino-Form-Login' } });
     if (path === '/v1/statement' && method === 'POST') {
       const sql = String(init.body);
       const isLoad = sql.includes('system.runtime.queries');

@@ -200,12 +200,11 @@ describe('health monitor', () => {
     fixture = await startMonitor({ config: twoBackends(), coordinators: { a: { queries: [{ state: 'RUNNING', user: 'alice' }] } } });
     const f = fixture;
     f.coordinators.a!.loadQueryStatus = 403;
-    f.coordinators.a!.statsStatus = 401;
     f.monitor.edgeObserver.routed('ext_proc', submissionTo('a'), 0);
     expect(f.monitor.conditions().get('a')).toMatchObject({ load: 2, inFlight: 1 });
     await f.nextRound();
     expect(f.monitor.status()[0]).toMatchObject({
-      state: 'healthy', load: { running: 1, queued: 0, score: 1 }, loadError: 'POST /v1/statement: HTTP 403 (denied); fallback GET /ui/api/stats: HTTP 401 (no)',
+      state: 'healthy', load: { running: 1, queued: 0, score: 1 }, loadError: 'POST /v1/statement: HTTP 403 (denied)',
     });
     // The last load stays; what was routed before the round no longer counts, so an unreadable
     // load never piles up toward the ceiling.

@@ -38,6 +38,7 @@ describe('one round of checks', () => {
     expect((await probe(coordinator({ starting: true, healthQueryError: 'SERVER_STARTING_UP' }))).observation.kind).toBe('starting');
   });
 
+  // A coordinator never says SHUTTING_DOWN (Trino refuses it); a backend URL naming another kind of node might.
   it('SHUTTING_DOWN is a drain, and the load is still read', async () => {
     const report = await probe(coordinator({ nodeState: 'SHUTTING_DOWN', queries: [{ state: 'RUNNING', user: 'alice' }] }));
     expect(report.observation).toEqual({ kind: 'shutting_down', reason: 'the coordinator reports SHUTTING_DOWN' });
@@ -55,18 +56,14 @@ describe('one round of checks', () => {
     expect(refused.coordinatorId).toBeUndefined();
   });
 
-  it('reads the load from /ui/api/stats when the system.runtime.queries query fails', async () => {
-    const report = await probe(coordinator({ loadQueryStatus: 403, queries: [{ state: 'RUNNING', user: 'alice' }, { state: 'QUEUED', user: 'bob' }] }));
-    expect(report.observation.kind).toBe('up');
-    // The health query is over before the stats are read: only the users' queries count.
-    expect(report.load).toEqual({ running: 1, queued: 1, source: 'ui_stats' });
-  });
-
-  it('a load that cannot be read at all does not fail the health check', async () => {
-    const report = await probe(coordinator({ loadQueryStatus: 403, statsStatus: 401 }));
+  it('a load that cannot be read does not fail the health check, and /ui/api/stats (it needs a UI login) is not tried', async () => {
+    const c = coordinator({ loadQueryStatus: 403, queries: [{ state: 'RUNNING', user: 'alice' }] });
+    const trino = fakeTrino({ [BASE]: c });
+    const report = await probeCoordinator(new HttpSession(trino.fetch, new FakeClock(0), 2_000), { baseUrl: BASE, user: 'router-monitor' });
     expect(report.observation.kind).toBe('up');
     expect(report.load).toBeUndefined();
-    expect(report.loadError).toBe('POST /v1/statement: HTTP 403 (denied); fallback GET /ui/api/stats: HTTP 401 (no)');
+    expect(report.loadError).toBe('POST /v1/statement: HTTP 403 (denied)');
+    expect(trino.requests.get(BASE)?.some((r) => r.includes('/ui/'))).toBe(false);
   });
 
   it('a coordinator that does not answer fails the round exactly at its timeout', async () => {
