@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
 import { startRouter, type RunningRouter } from '../../src/app.js';
 import type { Logger } from '../../src/observability/logger.js';
 
@@ -114,8 +114,8 @@ rules:
 export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const edge = options.edge ?? 'ext_proc';
   const dataDir = mkdtempSync(join(tmpdir(), 'ter-e2e-'));
-  const trinoA = await startTrinoStandin({ name: 'trino-a', ...options.trino });
-  const trinoB = await startTrinoStandin({ name: 'trino-b', ...options.trino });
+  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
   const configPath = join(dataDir, 'router.yaml');
   writeFileSync(configPath, routerConfigYaml({
     trinoA: trinoA.url,

@@ -12,7 +12,7 @@ import { BasicAuth, Trino } from 'trino-client';
 import { startRouter, type RunningRouter } from '../../src/app.js';
 import { connect, type AdminClient } from '../../src/cli/admin-client.js';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin } from '../standins/trino/index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin } from '../standins/trino/index.js';
 import { collect, eventually } from '../support/statement-protocol.js';
 import { REPO_ROOT, routerConfigYaml } from './harness.js';
 
@@ -36,9 +36,9 @@ describe.each([
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ter-xds-e2e-'));
-    trinoA = await startTrinoStandin({ name: 'trino-a', rowsPerPage: 10 });
-    trinoB = await startTrinoStandin({ name: 'trino-b', rowsPerPage: 10 });
-    trinoC = await startTrinoStandin({ name: 'trino-c', rowsPerPage: 10 });
+    trinoA = await startTrinoStandin({ name: 'trino-a', rowsPerPage: 10, pollIntervalMs: FAST_POLL_HOLD_MS });
+    trinoB = await startTrinoStandin({ name: 'trino-b', rowsPerPage: 10, pollIntervalMs: FAST_POLL_HOLD_MS });
+    trinoC = await startTrinoStandin({ name: 'trino-c', rowsPerPage: 10, pollIntervalMs: FAST_POLL_HOLD_MS });
     const configPath = join(dir, 'router.yaml');
     // listen.xds is left out: the default serves ADS on the ext_proc server.
     writeFileSync(configPath, routerConfigYaml({ trinoA: trinoA.url, trinoB: trinoB.url, prefixRouting, dataDir: dir, adminAddress: '127.0.0.1:0' }));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
 import { freePort, spawnRouter, type RouterProcess } from './router-process.js';
 
 export interface Replica {
@@ -34,8 +34,8 @@ export async function startProcessChain(options: {
   readonly trino?: TrinoStandinOptions;
 }): Promise<ProcessChain> {
   const root = mkdtempSync(join(tmpdir(), 'ter-proc-'));
-  const trinoA = await startTrinoStandin({ name: 'trino-a', ...options.trino });
-  const trinoB = await startTrinoStandin({ name: 'trino-b', ...options.trino });
+  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
   const replicas: Replica[] = [];
   try {
     for (let i = 0; i < options.replicas; i++) {

@@ -16,7 +16,7 @@ import { decide } from '../../../src/routing/engine.js';
 import type { RoutingConfig } from '../../../src/routing/model.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
 import { openSqliteStore } from '../../../src/store/index.js';
-import { startTrinoStandin, type TrinoStandin } from '../../standins/trino/index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin } from '../../standins/trino/index.js';
 import { FakeClock } from '../../unit/health/fake-clock.js';
 import { TestRouting } from '../../unit/health/monitor-fixture.js';
 import { captureLogs } from '../../unit/observability/log-capture.js';
@@ -104,7 +104,7 @@ async function monitorOf(faulty: string, healthy: TrinoStandin): Promise<Setup> 
 }
 
 async function standin(name: string): Promise<TrinoStandin> {
-  const trino = await startTrinoStandin({ name });
+  const trino = await startTrinoStandin({ name, pollIntervalMs: FAST_POLL_HOLD_MS });
   toClose.push(() => trino.close());
   return trino;
 }

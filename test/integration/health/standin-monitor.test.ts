@@ -10,7 +10,7 @@ import { decide } from '../../../src/routing/engine.js';
 import type { Backend, RoutingConfig } from '../../../src/routing/model.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
-import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../../standins/trino/index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../../standins/trino/index.js';
 import { captureLogs } from '../../unit/observability/log-capture.js';
 import { FakeClock } from '../../unit/health/fake-clock.js';
 import { TestRouting } from '../../unit/health/monitor-fixture.js';
@@ -51,9 +51,9 @@ async function start(options: {
   settings?: Partial<MonitorSettings>;
   fetch?: FetchLike;
 } = {}): Promise<Setup> {
-  const a = await startTrinoStandin({ name: 'trino-a', ...options.a });
+  const a = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.a });
   toClose.push(() => a.close());
-  const b = await startTrinoStandin({ name: 'trino-b' });
+  const b = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS });
   toClose.push(() => b.close());
   const config: RoutingConfig = {
     backends: [

@@ -6,7 +6,7 @@
  *   // SQL hints: SELECT * FROM t /* rows=5000 duration=2000 queued=100 *\/
  *   await trino.close();
  */
-export { startTrinoStandin } from './standin.js';
+export { FAST_POLL_HOLD_MS, startTrinoStandin, TRINO_POLL_HOLD_MS } from './standin.js';
 export type {
   LoggedStandinRequest, StandinFault, StandinNodeState, StandinQuery, TrinoStandin, TrinoStandinOptions,
 } from './types.js';

@@ -85,9 +85,15 @@ function findQuery(ctx: RequestContext, id: string | undefined): Query | undefin
   return query;
 }
 
-/** How long a poll without news may wait: briefly (no hot spin), never past maxWait. */
+/**
+ * How long a poll without news is held: up to the poll hold (Trino: 1 s), shorter only when the
+ * query changes sooner. Follows dispatcher/QueuedStatementResource.java and
+ * protocol/ExecutingStatementResource.java: since 472 `maxWait` (and `targetResultSize`) are
+ * ignored; before, a smaller maxWait cut the wait short.
+ */
 function pollWaitMs(ctx: RequestContext, untilChange: number): number {
-  const maxWait = parseDurationParam(ctx.url.searchParams.get('maxWait')) ?? Number.POSITIVE_INFINITY;
+  const honoursMaxWait = versionNumber(ctx.c.settings.version) < 472;
+  const maxWait = honoursMaxWait ? parseDurationParam(ctx.url.searchParams.get('maxWait')) ?? Number.POSITIVE_INFINITY : Number.POSITIVE_INFINITY;
   return Math.max(0, Math.min(ctx.c.settings.pollIntervalMs, maxWait, untilChange));
 }
 

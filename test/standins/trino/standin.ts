@@ -23,6 +23,12 @@ function snapshot(query: Query, now: number): StandinQuery {
   };
 }
 
+/** Trino holds a poll without news for up to 1 s (ExecutingStatementResource, QueuedStatementResource). */
+export const TRINO_POLL_HOLD_MS = 1_000;
+
+/** The hold tests use when they do not study timing, so the suite stays fast. */
+export const FAST_POLL_HOLD_MS = 50;
+
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${value}`);
@@ -102,7 +108,7 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
       defaultRows: Math.floor(nonNegative('defaultRows', options.defaultRows, 10)),
       rowsPerPage: Math.max(1, Math.floor(nonNegative('rowsPerPage', options.rowsPerPage, 100))),
       defaultDurationMs: nonNegative('defaultDurationMs', options.defaultDurationMs, 0),
-      pollIntervalMs: nonNegative('pollIntervalMs', options.pollIntervalMs, 50),
+      pollIntervalMs: nonNegative('pollIntervalMs', options.pollIntervalMs, TRINO_POLL_HOLD_MS),
     },
     options.coordinatorId,
     options.starting ?? false,

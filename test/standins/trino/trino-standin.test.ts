@@ -6,10 +6,10 @@
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BasicAuth, Trino } from 'trino-client';
 import { collect, eventually, follow, get, runRaw, rowsOf, submit, type Answer } from '../../support/statement-protocol.js';
-import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from './index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, TRINO_POLL_HOLD_MS, type TrinoStandin, type TrinoStandinOptions } from './index.js';
 
 // ---- helpers ----
 
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 async function standin(options: TrinoStandinOptions = {}): Promise<TrinoStandin> {
-  const s = await startTrinoStandin(options);
+  const s = await startTrinoStandin({ pollIntervalMs: FAST_POLL_HOLD_MS, ...options });
   started.push(s);
   return s;
 }
@@ -187,6 +187,81 @@ describe('queries through trino-client', () => {
     expect(last?.stats?.state).toBe('FAILED');
     expect(last?.error).toMatchObject({ message: 'too many queries', errorName: 'QUERY_QUEUE_FULL', errorCode: 131074, errorType: 'INSUFFICIENT_RESOURCES' });
     expect(trino.queries()[0]?.state).toBe('FAILED');
+  });
+});
+
+describe('poll timing (fake timers: nothing here waits for real)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Sends a GET with node:http (its sockets use no global setTimeout) and reports when it is answered. */
+  function pending(uri: string): { answered: () => boolean; done: Promise<number | undefined> } {
+    let answered = false;
+    const done = new Promise<number | undefined>((resolve, reject) => {
+      const req = httpRequest(uri, { headers: { 'X-Trino-User': 'alice' }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          answered = true;
+          resolve(res.statusCode);
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    return { answered: () => answered, done };
+  }
+
+  /** Lets real I/O happen without moving the fake clock. */
+  async function settleIo(rounds = 50): Promise<void> {
+    for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Real I/O until the poll is answered, or a bounded number of event-loop turns. */
+  async function answeredSoon(poll: { answered: () => boolean }): Promise<boolean> {
+    for (let i = 0; i < 2_000 && !poll.answered(); i++) await settleIo(1);
+    return poll.answered();
+  }
+
+  /** Whether a poll is answered just before `holdMs` of fake time, and once `holdMs` have passed. */
+  async function holdOf(trino: TrinoStandin, uri: string, holdMs = TRINO_POLL_HOLD_MS): Promise<{ before: boolean; after: boolean }> {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const poll = pending(uri);
+    const logged = trino.requestLog().length;
+    while (trino.requestLog().length === logged) await settleIo(1);
+    await settleIo();
+    await vi.advanceTimersByTimeAsync(holdMs - 1);
+    const before = await answeredSoon(poll);
+    await vi.advanceTimersByTimeAsync(1);
+    const after = await answeredSoon(poll);
+    vi.useRealTimers();
+    if (after) expect(await poll.done).toBe(200);
+    return { before, after };
+  }
+
+  it('by default holds a queued poll without news for 1 s, as Trino does', async () => {
+    const trino = await startTrinoStandin();
+    started.push(trino);
+    const first = await submit(trino.url, 'SELECT * FROM t /* queued=60000 */');
+    expect(await holdOf(trino, first.body.nextUri)).toEqual({ before: false, after: true });
+  });
+
+  it('holds an executing poll without news for 1 s and ignores maxWait (Trino 472+)', async () => {
+    const trino = await startTrinoStandin({ version: '476' });
+    started.push(trino);
+    const first = await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    const queued = await get(first.body.nextUri);
+    const executing = `${String(queued.body.nextUri)}?maxWait=10ms&targetResultSize=1kB`;
+    expect(executing).toContain('/v1/statement/executing/');
+    expect(await holdOf(trino, executing)).toEqual({ before: false, after: true });
+  });
+
+  it('before 472 a shorter maxWait cuts the hold short', async () => {
+    const trino = await startTrinoStandin({ version: '471' });
+    started.push(trino);
+    const first = await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    const queued = await get(first.body.nextUri);
+    expect(await holdOf(trino, `${String(queued.body.nextUri)}?maxWait=10ms`, 10)).toEqual({ before: false, after: true });
   });
 });
 

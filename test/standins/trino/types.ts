@@ -15,7 +15,10 @@ export interface TrinoStandinOptions {
   rowsPerPage?: number;
   /** How long a query takes before its first data page; default 0. */
   defaultDurationMs?: number;
-  /** Longest a poll without news waits before answering (no hot spin); default 50. */
+  /**
+   * Longest a poll without news is held before answering. Default 1000, Trino's hold (queued
+   * and executing alike); tests that do not study timing lower it to stay fast.
+   */
   pollIntervalMs?: number;
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
