@@ -285,6 +285,15 @@ const positiveInt = z.number().int().positive();
 /** Where Envoy finds the CAs that sign https backends' certificates (the envoyproxy/envoy image's bundle). */
 export const DEFAULT_XDS_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
+/**
+ * Deadline of one round of health checks. Trino holds a poll without news for up to 1 s, and
+ * a round runs two statements (POST, queued and executing polls each), so a busy coordinator,
+ * or one whose resource groups queue the monitor's query for a few seconds, needs several held
+ * polls: 2 s marked healthy coordinators down. 8 s stays under the 10 s interval, so rounds of
+ * one backend never overlap.
+ */
+export const DEFAULT_MONITOR_TIMEOUT_MS = 8_000;
+
 /** The Trino user the health monitor runs its queries as (and probes fall back to). */
 export const DEFAULT_MONITOR_USER = 'trino-router-monitor';
 
@@ -344,13 +353,13 @@ const xdsSettings = closed({
  *   `routing.jwtUserClaim` "sub"; `routing.prefix` null (no prefix routing; required when a
  *   backend sets `prefixRouting: true`), `prefix.maxAgeHours` 24; `routing.queryIds`
  *   `{retentionHours: 24, maxEntries: 1000000}`.
- * - backend: `enabled` true, `prefixRouting` false (needs Trino 452+ with
+ * - backend: `enabled` true, `prefixRouting` false (needs Trino 458+ with
  *   http-server.process-forwarded=true, so it is opt-in), `maxLoad` null (no ceiling; in
  *   load-score units, see `monitor.loadWeights`), `schedules` [] (always in rotation), schedule
  *   `timeZone` "UTC", `draining` false (true: no new queries, running ones finish).
  * - group: `strategy` "round_robin", `fallback` null; a member given as a plain name has weight 1.
  * - rule: `priority` 100 (lower runs first), `match` {} (matches every request).
- * - `monitor` `{intervalSeconds: 10, timeoutMs: 2000, failureThreshold: 2, successThreshold: 2,
+ * - `monitor` `{intervalSeconds: 10, timeoutMs: 8000 (sized for Trino's 1 s poll hold), failureThreshold: 2, successThreshold: 2,
  *   user: "trino-router-monitor"}`; `monitor.loadWeights` absent = `{running: 1, queued: 0.5}`
  *   (load score = running * running-weight + queued * queued-weight; a query routed since the
  *   last poll counts with the larger weight; at least one weight must be above 0).
@@ -408,7 +417,7 @@ export function configFileSchema(env: Environment) {
     rules: z.array(rule).default([]),
     monitor: closed({
       intervalSeconds: positiveNumber.default(10),
-      timeoutMs: positiveInt.default(2000),
+      timeoutMs: positiveInt.default(DEFAULT_MONITOR_TIMEOUT_MS),
       failureThreshold: positiveInt.default(2),
       successThreshold: positiveInt.default(2),
       user: nonEmpty.default(DEFAULT_MONITOR_USER),

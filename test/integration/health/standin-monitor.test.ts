@@ -10,7 +10,8 @@ import { decide } from '../../../src/routing/engine.js';
 import type { Backend, RoutingConfig } from '../../../src/routing/model.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
-import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../../standins/trino/index.js';
+import { DEFAULT_MONITOR_TIMEOUT_MS } from '../../../src/config/schema.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, TRINO_POLL_HOLD_MS, type TrinoStandin, type TrinoStandinOptions } from '../../standins/trino/index.js';
 import { captureLogs } from '../../unit/observability/log-capture.js';
 import { FakeClock } from '../../unit/health/fake-clock.js';
 import { TestRouting } from '../../unit/health/monitor-fixture.js';
@@ -240,5 +241,38 @@ describe('health monitor against Trino stand-ins', () => {
     await finish(running);
     await s.nextRound();
     expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'drained', drain: { remaining: 0, drained: true } });
+  });
+});
+
+describe('health monitor against Trino timing (1 s poll hold, a queued monitor query)', () => {
+  /**
+   * A coordinator whose resource groups keep the monitor's queries queued for 2.1 s while every
+   * poll without news is held 1 s, as Trino does. This round takes real time (about 2 s, both
+   * monitors at once): the monitor's deadline is the very thing under test.
+   */
+  async function oneRound(trino: TrinoStandin, timeoutMs: number): Promise<HealthMonitor> {
+    const routing = new TestRouting({
+      backends: [{ name: 'trino-q', url: trino.url, enabled: true, prefixRouting: false, schedules: [] }],
+      groups: [{ name: 'g', strategy: 'round_robin', members: [{ backend: 'trino-q', weight: 1 }] }],
+      rules: [],
+      defaultGroup: 'g',
+    });
+    const monitor = new HealthMonitor({
+      routing, settings: { ...SETTINGS, timeoutMs, failureThreshold: 1 }, logger: captureLogs('info').logger,
+    });
+    toClose.push(() => monitor.close());
+    await monitor.start();
+    return monitor;
+  }
+
+  it('the default timeout keeps a busy-looking but healthy coordinator healthy; the old 2 s marked it down', async () => {
+    const trino = await startTrinoStandin({ name: 'trino-q', pollIntervalMs: TRINO_POLL_HOLD_MS, queuedMsByUser: { [MONITOR_USER]: 2_100 } });
+    toClose.push(() => trino.close());
+    const [sized, old] = await Promise.all([oneRound(trino, DEFAULT_MONITOR_TIMEOUT_MS), oneRound(trino, 2_000)]);
+    expect(sized.status()[0]).toMatchObject({ state: 'healthy', lastError: null, loadError: null, load: { running: 0, queued: 0 } });
+    expect(old.status()[0]).toMatchObject({ state: 'unhealthy', lastError: expect.stringMatching(/no answer within 2000 ms/) });
+    // The monitor's queries really waited in the queue: more than one queued poll each.
+    const queuedPolls = trino.requestLog().filter((r) => r.path.startsWith('/v1/statement/queued/')).length;
+    expect(queuedPolls).toBeGreaterThan(trino.queries().filter((q) => q.user === MONITOR_USER).length);
   });
 });

@@ -26,6 +26,7 @@ export interface CoordinatorSettings {
   readonly rowsPerPage: number;
   readonly defaultDurationMs: number;
   readonly pollIntervalMs: number;
+  readonly queuedMsByUser: Readonly<Record<string, number>>;
 }
 
 export interface Submission {
@@ -106,7 +107,7 @@ export class Coordinator {
       headers: submission.headers,
       plan,
       submittedAt: now,
-      queuedMs: parsed.hints.queuedMs ?? 0,
+      queuedMs: parsed.hints.queuedMs ?? this.settings.queuedMsByUser[submission.user] ?? 0,
       durationMs: parsed.hints.durationMs ?? this.settings.defaultDurationMs,
       ...(submission.source === undefined ? {} : { source: submission.source }),
       ...(submission.catalog === undefined ? {} : { catalog: submission.catalog }),

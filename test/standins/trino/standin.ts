@@ -109,6 +109,7 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
       rowsPerPage: Math.max(1, Math.floor(nonNegative('rowsPerPage', options.rowsPerPage, 100))),
       defaultDurationMs: nonNegative('defaultDurationMs', options.defaultDurationMs, 0),
       pollIntervalMs: nonNegative('pollIntervalMs', options.pollIntervalMs, TRINO_POLL_HOLD_MS),
+      queuedMsByUser: Object.fromEntries(Object.entries(options.queuedMsByUser ?? {}).map(([user, ms]) => [user, nonNegative(`queuedMsByUser.${user}`, ms, 0)])),
     },
     options.coordinatorId,
     options.starting ?? false,

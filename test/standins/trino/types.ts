@@ -20,6 +20,11 @@ export interface TrinoStandinOptions {
    * and executing alike); tests that do not study timing lower it to stay fast.
    */
   pollIntervalMs?: number;
+  /**
+   * Milliseconds a user's queries stay QUEUED, as when a resource group holds them (a SQL
+   * `queued=` hint wins); default none.
+   */
+  queuedMsByUser?: Readonly<Record<string, number>>;
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
 }

@@ -17,9 +17,9 @@ const parse = (extra: string) => parseConfig(`${BASE}${extra}`, 'router.yaml', {
 describe('health configuration', () => {
   it('defaults: monitor on every 10 s, running weighs 1 and queued 0.5, backends not draining', () => {
     const config = parse('');
-    expect(config.monitor).toEqual({ intervalSeconds: 10, timeoutMs: 2000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor' });
+    expect(config.monitor).toEqual({ intervalSeconds: 10, timeoutMs: 8000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor' });
     expect(monitorSettingsOf(config.monitor!)).toEqual({
-      intervalMs: 10_000, timeoutMs: 2000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor', loadWeights: { running: 1, queued: 0.5 },
+      intervalMs: 10_000, timeoutMs: 8000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor', loadWeights: { running: 1, queued: 0.5 },
     });
     expect(config.routing.backends.map((b) => b.draining)).toEqual([true, undefined]);
   });

@@ -52,7 +52,7 @@ describe('README: health, load, draining and schedules', () => {
     const config = parseConfig(example(), 'README.md', OPTIONS);
     expect(config.requests.unavailable).toBe('retry');
     expect(monitorSettingsOf(config.monitor!)).toEqual({
-      intervalMs: 10_000, timeoutMs: 2000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor', loadWeights: { running: 1, queued: 0.5 },
+      intervalMs: 10_000, timeoutMs: 8000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor', loadWeights: { running: 1, queued: 0.5 },
     });
     const backends = new Map(config.routing.backends.map((b) => [b.name, b]));
     expect(backends.get('trino-a')).toMatchObject({ maxLoad: 60, schedules: [] });
