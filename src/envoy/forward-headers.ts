@@ -7,7 +7,7 @@ import type { ForwardInstruction } from '../routing/decision.js';
 
 /** The header Envoy's route reads (`cluster_header`); the router always sets it. */
 export const CLUSTER_HEADER = 'x-trino-cluster';
-/** Trino 452+ writes it in front of every URI it hands out (signed route prefixes). */
+/** Trino 458+ writes it in front of every URI it hands out (signed route prefixes); 452-457 URL-escape its slashes. */
 export const FORWARDED_PREFIX_HEADER = 'x-forwarded-prefix';
 export const PATH_HEADER = ':path';
 

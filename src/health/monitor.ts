@@ -21,7 +21,7 @@ import { observe, UNKNOWN_TRACK, type HealthTrack, type Thresholds } from './hea
 import { HttpSession, type FetchLike } from './http-session.js';
 import { InFlightCounter, submissionObserver } from './in-flight.js';
 import { DEFAULT_LOAD_WEIGHTS, inFlightWeight, loadScore, type LoadWeights } from './load-weights.js';
-import { probeCoordinator, type LoadSample, type ProbeReport } from './probe.js';
+import { PREFIX_ROUTING_MIN_TRINO_VERSION, probeCoordinator, tooOldForPrefixRouting, type LoadSample, type ProbeReport } from './probe.js';
 import { minuteOf, MINUTE_MS, ScheduleBook } from './schedules.js';
 import {
   RecentChanges,
@@ -82,6 +82,8 @@ interface Watched {
   stopped: boolean;
   /** The sequence of the last published report applied (followers apply each report once). */
   appliedSequence: number;
+  /** The version last warned about as too old for prefix routing (one warning per version). */
+  prefixVersionWarned: string | undefined;
 }
 
 export class HealthMonitor implements HealthStatusSource {
@@ -244,6 +246,7 @@ export class HealthMonitor implements HealthStatusSource {
       round: undefined,
       stopped: false,
       appliedSequence: -1,
+      prefixVersionWarned: undefined,
     };
     this.watched.set(backend.name, watched);
     this.refresh(watched, now);
@@ -355,6 +358,7 @@ export class HealthMonitor implements HealthStatusSource {
     // stays unreadable would pile up "in flight" queries until its ceiling shut it out for good.
     this.inFlight.settle(name, mark);
     if (report.coordinatorId !== undefined) this.learnCoordinator(report.coordinatorId, name);
+    this.notePrefixVersion(watched, report.version);
     const stateChanged = this.refresh(watched, now);
     if (watched.track.health !== before && !stateChanged) {
       // The state word did not move (an operator switch or the schedule decides it), but the
@@ -370,6 +374,21 @@ export class HealthMonitor implements HealthStatusSource {
     } catch (error) {
       this.logger.error({ err: error, backend, coordinatorId }, 'could not record the coordinator id a health query revealed');
     }
+  }
+
+  /**
+   * Warns once (per reported version) when a backend with prefix routing runs a Trino that
+   * URL-escapes X-Forwarded-Prefix (452-457) or ignores it (before 452): its follow-ups would
+   * come back with URLs the router cannot route.
+   */
+  private notePrefixVersion(watched: Watched, version: string | undefined): void {
+    if (!watched.backend.prefixRouting || version === undefined || !tooOldForPrefixRouting(version)) return;
+    if (watched.prefixVersionWarned === version) return;
+    watched.prefixVersionWarned = version;
+    this.logger.warn(
+      { backend: watched.backend.name, version, needs: PREFIX_ROUTING_MIN_TRINO_VERSION },
+      `backend has prefixRouting on but runs Trino ${version}: prefix routing needs Trino ${PREFIX_ROUTING_MIN_TRINO_VERSION}+ (452-457 URL-escape X-Forwarded-Prefix); set prefixRouting: false or upgrade`,
+    );
   }
 
   /** Logs once when a backend's polled load crosses its ceiling, and once when it is back under. */

@@ -42,6 +42,8 @@ export interface ProbeReport {
   readonly loadError: string | undefined;
   /** The coordinator id in the health query's id, when the query ran. */
   readonly coordinatorId: string | undefined;
+  /** nodeVersion.version from /v1/info, when it answered with one. */
+  readonly version?: string | undefined;
 }
 
 export interface ProbeTarget {
@@ -65,6 +67,7 @@ export const LOAD_SQL = 'SELECT query_id, state, "user" FROM system.runtime.quer
 interface ServerInfo {
   readonly coordinator: boolean;
   readonly starting: boolean;
+  readonly version: string | undefined;
 }
 
 export async function probeCoordinator(http: HttpSession, target: ProbeTarget): Promise<ProbeReport> {
@@ -85,6 +88,7 @@ export async function probeCoordinator(http: HttpSession, target: ProbeTarget): 
     load: loadResult.ok ? loadResult.value.sample : undefined,
     loadError: loadResult.ok ? undefined : describeFailure(loadResult.error),
     coordinatorId: queryId === undefined ? undefined : coordinatorIdOf(queryId),
+    version: infoResult.ok ? infoResult.value.version : undefined,
   };
 }
 
@@ -141,12 +145,27 @@ export function countQueries(result: StatementResult, monitorUser: string): Load
 function readInfo(body: unknown): ServerInfo {
   if (body === null || typeof body !== 'object') throw new HealthCheckError('info', 'GET /v1/info: expected a JSON object');
   const record = body as Record<string, unknown>;
-  return { coordinator: record.coordinator === true, starting: record.starting === true };
+  const nodeVersion = record.nodeVersion as Record<string, unknown> | null | undefined;
+  const version = nodeVersion !== null && typeof nodeVersion === 'object' && typeof nodeVersion.version === 'string' ? nodeVersion.version : undefined;
+  return { coordinator: record.coordinator === true, starting: record.starting === true, version };
 }
 
 function readNodeState(body: unknown): string {
   if (typeof body !== 'string') throw new HealthCheckError('state', 'GET /v1/info/state: expected a JSON string such as "ACTIVE"');
   return body;
+}
+
+/** The first Trino that writes X-Forwarded-Prefix as sent (452-457 URL-escape its slashes). */
+export const PREFIX_ROUTING_MIN_TRINO_VERSION = 458;
+
+/**
+ * True when a reported version is known to be too old for prefix routing. Trino versions are
+ * integers ("476"); a suffix is ignored, and text without a leading number (a custom build)
+ * is given the benefit of the doubt.
+ */
+export function tooOldForPrefixRouting(version: string): boolean {
+  const match = /^(\d+)/.exec(version.trim());
+  return match?.[1] !== undefined && Number(match[1]) < PREFIX_ROUTING_MIN_TRINO_VERSION;
 }
 
 function withSlash(baseUrl: string): string {

@@ -11,7 +11,7 @@ export interface Backend {
   readonly url: string;
   /** Operator switch: a disabled backend takes no new queries. */
   readonly enabled: boolean;
-  /** Trino 452+ with http-server.process-forwarded=true: follow-ups can be routed by URL prefix. */
+  /** Trino 458+ with http-server.process-forwarded=true: follow-ups can be routed by URL prefix (452-457 escape the prefix's slashes). */
   readonly prefixRouting: boolean;
   /** Optional uptime schedules; empty means always in schedule. */
   readonly schedules: readonly UptimeSchedule[];

@@ -162,7 +162,7 @@ export class RequestRouter {
         return this.reply(
           scope,
           'unroutable_segment',
-          'Spooled segment URLs carry no query id: the router can route them only through route prefixes (Trino 452+ with http-server.process-forwarded=true and prefixRouting on the backend)',
+          'Spooled segment URLs carry no query id: the router can route them only through route prefixes (Trino 458+ with http-server.process-forwarded=true and prefixRouting on the backend)',
         );
       case 'invalid':
         return this.reply(scope, 'malformed_query_id', `Malformed Trino URL: ${trinoPath.reason}`);

@@ -2,8 +2,8 @@
  * Signed URL prefixes that name the cluster owning a query.
  *
  * On a submission the router sends `X-Forwarded-Prefix: /_tr/<backend>/<kid>.<issued>.<sig>`;
- * Trino 452+ (with http-server.process-forwarded=true) puts it in front of every URI it hands
- * the client, so each follow-up names its cluster and any router replica can route it without
+ * Trino 458+ (with http-server.process-forwarded=true) puts it in front of every URI it hands
+ * the client (452-457 URL-escape its slashes, which breaks a multi-segment prefix), so each follow-up names its cluster and any router replica can route it without
  * shared state. The HMAC binds backend and issue time, so a client can neither craft a prefix
  * for a cluster of its choosing nor reuse one forever; follow-ups are re-signed with a fresh
  * time so a long query never outlives its prefix.

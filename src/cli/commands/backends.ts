@@ -27,7 +27,7 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
     .argument('<name>', 'the Envoy cluster name')
     .requiredOption('--url <url>', 'coordinator base URL, e.g. http://trino-c:8080')
     .option('--disabled', 'create it taking no new queries')
-    .option('--prefix-routing', 'route follow-ups by signed URL prefix (Trino 452+)')
+    .option('--prefix-routing', 'route follow-ups by signed URL prefix (Trino 458+)')
     .option('--max-load <n>', 'load at which it takes no new queries', positiveNumber)
     .option('--schedule <cron[@zone]>', 'in rotation during these minutes (repeatable)', collect(schedule))
     .action((name: string, options: BackendOptions, command: Command) => run(command, async (s) => {

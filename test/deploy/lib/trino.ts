@@ -55,5 +55,8 @@ export function trinoImageVersion(image: string): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/** Trino honours X-Forwarded-Prefix (the router's prefix routing) from this release on. */
-export const PREFIX_ROUTING_MIN_TRINO = 452;
+/**
+ * Trino puts X-Forwarded-Prefix in front of its URIs as sent (the router's multi-segment prefix
+ * routing) from this release on: 452-457 URL-escape the prefix's slashes.
+ */
+export const PREFIX_ROUTING_MIN_TRINO = 458;

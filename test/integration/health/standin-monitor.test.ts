@@ -12,7 +12,7 @@ import { createStrategyState } from '../../../src/routing/strategies.js';
 import { openSqliteStore, type Store } from '../../../src/store/index.js';
 import { DEFAULT_MONITOR_TIMEOUT_MS } from '../../../src/config/schema.js';
 import { FAST_POLL_HOLD_MS, startTrinoStandin, TRINO_POLL_HOLD_MS, type TrinoStandin, type TrinoStandinOptions } from '../../standins/trino/index.js';
-import { captureLogs } from '../../unit/observability/log-capture.js';
+import { captureLogs, type CapturedLogs } from '../../unit/observability/log-capture.js';
 import { FakeClock } from '../../unit/health/fake-clock.js';
 import { TestRouting } from '../../unit/health/monitor-fixture.js';
 import { facts } from '../../unit/routing/fixtures.js';
@@ -31,6 +31,7 @@ interface Setup {
   readonly routing: TestRouting;
   readonly store: Store;
   readonly learned: [string, string][];
+  readonly logs: CapturedLogs;
   nextRound(): Promise<void>;
   /** Where 100 new queries go now. */
   spread(): Record<string, number>;
@@ -71,8 +72,9 @@ async function start(options: {
   const clock = new FakeClock(Date.now());
   const learned: [string, string][] = [];
   const settings = { ...SETTINGS, ...options.settings };
+  const logs = captureLogs('info');
   const monitor = new HealthMonitor({
-    routing, settings, clock, logger: captureLogs('info').logger, history: store.backendStates,
+    routing, settings, clock, logger: logs.logger, history: store.backendStates,
     onCoordinator: (id, backend) => learned.push([id, backend]),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
@@ -80,7 +82,7 @@ async function start(options: {
   await monitor.start();
   const strategy = createStrategyState(() => 0.5);
   setup = {
-    a, b, monitor, clock, routing, store, learned,
+    a, b, monitor, clock, routing, store, learned, logs,
     async nextRound() {
       await clock.advance(settings.intervalMs);
       await monitor.idle();
@@ -229,6 +231,18 @@ describe('health monitor against Trino stand-ins', () => {
     await s.nextRound();
     expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'healthy', load: null, loadError: 'POST /v1/statement: HTTP 403 (Access Denied)' });
     expect(s.a.requestLog().some((r) => r.path.startsWith('/ui/'))).toBe(false);
+  });
+
+  it('warns once when a backend with prefix routing runs a Trino older than 458 (it URL-escapes the prefix)', async () => {
+    const warnings = (s: Setup) => s.logs.records().filter((r) => r.backend === 'trino-a' && r.needs === 458);
+    const old = await start({ a: { version: '457' }, backendA: { prefixRouting: true } });
+    await old.nextRound();
+    expect(warnings(old)).toHaveLength(1);
+    expect(warnings(old)[0]).toMatchObject({ version: '457', msg: expect.stringMatching(/prefix routing needs Trino 458\+/) });
+    for (const close of toClose.splice(0).reverse()) await close();
+    const current = await start({ a: { version: '458' }, backendA: { prefixRouting: true } });
+    await current.nextRound();
+    expect(warnings(current)).toHaveLength(0);
   });
 
   it('an operator drain: no new queries, drained when what runs there is done', async () => {

@@ -381,7 +381,7 @@ export async function handleRequest(
   }
   const url = new URL(req.url ?? '/', 'http://standin.invalid');
   const parts = url.pathname.split('/').slice(1);
-  const ctx: RequestContext = { c, req, res, body, url, base: externalBase(req.headers, localAddress, c.processForwarded), localAddress };
+  const ctx: RequestContext = { c, req, res, body, url, base: externalBase(req.headers, localAddress, c.processForwarded, versionNumber(c.settings.version)), localAddress };
   for (const route of ROUTES) {
     const params = matchRoute(route.pattern, parts);
     if (params === undefined) continue;

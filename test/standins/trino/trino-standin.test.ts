@@ -414,6 +414,17 @@ describe('forwarded headers', () => {
     expect(plain.body.nextUri.startsWith(`${trino.url}/v1/statement/executing/`)).toBe(true);
   });
 
+  it('the version decides the prefix: none before 452, URL-escaped (/ is %2F) in 452-457, as sent from 458', async () => {
+    const nextUriAt = async (version: string): Promise<string> => {
+      const trino = await standin({ version });
+      return (await submit(trino.url, 'SELECT 1', forwarded)).body.nextUri as string;
+    };
+    expect(await nextUriAt('451')).toMatch(/^https:\/\/gateway\.example\/v1\/statement\/queued\//);
+    expect(await nextUriAt('452')).toMatch(/^https:\/\/gateway\.example\/_tr%2Fa%2Fkey1\/v1\/statement\/queued\//);
+    expect(await nextUriAt('457')).toMatch(/^https:\/\/gateway\.example\/_tr%2Fa%2Fkey1\/v1\/statement\/queued\//);
+    expect(await nextUriAt('458')).toMatch(/^https:\/\/gateway\.example\/_tr\/a\/key1\/v1\/statement\/queued\//);
+  });
+
   it('puts the prefix into spooled segment URIs; segments download, acknowledge, then vanish', async () => {
     const trino = await standin({ rowsPerPage: 3 });
     const proxy = await prefixProxy(trino, '/_tr/b/key2');

@@ -5,7 +5,10 @@ export interface TrinoStandinOptions {
   name?: string;
   /** http-server.process-forwarded; default true. */
   processForwarded?: boolean;
-  /** nodeVersion.version; default '476'. */
+  /**
+   * nodeVersion.version; default '476'. Changes behaviour where Trino's did: X-Forwarded-Prefix
+   * (none before 452, escaped in 452-457), maxWait (honoured before 472), POST /ui/auth/login (483+).
+   */
   version?: string;
   /** 5 chars from a-z and 2-9 without l, o, 0, 1; random if absent. */
   coordinatorId?: string;

@@ -1,9 +1,9 @@
 /**
  * The external base URI of a request, as Trino builds it for nextUri, infoUri and spooled
  * segment URIs: scheme and authority from the request (Host header), overridden by
- * X-Forwarded-Proto/Host/Port when `http-server.process-forwarded` is on, and (Trino 452+)
- * X-Forwarded-Prefix put in front of every path. Recomputed for every request, so a proxy that
- * changes its prefix between requests gets URIs with the new prefix.
+ * X-Forwarded-Proto/Host/Port when `http-server.process-forwarded` is on, and X-Forwarded-Prefix
+ * put in front of every path by the version's rules (see prefixFor). Recomputed for every
+ * request, so a proxy that changes its prefix between requests gets URIs with the new prefix.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { firstHeader } from './protocol-headers.js';
@@ -60,7 +60,26 @@ export function normalizePrefix(raw: string | undefined): string {
   return prefix.replace(/\/+$/, '');
 }
 
-export function externalBase(headers: IncomingHttpHeaders, localAddress: string, processForwarded: boolean): ExternalBase {
+/** The first Trino that puts X-Forwarded-Prefix in front of the URIs it builds. */
+export const PREFIX_SINCE_VERSION = 452;
+/** The first Trino that keeps the prefix's slashes (452-457 URL-escape it). */
+export const UNESCAPED_PREFIX_SINCE_VERSION = 458;
+
+/**
+ * The prefix as a Trino of this version writes it. Follows
+ * core/trino-main/src/main/java/io/trino/server/ExternalUriInfo.java: none before 452; 452 to
+ * 457 add it as one escaped path segment (`/_tr/a/k` becomes `/_tr%2Fa%2Fk`, so only a
+ * one-segment prefix survives); from 458 it is put in front as it is.
+ */
+function prefixFor(normalized: string, version: number): string {
+  if (normalized === '' || version < PREFIX_SINCE_VERSION) return '';
+  if (version >= UNESCAPED_PREFIX_SINCE_VERSION) return normalized;
+  return `/${encodeURIComponent(normalized.slice(1))}`;
+}
+
+export function externalBase(
+  headers: IncomingHttpHeaders, localAddress: string, processForwarded: boolean, version = Number.POSITIVE_INFINITY,
+): ExternalBase {
   const hostHeader = parseHostPort(headers.host?.trim() || localAddress);
   let scheme = 'http';
   let host = hostHeader.host;
@@ -77,7 +96,7 @@ export function externalBase(headers: IncomingHttpHeaders, localAddress: string,
     }
     const forwardedPort = firstHeader(headers, 'x-forwarded-port');
     if (forwardedPort !== undefined && /^\d+$/.test(forwardedPort)) port = Number(forwardedPort);
-    prefix = normalizePrefix(firstHeader(headers, 'x-forwarded-prefix'));
+    prefix = prefixFor(normalizePrefix(firstHeader(headers, 'x-forwarded-prefix')), version);
   }
   const portPart = port === undefined || port === defaultPort(scheme) ? '' : `:${port}`;
   return { origin: `${scheme}://${host}${portPart}`, prefix };

@@ -55,7 +55,7 @@ export interface Backend {
   enabled?:
     | boolean
     | undefined;
-  /** Follow-ups may be routed by signed URL prefix (Trino 452+, process-forwarded). */
+  /** Follow-ups may be routed by signed URL prefix (Trino 458+, process-forwarded). */
   prefixRouting: boolean;
   /** Load at or above which the backend takes no new queries; absent: no ceiling. */
   maxLoad?:
