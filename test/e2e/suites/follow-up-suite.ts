@@ -58,7 +58,7 @@ export function followUpSuite(edge: Edge): void {
   describe(`forged prefixes and unknown ids through Envoy's ${edge}`, () => {
     let chain: Chain;
     beforeAll(async () => {
-      chain = await startChain({ edge, prefixRouting: true, trino: { rowsPerPage: 5 } });
+      chain = await startChain({ edge, prefixRouting: true, trino: { rowsPerPage: 5, spooling: { mode: 'coordinator_proxy', inlineMaxRows: 0 } } });
     });
     afterAll(async () => {
       await chain?.close();

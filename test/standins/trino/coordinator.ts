@@ -8,7 +8,7 @@ import { isValidCoordinatorId, newNodeId, QueryIdGenerator, randomCoordinatorId 
 import { planStatement, type KillOutcome, type RuntimeQueryRow } from './plan.js';
 import type { ProtocolName } from './protocol-headers.js';
 import { Query, type QueryState } from './queries.js';
-import { SegmentStore } from './spooling.js';
+import { SegmentStore, type SpoolingSettings } from './spooling.js';
 import { parseSql } from './sql.js';
 import { UiSessions } from './ui-login.js';
 
@@ -27,6 +27,7 @@ export interface CoordinatorSettings {
   readonly defaultDurationMs: number;
   readonly pollIntervalMs: number;
   readonly queuedMsByUser: Readonly<Record<string, number>>;
+  readonly spooling: SpoolingSettings;
 }
 
 export interface Submission {

@@ -212,24 +212,23 @@ export function executingResults(query: Query, page: ExecutingPage, base: Extern
   return ordered(results);
 }
 
-/** Rows inline, or (spooling protocol) one spooled segment whose URIs follow this request. */
+/**
+ * Rows inline, or (spooling protocol) one segment: inline data, or spooled with the storage's
+ * pre-signed URI (storage mode) or the coordinator's download URI, and the coordinator's ackUri.
+ */
 function pageData(query: Query, page: ExecutingPage, base: ExternalBase): unknown {
   const segment = page.segment;
   if (segment === undefined) return query.plan.rows.slice(page.rowStart, page.rowEnd);
-  return {
-    encoding: query.dataEncoding ?? 'json',
-    segments: [{
+  const metadata = { rowOffset: segment.rowOffset, rowsCount: segment.rowsCount, segmentSize: segment.segmentSize };
+  const encoded = segment.inline !== undefined
+    ? { type: 'inline', data: segment.inline.toString('base64'), metadata }
+    : {
       type: 'spooled',
-      uri: segmentDownloadUri(base, segment.id),
+      uri: segment.directUri ?? segmentDownloadUri(base, segment.id),
       ackUri: segmentAckUri(base, segment.id),
-      metadata: {
-        rowOffset: segment.rowOffset,
-        rowsCount: segment.rowsCount,
-        segmentSize: segment.segmentSize,
-        expiresAt: segment.expiresAt,
-      },
-    }],
-  };
+      metadata: { ...metadata, expiresAt: segment.expiresAt },
+    };
+  return { encoding: query.dataEncoding ?? 'json', segments: [encoded] };
 }
 
 /** Enough of Trino's QueryInfo for clients and probes: ids, state, user, text, error. */

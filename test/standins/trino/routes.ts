@@ -107,6 +107,11 @@ function statementHeaders(query: Query): OutgoingHttpHeaders {
   return headers;
 }
 
+/** The spooling encoding the server chose, echoed on every answer (SpoolingQueryDataProducer.java). */
+function encodingHeader(query: Query): OutgoingHttpHeaders {
+  return query.dataEncoding === undefined ? {} : { [protocolHeader(query.protocol, 'Query-Data-Encoding')]: query.dataEncoding };
+}
+
 // ---- statements ----
 
 function submitStatement(ctx: RequestContext): void {
@@ -131,7 +136,7 @@ function submitStatement(ctx: RequestContext): void {
     ...(catalog === undefined ? {} : { catalog }),
     ...(schema === undefined ? {} : { schema }),
   });
-  sendJson(ctx.res, 200, queuedResults(query, 0, ctx.base, Date.now(), true));
+  sendJson(ctx.res, 200, queuedResults(query, 0, ctx.base, Date.now(), true), encodingHeader(query));
 }
 
 async function queuedStatement(ctx: RequestContext, params: Params): Promise<void> {
@@ -148,7 +153,7 @@ async function queuedStatement(ctx: RequestContext, params: Params): Promise<voi
   const wait = pollWaitMs(ctx, query.msUntilDispatch(Date.now()));
   if (wait > 0) await sleep(wait);
   if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
-  sendJson(ctx.res, 200, queuedResults(query, token, ctx.base, Date.now()));
+  sendJson(ctx.res, 200, queuedResults(query, token, ctx.base, Date.now()), encodingHeader(query));
 }
 
 async function executingStatement(ctx: RequestContext, params: Params): Promise<void> {
@@ -175,9 +180,9 @@ async function executingStatement(ctx: RequestContext, params: Params): Promise<
   const { c } = ctx;
   const spool = query.dataEncoding === undefined
     ? undefined
-    : (rowOffset: number, rows: readonly (readonly unknown[])[]) => c.segments.create(query.id, rowOffset, rows);
+    : (rowOffset: number, rows: readonly (readonly unknown[])[]) => c.segments.create(query.id, rowOffset, rows, c.settings.spooling, `http://${ctx.localAddress}`);
   const page = lookup.kind === 'repeat' ? lookup.page : query.nextPage(token, Date.now(), c.settings.rowsPerPage, spool);
-  const headers = page.kind !== 'waiting' && page.state !== 'FAILED' ? statementHeaders(query) : {};
+  const headers = { ...(page.kind !== 'waiting' && page.state !== 'FAILED' ? statementHeaders(query) : {}), ...encodingHeader(query) };
   sendJson(ctx.res, 200, executingResults(query, page, ctx.base, Date.now(), c.settings.rowsPerPage), headers);
 }
 
@@ -331,11 +336,24 @@ function uiQueryList(ctx: RequestContext): void {
 
 // ---- spooling ----
 
+/** GET /v1/spooled/download/{id}, by retrieval mode (CoordinatorSegmentResource.java). */
 function downloadSegment(ctx: RequestContext, params: Params): void {
   const id = params.id ?? '';
   findQuery(ctx, ctx.c.segments.ownerOf(id));
+  const mode = ctx.c.settings.spooling.mode;
+  if (mode === 'storage') return sendText(ctx.res, 503, 'Retrieval mode is STORAGE but segment resource was called');
   const bytes = ctx.c.segments.content(id);
   if (bytes === undefined) return sendText(ctx.res, 404, 'Segment not found');
+  if (mode === 'coordinator_storage_redirect') return sendRedirect(ctx.res, ctx.c.segments.directUri(id, `http://${ctx.localAddress}`));
+  sendBytes(ctx.res, 200, 'application/octet-stream', bytes);
+}
+
+/** The storage's side of a pre-signed URL (what S3 or another object store would answer). */
+function storageSegment(ctx: RequestContext, params: Params): void {
+  const id = params.id ?? '';
+  findQuery(ctx, ctx.c.segments.ownerOf(id));
+  const bytes = ctx.c.segments.fromStorage(id, ctx.url.searchParams.get('signature'));
+  if (bytes === undefined) return sendText(ctx.res, 403, 'Access Denied');
   sendBytes(ctx.res, 200, 'application/octet-stream', bytes);
 }
 
@@ -367,6 +385,7 @@ const ROUTES: readonly Route[] = [
   { pattern: ['ui', 'query.html'], methods: { GET: queryPage } },
   { pattern: ['v1', 'spooled', 'download', ':id'], methods: { GET: downloadSegment } },
   { pattern: ['v1', 'spooled', 'ack', ':id'], methods: { GET: acknowledgeSegment } },
+  { pattern: ['_storage', 'spooled', ':id'], methods: { GET: storageSegment } },
 ];
 
 /** Answers one request (faults already applied by the server). */

@@ -6,6 +6,7 @@ import { headerRecord } from './protocol-headers.js';
 import type { Query } from './queries.js';
 import { handleRequest } from './routes.js';
 import { StandinServer } from './server.js';
+import { DEFAULT_SPOOLING } from './spooling.js';
 import type {
   LoggedStandinRequest, StandinFault, StandinNodeState, StandinQuery, TrinoStandin, TrinoStandinOptions,
 } from './types.js';
@@ -109,6 +110,11 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
       rowsPerPage: Math.max(1, Math.floor(nonNegative('rowsPerPage', options.rowsPerPage, 100))),
       defaultDurationMs: nonNegative('defaultDurationMs', options.defaultDurationMs, 0),
       pollIntervalMs: nonNegative('pollIntervalMs', options.pollIntervalMs, TRINO_POLL_HOLD_MS),
+      spooling: {
+        mode: options.spooling?.mode ?? DEFAULT_SPOOLING.mode,
+        inlineMaxRows: nonNegative('spooling.inlineMaxRows', options.spooling?.inlineMaxRows, DEFAULT_SPOOLING.inlineMaxRows),
+        inlineMaxBytes: nonNegative('spooling.inlineMaxBytes', options.spooling?.inlineMaxBytes, DEFAULT_SPOOLING.inlineMaxBytes),
+      },
       queuedMsByUser: Object.fromEntries(Object.entries(options.queuedMsByUser ?? {}).map(([user, ms]) => [user, nonNegative(`queuedMsByUser.${user}`, ms, 0)])),
     },
     options.coordinatorId,

@@ -425,8 +425,8 @@ describe('forwarded headers', () => {
     expect(await nextUriAt('458')).toMatch(/^https:\/\/gateway\.example\/_tr\/a\/key1\/v1\/statement\/queued\//);
   });
 
-  it('puts the prefix into spooled segment URIs; segments download, acknowledge, then vanish', async () => {
-    const trino = await standin({ rowsPerPage: 3 });
+  it('puts the prefix into spooled segment URIs (coordinator_proxy); segments download, acknowledge, then vanish', async () => {
+    const trino = await standin({ rowsPerPage: 3, spooling: { mode: 'coordinator_proxy', inlineMaxRows: 0 } });
     const proxy = await prefixProxy(trino, '/_tr/b/key2');
     const answers = await runRaw(proxy.url, 'SELECT * FROM t /* rows=5 */', { 'X-Trino-User': 'alice', 'X-Trino-Query-Data-Encoding': 'json' });
     const queryId: string = answers[0]?.body.id;
@@ -453,6 +453,51 @@ describe('forwarded headers', () => {
     expect(rows).toEqual([0, 1, 2, 3, 4].map((i) => [i, 'trino']));
     expect((await fetch(`${trino.url}/v1/spooled/download/nope`)).status).toBe(404);
     expect((await fetch(`${trino.url}/v1/spooled/ack/nope`)).status).toBe(404);
+  });
+
+  it('spooling by default (storage): small pages inline, else a pre-signed storage uri that bypasses the proxy; only ackUri goes through it', async () => {
+    const spooled = { 'X-Trino-User': 'alice', 'X-Trino-Query-Data-Encoding': 'json' };
+    const small = await standin({ rowsPerPage: 3 });
+    const smallProxy = await prefixProxy(small, '/_tr/b/key2');
+    const inlineAnswers = await runRaw(smallProxy.url, 'SELECT * FROM t /* rows=5 */', spooled);
+    const inline = inlineAnswers.flatMap((a) => (a.body.data?.segments ?? []) as { type: string; data: string }[]);
+    expect(inline.map((x) => x.type)).toEqual(['inline', 'inline']);
+    expect(inline.flatMap((x) => JSON.parse(Buffer.from(x.data, 'base64').toString('utf8')) as unknown[][])).toEqual([0, 1, 2, 3, 4].map((i) => [i, 'trino']));
+    expect(inlineAnswers.every((a) => a.headers.get('x-trino-query-data-encoding') === 'json')).toBe(true);
+
+    const trino = await standin({ rowsPerPage: 3, spooling: { inlineMaxRows: 0 } });
+    const proxy = await prefixProxy(trino, '/_tr/b/key2');
+    const answers = await runRaw(proxy.url, 'SELECT * FROM t /* rows=5 */', spooled);
+    const segments = answers.flatMap((a) => (a.body.data?.segments ?? []) as { type: string; uri: string; ackUri: string }[]);
+    expect(segments).toHaveLength(2);
+    for (const segment of segments) {
+      expect(segment.uri.startsWith(`${trino.url}/_storage/spooled/`)).toBe(true);
+      expect(segment.ackUri.startsWith(`${proxy.url}/v1/spooled/ack/`)).toBe(true);
+      expect((await fetch(segment.uri)).status).toBe(200);
+      const id = new URL(segment.uri).pathname.split('/').at(-1);
+      const viaCoordinator = await fetch(`${proxy.url}/v1/spooled/download/${id}`);
+      expect(viaCoordinator.status).toBe(503);
+      expect((await fetch(`${segment.uri.split('?')[0]}?signature=forged`)).status).toBe(403);
+      expect((await fetch(segment.ackUri)).status).toBe(200);
+    }
+    expect(proxy.paths.some((p) => p.includes('/_storage/'))).toBe(false);
+  });
+
+  it('spooling with coordinator_storage_redirect: the download through the proxy answers 303 to the storage', async () => {
+    const trino = await standin({ rowsPerPage: 3, spooling: { mode: 'coordinator_storage_redirect', inlineMaxRows: 0 } });
+    const proxy = await prefixProxy(trino, '/_tr/b/key2');
+    const answers = await runRaw(proxy.url, 'SELECT * FROM t /* rows=5 */', { 'X-Trino-User': 'alice', 'X-Trino-Query-Data-Encoding': 'json' });
+    const segments = answers.flatMap((a) => (a.body.data?.segments ?? []) as { uri: string; ackUri: string }[]);
+    expect(segments).toHaveLength(2);
+    for (const segment of segments) {
+      expect(segment.uri.startsWith(`${proxy.url}/v1/spooled/download/`)).toBe(true);
+      const redirect = await fetch(segment.uri, { redirect: 'manual' });
+      expect(redirect.status).toBe(303);
+      const location = redirect.headers.get('location') ?? '';
+      expect(location.startsWith(`${trino.url}/_storage/spooled/`)).toBe(true);
+      expect((await fetch(location)).status).toBe(200);
+      expect((await fetch(segment.ackUri)).status).toBe(200);
+    }
   });
 
   it('with processForwarded off, any X-Forwarded-* header is refused with 406', async () => {

@@ -28,6 +28,12 @@ export interface TrinoStandinOptions {
    * `queued=` hint wins); default none.
    */
   queuedMsByUser?: Readonly<Record<string, number>>;
+  /**
+   * The spooling protocol as configured on the coordinator: retrieval mode (default 'storage',
+   * Trino's: segment URIs are pre-signed storage URLs) and inlining (default: pages up to
+   * 50,000 rows or 3 MB come inline; set inlineMaxRows 0 to spool every page).
+   */
+  spooling?: { mode?: 'storage' | 'coordinator_storage_redirect' | 'coordinator_proxy'; inlineMaxRows?: number; inlineMaxBytes?: number };
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
 }
