@@ -360,7 +360,9 @@ const xdsSettings = closed({
  * - group: `strategy` "round_robin", `fallback` null; a member given as a plain name has weight 1.
  * - rule: `priority` 100 (lower runs first), `match` {} (matches every request).
  * - `monitor` `{intervalSeconds: 10, timeoutMs: 8000 (sized for Trino's 1 s poll hold), failureThreshold: 2, successThreshold: 2,
- *   user: "trino-router-monitor"}`; `monitor.loadWeights` absent = `{running: 1, queued: 0.5}`
+ *   user: "trino-router-monitor"}`; `monitor.loadWeights` absent = `{running: 1, queued: 0.5}`; `monitor.uiLogin` absent =
+ *   false (true: when system.runtime.queries cannot be read, log in to the web UI as the
+ *   monitor user, no password, and read /ui/api/stats)
  *   (load score = running * running-weight + queued * queued-weight; a query routed since the
  *   last poll counts with the larger weight; at least one weight must be above 0).
  *   `monitor: null` runs no health checks: every backend is then taken as healthy and idle
@@ -422,6 +424,7 @@ export function configFileSchema(env: Environment) {
       successThreshold: positiveInt.default(2),
       user: nonEmpty.default(DEFAULT_MONITOR_USER),
       loadWeights: loadWeights.optional(),
+      uiLogin: z.boolean().optional(),
     }).nullable().prefault({}),
     admin: adminSettings(env).prefault({}),
     history: closed({

@@ -71,6 +71,27 @@ export class HttpSession {
     }
   }
 
+  /**
+   * POSTs a form without following a redirect (a login answers 303) and returns the status and
+   * the Set-Cookie values; any transport failure is a HealthCheckError naming `check`.
+   */
+  async postForm(check: CheckName, url: string, form: URLSearchParams): Promise<{ status: number; cookies: string[] }> {
+    const label = `POST ${pathOf(url)}`;
+    try {
+      const response = await this.fetch(url, {
+        method: 'POST',
+        headers: fresh({ 'Content-Type': 'application/x-www-form-urlencoded' }),
+        body: form.toString(),
+        signal: this.controller.signal,
+        redirect: 'manual',
+      });
+      await response.body?.cancel();
+      return { status: response.status, cookies: response.headers.getSetCookie() };
+    } catch (error) {
+      throw this.failure(check, label, error);
+    }
+  }
+
   /** Fire and forget (cancelling an abandoned health query); failures do not matter. */
   send(url: string, init: RequestInit, timeoutMs: number): void {
     const controller = new AbortController();

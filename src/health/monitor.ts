@@ -39,6 +39,8 @@ export interface MonitorSettings extends Thresholds {
   /** Trino user of the monitor's queries. */
   readonly user: string;
   readonly loadWeights: LoadWeights;
+  /** Read load from /ui/api/stats through a web UI login when system.runtime.queries fails. */
+  readonly uiLogin?: boolean;
 }
 
 /** The routing snapshot and its changes (RoutingSource). */
@@ -293,7 +295,7 @@ export class HealthMonitor implements HealthStatusSource {
     const mark = this.inFlight.mark(name);
     let report: ProbeReport;
     try {
-      report = await probeCoordinator(session, { baseUrl: watched.backend.url, user: this.settings.user });
+      report = await probeCoordinator(session, { baseUrl: watched.backend.url, user: this.settings.user, uiLogin: this.settings.uiLogin });
     } catch (error) {
       const reason = describeFailure(error);
       report = { observation: { kind: 'down', reason }, load: undefined, loadError: reason, coordinatorId: undefined };
@@ -580,6 +582,7 @@ export function monitorSettingsOf(config: {
   readonly successThreshold: number;
   readonly user: string;
   readonly loadWeights?: LoadWeights | undefined;
+  readonly uiLogin?: boolean | undefined;
 }): MonitorSettings {
   return {
     intervalMs: config.intervalSeconds * 1000,
@@ -588,5 +591,6 @@ export function monitorSettingsOf(config: {
     successThreshold: config.successThreshold,
     user: config.user,
     loadWeights: config.loadWeights ?? DEFAULT_LOAD_WEIGHTS,
+    ...(config.uiLogin === true ? { uiLogin: true } : {}),
   };
 }

@@ -10,8 +10,9 @@
  * - a health query (SELECT 1) through the statement protocol as the monitor user: proves the
  *   coordinator runs queries, and its query id names the coordinator (for query-id routing).
  * - load: running and queued queries from system.runtime.queries, the monitor's own left out.
- *   There is no fallback to /ui/api/stats: it needs a web UI login (the Trino-UI-Token
- *   cookie) and ignores X-Trino-User, so a monitor without one only ever gets 401.
+ *   /ui/api/stats needs a web UI login (the Trino-UI-Token cookie; X-Trino-User is ignored),
+ *   so it is a fallback only when `uiLogin` is on: the monitor then logs in (POST /ui/login as
+ *   its user, no password: Trino's form login over plain HTTP) once the health query is over.
  *
  * The result is an observation for the health state machine plus the load sample; no state
  * is kept here.
@@ -32,7 +33,7 @@ export interface Observation {
 export interface LoadSample {
   readonly running: number;
   readonly queued: number;
-  readonly source: 'runtime_queries';
+  readonly source: 'runtime_queries' | 'ui_stats';
 }
 
 export interface ProbeReport {
@@ -50,6 +51,8 @@ export interface ProbeTarget {
   readonly baseUrl: string;
   /** Trino user of the health and load queries; its own queries are not counted as load. */
   readonly user: string;
+  /** Fall back to /ui/api/stats through a web UI login when the load query fails. */
+  readonly uiLogin?: boolean | undefined;
 }
 
 export const MONITOR_SOURCE = 'trino-envoy-router-monitor';
@@ -79,7 +82,9 @@ export async function probeCoordinator(http: HttpSession, target: ProbeTarget): 
   const state = settle(http.json('state', url('v1/info/state')).then(readNodeState));
   const healthQuery = statement('query', HEALTH_SQL);
   const health = settle(healthQuery);
-  const load = settle(readLoad(statement, target.user));
+  const load = settle(readLoad(statement, target.user, target.uiLogin === true
+    ? () => healthQuery.catch(() => undefined).then(() => readUiStats(http, url, target.user))
+    : undefined));
 
   const [infoResult, stateResult, healthResult, loadResult] = await Promise.all([info, state, health, load]);
   const queryId = healthResult.ok ? healthResult.value.queryId : loadResult.ok ? loadResult.value.queryId : undefined;
@@ -119,9 +124,42 @@ function down(error: unknown): Observation {
 async function readLoad(
   statement: (check: 'load', sql: string) => Promise<StatementResult>,
   user: string,
+  fallback: (() => Promise<LoadSample>) | undefined,
 ): Promise<{ sample: LoadSample; queryId: string | undefined }> {
-  const result = await statement('load', LOAD_SQL);
-  return { sample: countQueries(result, user), queryId: result.queryId };
+  try {
+    const result = await statement('load', LOAD_SQL);
+    return { sample: countQueries(result, user), queryId: result.queryId };
+  } catch (viaQuery) {
+    if (fallback === undefined) throw viaQuery;
+    try {
+      return { sample: await fallback(), queryId: undefined };
+    } catch (error) {
+      throw new HealthCheckError('load', `${describeFailure(viaQuery)}; fallback ${describeFailure(error)}`, {}, { cause: error });
+    }
+  }
+}
+
+const UI_TOKEN_COOKIE = 'Trino-UI-Token';
+
+/**
+ * Logs in to the web UI and reads /ui/api/stats (read after the health query is over, so it
+ * counts none of the monitor's queries). Blocked queries are running ones that wait.
+ */
+async function readUiStats(http: HttpSession, url: (path: string) => string, user: string): Promise<LoadSample> {
+  const login = await http.postForm('load', url('ui/login'), new URLSearchParams({ username: user, password: '', redirectPath: '' }));
+  const cookie = login.cookies.map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith(`${UI_TOKEN_COOKIE}=`));
+  if (cookie === undefined) throw new HealthCheckError('load', `POST /ui/login: no ${UI_TOKEN_COOKIE} cookie (HTTP ${login.status}; is form login on, and the user allowed without a password?)`);
+  const body = await http.json('load', url('ui/api/stats'), { headers: { Cookie: cookie } });
+  const record = body !== null && typeof body === 'object' ? body as Record<string, unknown> : {};
+  const { runningQueries, blockedQueries, queuedQueries } = record;
+  if (!isCount(runningQueries) || !isCount(queuedQueries)) {
+    throw new HealthCheckError('load', 'GET /ui/api/stats: expected runningQueries and queuedQueries');
+  }
+  return { running: runningQueries + (isCount(blockedQueries) ? blockedQueries : 0), queued: queuedQueries, source: 'ui_stats' };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
 /** Counts the rows of LOAD_SQL by state, leaving out the monitor's own queries. */

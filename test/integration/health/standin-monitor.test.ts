@@ -233,6 +233,23 @@ describe('health monitor against Trino stand-ins', () => {
     expect(s.a.requestLog().some((r) => r.path.startsWith('/ui/'))).toBe(false);
   });
 
+  it('with uiLogin on, a refused system.runtime.queries falls back to /ui/api/stats through a web UI login', async () => {
+    const refusing: FetchLike = async (url, init) => {
+      if (init.method === 'POST' && String(init.body).includes('system.runtime.queries')) return new Response('Access Denied', { status: 403 });
+      return fetch(url, init);
+    };
+    const s = await start({ fetch: refusing, settings: { uiLogin: true } });
+    // Follow one query so it is running (the stand-in counts it), queue another for a long time.
+    const running = await submit(s.a, 'SELECT * FROM t /* duration=600000 */');
+    await fetch(running, { headers: { 'X-Trino-User': 'alice' } });
+    await submit(s.a, 'SELECT * FROM t /* queued=600000 */', 'carol');
+    await s.nextRound();
+    expect(stateOf(s, 'trino-a')).toMatchObject({ state: 'healthy', loadError: null, load: { running: 1, queued: 1 } });
+    const login = s.a.requestLog().find((r) => r.path === '/ui/login');
+    expect(login?.method).toBe('POST');
+    expect(s.a.requestLog().filter((r) => r.path === '/ui/api/stats').every((r) => String(r.headers.cookie).startsWith('Trino-UI-Token='))).toBe(true);
+  });
+
   it('warns once when a backend with prefix routing runs a Trino older than 458 (it URL-escapes the prefix)', async () => {
     const warnings = (s: Setup) => s.logs.records().filter((r) => r.backend === 'trino-a' && r.needs === 458);
     const old = await start({ a: { version: '457' }, backendA: { prefixRouting: true } });

@@ -32,6 +32,12 @@ describe('health configuration', () => {
     expect(() => parse('monitor: { loadWeights: { runing: 1 } }')).toThrow(/monitor\.loadWeights\.runing: unknown key "runing" \(did you mean "running"\?\)/);
   });
 
+  it('monitor.uiLogin turns on the web UI login fallback for the load; off unless set, a boolean', () => {
+    expect(monitorSettingsOf(parse('').monitor!).uiLogin).toBeUndefined();
+    expect(monitorSettingsOf(parse('monitor: { uiLogin: true }').monitor!).uiLogin).toBe(true);
+    expect(() => parse('monitor: { uiLogin: yes please }')).toThrow(ConfigError);
+  });
+
   it('monitor: null turns the health checks off', () => {
     expect(parse('monitor: null').monitor).toBeNull();
   });

@@ -96,13 +96,13 @@ describe('README: health, load, draining and schedules', () => {
     const rows = tableRows('Key').filter((r) => code(r[1]) !== undefined);
     const documented = rows.map((r) => code(r[0])!);
     expect(documented).toEqual([
-      'monitor.intervalSeconds', 'monitor.timeoutMs', 'monitor.failureThreshold', 'monitor.successThreshold', 'monitor.user', 'monitor.loadWeights',
+      'monitor.intervalSeconds', 'monitor.timeoutMs', 'monitor.failureThreshold', 'monitor.successThreshold', 'monitor.user', 'monitor.loadWeights', 'monitor.uiLogin',
       'backends[].maxLoad', 'backends[].draining', 'backends[].schedules',
     ]);
     for (const [key, value] of rows.map((r) => [code(r[0])!, parseYaml(code(r[1])!)] as const)) {
       const [scope, field] = key.split('.') as [string, string];
       // Absent in the loaded config stands for the documented null / false / [].
-      const actual = scope === 'monitor' ? monitor[field] : backend[field] ?? (value === false ? false : null);
+      const actual = scope === 'monitor' ? monitor[field] ?? (value === false ? false : undefined) : backend[field] ?? (value === false ? false : null);
       expect(actual, key).toEqual(value);
     }
   });
