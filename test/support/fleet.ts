@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
-import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
+import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
 
 export interface FleetBackends {
   readonly dir: string;
@@ -32,8 +32,8 @@ export interface ReplicaOptions {
 
 export async function startFleetBackends(trino: TrinoStandinOptions = {}): Promise<FleetBackends> {
   const dir = mkdtempSync(join(tmpdir(), 'ter-fleet-'));
-  const trinoA = await startTrinoStandin({ name: 'trino-a', ...trino });
-  const trinoB = await startTrinoStandin({ name: 'trino-b', ...trino });
+  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, ...trino });
   const envoys: EnvoyStandin[] = [];
   return {
     dir,
