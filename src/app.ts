@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { startAdminServer } from './admin/index.js';
-import { formatListenAddress, loadConfigFile, type Environment, type ListenAddress, type RouterConfig } from './config/index.js';
+import { formatGrpcListenAddress, formatListenAddress, loadConfigFile, sameGrpcAddress, type Environment, type RouterConfig } from './config/index.js';
 import { DEFAULT_MONITOR_USER } from './config/schema.js';
 import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
 import { createExtAuthzHandler } from './envoy/ext-authz-server.js';
@@ -220,7 +220,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     server.addService(extProcService, { process: createExtProcHandler(router, edgeObserver) });
     // ext_authz on the ext_proc server when both name the same address, else on its own server.
     const extAuthzAddress = config.listen.extAuthz;
-    const extAuthzShared = extAuthzAddress !== null && sameAddress(extAuthzAddress, config.listen.extProc);
+    const extAuthzShared = extAuthzAddress !== null && sameGrpcAddress(extAuthzAddress, config.listen.extProc);
     const extAuthzService = { check: createExtAuthzHandler(router, edgeObserver) };
     if (extAuthzShared) server.addService(AuthorizationService, extAuthzService);
     // Envoy's clusters over ADS, following the routing snapshot; on the ext_proc server by default.
@@ -228,21 +228,21 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     const xds = xdsAddress === null ? undefined : createXdsService({
       routing, settings: config.xds, logger, observers: metrics === undefined ? [] : [metrics.xdsObserver],
     });
-    const xdsShared = xdsAddress !== null && sameAddress(xdsAddress, config.listen.extProc);
+    const xdsShared = xdsAddress !== null && sameGrpcAddress(xdsAddress, config.listen.extProc);
     if (xds !== undefined && xdsShared) server.addService(AggregatedDiscoveryServiceService, xds.implementation);
     const extProcPort = await listen(server, config.listen.extProc, 'listen.extProc');
-    cleanups.push(() => shutdownGracefully(server, SHUTDOWN_GRACE_MS));
-    logger.info({ extProc: formatListenAddress({ ...config.listen.extProc, port: extProcPort }) }, 'ext_proc server listening');
+    cleanups.push(() => shutdownGracefully(server, SHUTDOWN_GRACE_MS, config.listen.extProc));
+    logger.info({ extProc: formatGrpcListenAddress(config.listen.extProc, extProcPort) }, 'ext_proc server listening');
     let extAuthzPort: number | undefined;
     if (extAuthzAddress !== null) {
       if (extAuthzShared) extAuthzPort = extProcPort;
       else {
         const authzServer = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
         authzServer.addService(AuthorizationService, extAuthzService);
-        cleanups.push(() => shutdownGracefully(authzServer, SHUTDOWN_GRACE_MS));
+        cleanups.push(() => shutdownGracefully(authzServer, SHUTDOWN_GRACE_MS, extAuthzAddress));
         extAuthzPort = await listen(authzServer, extAuthzAddress, 'listen.extAuthz');
       }
-      logger.info({ extAuthz: formatListenAddress({ ...extAuthzAddress, port: extAuthzPort }), sharedWithExtProc: extAuthzShared }, 'ext_authz server listening');
+      logger.info({ extAuthz: formatGrpcListenAddress(extAuthzAddress, extAuthzPort), sharedWithExtProc: extAuthzShared }, 'ext_authz server listening');
     }
     let xdsPort: number | undefined;
     if (xds !== undefined && xdsAddress !== null) {
@@ -250,12 +250,12 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       else {
         const xdsServer = new grpc.Server();
         xdsServer.addService(AggregatedDiscoveryServiceService, xds.implementation);
-        cleanups.push(() => shutdownGracefully(xdsServer, SHUTDOWN_GRACE_MS));
+        cleanups.push(() => shutdownGracefully(xdsServer, SHUTDOWN_GRACE_MS, xdsAddress));
         xdsPort = await listen(xdsServer, xdsAddress, 'listen.xds');
       }
       // Runs before the servers drain (cleanups run in reverse): ADS streams never end on their own.
       cleanups.push(() => xds.close());
-      logger.info({ xds: formatListenAddress({ ...xdsAddress, port: xdsPort }), sharedWithExtProc: xdsShared }, 'xDS (ADS) server listening');
+      logger.info({ xds: formatGrpcListenAddress(xdsAddress, xdsPort), sharedWithExtProc: xdsShared }, 'xDS (ADS) server listening');
     }
 
     const admin = config.listen.admin === null ? undefined : await startAdminServer({
@@ -314,11 +314,6 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
 function keyringOf(config: RouterConfig): PrefixKeyring | undefined {
   if (config.prefix === null) return undefined;
   return createKeyring(config.prefix.keys, config.prefix.maxAgeHours * 3600);
-}
-
-/** The config schema lets listen.extAuthz share listen.extProc's socket only when both are written alike. */
-function sameAddress(a: ListenAddress, b: ListenAddress): boolean {
-  return a.host === b.host && a.port === b.port;
 }
 
 async function runCleanups(cleanups: readonly (() => void | Promise<void>)[], logger: Logger): Promise<void> {

@@ -32,3 +32,52 @@ export function addressesClash(a: ListenAddress, b: ListenAddress): boolean {
   if (a.port === 0 || a.port !== b.port) return false;
   return a.host === b.host || WILDCARD_HOSTS.has(a.host) || WILDCARD_HOSTS.has(b.host);
 }
+
+/**
+ * A Unix domain socket, written `unix:/absolute/path` (the form grpc-js binds). Used by the gRPC
+ * listeners (ext_proc, ext_authz, xDS) when Envoy runs in the same pod or host (sidecar topology).
+ */
+export interface UnixSocketAddress {
+  /** Absolute path of the socket file. */
+  readonly socketPath: string;
+}
+
+/** Where a gRPC server (ext_proc, ext_authz, xDS) listens: TCP or a Unix domain socket. */
+export type GrpcListenAddress = ListenAddress | UnixSocketAddress;
+
+const UNIX_PREFIX = 'unix:';
+/** sun_path holds 108 bytes on Linux, one of them the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+export function isUnixSocket(address: GrpcListenAddress): address is UnixSocketAddress {
+  return 'socketPath' in address;
+}
+
+/** Parses `host:port`, `[ipv6]:port` or `unix:/absolute/path`, or returns what was expected. */
+export function parseGrpcListenAddress(text: string): GrpcListenAddress | string {
+  if (!text.startsWith(UNIX_PREFIX)) return parseListenAddress(text);
+  const socketPath = text.slice(UNIX_PREFIX.length);
+  if (!socketPath.startsWith('/')) return `expected unix:/absolute/path (e.g. unix:/run/trino-router/sock), got ${JSON.stringify(text)}`;
+  if (socketPath.endsWith('/')) return `a Unix socket path names a file, not a directory: ${JSON.stringify(text)}`;
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes > MAX_SOCKET_PATH_BYTES) return `Unix socket path is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} the OS allows: ${JSON.stringify(text)}`;
+  return { socketPath };
+}
+
+/** The address as written in the config (and as grpc-js binds it); `port` replaces a TCP port 0 with the bound one. */
+export function formatGrpcListenAddress(address: GrpcListenAddress, port?: number): string {
+  if (isUnixSocket(address)) return `${UNIX_PREFIX}${address.socketPath}`;
+  return formatListenAddress(port === undefined ? address : { ...address, port });
+}
+
+/** Two gRPC addresses written alike (one server may serve both). */
+export function sameGrpcAddress(a: GrpcListenAddress, b: GrpcListenAddress): boolean {
+  if (isUnixSocket(a) || isUnixSocket(b)) return isUnixSocket(a) && isUnixSocket(b) && a.socketPath === b.socketPath;
+  return a.host === b.host && a.port === b.port;
+}
+
+/** Two addresses that cannot both be bound: a TCP clash (see addressesClash) or one socket path. */
+export function grpcAddressesClash(a: GrpcListenAddress, b: GrpcListenAddress): boolean {
+  if (isUnixSocket(a) || isUnixSocket(b)) return sameGrpcAddress(a, b);
+  return addressesClash(a, b);
+}

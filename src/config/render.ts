@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { RoutingConfig, RuleMatch, StringMatch } from '../routing/model.js';
-import { formatListenAddress, type ListenAddress } from './listen-address.js';
+import { formatGrpcListenAddress, type GrpcListenAddress } from './listen-address.js';
 import type { PrefixKeyConfig, RouterConfig } from './router-config.js';
 
 export interface RenderOptions {
@@ -22,7 +22,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
   const hide = options.secrets === 'redact';
   const document = {
     listen: {
-      extProc: formatListenAddress(config.listen.extProc),
+      extProc: formatGrpcListenAddress(config.listen.extProc),
       extAuthz: address(config.listen.extAuthz),
       admin: address(config.listen.admin),
       metrics: address(config.listen.metrics),
@@ -81,8 +81,8 @@ function renderMonitor(monitor: RouterConfig['monitor']): Record<string, unknown
   return loadWeights === undefined ? settings : { ...settings, loadWeights: { running: loadWeights.running, queued: loadWeights.queued } };
 }
 
-function address(value: ListenAddress | null): string | null {
-  return value === null ? null : formatListenAddress(value);
+function address(value: GrpcListenAddress | null): string | null {
+  return value === null ? null : formatGrpcListenAddress(value);
 }
 
 function prefixKey(key: PrefixKeyConfig, hide: boolean): Record<string, string> {

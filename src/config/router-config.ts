@@ -3,7 +3,7 @@
  * secrets resolved, and the routing part in the engine's own shape (RoutingConfig).
  */
 import type { RoutingConfig } from '../routing/model.js';
-import type { ListenAddress } from './listen-address.js';
+import type { GrpcListenAddress, ListenAddress } from './listen-address.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type SeedMode = 'if-empty' | 'overwrite';
@@ -46,13 +46,14 @@ export interface PrefixKeyConfig {
 
 export interface RouterConfig {
   readonly listen: {
-    readonly extProc: ListenAddress;
+    /** TCP or a Unix socket (`unix:/path`, sidecar topology), as are extAuthz and xds. */
+    readonly extProc: GrpcListenAddress;
     /** null: off; equal to extProc: served by the same server. */
-    readonly extAuthz: ListenAddress | null;
+    readonly extAuthz: GrpcListenAddress | null;
     readonly admin: ListenAddress | null;
     readonly metrics: ListenAddress | null;
     /** Envoy's ADS (CDS of the backends); null: off; equal to extProc: served by the same server. */
-    readonly xds: ListenAddress | null;
+    readonly xds: GrpcListenAddress | null;
   };
   /** Absolute. */
   readonly dataDir: string;

@@ -4,7 +4,7 @@
  * by routing/validate.ts, for the file and the admin API alike.
  */
 import { z } from 'zod';
-import { addressesClash, formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { formatGrpcListenAddress, grpcAddressesClash, parseGrpcListenAddress, parseListenAddress, sameGrpcAddress, type GrpcListenAddress } from './listen-address.js';
 
 /**
  * A closed object: an unknown key is an error (a typo must not be silently ignored). The
@@ -29,6 +29,16 @@ const listenAddress = z.string().transform((text, ctx) => {
   return parsed;
 });
 
+/** A listen address or `unix:/absolute/path`: the gRPC servers (ext_proc, ext_authz, xDS) may use a Unix socket. */
+const grpcListenAddress = z.string().transform((text, ctx) => {
+  const parsed = parseGrpcListenAddress(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
 /** The listen keys whose servers may share listen.extProc's socket (one gRPC server serves them all). */
 const EXT_PROC_SHARERS: ReadonlySet<string> = new Set(['extAuthz', 'xds']);
 
@@ -37,20 +47,20 @@ const EXT_PROC_SHARERS: ReadonlySet<string> = new Set(['extAuthz', 'xds']);
  * alike): one gRPC server then serves them all.
  */
 function checkListenClashes(
-  listen: Partial<Record<'extProc' | 'extAuthz' | 'admin' | 'metrics' | 'xds', ListenAddress | null>>,
+  listen: Partial<Record<'extProc' | 'extAuthz' | 'admin' | 'metrics' | 'xds', GrpcListenAddress | null>>,
   ctx: z.core.$RefinementCtx,
 ): void {
-  const entries = Object.entries(listen).filter((e): e is [string, ListenAddress] => e[1] !== null && e[1] !== undefined);
+  const entries = Object.entries(listen).filter((e): e is [string, GrpcListenAddress] => e[1] !== null && e[1] !== undefined);
   const extProc = listen.extProc;
-  const onExtProcServer = (name: string, address: ListenAddress): boolean => name === 'extProc' ||
-    (EXT_PROC_SHARERS.has(name) && extProc !== null && extProc !== undefined && address.host === extProc.host && address.port === extProc.port);
+  const onExtProcServer = (name: string, address: GrpcListenAddress): boolean => name === 'extProc' ||
+    (EXT_PROC_SHARERS.has(name) && extProc !== null && extProc !== undefined && sameGrpcAddress(address, extProc));
   for (let i = 0; i < entries.length; i++) {
     for (let j = 0; j < i; j++) {
-      const [name, address] = entries[i] as [string, ListenAddress];
-      const [otherName, other] = entries[j] as [string, ListenAddress];
+      const [name, address] = entries[i] as [string, GrpcListenAddress];
+      const [otherName, other] = entries[j] as [string, GrpcListenAddress];
       const shared = onExtProcServer(name, address) && onExtProcServer(otherName, other);
-      if (!shared && addressesClash(address, other)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `clashes with listen.${otherName} (${formatListenAddress(other)}); use another port` });
+      if (!shared && grpcAddressesClash(address, other)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `clashes with listen.${otherName} (${formatGrpcListenAddress(other)}); use another ${'socketPath' in other ? 'socket path' : 'port'}` });
       }
     }
   }
@@ -339,7 +349,8 @@ const xdsSettings = closed({
  *
  * - `listen.extProc` "0.0.0.0:9001"; `listen.extAuthz` null (off; may equal extProc, then one
  *   server serves both); `listen.admin` "127.0.0.1:9002"; `listen.metrics` "0.0.0.0:9090".
- *   null turns admin or metrics off.
+ *   null turns admin or metrics off. extProc, extAuthz and xds also take `unix:/absolute/path`
+ *   (a Unix domain socket; see runtime/grpc-server.ts for its file mode and lifecycle).
  * - `dataDir` "./data", resolved against the config file's folder.
  * - `store.kind` "sqlite"; `store.path` null = `<dataDir>/router.db`; `store.seed` "if-empty"
  *   (the file seeds the store's routing tables on first start; "overwrite" replaces them on
@@ -388,11 +399,11 @@ const xdsSettings = closed({
 export function configFileSchema(env: Environment) {
   return closed({
     listen: closed({
-      extProc: listenAddress.prefault('0.0.0.0:9001'),
-      extAuthz: listenAddress.nullable().default(null),
+      extProc: grpcListenAddress.prefault('0.0.0.0:9001'),
+      extAuthz: grpcListenAddress.nullable().default(null),
       admin: listenAddress.nullable().prefault('127.0.0.1:9002'),
       metrics: listenAddress.nullable().prefault('0.0.0.0:9090'),
-      xds: listenAddress.nullable().optional(),
+      xds: grpcListenAddress.nullable().optional(),
     }).superRefine(checkListenClashes)
       .transform((listen) => ({ ...listen, xds: listen.xds === undefined ? listen.extProc : listen.xds }))
       .prefault({}),

@@ -55,8 +55,8 @@ describe(`${COMPOSE_ROUTER_CONFIG} (docker compose)`, () => {
     const config = loadsAs(join(REPO_ROOT, COMPOSE_ROUTER_CONFIG), composeRouterEnv());
     const envoy = bootstrapFacts(parseYaml(repo.read('envoy/envoy.yaml')) as Record<string, unknown>);
     expect(config.routing.backends.map((b) => b.name).sort()).toEqual(backendClusters(envoy).map((c) => c.name).sort());
-    expect(config.listen.extProc.port).toBe(9001);
-    expect(config.listen.extAuthz?.port).toBe(9001);
+    expect(config.listen.extProc).toMatchObject({ port: 9001 });
+    expect(config.listen.extAuthz).toMatchObject({ port: 9001 });
     // The image's HEALTHCHECK asks the admin port on loopback.
     expect(config.listen.admin).toMatchObject({ host: '127.0.0.1', port: 9002 });
     expect(config.store.path.startsWith('/data/')).toBe(true);

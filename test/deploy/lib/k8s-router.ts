@@ -3,7 +3,7 @@
  * Trino clusters (deploy/kubernetes/trino-demo): what the router reads in its pod and whether
  * the ports, probes, mounts and Services agree with it.
  */
-import type { RouterConfig } from '../../../src/config/index.js';
+import { isUnixSocket, type RouterConfig } from '../../../src/config/index.js';
 import { isRecord, type Issue } from './issues.js';
 import {
   buildKustomization,
@@ -103,12 +103,17 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
   issues.push(...loaded.issues);
   const config = loaded.config;
   if (config === undefined) return undefined;
+  const { extProc, extAuthz } = config.listen;
+  if (isUnixSocket(extProc) || (extAuthz !== null && isUnixSocket(extAuthz))) {
+    add('', 'a router behind a Service listens on TCP: a Unix socket (listen.extProc/extAuthz unix:...) is for the sidecar overlay');
+    return undefined;
+  }
 
   // Ports, probes and the Service.
   const ports = objectList(container.ports);
   const portNamed = (port: number): Record<string, unknown> | undefined => ports.find((p) => p.containerPort === port);
-  const extProcPort = portNamed(config.listen.extProc.port);
-  if (extProcPort === undefined) add('ports', `listen.extProc port ${config.listen.extProc.port} is not a container port`);
+  const extProcPort = portNamed(extProc.port);
+  if (extProcPort === undefined) add('ports', `listen.extProc port ${extProc.port} is not a container port`);
   if (config.listen.metrics !== null && portNamed(config.listen.metrics.port) === undefined) add('ports', `listen.metrics port ${config.listen.metrics.port} is not a container port`);
   for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
     const grpcPort = getPath(container, probe, 'grpc', 'port');
@@ -146,16 +151,16 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
       return typeof target === 'string' ? cp?.name === target : target === containerPort;
     });
   };
-  const extProcService = servicePortFor(config.listen.extProc.port);
+  const extProcService = servicePortFor(extProc.port);
   if (extProcService === undefined) {
-    issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: `no port reaches listen.extProc (${config.listen.extProc.port})` });
+    issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: `no port reaches listen.extProc (${extProc.port})` });
     return undefined;
   }
   const grpcProtocol = String(extProcService.name).startsWith('grpc') || extProcService.appProtocol === 'grpc' || extProcService.appProtocol === 'kubernetes.io/h2c';
   if (!grpcProtocol) issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: 'name the ext_proc port grpc-* (or appProtocol grpc) so meshes use HTTP/2' });
-  const extAuthzService = config.listen.extAuthz === null ? undefined : servicePortFor(config.listen.extAuthz.port);
-  if (config.listen.extAuthz !== null && extAuthzService === undefined) {
-    issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: `no port reaches listen.extAuthz (${config.listen.extAuthz.port})` });
+  const extAuthzService = extAuthz === null ? undefined : servicePortFor(extAuthz.port);
+  if (extAuthz !== null && extAuthzService === undefined) {
+    issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: `no port reaches listen.extAuthz (${extAuthz.port})` });
   }
   return {
     config,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter, type RunningRouter } from '../../../src/app.js';
 import { connect, type AdminClient } from '../../../src/cli/admin-client.js';
-import { formatListenAddress } from '../../../src/config/index.js';
+import { formatGrpcListenAddress } from '../../../src/config/index.js';
 import { AggregatedDiscoveryServiceClient } from '../../../src/gen/envoy/service/discovery/v3/ads.js';
 import type { DiscoveryRequest, DiscoveryResponse } from '../../../src/gen/envoy/service/discovery/v3/discovery.js';
 import type { Logger } from '../../../src/observability/logger.js';
@@ -46,7 +46,7 @@ ${options.xds === undefined ? '' : `xds: ${options.xds}`}
   return {
     router,
     admin,
-    xdsAddress: formatListenAddress({ host: router.config.listen.xds?.host ?? '127.0.0.1', port: router.xdsPort ?? 0 }),
+    xdsAddress: formatGrpcListenAddress(router.config.listen.xds ?? { host: '127.0.0.1', port: 0 }, router.xdsPort),
     async metric(name, labels = {}) {
       const text = await (await fetch(`http://127.0.0.1:${router.metricsPort}/metrics`)).text();
       const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
