@@ -14,6 +14,7 @@ import type { Logger } from '../../src/observability/logger.js';
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const ENVOY_CONFIG = join(REPO_ROOT, 'envoy/envoy.yaml');
 export const ENVOY_EXT_AUTHZ_CONFIG = join(REPO_ROOT, 'envoy/envoy-ext-authz.yaml');
+export const ENVOY_SIDECAR_CONFIG = join(REPO_ROOT, 'envoy/envoy-sidecar.yaml');
 
 /** How Envoy asks the router: the ext_proc filter (envoy.yaml) or the ext_authz filter (envoy-ext-authz.yaml). */
 export type Edge = 'ext_proc' | 'ext_authz';
@@ -46,6 +47,11 @@ export interface ChainOptions {
    * Default: no health monitor (`monitor: null`), so the stand-ins see only the tests' requests.
    */
   readonly monitor?: string;
+  /**
+   * Sidecar topology: the router listens on a Unix socket in the data dir and Envoy reaches it
+   * through a `pipe` endpoint (default config envoy/envoy-sidecar.yaml). ext_proc only.
+   */
+  readonly sidecar?: boolean;
 }
 
 export interface Chain {
@@ -117,6 +123,7 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
   const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
   const configPath = join(dataDir, 'router.yaml');
+  const routerSocket = options.sidecar === true ? join(dataDir, 'router.sock') : undefined;
   writeFileSync(configPath, routerConfigYaml({
     trinoA: trinoA.url,
     trinoB: trinoB.url,
@@ -128,14 +135,15 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
     ...(options.admin !== undefined ? { adminAddress: '127.0.0.1:0' } : {}),
     ...(options.admin?.token !== undefined ? { adminToken: options.admin.token } : {}),
     ...(options.monitor !== undefined ? { monitor: options.monitor } : {}),
+    ...(routerSocket !== undefined ? { extProcAddress: `unix:${routerSocket}` } : {}),
     // The default ext_proc address, so one gRPC server serves both edges.
     ...(edge === 'ext_authz' ? { extAuthzAddress: '127.0.0.1:0' } : {}),
   }));
   const router = await startRouter({ configPath, ...(options.logger !== undefined ? { logger: options.logger } : {}) });
   const envoy = await startEnvoyStandin({
-    configPath: options.envoyConfig ?? (edge === 'ext_authz' ? ENVOY_EXT_AUTHZ_CONFIG : ENVOY_CONFIG),
+    configPath: options.envoyConfig ?? (routerSocket !== undefined ? ENVOY_SIDECAR_CONFIG : edge === 'ext_authz' ? ENVOY_EXT_AUTHZ_CONFIG : ENVOY_CONFIG),
     clusters: {
-      trino_router: [{ host: '127.0.0.1', port: routerPortFor(edge, router) }],
+      trino_router: [routerSocket !== undefined ? { pipe: routerSocket } : { host: '127.0.0.1', port: routerPortFor(edge, router) }],
       'trino-a': [{ host: '127.0.0.1', port: trinoA.port }],
       'trino-b': [{ host: '127.0.0.1', port: trinoB.port }],
     },

@@ -16,9 +16,27 @@ import { httpStatusCodeNumber } from './protos.js';
 // Typed model
 // ---------------------------------------------------------------------------------------------
 
-export interface Endpoint {
+/** A TCP endpoint, or a Unix domain socket (an Address `pipe`). */
+export type Endpoint = SocketEndpoint | PipeEndpoint;
+
+export interface SocketEndpoint {
   readonly host: string;
   readonly port: number;
+}
+
+export interface PipeEndpoint {
+  /** Path of the Unix domain socket. */
+  readonly pipe: string;
+}
+
+export function isPipeEndpoint(endpoint: Endpoint): endpoint is PipeEndpoint {
+  return 'pipe' in endpoint;
+}
+
+/** The target a gRPC channel dials: `unix:/path`, `host:port` or `[ipv6]:port`. */
+export function grpcTarget(endpoint: Endpoint): string {
+  if (isPipeEndpoint(endpoint)) return `unix:${endpoint.pipe}`;
+  return `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 }
 
 export type HeaderSendMode = 'DEFAULT' | 'SEND' | 'SKIP';
@@ -275,6 +293,15 @@ const socketAddress = z.strictObject({
   protocol: z.literal('TCP').optional(),
 });
 
+/**
+ * An endpoint's Address (api/envoy/config/core/v3/address.proto): a socket_address, or a pipe
+ * (a Unix domain socket path; `mode` applies to listeners only).
+ */
+const endpointAddress = z.union([
+  z.strictObject({ socket_address: socketAddress }),
+  z.strictObject({ pipe: z.strictObject({ path: z.string().min(1), mode: z.number().int().min(0).max(0o777).optional() }) }),
+]);
+
 const regexMatcher = z.strictObject({
   google_re2: z.strictObject({}).optional(),
   regex: z.string(),
@@ -419,7 +446,7 @@ const clusterRaw = z.strictObject({
     cluster_name: z.string().min(1),
     endpoints: z.array(
       z.strictObject({
-        lb_endpoints: z.array(z.strictObject({ endpoint: z.strictObject({ address: z.strictObject({ socket_address: socketAddress }) }) })),
+        lb_endpoints: z.array(z.strictObject({ endpoint: z.strictObject({ address: endpointAddress }) })),
       }),
     ),
   }),
@@ -840,8 +867,8 @@ export function parseCdsCluster(object: unknown, where: string): ClusterConfig {
   }
   if (type === 'STATIC') {
     for (const e of endpoints) {
-      const address = e.endpoint.address.socket_address.address;
-      if (isIP(address) === 0) throw new EnvoyConfigError(`${where}: malformed IP address: ${address} (a STATIC cluster takes IP addresses only)`);
+      const address = 'socket_address' in e.endpoint.address ? e.endpoint.address.socket_address.address : undefined;
+      if (address !== undefined && isIP(address) === 0) throw new EnvoyConfigError(`${where}: malformed IP address: ${address} (a STATIC cluster takes IP addresses only)`);
     }
   }
   return toCluster({ name: raw.name, type, connect_timeout: raw.connect_timeout, circuit_breakers: raw.circuit_breakers, load_assignment: raw.load_assignment });
@@ -860,15 +887,24 @@ function toCircuitBreakers(raw: z.infer<typeof circuitBreakersRaw> | undefined):
 
 function toCluster(raw: z.infer<typeof clusterRaw>): ClusterConfig {
   const explicit = raw.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_KEY]?.explicit_http_config;
+  const endpoints = raw.load_assignment.endpoints.flatMap((l) => l.lb_endpoints.map((e) => toEndpoint(e.endpoint.address)));
+  // Follows source/extensions/clusters/strict_dns/strict_dns_cluster.cc: a DNS cluster resolves
+  // socket_address.address only, so a pipe endpoint would never become a host.
+  if ((raw.type ?? 'STATIC') !== 'STATIC' && endpoints.some(isPipeEndpoint)) {
+    throw new EnvoyConfigError(`cluster ${raw.name}: a pipe address needs type STATIC (${raw.type ?? 'STATIC'} resolves socket_address names only)`);
+  }
   return {
     name: raw.name,
     connectTimeoutMs: raw.connect_timeout === undefined ? 5_000 : durationToMs(raw.connect_timeout),
     http2: explicit !== undefined && 'http2_protocol_options' in explicit,
     circuitBreakers: toCircuitBreakers(raw.circuit_breakers),
-    endpoints: raw.load_assignment.endpoints.flatMap((l) =>
-      l.lb_endpoints.map((e) => ({ host: e.endpoint.address.socket_address.address, port: e.endpoint.address.socket_address.port_value })),
-    ),
+    endpoints,
   };
+}
+
+function toEndpoint(address: z.infer<typeof endpointAddress>): Endpoint {
+  if ('pipe' in address) return { pipe: address.pipe.path };
+  return { host: address.socket_address.address, port: address.socket_address.port_value };
 }
 
 export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConfig {

@@ -4,7 +4,7 @@
  * picked round robin per call. A call is cancelled when the downstream request goes away.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Endpoint } from './config.js';
+import { grpcTarget, type Endpoint } from './config.js';
 import { authorizationServiceDefinition, CHECK_METHOD_PATH, type CheckRequestOut, type CheckResponseIn } from './ext-authz-protos.js';
 
 export type CheckOutcome =
@@ -52,7 +52,7 @@ export class ExtAuthzChannels {
   }
 
   private client(endpoint: Endpoint): grpc.Client {
-    const target = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+    const target = grpcTarget(endpoint);
     let client = this.clients.get(target);
     if (client === undefined) {
       client = new grpc.Client(target, grpc.credentials.createInsecure(), {

@@ -9,7 +9,7 @@
  * at once (spurious message / gRPC error / close).
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Endpoint } from './config.js';
+import { grpcTarget, type Endpoint } from './config.js';
 import { EXT_PROC_METHOD_PATH, extProcServiceDefinition, type ProcessingRequestOut, type ProcessingResponseIn } from './protos.js';
 
 export type ExtProcOutcome =
@@ -146,7 +146,7 @@ export class ExtProcChannels {
   open(endpoints: readonly Endpoint[]): ExtProcStream {
     if (endpoints.length === 0) return new ExtProcStream(undefined);
     const endpoint = endpoints[this.rr++ % endpoints.length] as Endpoint;
-    const target = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+    const target = grpcTarget(endpoint);
     let client = this.clients.get(target);
     if (client === undefined) {
       client = new grpc.Client(target, grpc.credentials.createInsecure(), {

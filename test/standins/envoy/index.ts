@@ -10,7 +10,7 @@
  * initial_fetch_timeout).
  */
 import { ClusterManager } from './clusters.js';
-import { EnvoyConfigError, loadEnvoyConfig, parseCdsCluster, type ClusterConfig } from './config.js';
+import { EnvoyConfigError, loadEnvoyConfig, parseCdsCluster, type ClusterConfig, type Endpoint } from './config.js';
 import { ExtAuthzChannels } from './ext-authz-client.js';
 import { extAuthzFilterFactory } from './ext-authz-filter.js';
 import { ExtProcChannels } from './ext-proc-client.js';
@@ -22,7 +22,7 @@ import { EnvoyServer } from './server.js';
 import { StandinStats, type StatsSnapshot } from './stats.js';
 import { CdsSubscription, type ApplyResult, type CdsUpdate } from './xds-client.js';
 
-export { EnvoyConfigError, loadEnvoyConfig, parseEnvoyConfig, type StandinConfig } from './config.js';
+export { EnvoyConfigError, loadEnvoyConfig, parseEnvoyConfig, type Endpoint, type StandinConfig } from './config.js';
 export type { StatsSnapshot } from './stats.js';
 
 export interface EnvoyStandinOptions {
@@ -32,9 +32,9 @@ export interface EnvoyStandinOptions {
   listenerPort?: number;
   /**
    * Address override per cluster name (the router's gRPC cluster, e.g. trino_router, included);
-   * several endpoints = round robin per request/stream.
+   * several endpoints = round robin per request/stream; `{ pipe: path }` is a Unix socket.
    */
-  clusters: Record<string, { host: string; port: number }[]>;
+  clusters: Record<string, Endpoint[]>;
 }
 
 export interface EnvoyStandin {
@@ -47,7 +47,7 @@ export interface EnvoyStandin {
   stats(): StatsSnapshot;
   lastLocalReply(): { status: number; reason: string } | undefined;
   /** For tests that add/move clusters. */
-  setClusterEndpoints(name: string, endpoints: { host: string; port: number }[]): void;
+  setClusterEndpoints(name: string, endpoints: Endpoint[]): void;
   /** What CDS did; undefined when the bootstrap takes no clusters from xDS. */
   cds(): CdsState | undefined;
   close(): Promise<void>;

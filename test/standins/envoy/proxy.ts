@@ -6,7 +6,7 @@
  */
 import * as http from 'node:http';
 import { Transform, type Readable } from 'node:stream';
-import type { Endpoint } from './config.js';
+import { isPipeEndpoint, type Endpoint } from './config.js';
 import type { BodySource } from './filter-chain.js';
 
 export type UpstreamOutcome =
@@ -66,8 +66,7 @@ export function startUpstream(spec: UpstreamRequestSpec): UpstreamCall {
   let connected = false;
   let connectTimedOut = false;
   const req = http.request({
-    host: spec.endpoint.host,
-    port: spec.endpoint.port,
+    ...(isPipeEndpoint(spec.endpoint) ? { socketPath: spec.endpoint.pipe } : { host: spec.endpoint.host, port: spec.endpoint.port }),
     method: spec.method,
     path: spec.path,
     headers: [...spec.headers] as unknown as http.OutgoingHttpHeaders,

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import type { AdsConfig, Endpoint } from './config.js';
+import { grpcTarget, type AdsConfig, type Endpoint } from './config.js';
 import { INCLUDE_DIRS, LOADER_OPTIONS } from './protos.js';
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -147,7 +147,7 @@ export class CdsSubscription {
       return;
     }
     const endpoint = endpoints[this.rr++ % endpoints.length] as Endpoint;
-    const target = `${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+    const target = grpcTarget(endpoint);
     this.client?.close();
     this.client = new grpc.Client(target, grpc.credentials.createInsecure(), {
       'grpc.default_authority': this.config.clusterName,
