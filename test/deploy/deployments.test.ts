@@ -45,6 +45,7 @@ interface Breakage {
 
 const routerDeployment = (docs: Docs): any => docOf(docs, 'Deployment', 'trino-envoy-router');
 const routerContainer = (docs: Docs): any => routerDeployment(docs).spec.template.spec.containers[0];
+const sidecarContainer = (docs: Docs, name: string): any => docOf(docs, 'Deployment', 'trino-gateway').spec.template.spec.containers.find((c: { name: string }) => c.name === name);
 
 const BREAKAGES: Breakage[] = [
   // ---- Dockerfile and .dockerignore ----
@@ -98,6 +99,14 @@ const BREAKAGES: Breakage[] = [
   { file: 'deploy/kubernetes/persistent-store/deployment-patch.yaml', what: 'keeps rollingUpdate with Recreate', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/persistent-store/deployment-patch.yaml', (d) => { delete d[0].spec.strategy.rollingUpdate; }), expect: 'rollingUpdate is only allowed' },
   { file: 'deploy/kubernetes/persistent-store/poddisruptionbudget-patch.yaml', what: 'leaves both minAvailable and maxUnavailable', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/persistent-store/poddisruptionbudget-patch.yaml', (d) => { delete d[0].spec.minAvailable; }), expect: 'exactly one of minAvailable, maxUnavailable' },
   { file: 'deploy/kubernetes/persistent-store/config.yaml', what: 'has a misspelt key', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/persistent-store/config.yaml', replaceOnce('  seed: if-empty', '  sead: if-empty')), expect: 'sead' },
+  { file: 'deploy/kubernetes/sidecar/kustomization.yaml', what: 'generates no Envoy config', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/sidecar/kustomization.yaml', replaceOnce('  - name: trino-gateway-envoy-config\n    files:\n      - envoy.yaml\n', '')), expect: 'no ConfigMap trino-gateway-envoy-config' },
+  { file: 'deploy/kubernetes/sidecar/deployment.yaml', what: 'gives Envoy no view of the socket folder', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/sidecar/deployment.yaml', (d) => { const envoy = sidecarContainer(d, 'envoy'); envoy.volumeMounts = envoy.volumeMounts.filter((m: { name: string }) => m.name !== 'router-socket'); }), expect: 'the envoy container must mount volume router-socket at /run/trino-router' },
+  { file: 'deploy/kubernetes/sidecar/deployment.yaml', what: 'drops the fsGroup the 0660 socket needs', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/sidecar/deployment.yaml', (d) => { delete docOf(d, 'Deployment', 'trino-gateway').spec.template.spec.securityContext.fsGroup; }), expect: 'set the pod fsGroup' },
+  { file: 'deploy/kubernetes/sidecar/deployment.yaml', what: 'puts the socket on a non-shared volume', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/sidecar/deployment.yaml', (d) => { const router = sidecarContainer(d, 'router'); router.volumeMounts = router.volumeMounts.filter((m: { name: string }) => m.name !== 'router-socket'); }), expect: 'mount a shared emptyDir at /run/trino-router' },
+  { file: 'deploy/kubernetes/sidecar/config.yaml', what: 'listens where Envoy does not look', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/sidecar/config.yaml', replaceOnce('extProc: "unix:/run/trino-router/sock"', 'extProc: "unix:/run/trino-router/router.sock"')), expect: 'trino_router must have one pipe endpoint at /run/trino-router/router.sock' },
+  { file: 'deploy/kubernetes/sidecar/envoy.yaml', what: 'drifts from envoy/envoy-sidecar.yaml', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/sidecar/envoy.yaml', replaceOnce('message_timeout: 1s', 'message_timeout: 0.2s')), expect: 'differs from envoy/envoy-sidecar.yaml' },
+  { file: 'deploy/kubernetes/sidecar/service.yaml', what: 'targets a port the pod does not have', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/sidecar/service.yaml', (d) => { d[0].spec.ports[0].targetPort = 'http'; }), expect: 'http is not a container port' },
+  { file: 'deploy/kubernetes/sidecar/serviceaccount.yaml', what: 'is not the account the pods use', area: 'kubernetes', break: (f) => editYaml(f, 'deploy/kubernetes/sidecar/serviceaccount.yaml', (d) => { d[0].metadata.name = 'gateway'; }), expect: 'no ServiceAccount trino-gateway' },
 
   { file: 'deploy/kubernetes/config.yaml', what: 'runs the fleet store without a URL', area: 'kubernetes', break: (f) => editText(f, 'deploy/kubernetes/config.yaml', replaceOnce(/^\s+urlEnv: ROUTER_STORE_URL.*\n/m, '')), expect: 'required for kind: postgres' },
 

@@ -17,7 +17,7 @@ import { referenceExtProc, REFERENCE_ENVOY } from './reference.js';
 import type { RepoFiles } from './repo-files.js';
 
 export const KUBERNETES_BASE = 'deploy/kubernetes';
-export const KUBERNETES_OVERLAYS = ['deploy/kubernetes/persistent-store'] as const;
+export const KUBERNETES_OVERLAYS = ['deploy/kubernetes/persistent-store', 'deploy/kubernetes/sidecar'] as const;
 export const TRINO_DEMO = 'deploy/kubernetes/trino-demo';
 export const HEALTHCHECK_SCRIPT = 'deploy/docker/healthcheck.mjs';
 

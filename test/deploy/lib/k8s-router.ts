@@ -21,6 +21,7 @@ import {
   type K8sObject,
 } from './kubernetes.js';
 import type { RepoFiles } from './repo-files.js';
+import { checkSidecarSocket } from './k8s-sidecar.js';
 import { backendEndpoints, envVariablesRead, parseRouterConfig, secretStandIn } from './router-config.js';
 import { catalogConnector, coordinatorConfigProblems, nodeProperties, PREFIX_ROUTING_MIN_TRINO, trinoImageVersion } from './trino.js';
 
@@ -59,7 +60,7 @@ export function checkRouterKustomization(files: RepoFiles, dir: string): RouterD
     issues.push({ file: `${dir}/kustomization.yaml`, path: '', message: `expected one router Deployment, found ${routers.length}` });
     return { issues, facts: undefined, build };
   }
-  const facts = checkRouterPod(build, routers[0] as K8sObject, issues);
+  const facts = checkRouterPod(files, build, routers[0] as K8sObject, issues);
   return { issues, facts, build };
 }
 
@@ -67,7 +68,7 @@ function isRouterContainer(c: Record<string, unknown>): boolean {
   return typeof c.image === 'string' && (c.image === ROUTER_IMAGE || c.image.startsWith(`${ROUTER_IMAGE}:`) || c.image.includes(`/${ROUTER_IMAGE}:`));
 }
 
-function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[]): RouterDeploymentFacts | undefined {
+function checkRouterPod(files: RepoFiles, build: K8sBuild, deployment: K8sObject, issues: Issue[]): RouterDeploymentFacts | undefined {
   const container = containers(deployment).find(isRouterContainer) as Record<string, unknown>;
   const where = `Deployment ${metaName(deployment.obj)} router container`;
   const add = (path: string, message: string, file = deployment.source): void => {
@@ -104,16 +105,14 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
   const config = loaded.config;
   if (config === undefined) return undefined;
   const { extProc, extAuthz } = config.listen;
-  if (isUnixSocket(extProc) || (extAuthz !== null && isUnixSocket(extAuthz))) {
-    add('', 'a router behind a Service listens on TCP: a Unix socket (listen.extProc/extAuthz unix:...) is for the sidecar overlay');
-    return undefined;
-  }
+  if (extAuthz !== null && isUnixSocket(extAuthz)) add('', 'listen.extAuthz on a Unix socket: the shipped sidecar Envoy speaks ext_proc (envoy/envoy-sidecar.yaml)');
+  const sidecar = isUnixSocket(extProc);
+  if (sidecar) checkSidecarSocket(files, build, deployment, container, extProc.socketPath, add);
 
   // Ports, probes and the Service.
   const ports = objectList(container.ports);
   const portNamed = (port: number): Record<string, unknown> | undefined => ports.find((p) => p.containerPort === port);
-  const extProcPort = portNamed(extProc.port);
-  if (extProcPort === undefined) add('ports', `listen.extProc port ${extProc.port} is not a container port`);
+  if (!sidecar && portNamed(extProc.port) === undefined) add('ports', `listen.extProc port ${extProc.port} is not a container port`);
   if (config.listen.metrics !== null && portNamed(config.listen.metrics.port) === undefined) add('ports', `listen.metrics port ${config.listen.metrics.port} is not a container port`);
   for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
     const grpcPort = getPath(container, probe, 'grpc', 'port');
@@ -137,6 +136,8 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
   if (config.store.kind === 'sqlite' && !writableMount(storeDir)) add('volumeMounts', `the store (${config.store.path}) is not on a writable volume`);
   if (getPath(container, 'securityContext', 'readOnlyRootFilesystem') !== true) add('securityContext.readOnlyRootFilesystem', 'the router writes only to its volumes: set true');
 
+  // A sidecar router has no Service of its own for ext_proc: its Envoy is in the pod.
+  if (isUnixSocket(extProc)) return undefined;
   const services = build.objects.filter((o) => o.obj.kind === 'Service' && metaNamespace(o.obj) === namespace
     && labelsMatch(getPath(o.obj, 'spec', 'selector'), getPath(deployment.obj, 'spec', 'template', 'metadata', 'labels')));
   if (services.length !== 1) {
@@ -158,8 +159,8 @@ function checkRouterPod(build: K8sBuild, deployment: K8sObject, issues: Issue[])
   }
   const grpcProtocol = String(extProcService.name).startsWith('grpc') || extProcService.appProtocol === 'grpc' || extProcService.appProtocol === 'kubernetes.io/h2c';
   if (!grpcProtocol) issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: 'name the ext_proc port grpc-* (or appProtocol grpc) so meshes use HTTP/2' });
-  const extAuthzService = extAuthz === null ? undefined : servicePortFor(extAuthz.port);
-  if (extAuthz !== null && extAuthzService === undefined) {
+  const extAuthzService = extAuthz === null || isUnixSocket(extAuthz) ? undefined : servicePortFor(extAuthz.port);
+  if (extAuthz !== null && !isUnixSocket(extAuthz) && extAuthzService === undefined) {
     issues.push({ file: service.source, path: `Service ${metaName(service.obj)} spec.ports`, message: `no port reaches listen.extAuthz (${extAuthz.port})` });
   }
   return {
