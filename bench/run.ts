@@ -8,7 +8,8 @@
  * are measured in alternating slices (ABBA order) so both see the same machine; every figure
  * is the median of several slices and the ratios are computed per slice pair.
  *
- * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js.
+ * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js,
+ * --only unix-socket (just the Unix-socket-against-TCP scenario).
  * Writes bench/results/bench-<time>.json and prints the tables.
  */
 import { execSync } from 'node:child_process';
@@ -31,6 +32,8 @@ const quick = argv.includes('--quick');
 const repsArg = argv.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 3 : 5;
 const PROFILE = !argv.includes('--no-profile');
+const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+if (ONLY !== undefined && ONLY !== 'unix-socket') throw new Error(`--only: unknown scenario ${ONLY} (known: unix-socket)`);
 const CLIENT = argv.includes('--client') ? (argv[argv.indexOf('--client') + 1] as 'h2' | 'grpc-js') : 'h2';
 const CONCURRENCY = 64;
 const MAX_WARMUP_MS = 500;
@@ -99,9 +102,9 @@ async function maxSlice(server: ServerName, workload: string, connection: string
   return { rps: r.rps, cpuUsPerRequest: d.cpuUs / total, eventLoopBusy: d.busy, clientCpuUsPerRequest: r.clientCpuUs / r.completed, completed: r.completed };
 }
 
-async function rateSlice(server: ServerName, workload: string, rps: number, ms: number): Promise<RateResult> {
+async function rateSlice(server: ServerName, workload: string, rps: number, ms: number, connection: string = `${server}/${CLIENT}`): Promise<RateResult> {
   const r = await load.call<RateResult>('rate', {
-    target: `${server}/${CLIENT}`, workload, rps, warmupMs: RATE_WARMUP_MS, durationMs: ms, isRouter: server === 'router',
+    target: connection, workload, rps, warmupMs: RATE_WARMUP_MS, durationMs: ms, isRouter: server === 'router',
   });
   check(`${server} ${workload} at ${rps}/s`, r);
   return r;
@@ -133,6 +136,85 @@ async function latency(workload: string, rps: number, ms: number): Promise<Pair<
     for (const server of order(rep)) out[server].push(await rateSlice(server, workload, rps, ms));
   }
   return out;
+}
+
+type Transport = 'tcp' | 'unix';
+const TRANSPORTS: readonly Transport[] = ['tcp', 'unix'];
+const connectionOf = (server: ServerName, transport: Transport): string => (transport === 'tcp' ? `${server}/${CLIENT}` : `${server}/unix`);
+
+interface UnixSocketResult {
+  readonly lowRate: number;
+  readonly throughput: Record<Transport, Pair<Slice>>;
+  readonly latency: Record<Transport, Pair<RateResult>>;
+}
+
+/**
+ * The sidecar topology's transport: router and floor each over loopback TCP and over a Unix
+ * socket (a second router and a second floor binding in the same processes), max throughput
+ * (submit-1k) and latency at the low rate. Slices alternate server and transport.
+ */
+async function unixSocketScenario(lowRate: number): Promise<UnixSocketResult> {
+  const { socketPath: routerSocket } = await servers.router.call<{ socketPath: string }>('startUnix');
+  const floorSocket = routerSocket.replace(/ext-proc\.sock$/, 'floor.sock');
+  await servers.floor.call('startUnix', { socketPath: floorSocket });
+  await load.call('connect', { target: 'router/unix', port: 0, socketPath: routerSocket, client: CLIENT });
+  await load.call('connect', { target: 'floor/unix', port: 0, socketPath: floorSocket, client: CLIENT });
+  for (const server of ['floor', 'router'] as const) await maxSlice(server, 'submit-1k', connectionOf(server, 'unix'));
+  const throughputOut: Record<Transport, Pair<Slice>> = { tcp: { router: [], floor: [] }, unix: { router: [], floor: [] } };
+  const latencyOut: Record<Transport, Pair<RateResult>> = { tcp: { router: [], floor: [] }, unix: { router: [], floor: [] } };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const transport of rep % 2 === 0 ? TRANSPORTS : [...TRANSPORTS].reverse()) {
+      for (const server of order(rep)) throughputOut[transport][server].push(await maxSlice(server, 'submit-1k', connectionOf(server, transport)));
+    }
+  }
+  for (let rep = 0; rep < LATENCY_REPS; rep++) {
+    for (const transport of rep % 2 === 0 ? TRANSPORTS : [...TRANSPORTS].reverse()) {
+      for (const server of order(rep)) latencyOut[transport][server].push(await rateSlice(server, 'submit-1k', lowRate, LOW_RATE_MS, connectionOf(server, transport)));
+    }
+  }
+  return { lowRate, throughput: throughputOut, latency: latencyOut };
+}
+
+function unixSocketTable(result: UnixSocketResult): string {
+  const rows: Row[] = [];
+  for (const transport of TRANSPORTS) {
+    const p = result.throughput[transport];
+    const r = ratios(p, (x) => x.rps);
+    const lat = result.latency[transport];
+    const p50 = (xs: RateResult[]): number => med(xs.map((x) => x.latencyMs.p50));
+    const p99 = (xs: RateResult[]): number => med(xs.map((x) => x.latencyMs.p99));
+    rows.push([`${transport}: requests/s (submit-1k max)`, fmtInt(med(p.router.map((x) => x.rps))), fmtInt(med(p.floor.map((x) => x.rps))), `${fmt(med(r))} (${spread(r)})`]);
+    rows.push([`${transport}: p50 at ${result.lowRate}/s`, fmtMs(p50(lat.router)), fmtMs(p50(lat.floor)), fmtMs(p50(lat.router) - p50(lat.floor))]);
+    rows.push([`${transport}: p99 at ${result.lowRate}/s`, fmtMs(p99(lat.router)), fmtMs(p99(lat.floor)), fmtMs(p99(lat.router) - p99(lat.floor))]);
+  }
+  return table('6. Unix socket (sidecar) against loopback TCP: ext_proc submissions, 1 KB auth', ['', 'router', 'floor', 'router/floor or added'], rows);
+}
+
+async function unixSocketOnly(): Promise<void> {
+  const started = Date.now();
+  const [floorStart, routerStart] = await Promise.all([
+    servers.floor.call<{ port: number }>('start'),
+    servers.router.call<{ port: number }>('start'),
+  ]);
+  await load.call('setup', { followUps: FOLLOW_UP_IDS });
+  await load.call('connect', { target: `floor/${CLIENT}`, port: floorStart.port, client: CLIENT });
+  await load.call('connect', { target: `router/${CLIENT}`, port: routerStart.port, client: CLIENT });
+  log('warm-up (TCP)');
+  const warm = await maxSlice('floor', 'submit-1k');
+  await maxSlice('router', 'submit-1k');
+  const lowRate = Math.max(20, Math.min(500, Math.round(warm.rps / 20 / 10) * 10));
+  log(`6. Unix socket against TCP: ${REPS} max slices and ${LATENCY_REPS} latency slices at ${lowRate}/s per server and transport`);
+  const result = await unixSocketScenario(lowRate);
+  await load.call('close');
+  await servers.router.call('stop');
+  await Promise.all([servers.router.stop(), servers.floor.stop()]);
+  const report = `trino-envoy-router benchmark (--only unix-socket): ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s; machine: ${machine().cpu}, ${machine().cores} cores\n\n${unixSocketTable(result)}`;
+  if (problems.length > 0) process.stdout.write(`\nPROBLEMS (figures may be invalid):\n${problems.map((x) => `  - ${x}`).join('\n')}\n`);
+  process.stdout.write(`\n${report}\n`);
+  const jsonPath = join(resultsDir, `bench-unix-socket-${stamp}.json`);
+  writeFileSync(jsonPath, JSON.stringify({ startedAt: new Date(started).toISOString(), settings: { reps: REPS, latencyReps: LATENCY_REPS, client: CLIENT, lowRate }, unixSocket: result, problems, report }, null, 1));
+  process.stdout.write(`\nresults: ${jsonPath}\n`);
+  if (problems.length > 0) process.exitCode = 1;
 }
 
 async function churn(workload: string, rps: number): Promise<{ quiet: RateResult[]; churn: RateResult[]; changeMs: number[] }> {
@@ -215,6 +297,9 @@ async function main(): Promise<void> {
   log(`2. latency at ${halfRate}/s (half the floor's max) and ${lowRate}/s, ${LATENCY_REPS} slice pairs each`);
   const latHalf = await latency('submit-1k', halfRate, RATE_MS);
   const latLow = await latency('submit-1k', lowRate, LOW_RATE_MS);
+
+  log(`6. Unix socket against TCP at ${lowRate}/s`);
+  const unixSocket = await unixSocketScenario(lowRate);
 
   log(`5. churn: 10 changes/s against quiet, at ${halfRate}/s`);
   const churned = await churn('submit-1k', halfRate);
@@ -367,6 +452,8 @@ async function main(): Promise<void> {
       .map(([layer, r, f]): Row => [layer, fmt(r, 1), fmt(f, 1), `${r - f >= 0 ? '+' : ''}${fmt(r - f, 1)}`]);
     out.push(table('Where the time goes: main-thread CPU us/request by layer (sampled profile, one submit-1k max slice each)', ['layer', 'router', 'floor', 'difference'], rows));
   }
+  out.push('');
+  out.push(unixSocketTable(unixSocket));
   if (problems.length > 0) {
     out.push('');
     out.push('PROBLEMS (figures above may be invalid):');
@@ -381,7 +468,7 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(), seconds, machine: info, loadBefore, loadAfter,
     settings: { reps: REPS, latencyReps: LATENCY_REPS, client: CLIENT, concurrency: CONCURRENCY, maxMs: MAX_MS, rateMs: RATE_MS, lowRateMs: LOW_RATE_MS, halfRate, lowRate, followUpIds: FOLLOW_UP_IDS },
     throughput: { 'submit-1k': tp1k, 'submit-16k': tp16k, grpcJsClientFloor: grpcJsClient },
-    latency: { half: latHalf, low: latLow },
+    latency: { half: latHalf, low: latLow }, unixSocket,
     engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet,
     profiles: profiles === undefined ? undefined : { files: profiles.files, router: profiles.router, floor: profiles.floor },
     problems, report,
@@ -403,7 +490,7 @@ interface MemoryResult {
   readonly learnMs: number;
 }
 
-main().catch(async (error: unknown) => {
+(ONLY === 'unix-socket' ? unixSocketOnly() : main()).catch(async (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
   for (const child of [load, servers.router, servers.floor]) await child.stop().catch(() => undefined);

@@ -20,7 +20,8 @@ export function exampleConfigPath(): string {
   return join(process.cwd(), 'config', 'example.yaml');
 }
 
-export function writeBenchConfig(dir: string): string {
+/** `extProc`: where the router listens (loopback TCP by default, or `unix:/path`). */
+export function writeBenchConfig(dir: string, extProc = '127.0.0.1:0', file = 'router.yaml'): string {
   const example = parse(readFileSync(exampleConfigPath(), 'utf8')) as Record<string, unknown>;
   const routing = example.routing as Record<string, unknown>;
   const backends = (example.backends as Record<string, unknown>[]).map((b) => (
@@ -28,7 +29,7 @@ export function writeBenchConfig(dir: string): string {
   ));
   const config = {
     ...example,
-    listen: { extProc: '127.0.0.1:0', extAuthz: null, admin: null, metrics: '127.0.0.1:0' },
+    listen: { extProc, extAuthz: null, admin: null, metrics: extProc.startsWith('unix:') ? null : '127.0.0.1:0' },
     dataDir: dir,
     store: { path: null, seed: 'overwrite' },
     logging: { level: 'info' },
@@ -37,7 +38,7 @@ export function writeBenchConfig(dir: string): string {
     routing: { ...routing, prefix: { keys: [PREFIX_KEY], maxAgeHours: 24 } },
     backends,
   };
-  const path = join(dir, 'router.yaml');
+  const path = join(dir, file);
   writeFileSync(path, stringify(config));
   return path;
 }

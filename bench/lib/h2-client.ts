@@ -113,9 +113,10 @@ export class H2GrpcClient {
   private failure: Error | undefined;
   readonly ready: Promise<void>;
 
-  constructor(host: string, port: number, path: string) {
+  /** `socketPath`: connect over that Unix domain socket instead of host:port (:authority stays host:port). */
+  constructor(host: string, port: number, path: string, socketPath?: string) {
     this.headerBlock = requestHeaderBlock(`${host}:${port}`, path);
-    this.socket = connect({ host, port, noDelay: true });
+    this.socket = socketPath === undefined ? connect({ host, port, noDelay: true }) : connect({ path: socketPath });
     this.ready = new Promise((resolve, reject) => {
       this.socket.once('connect', () => {
         const settings = Buffer.alloc(18);

@@ -70,6 +70,13 @@ serve({
     });
     return { port };
   },
+  /** Also serves the floor on a Unix socket (the Unix-socket scenario). */
+  async startUnix({ socketPath }: { socketPath: string }) {
+    await new Promise<number>((resolve, reject) => {
+      server!.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error === null ? resolve(p) : reject(error)));
+    });
+    return { socketPath };
+  },
   usage,
   startProfile,
   stopProfile,

@@ -54,8 +54,8 @@ interface Connection {
   close(): void;
 }
 
-function grpcJsConnection(port: number): Promise<Connection> {
-  const c = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+function grpcJsConnection(port: number, socketPath?: string): Promise<Connection> {
+  const c = new grpc.Client(socketPath === undefined ? `127.0.0.1:${port}` : `unix:${socketPath}`, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': 8 * 1024 * 1024,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
   });
@@ -80,8 +80,8 @@ function grpcJsConnection(port: number): Promise<Connection> {
   }));
 }
 
-async function h2Connection(port: number): Promise<Connection> {
-  const h2 = new H2GrpcClient('127.0.0.1', port, PATH);
+async function h2Connection(port: number, socketPath?: string): Promise<Connection> {
+  const h2 = new H2GrpcClient('127.0.0.1', port, PATH, socketPath);
   await h2.ready;
   return {
     open(first, onMessage, onDone) {
@@ -384,10 +384,10 @@ serve({
     buildWorkloads(followUps);
     return { workloads: [...workloads.keys()], learnIds: learnIds.length };
   },
-  /** `target` names the connection (e.g. router, floor, floor/grpc-js). */
-  async connect({ target, port, client: kind }: { target: string; port: number; client: 'h2' | 'grpc-js' }) {
+  /** `target` names the connection (e.g. router, floor, floor/grpc-js); `socketPath`: over a Unix socket. */
+  async connect({ target, port, socketPath, client: kind }: { target: string; port: number; socketPath?: string; client: 'h2' | 'grpc-js' }) {
     clients.get(target)?.close();
-    clients.set(target, kind === 'grpc-js' ? await grpcJsConnection(port) : await h2Connection(port));
+    clients.set(target, kind === 'grpc-js' ? await grpcJsConnection(port, socketPath) : await h2Connection(port, socketPath));
     return null;
   },
   max(a: { target: string; workload: string; concurrency: number; warmupMs: number; durationMs: number; isRouter: boolean }) {

@@ -18,6 +18,8 @@ import { startProfile, stopProfile } from '../lib/profiler.js';
 import { usage } from '../lib/usage.js';
 
 let running: RunningRouter | undefined;
+/** A second router, on a Unix socket (the Unix-socket scenario); idle while the TCP one is measured. */
+let runningUnix: RunningRouter | undefined;
 let dataDir: string | undefined;
 let churnTimer: NodeJS.Timeout | undefined;
 let changeMs: number[] = [];
@@ -46,6 +48,12 @@ serve({
     running = await startRouter({ configPath });
     return { port: running.extProcPort, metricsPort: running.metricsPort };
   },
+  async startUnix() {
+    if (dataDir === undefined) throw new Error('start the TCP router first');
+    const socketPath = join(dataDir, 'ext-proc.sock');
+    runningUnix = await startRouter({ configPath: writeBenchConfig(dataDir, `unix:${socketPath}`, 'router-unix.yaml') });
+    return { socketPath };
+  },
   usage,
   startProfile,
   stopProfile,
@@ -71,6 +79,7 @@ serve({
   },
   async stop() {
     if (churnTimer !== undefined) clearInterval(churnTimer);
+    await runningUnix?.close();
     await running?.close();
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
     return null;
