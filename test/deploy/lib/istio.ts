@@ -23,6 +23,7 @@ import {
   anyType,
   checkExtAuthzContract,
   checkExtProcContract,
+  EARLY_HEADER_MUTATION_TYPE,
   EXT_PROC_TYPE,
   field,
   HEADER_MUTATION_TYPE,
@@ -153,12 +154,20 @@ export function checkIstio(files: RepoFiles, protos: EnvoyProtos, router: Router
     }
     if (anyType(typed) === HEADER_MUTATION_TYPE) {
       const removes = objectList(getPath(typed, 'mutations', 'request_mutations')).map((m) => m.remove);
-      if (removes.includes(ROUTING_HEADER) && p.operation !== 'INSERT_FIRST') report(p.source, `spec.configPatches[${p.index}].patch.operation`, `the filter removing a client's ${ROUTING_HEADER} must run first (INSERT_FIRST), before ext_authz and ext_proc`);
+      // Envoy picks the route (and its cluster) before any HTTP filter runs: a filter strip, even first, is too late.
+      if (removes.includes(ROUTING_HEADER)) report(p.source, `spec.configPatches[${p.index}]`, `an HTTP filter removing a client's ${ROUTING_HEADER} runs after the route is picked: remove it in the HCM's early_header_mutation_extensions (NETWORK_FILTER MERGE)`);
     }
   }
-  const stripsHeader = httpFilters.some((p) => p.operation === 'INSERT_FIRST' && anyType(p.value.typed_config) === HEADER_MUTATION_TYPE
-    && objectList(getPath(p.value.typed_config, 'mutations', 'request_mutations')).some((m) => m.remove === ROUTING_HEADER));
-  if (!stripsHeader) issues.push({ file: 'deploy/istio/base', path: '', message: `no EnvoyFilter removes a client-sent ${ROUTING_HEADER} first in the gateway's chain` });
+  // The protection that holds on a real Envoy: an HCM patch whose early header mutation removes the header.
+  const stripsEarly = patches.some((p) => p.applyTo === 'NETWORK_FILTER' && p.operation === 'MERGE'
+    && objectList(getPath(p.value, 'typed_config', 'early_header_mutation_extensions')).some((e) => anyType(e.typed_config) === EARLY_HEADER_MUTATION_TYPE
+      && objectList(getPath(e.typed_config, 'mutations')).some((m) => m.remove === ROUTING_HEADER)));
+  if (!stripsEarly) issues.push({ file: 'deploy/istio/base', path: '', message: `no EnvoyFilter removes a client-sent ${ROUTING_HEADER} in the gateway HCM's early_header_mutation_extensions (NETWORK_FILTER MERGE), before the route is picked` });
+  for (const p of patches.filter((x) => x.applyTo === 'NETWORK_FILTER' && x.operation === 'MERGE')) {
+    if (getPath(p.value, 'typed_config', 'max_request_headers_kb') !== undefined && getPath(p.match, 'listener', 'portNumber') === undefined) {
+      report(p.source, `spec.configPatches[${p.index}].match.listener.portNumber`, 'an HCM patch without a listener port changes every listener of the gateway: match the Trino listener\'s port');
+    }
+  }
   const extProcDir = builds[1] as K8sBuild;
   if (!extProcDir.objects.some((o) => o.obj.kind === 'EnvoyFilter' && objectList(getPath(o.obj, 'spec', 'configPatches')).some((p) => anyType(getPath(p, 'patch', 'value', 'typed_config')) === EXT_PROC_TYPE))) {
     issues.push({ file: 'deploy/istio/ext-proc', path: '', message: 'no EnvoyFilter inserts ext_proc' });
@@ -218,6 +227,9 @@ function checkHeaderRoutes(vs: K8sObject, router: RouterDeploymentFacts): Issue[
       if (dest.length !== 1 || host !== backend.host || port !== backend.port) {
         add(`spec.http[${i}].route`, `must go to backend ${header}'s ${backend.host}:${backend.port} (the router probes and health-checks that address)`);
       }
+      // Trino answers 400 to X-Presto-* clients that also send an X-Trino-* header.
+      const removed = getPath(r, 'headers', 'request', 'remove');
+      if (!Array.isArray(removed) || !removed.includes(ROUTING_HEADER)) add(`spec.http[${i}].headers.request.remove`, `remove ${ROUTING_HEADER} before the request goes upstream`);
     }
   });
   for (const name of backends.keys()) if (!covered.has(name)) add('spec.http', `no route for backend ${name} (x-trino-cluster: ${name})`);

@@ -253,6 +253,11 @@ const virtualService = z.strictObject({
         body: z.strictObject({ string: z.string() }).optional(),
       }).optional(),
       timeout: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/).optional(),
+      // Istio's Headers: request/response header operations of the route.
+      headers: z.strictObject({
+        request: z.strictObject({ set: z.record(z.string(), z.string()).optional(), add: z.record(z.string(), z.string()).optional(), remove: z.array(z.string()).optional() }).optional(),
+        response: z.strictObject({ set: z.record(z.string(), z.string()).optional(), add: z.record(z.string(), z.string()).optional(), remove: z.array(z.string()).optional() }).optional(),
+      }).optional(),
     }).refine((r) => (r.route !== undefined) !== (r.directResponse !== undefined), 'an http route needs exactly one of route, directResponse')).min(1),
   }),
 });
