@@ -22,6 +22,8 @@ import { serviceHost, type RouterDeploymentFacts } from './k8s-router.js';
 import { backendEndpoints } from './router-config.js';
 import { compareExtProc, ROUTING_HEADER } from './reference.js';
 
+/** envoy/envoy.yaml's max_request_headers_kb, which the Envoy Gateway listener must match. */
+const TRINO_HEADER_KB = 256;
 export const ENVOY_GATEWAY_DIRS = ['deploy/envoy-gateway/base', 'deploy/envoy-gateway/ext-proc', 'deploy/envoy-gateway/ext-authz'] as const;
 export const EG_CONTROLLER = 'gateway.envoyproxy.io/gatewayclass-controller';
 
@@ -128,6 +130,28 @@ export function checkEnvoyGateway(files: RepoFiles, protos: EnvoyProtos, router:
     && objectList(getPath(o.obj, 'spec', 'targetRefs')).some((r) => r.kind === 'Gateway'));
   if (!strips) issues.push({ file: 'deploy/envoy-gateway/base', path: '', message: `no ClientTrafficPolicy on the Gateway removes a client-sent ${ROUTING_HEADER} (earlyRequestHeaders.remove)` });
 
+  // Envoy's 60 KiB header limit: raised by a JSON patch of the Gateway listener's HCM.
+  const listenerNames = new Set(objects.filter((o) => o.obj.kind === 'Gateway' && String(o.obj.apiVersion).startsWith('gateway.networking.k8s.io/'))
+    .flatMap((gw) => objectList(getPath(gw.obj, 'spec', 'listeners')).map((l) => `${String(metaNamespace(gw.obj))}/${metaName(gw.obj)}/${String(l.name)}`)));
+  const raisesLimit = objects.filter((o) => o.obj.kind === 'EnvoyPatchPolicy').some((epp) => objectList(getPath(epp.obj, 'spec', 'jsonPatches')).some((p, i) => {
+    const at = `spec.jsonPatches[${i}]`;
+    if (p.type !== 'type.googleapis.com/envoy.config.listener.v3.Listener') return false;
+    if (!listenerNames.has(String(p.name))) {
+      report(epp, `${at}.name`, `${String(p.name)} is not a listener of the Gateway (<namespace>/<gateway>/<listener>: ${[...listenerNames].join(', ')})`);
+      return false;
+    }
+    const path = getPath(p, 'operation', 'path');
+    const value = getPath(p, 'operation', 'value');
+    if (path !== '/default_filter_chain/filters/0/typed_config/max_request_headers_kb') return false;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 8192) {
+      report(epp, `${at}.operation.value`, 'max_request_headers_kb takes an integer 1-8192');
+      return false;
+    }
+    if (value < TRINO_HEADER_KB) report(epp, `${at}.operation.value`, `${value} KiB is below the ${TRINO_HEADER_KB} KiB envoy/envoy.yaml allows Trino's headers`);
+    return value >= TRINO_HEADER_KB;
+  }));
+  if (!raisesLimit) issues.push({ file: 'deploy/envoy-gateway/base', path: '', message: `no EnvoyPatchPolicy raises the Gateway listener's max_request_headers_kb to ${TRINO_HEADER_KB} (Envoy's default 60 KiB answers 431 to large OAuth2/JWT headers)` });
+
   const eeps = objects.filter((o) => o.obj.kind === 'EnvoyExtensionPolicy');
   if (eeps.length === 0) issues.push({ file: 'deploy/envoy-gateway/ext-proc', path: '', message: 'no EnvoyExtensionPolicy' });
   for (const eep of eeps) {
@@ -219,6 +243,8 @@ function checkRouteRules(route: K8sObject, objects: readonly K8sObject[], router
       if (refs.length !== 1 || svc === undefined || ref?.name !== svc.service || refNs !== svc.namespace || ref.port !== backend.port || (ref.kind ?? 'Service') !== 'Service') {
         add(`spec.rules[${i}].backendRefs`, `must be backend ${name}'s Service ${backend.host}:${backend.port} (the address the router health-checks)`);
       }
+      const removes = objectList(rule.filters).filter((f) => f.type === 'RequestHeaderModifier').flatMap((f) => (getPath(f, 'requestHeaderModifier', 'remove') as unknown[] | undefined ?? []).map((h) => String(h).toLowerCase()));
+      if (!removes.includes(ROUTING_HEADER)) add(`spec.rules[${i}].filters`, `remove ${ROUTING_HEADER} before the request goes upstream (RequestHeaderModifier)`);
       if (getPath(rule, 'timeouts', 'request') !== '0s') add(`spec.rules[${i}].timeouts.request`, 'must be 0s: a long Trino request must not be cut (Envoy\'s default is 15 s)');
     }
   });

@@ -408,6 +408,11 @@ const httpRoute = z.strictObject({
       filters: z.array(z.strictObject({
         type: z.enum(['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'RequestRedirect', 'URLRewrite', 'ExtensionRef']),
         extensionRef: z.strictObject({ group: z.string(), kind: z.string(), name }).optional(),
+        requestHeaderModifier: z.strictObject({
+          set: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional(),
+          add: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional(),
+          remove: z.array(z.string()).optional(),
+        }).optional(),
       })).optional(),
       backendRefs: z.array(backendRef).optional(),
       timeouts: z.strictObject({ request: gwDuration.optional(), backendRequest: gwDuration.optional() }).optional(),
@@ -494,6 +499,29 @@ const clientTrafficPolicy = z.strictObject({
   }),
 });
 
+/** Envoy Gateway's EnvoyPatchPolicy (JSONPatch on the generated xDS; needs enableEnvoyPatchPolicy). */
+const envoyPatchPolicy = z.strictObject({
+  apiVersion: z.literal('gateway.envoyproxy.io/v1alpha1'),
+  kind: z.literal('EnvoyPatchPolicy'),
+  metadata,
+  spec: z.strictObject({
+    targetRef: policyTargetRef,
+    type: z.literal('JSONPatch'),
+    priority: z.number().int().optional(),
+    jsonPatches: z.array(z.strictObject({
+      type: z.string().startsWith('type.googleapis.com/'),
+      name: z.string().min(1),
+      operation: z.strictObject({
+        op: z.enum(['add', 'remove', 'replace', 'move', 'copy', 'test']),
+        path: z.string().startsWith('/').optional(),
+        jsonPath: z.string().optional(),
+        from: z.string().optional(),
+        value: z.unknown().optional(),
+      }),
+    })).min(1),
+  }),
+});
+
 // ---- kustomize -----------------------------------------------------------------------------
 
 export const kustomizationSchema = z.strictObject({
@@ -530,6 +558,7 @@ export const OBJECT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy': envoyExtensionPolicy,
   'gateway.envoyproxy.io/v1alpha1/SecurityPolicy': securityPolicy,
   'gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy': clientTrafficPolicy,
+  'gateway.envoyproxy.io/v1alpha1/EnvoyPatchPolicy': envoyPatchPolicy,
 };
 
 /** Kinds that live in a namespace (the others are cluster-scoped). */
