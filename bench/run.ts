@@ -187,7 +187,7 @@ function unixSocketTable(result: UnixSocketResult): string {
     rows.push([`${transport}: p50 at ${result.lowRate}/s`, fmtMs(p50(lat.router)), fmtMs(p50(lat.floor)), fmtMs(p50(lat.router) - p50(lat.floor))]);
     rows.push([`${transport}: p99 at ${result.lowRate}/s`, fmtMs(p99(lat.router)), fmtMs(p99(lat.floor)), fmtMs(p99(lat.router) - p99(lat.floor))]);
   }
-  return table('6. Unix socket (sidecar) against loopback TCP: ext_proc submissions, 1 KB auth', ['', 'router', 'floor', 'router/floor or added'], rows);
+  return table('8. Unix socket (sidecar) against loopback TCP: ext_proc submissions, 1 KB auth', ['', 'router', 'floor', 'router/floor or added'], rows);
 }
 
 async function unixSocketOnly(): Promise<void> {
@@ -203,7 +203,7 @@ async function unixSocketOnly(): Promise<void> {
   const warm = await maxSlice('floor', 'submit-1k');
   await maxSlice('router', 'submit-1k');
   const lowRate = Math.max(20, Math.min(500, Math.round(warm.rps / 20 / 10) * 10));
-  log(`6. Unix socket against TCP: ${REPS} max slices and ${LATENCY_REPS} latency slices at ${lowRate}/s per server and transport`);
+  log(`8. Unix socket against TCP: ${REPS} max slices and ${LATENCY_REPS} latency slices at ${lowRate}/s per server and transport`);
   const result = await unixSocketScenario(lowRate);
   await load.call('close');
   await servers.router.call('stop');
@@ -298,7 +298,7 @@ async function main(): Promise<void> {
   const latHalf = await latency('submit-1k', halfRate, RATE_MS);
   const latLow = await latency('submit-1k', lowRate, LOW_RATE_MS);
 
-  log(`6. Unix socket against TCP at ${lowRate}/s`);
+  log(`8. Unix socket against TCP at ${lowRate}/s`);
   const unixSocket = await unixSocketScenario(lowRate);
 
   log(`5. churn: 10 changes/s against quiet, at ${halfRate}/s`);
