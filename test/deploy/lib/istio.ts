@@ -146,6 +146,10 @@ export function checkIstio(files: RepoFiles, protos: EnvoyProtos, router: Router
       const where = `spec.configPatches[${p.index}].patch.value.typed_config`;
       checkExtProcContract(typed, [], (path, message) => report(p.source, `${where}${path.length === 0 ? '' : `.${path.join('.')}`}`, message));
       if (referenceExtProc !== undefined) for (const m of compareExtProc(typed, referenceExtProc)) report(p.source, where, m);
+      // Trino clients retry 503, not Envoy's default 500: the same status_on_error as the tested file.
+      if (referenceExtProc !== undefined && JSON.stringify(field(typed, 'status_on_error')) !== JSON.stringify(field(referenceExtProc, 'status_on_error'))) {
+        report(p.source, `${where}.status_on_error`, `must be ${JSON.stringify(field(referenceExtProc, 'status_on_error'))} as in envoy/envoy.yaml (Trino clients retry 503, not Envoy's default 500)`);
+      }
       if (router !== undefined) {
         const expected = `outbound|${router.extProcServicePort.port}||${router.serviceName}.${router.namespace}.svc.cluster.local`;
         const cluster = getPath(typed, 'grpc_service', 'envoy_grpc', 'cluster_name');
