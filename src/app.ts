@@ -197,6 +197,9 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         backendUrl: (name) => routing.current().backends.get(name)?.url,
         timeoutMs: PROBE_TIMEOUT_MS,
         fallbackUser: config.monitor?.user ?? DEFAULT_MONITOR_USER,
+        jwtUserClaim: config.requests.jwtUserClaim,
+        // A restarted coordinator's new id, learned at once instead of at the monitor's next round.
+        onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
       unavailable: config.requests.unavailable,

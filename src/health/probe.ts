@@ -13,6 +13,7 @@
  * is kept here.
  */
 import { coordinatorIdOf } from '../trino/query-id.js';
+import { readCoordinatorId } from '../trino/server-info.js';
 import { describeFailure, HealthCheckError } from './check-error.js';
 import type { HttpSession } from './http-session.js';
 import { runStatement, type StatementResult } from './trino-statement.js';
@@ -61,6 +62,8 @@ export const LOAD_SQL = 'SELECT query_id, state, "user" FROM system.runtime.quer
 interface ServerInfo {
   readonly coordinator: boolean;
   readonly starting: boolean;
+  /** Trino 477+ (server/ServerInfo.java); older versions reveal it only in query ids. */
+  readonly coordinatorId: string | undefined;
 }
 
 export async function probeCoordinator(http: HttpSession, target: ProbeTarget): Promise<ProbeReport> {
@@ -76,11 +79,12 @@ export async function probeCoordinator(http: HttpSession, target: ProbeTarget): 
 
   const [infoResult, stateResult, healthResult, loadResult] = await Promise.all([info, state, health, load]);
   const queryId = healthResult.ok ? healthResult.value.queryId : loadResult.ok ? loadResult.value.queryId : undefined;
+  const infoCoordinatorId = infoResult.ok ? infoResult.value.coordinatorId : undefined;
   return {
     observation: classify(infoResult, stateResult, healthResult),
     load: loadResult.ok ? loadResult.value.sample : undefined,
     loadError: loadResult.ok ? undefined : describeFailure(loadResult.error),
-    coordinatorId: queryId === undefined ? undefined : coordinatorIdOf(queryId),
+    coordinatorId: infoCoordinatorId ?? (queryId === undefined ? undefined : coordinatorIdOf(queryId)),
   };
 }
 
@@ -154,7 +158,7 @@ export function countQueries(result: StatementResult, monitorUser: string): Load
 function readInfo(body: unknown): ServerInfo {
   if (body === null || typeof body !== 'object') throw new HealthCheckError('info', 'GET /v1/info: expected a JSON object');
   const record = body as Record<string, unknown>;
-  return { coordinator: record.coordinator === true, starting: record.starting === true };
+  return { coordinator: record.coordinator === true, starting: record.starting === true, coordinatorId: readCoordinatorId(body) };
 }
 
 function readNodeState(body: unknown): string {

@@ -3,7 +3,7 @@
  * spooled segments, status endpoints and the bits of the web UI a router touches. Status codes
  * and token rules follow Trino's resources; every URI in an answer is built from this request.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Coordinator, NodeState } from './coordinator.js';
 import { killedFailure, preemptedFailure } from './errors.js';
 import { parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
@@ -36,6 +36,14 @@ interface Route {
 }
 
 const NOT_FOUND = 'Query not found';
+
+/**
+ * A refusal as airlift's Jetty error handler writes it: text/plain "Error <code> <reason>: <message>".
+ * Follows core/trino-main/.../server/protocol/ExecutingStatementResource.java (badRequest) as served by airlift.
+ */
+function sendError(res: ServerResponse, status: number, message: string, headers: OutgoingHttpHeaders = {}): void {
+  sendText(res, status, `Error ${status} ${STATUS_CODES[status] ?? 'Error'}: ${message}`, headers);
+}
 
 function matchRoute(pattern: readonly string[], parts: readonly string[]): Params | undefined {
   if (pattern.length !== parts.length) return undefined;
@@ -106,7 +114,8 @@ function submitStatement(ctx: RequestContext): void {
   if (identity === undefined) return;
   const { user, protocol } = identity;
   const sql = ctx.body.toString('utf8');
-  if (sql.trim() === '') return sendText(ctx.res, 400, 'SQL statement is empty');
+  // Follows dispatcher/QueuedStatementResource.java: only an empty body is refused; whitespace is a statement.
+  if (sql === '') return sendError(ctx.res, 400, 'SQL statement is empty');
   const header = (suffix: string): string | undefined => headerText(ctx.req.headers, protocolHeader(protocol, suffix));
   const source = header('Source');
   const catalog = header('Catalog');
@@ -130,16 +139,18 @@ async function queuedStatement(ctx: RequestContext, params: Params): Promise<voi
   const query = findQuery(ctx, params.id);
   const token = parseToken(params.token);
   if (query === undefined || token === undefined || !query.slug.isValid('QUEUED_QUERY', params.slug ?? '', token)) {
-    return sendText(ctx.res, 404, NOT_FOUND);
+    return sendError(ctx.res, 404, NOT_FOUND);
   }
   if (ctx.req.method === 'DELETE') {
     query.cancel(Date.now());
     return sendEmpty(ctx.res, 204);
   }
   if (!query.takeQueuedToken(token)) return sendEmpty(ctx.res, 410);
+  // Follows dispatcher/QueuedStatementResource.java: the first poll creates and dispatches the query.
+  query.createIfNeeded();
   const wait = pollWaitMs(ctx, query.msUntilDispatch(Date.now()));
   if (wait > 0) await sleep(wait);
-  if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
+  if (ctx.c.query(query.id) !== query) return sendError(ctx.res, 404, NOT_FOUND);
   sendJson(ctx.res, 200, queuedResults(query, token, ctx.base, Date.now()));
 }
 
@@ -147,7 +158,7 @@ async function executingStatement(ctx: RequestContext, params: Params): Promise<
   const query = findQuery(ctx, params.id);
   const token = parseToken(params.token);
   if (query === undefined || token === undefined || !query.slug.isValid('EXECUTING_QUERY', params.slug ?? '', token)) {
-    return sendText(ctx.res, 404, NOT_FOUND);
+    return sendError(ctx.res, 404, NOT_FOUND);
   }
   if (ctx.req.method === 'DELETE') {
     query.cancel(Date.now());
@@ -158,12 +169,12 @@ async function executingStatement(ctx: RequestContext, params: Params): Promise<
     const wait = pollWaitMs(ctx, query.msUntilReady(Date.now()));
     if (wait > 0) {
       await sleep(wait);
-      if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
+      if (ctx.c.query(query.id) !== query) return sendError(ctx.res, 404, NOT_FOUND);
       lookup = query.lookupExecuting(token); // a concurrent retry may have answered it meanwhile
     }
   }
   if (lookup.kind === 'gone') return sendEmpty(ctx.res, 410);
-  if (lookup.kind === 'missing') return sendText(ctx.res, 404, NOT_FOUND);
+  if (lookup.kind === 'missing') return sendError(ctx.res, 404, NOT_FOUND);
   const { c } = ctx;
   const spool = query.dataEncoding === undefined
     ? undefined
@@ -177,7 +188,7 @@ function partialCancel(ctx: RequestContext, params: Params): void {
   const query = findQuery(ctx, params.id);
   const token = parseToken(params.token);
   if (query === undefined || token === undefined || !query.slug.isValid('EXECUTING_QUERY', params.slug ?? '', token)) {
-    return sendText(ctx.res, 404, NOT_FOUND);
+    return sendError(ctx.res, 404, NOT_FOUND);
   }
   // One stage, nothing to cut short: Trino answers 204 and the query carries on.
   sendEmpty(ctx.res, 204);
@@ -188,18 +199,28 @@ function partialCancel(ctx: RequestContext, params: Params): void {
 function listQueries(ctx: RequestContext): void {
   if (authenticate(ctx) === undefined) return;
   const now = Date.now();
-  sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, now, ctx.c.settings.name)));
+  sendJson(ctx.res, 200, ctx.c.createdQueries().map((q) => queryInfo(q, ctx.base, now, ctx.c.settings.name)));
+}
+
+/**
+ * The dispatcher's view of a query, counted as a request it received. A query registered but
+ * never polled is unknown here. Follows server/QueryResource.java (DispatchManager lookups).
+ */
+function findCreatedQuery(ctx: RequestContext, id: string | undefined): Query | undefined {
+  const query = id === undefined ? undefined : ctx.c.query(id);
+  if (query !== undefined) query.requests++;
+  return query?.created === true ? query : undefined;
 }
 
 function getQueryInfo(ctx: RequestContext, params: Params): void {
-  const query = findQuery(ctx, params.id);
+  const query = findCreatedQuery(ctx, params.id);
   if (authenticate(ctx) === undefined) return;
   if (query === undefined) return sendEmpty(ctx.res, 410);
   sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
 }
 
 function cancelQuery(ctx: RequestContext, params: Params): void {
-  const query = findQuery(ctx, params.id);
+  const query = findCreatedQuery(ctx, params.id);
   if (authenticate(ctx) === undefined) return;
   query?.cancel(Date.now());
   sendEmpty(ctx.res, 204); // Trino answers 204 even for a query it does not know
@@ -207,13 +228,14 @@ function cancelQuery(ctx: RequestContext, params: Params): void {
 
 function failQuery(kind: 'killed' | 'preempted'): Handler {
   return (ctx, params) => {
-    const query = findQuery(ctx, params.id);
+    const query = findCreatedQuery(ctx, params.id);
     if (authenticate(ctx) === undefined) return;
     if (query === undefined) return sendEmpty(ctx.res, 410);
     const message = ctx.body.toString('utf8').trim();
     const failure = kind === 'killed' ? killedFailure(message) : preemptedFailure(message);
     const outcome = ctx.c.kill(query.id, failure);
-    sendEmpty(ctx.res, outcome === 'killed' ? 200 : 409);
+    // Follows server/QueryResource.java: 202 Accepted for a kill it takes, 409 once the query is done.
+    sendEmpty(ctx.res, outcome === 'killed' ? 202 : 409);
   };
 }
 
@@ -243,8 +265,8 @@ function escapeHtml(text: string): string {
 
 function queryPage(ctx: RequestContext): void {
   const id = decodeURIComponent(ctx.url.search.slice(1));
-  const query = isValidQueryId(id) ? findQuery(ctx, id) : undefined;
-  if (query === undefined) return sendText(ctx.res, 404, NOT_FOUND);
+  const query = isValidQueryId(id) ? findCreatedQuery(ctx, id) : undefined;
+  if (query === undefined) return sendError(ctx.res, 404, NOT_FOUND);
   const name = escapeHtml(ctx.c.settings.name);
   const html = `<!DOCTYPE html>\n<html><head><title>Query ${query.id} - ${name}</title></head>` +
     `<body><h1>Query ${query.id}</h1><p>Cluster: ${name}</p><p>State: ${query.state(Date.now())}</p></body></html>\n`;
@@ -252,7 +274,7 @@ function queryPage(ctx: RequestContext): void {
 }
 
 function uiQueryInfo(ctx: RequestContext, params: Params): void {
-  const query = findQuery(ctx, params.id);
+  const query = findCreatedQuery(ctx, params.id);
   if (query === undefined) return sendEmpty(ctx.res, 410);
   sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
 }
@@ -276,9 +298,9 @@ function acknowledgeSegment(ctx: RequestContext, params: Params): void {
 
 const ROUTES: readonly Route[] = [
   { pattern: ['v1', 'statement'], methods: { POST: submitStatement } },
-  { pattern: ['v1', 'statement', 'queued', ':id', ':slug', ':token'], methods: { GET: queuedStatement, DELETE: queuedStatement } },
+  { pattern: ['v1', 'statement', 'queued', ':id', ':slug', ':token'], methods: { GET: queuedStatement, HEAD: queuedStatement, DELETE: queuedStatement } },
   { pattern: ['v1', 'statement', 'executing', 'partialCancel', ':id', ':stage', ':slug', ':token'], methods: { DELETE: partialCancel } },
-  { pattern: ['v1', 'statement', 'executing', ':id', ':slug', ':token'], methods: { GET: executingStatement, DELETE: executingStatement } },
+  { pattern: ['v1', 'statement', 'executing', ':id', ':slug', ':token'], methods: { GET: executingStatement, HEAD: executingStatement, DELETE: executingStatement } },
   { pattern: ['v1', 'query'], methods: { GET: listQueries } },
   { pattern: ['v1', 'query', ':id'], methods: { GET: getQueryInfo, DELETE: cancelQuery } },
   { pattern: ['v1', 'query', ':id', 'killed'], methods: { PUT: failQuery('killed') } },
@@ -288,7 +310,7 @@ const ROUTES: readonly Route[] = [
   { pattern: ['v1', 'info', 'coordinator'], methods: { GET: (ctx) => sendEmpty(ctx.res, 200) } },
   { pattern: ['v1', 'status'], methods: { GET: (ctx) => sendJson(ctx.res, 200, nodeStatus(ctx.c, ctx.localAddress)) } },
   { pattern: ['ui', 'api', 'stats'], methods: { GET: (ctx) => sendJson(ctx.res, 200, clusterStats(ctx.c)) } },
-  { pattern: ['ui', 'api', 'query'], methods: { GET: (ctx) => sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name))) } },
+  { pattern: ['ui', 'api', 'query'], methods: { GET: (ctx) => sendJson(ctx.res, 200, ctx.c.createdQueries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name))) } },
   { pattern: ['ui', 'api', 'query', ':id'], methods: { GET: uiQueryInfo } },
   { pattern: ['ui', 'query.html'], methods: { GET: queryPage } },
   { pattern: ['v1', 'spooled', 'download', ':id'], methods: { GET: downloadSegment } },

@@ -103,6 +103,7 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
       rowsPerPage: Math.max(1, Math.floor(nonNegative('rowsPerPage', options.rowsPerPage, 100))),
       defaultDurationMs: nonNegative('defaultDurationMs', options.defaultDurationMs, 0),
       pollIntervalMs: nonNegative('pollIntervalMs', options.pollIntervalMs, 50),
+      abandonUnpolledMs: nonNegative('abandonUnpolledMs', options.abandonUnpolledMs, 300_000),
     },
     options.coordinatorId,
     options.starting ?? false,

@@ -30,6 +30,16 @@ async function standin(options: TrinoStandinOptions = {}): Promise<TrinoStandin>
   return s;
 }
 
+/**
+ * Submits and fetches the first queued nextUri: the poll that creates and dispatches a query on
+ * Trino (before it, the query is only registered). Returns the POST's answer.
+ */
+async function dispatched(url: string, sql: string, headers?: Record<string, string>): Promise<Answer> {
+  const submitted = await submit(url, sql, headers);
+  expect((await get(submitted.body.nextUri, headers)).status).toBe(200);
+  return submitted;
+}
+
 function client(server: string, user = 'alice'): Trino {
   return Trino.create({ server, auth: new BasicAuth(user), source: 'standin-test' });
 }
@@ -124,18 +134,19 @@ describe('queries through trino-client', () => {
     expect(rowsOf(answers)).toEqual([[0, 'slow'], [1, 'slow'], [2, 'slow']]);
   });
 
-  it('cancel via trino.cancel(id) marks the query cancelled and the client sees USER_CANCELED', async () => {
+  it('cancel via trino.cancel(id) marks a dispatched query cancelled and the client sees USER_CANCELED', async () => {
     const trino = await standin();
     const trinoClient = client(trino.url);
-    const iterator = await trinoClient.query('SELECT * FROM t /* rows=10 duration=60000 */');
-    const [running] = trino.queries();
-    expect(running?.state).not.toBe('FINISHED');
-    await trinoClient.cancel(running?.id ?? '');
-    expect(trino.query(running?.id ?? '')).toMatchObject({ cancelled: true, state: 'FAILED' });
-    const result = await iterator.next();
-    expect(result.value.error?.errorName).toBe('USER_CANCELED');
-    expect(result.value.stats?.state).toBe('FAILED');
-    expect(result.value.nextUri).toBeUndefined();
+    // Dispatched by its first poll: before that, Trino's DELETE /v1/query/{id} does nothing.
+    const submitted = await submit(trino.url, 'SELECT * FROM t /* rows=10 duration=60000 */');
+    const polled = await get(submitted.body.nextUri);
+    expect(trino.query(submitted.body.id)?.state).not.toBe('FINISHED');
+    await trinoClient.cancel(submitted.body.id);
+    expect(trino.query(submitted.body.id)).toMatchObject({ cancelled: true, state: 'FAILED' });
+    const last = (await follow(polled)).at(-1);
+    expect(last?.body.error?.errorName).toBe('USER_CANCELED');
+    expect(last?.body.stats?.state).toBe('FAILED');
+    expect(last?.body.nextUri).toBeUndefined();
   });
 
   it('DELETE on the current nextUri cancels (204) on the queued and the executing path', async () => {
@@ -155,7 +166,7 @@ describe('queries through trino-client', () => {
 
   it('SELECT from system.runtime.queries lists this coordinator\'s queries', async () => {
     const trino = await standin();
-    await submit(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'bob' });
+    await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'bob' });
     const { rows, results } = await collect(client(trino.url, 'monitor'), 'SELECT query_id, state, user FROM system.runtime.queries');
     expect(results[0]?.columns?.map((c) => c.name)).toEqual(['query_id', 'state', 'user']);
     expect(rows).toHaveLength(2);
@@ -374,7 +385,7 @@ describe('forwarded headers', () => {
 describe('query resources', () => {
   it('GET /v1/query/{id} gives QueryInfo (user needed, 410 when unknown); DELETE cancels', async () => {
     const trino = await standin();
-    const submitted = await submit(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'erin', 'X-Trino-Source': 'etl' });
+    const submitted = await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'erin', 'X-Trino-Source': 'etl' });
     const id: string = submitted.body.id;
     const info = await get(`${trino.url}/v1/query/${id}`);
     expect(info.status).toBe(200);
@@ -385,21 +396,22 @@ describe('query resources', () => {
 
     expect((await fetch(`${trino.url}/v1/query/${id}`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } })).status).toBe(204);
     expect(trino.query(id)).toMatchObject({ state: 'FAILED', cancelled: true });
-    expect(trino.query(id)?.requests).toBe(5);
+    expect(trino.query(id)?.requests).toBe(6);
   });
 
-  it('PUT /v1/query/{id}/killed fails a running query (200), then 409; preempted likewise; 410 unknown', async () => {
+  // 202, not 200: server/QueryResource.java answers a kill it accepts with 202 Accepted.
+  it('PUT /v1/query/{id}/killed fails a running query (202), then 409; preempted likewise; 410 unknown', async () => {
     const trino = await standin();
-    const id: string = (await submit(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
+    const id: string = (await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
     const kill = (): Promise<Response> => fetch(`${trino.url}/v1/query/${id}/killed`, { method: 'PUT', body: 'too big', headers: { 'X-Trino-User': 'admin' } });
-    expect((await kill()).status).toBe(200);
+    expect((await kill()).status).toBe(202);
     expect((await kill()).status).toBe(409);
     const info = await get(`${trino.url}/v1/query/${id}`);
     expect(info.body).toMatchObject({ state: 'FAILED', errorCode: { name: 'ADMINISTRATIVELY_KILLED', code: 38 } });
     expect(trino.query(id)?.cancelled).toBe(false);
 
-    const other = await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
-    expect((await fetch(`${trino.url}/v1/query/${other.body.id}/preempted`, { method: 'PUT', headers: { 'X-Trino-User': 'admin' } })).status).toBe(200);
+    const other = await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    expect((await fetch(`${trino.url}/v1/query/${other.body.id}/preempted`, { method: 'PUT', headers: { 'X-Trino-User': 'admin' } })).status).toBe(202);
     const last = (await follow(other)).at(-1);
     expect(last?.body.error).toMatchObject({ errorName: 'ADMINISTRATIVELY_PREEMPTED', message: 'Query preempted. No message provided.' });
     expect((await fetch(`${trino.url}/v1/query/20200101_000000_00000_zzzzz/killed`, { method: 'PUT', headers: { 'X-Trino-User': 'a' } })).status).toBe(410);
@@ -407,7 +419,7 @@ describe('query resources', () => {
 
   it('CALL system.runtime.kill_query kills a query of this coordinator', async () => {
     const trino = await standin();
-    const victim: string = (await submit(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
+    const victim: string = (await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
     const { results } = await collect(client(trino.url), `CALL system.runtime.kill_query(query_id => '${victim}', message => 'bye')`);
     expect(results.at(-1)?.stats?.state).toBe('FINISHED');
     expect(trino.query(victim)?.state).toBe('FAILED');
@@ -417,7 +429,7 @@ describe('query resources', () => {
 
   it('serves the infoUri page and /ui/api/query/{id}; 404/410 for unknown ids', async () => {
     const trino = await standin({ name: 'trino-ui' });
-    const submitted = await submit(trino.url, 'SELECT 1');
+    const submitted = await dispatched(trino.url, 'SELECT 1');
     const page = await fetch(submitted.body.infoUri);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -471,9 +483,9 @@ describe('status endpoints', () => {
     const trino = await standin();
     const stats = async (): Promise<Record<string, number>> => (await get(`${trino.url}/ui/api/stats`, {})).body;
     expect(await stats()).toMatchObject({ runningQueries: 0, queuedQueries: 0, blockedQueries: 0, activeWorkers: 1 });
-    await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
-    await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
-    await submit(trino.url, 'SELECT * FROM t /* queued=60000 */');
+    await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    await dispatched(trino.url, 'SELECT * FROM t /* queued=60000 */');
     await collect(client(trino.url), 'SELECT 1');
     expect(await stats()).toMatchObject({ runningQueries: 2, queuedQueries: 1 });
   });

@@ -17,6 +17,8 @@ export interface TrinoStandinOptions {
   defaultDurationMs?: number;
   /** Longest a poll without news waits before answering (no hot spin); default 50. */
   pollIntervalMs?: number;
+  /** A query whose queued nextUri is never fetched is forgotten after this long; default 300000 (Trino's 5 min). */
+  abandonUnpolledMs?: number;
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
 }
