@@ -44,7 +44,8 @@ describe('metrics, logs and history through the real chain', () => {
   beforeAll(async () => {
     logs = captureLogs('debug');
     // The health monitor checks each stand-in once at start (and not again during the test).
-    chain = await startChain({ metrics: true, logger: logs.logger, trino: { rowsPerPage: 10 }, monitor: '{ intervalSeconds: 3600 }' });
+    chain = await startChain({ metrics: true, logger: logs.logger, // The clients send Basic passwords: a coordinator with a password authenticator (https).
+      trino: { rowsPerPage: 10, acceptPasswords: true }, monitor: '{ intervalSeconds: 3600 }' });
   });
   afterAll(async () => {
     await chain?.close();

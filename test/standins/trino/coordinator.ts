@@ -22,6 +22,12 @@ export interface CoordinatorSettings {
   readonly pollIntervalMs: number;
   /** A registered query never polled is dropped after this long (Trino: 5 minutes). */
   readonly abandonUnpolledMs: number;
+  /** protocol.v1.alternate-header-name: X-Presto-* headers are read only when set. */
+  readonly alternateHeaderName: ProtocolName | undefined;
+  /** http-server.compression.enabled: gzip for clients that accept it. */
+  readonly compression: boolean;
+  /** A password authenticator over https: Basic passwords accepted (unchecked). */
+  readonly acceptPasswords: boolean;
 }
 
 export interface Submission {

@@ -91,3 +91,81 @@ describe('/v1/info by version', () => {
     expect((await get(`${current.url}/v1/info`, {})).body.coordinatorId).toBe(current.coordinatorId);
   });
 });
+
+describe('executing pages', () => {
+  const alice = { 'X-Trino-User': 'alice' };
+  async function followAll(first: { body: { nextUri?: string } }, headers: Record<string, string> = alice) {
+    const pages: { status: number; headers: Headers; body: Record<string, unknown> }[] = [];
+    for (let next = first.body.nextUri; next !== undefined;) {
+      const response = await fetch(next, { headers });
+      const body = await response.json() as Record<string, unknown>;
+      pages.push({ status: response.status, headers: response.headers, body });
+      next = body.nextUri as string | undefined;
+    }
+    return pages;
+  }
+
+  it('a failed COMMIT still answers X-Trino-Clear-Transaction-Id on its FAILED page', async () => {
+    const trino = await standin();
+    const start = await followAll(await submit(trino.url, 'START TRANSACTION', { ...alice, 'X-Trino-Transaction-Id': 'NONE' }));
+    const txId = start.at(-1)?.headers.get('x-trino-started-transaction-id') ?? '';
+    expect(txId).not.toBe('');
+    const tx = { ...alice, 'X-Trino-Transaction-Id': txId };
+    const commit = await submit(trino.url, 'COMMIT /* duration=60000 */', tx);
+    const queued = await get(commit.body.nextUri, tx); // dispatches it
+    expect((await fetch(`${trino.url}/v1/query/${commit.body.id}/killed`, { method: 'PUT', headers: ADMIN })).status).toBe(202);
+    const pages = await followAll(queued, tx);
+    const last = pages.at(-1);
+    expect(last?.body.stats).toMatchObject({ state: 'FAILED' });
+    expect(last?.headers.get('x-trino-clear-transaction-id')).toBe('true');
+  });
+
+  it('DDL results have no columns; partialCancelUri appears only while rows remain to produce', async () => {
+    const trino = await standin({ rowsPerPage: 10 });
+    const ddl = await followAll(await submit(trino.url, "SET SESSION a.b = 'x'", alice));
+    expect(ddl.every((p) => p.body.columns === undefined)).toBe(true);
+    expect(ddl.at(-1)?.body.updateType).toBe('SET SESSION');
+
+    const paged = await followAll(await submit(trino.url, 'SELECT * FROM t /* rows=20 */', alice));
+    const dataPages = paged.filter((p) => p.body.data !== undefined);
+    expect(dataPages).toHaveLength(2);
+    expect(dataPages[0]?.body.partialCancelUri).toBeDefined();
+    expect(dataPages[1]?.body.partialCancelUri).toBeUndefined();
+    expect(paged.filter((p) => p.body.data === undefined).every((p) => p.body.partialCancelUri === undefined)).toBe(true);
+  });
+});
+
+describe('compression', () => {
+  it('gzips answers for clients that accept gzip only when compression is enabled', async () => {
+    const { request } = await import('node:http');
+    const { gunzipSync } = await import('node:zlib');
+    const raw = (url: string, headers: Record<string, string>): Promise<{ encoding: string | undefined; body: Buffer }> =>
+      new Promise((resolve, reject) => {
+        const req = request(url, { method: 'POST', headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end('SELECT 1');
+      });
+    const on = await standin({ compression: true });
+    const compressed = await raw(`${on.url}/v1/statement`, { 'X-Trino-User': 'a', 'Accept-Encoding': 'gzip, deflate' });
+    expect(compressed.encoding).toBe('gzip');
+    expect(JSON.parse(gunzipSync(compressed.body).toString('utf8')).id).toMatch(/_[a-km-np-z2-9]{5}$/);
+    const identity = await raw(`${on.url}/v1/statement`, { 'X-Trino-User': 'a' });
+    expect(identity.encoding).toBeUndefined();
+    const off = await standin();
+    expect((await raw(`${off.url}/v1/statement`, { 'X-Trino-User': 'a', 'Accept-Encoding': 'gzip' })).encoding).toBeUndefined();
+  });
+});
+
+describe('authentication', () => {
+  it('a Basic password is refused over plain http, accepted when the stand-in plays an https password authenticator', async () => {
+    const authorization = `Basic ${Buffer.from('carol:secret').toString('base64')}`;
+    expect((await submit((await standin()).url, 'SELECT 1', { Authorization: authorization })).status).toBe(401);
+    const https = await standin({ acceptPasswords: true });
+    expect((await submit(https.url, 'SELECT 1', { Authorization: authorization })).status).toBe(200);
+    expect(https.queries().map((q) => q.user)).toEqual(['carol']);
+  });
+});

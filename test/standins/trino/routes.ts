@@ -6,10 +6,11 @@
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Coordinator, NodeState } from './coordinator.js';
 import { killedFailure, preemptedFailure } from './errors.js';
-import { parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
+import { compressIfAccepted, parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
 import { isValidQueryId } from './ids.js';
 import {
-  detectProtocol, headerRecord, headerText, MISSING_USER_MESSAGE, protocolHeader, requestUser, type ProtocolName,
+  basicAuthUser, detectProtocol, headerRecord, headerText, insecurePrincipal, MISSING_USER_MESSAGE, protocolHeader, requestUser,
+  type ProtocolName,
 } from './protocol-headers.js';
 import type { Query } from './queries.js';
 import { executingResults, queryInfo, queuedResults } from './results.js';
@@ -57,6 +58,19 @@ function matchRoute(pattern: readonly string[], parts: readonly string[]): Param
   return params;
 }
 
+/** The first `name=value` item of a session header that has no name or no `=`, if any. */
+function malformedProperty(raw: string | string[] | undefined): string | undefined {
+  const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  for (const line of lines) {
+    for (const item of line.split(',')) {
+      if (item.trim() === '') continue;
+      const eq = item.indexOf('=');
+      if (eq <= 0 || item.slice(0, eq).trim() === '') return item.trim();
+    }
+  }
+  return undefined;
+}
+
 function parseToken(text: string | undefined): number | undefined {
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
@@ -66,19 +80,31 @@ interface Identity {
   readonly protocol: ProtocolName;
 }
 
-/** The session user for endpoints that need one; answers 400/401 itself when there is none. */
+/**
+ * The session user for endpoints that need one; answers 400/401 itself when there is none.
+ * Authentication (the insecure authenticator over http) runs before the resource: mixed Trino
+ * and Presto headers fail there (401) unless Basic names the user, and then the session
+ * context refuses them (400). Follows server/HttpRequestSessionContextFactory.java.
+ */
 function authenticate(ctx: RequestContext): Identity | undefined {
-  const detection = detectProtocol(ctx.req.headers);
+  const headers = ctx.req.headers;
+  const detection = detectProtocol(headers, ctx.c.settings.alternateHeaderName);
+  const challenge = { 'WWW-Authenticate': 'Basic realm="Trino"' };
+  const principal = insecurePrincipal(headers, detection.ok ? detection.protocol : 'Trino', ctx.c.settings.acceptPasswords);
+  if (principal?.ok === false) {
+    sendError(ctx.res, 401, principal.message, challenge);
+    return undefined;
+  }
   if (!detection.ok) {
-    sendText(ctx.res, 400, detection.message);
+    if (basicAuthUser(headers) !== undefined) sendError(ctx.res, 400, detection.message);
+    else sendError(ctx.res, 401, detection.message, challenge);
     return undefined;
   }
-  const user = requestUser(ctx.req.headers, detection.protocol);
-  if (user === undefined) {
-    sendText(ctx.res, 401, MISSING_USER_MESSAGE, { 'WWW-Authenticate': 'Basic realm="Trino"' });
+  if (principal === undefined) {
+    sendError(ctx.res, 401, MISSING_USER_MESSAGE, challenge);
     return undefined;
   }
-  return { user, protocol: detection.protocol };
+  return { user: requestUser(headers, detection.protocol, principal.user), protocol: detection.protocol };
 }
 
 /**
@@ -120,6 +146,10 @@ function submitStatement(ctx: RequestContext): void {
   const source = header('Source');
   const catalog = header('Catalog');
   const schema = header('Schema');
+  // Follows server/HttpRequestSessionContextFactory.java: bad session headers are refused at the POST.
+  if (schema !== undefined && catalog === undefined) return sendError(ctx.res, 400, 'Schema is set but catalog is not');
+  const malformed = malformedProperty(ctx.req.headers[protocolHeader(protocol, 'Session').toLowerCase()]);
+  if (malformed !== undefined) return sendError(ctx.res, 400, `Invalid ${protocolHeader(protocol, 'Session')} header: ${malformed}`);
   const query = ctx.c.submit({
     sql,
     user,
@@ -180,7 +210,9 @@ async function executingStatement(ctx: RequestContext, params: Params): Promise<
     ? undefined
     : (rowOffset: number, rows: readonly (readonly unknown[])[]) => c.segments.create(query.id, rowOffset, rows);
   const page = lookup.kind === 'repeat' ? lookup.page : query.nextPage(token, Date.now(), c.settings.rowsPerPage, spool);
-  const headers = page.kind !== 'waiting' && page.state !== 'FAILED' ? statementHeaders(query) : {};
+  // Follows server/protocol/ExecutingStatementResource.java: protocol headers go on FAILED pages
+  // too (a failed COMMIT still clears the transaction).
+  const headers = page.kind !== 'waiting' ? statementHeaders(query) : {};
   sendJson(ctx.res, 200, executingResults(query, page, ctx.base, Date.now(), c.settings.rowsPerPage), headers);
 }
 
@@ -321,6 +353,7 @@ const ROUTES: readonly Route[] = [
 export async function handleRequest(
   c: Coordinator, req: IncomingMessage, res: ServerResponse, body: Buffer, localAddress: string,
 ): Promise<void> {
+  if (c.settings.compression) compressIfAccepted(req, res);
   if (!c.processForwarded) {
     const forwarded = forwardedHeaderPresent(req.headers);
     if (forwarded !== undefined) {

@@ -229,8 +229,8 @@ describe('session and transaction headers', () => {
     expect(rollback?.headers.get('x-trino-clear-transaction-id')).toBeNull();
   });
 
-  it('answers a Presto-protocol client with X-Presto- headers', async () => {
-    const trino = await standin();
+  it('answers a Presto-protocol client with X-Presto- headers when configured for the alternate header name', async () => {
+    const trino = await standin({ alternateHeaderName: 'Presto' });
     const last = (await runRaw(trino.url, "SET SESSION a.b = 'x'", { 'X-Presto-User': 'old' })).at(-1);
     expect(last?.headers.get('x-presto-set-session')).toBe('a.b=x');
     expect(last?.headers.get('x-trino-set-session')).toBeNull();
@@ -239,21 +239,57 @@ describe('session and transaction headers', () => {
 });
 
 describe('authentication and protocol errors', () => {
-  it('needs a user: 401 without one, Basic auth or X-Presto-User are enough', async () => {
+  it('needs a user: 401 without one; a Basic user without password or X-Trino-User is enough', async () => {
     const trino = await standin();
     const anonymous = await submit(trino.url, 'SELECT 1', {});
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toMatch(/X-Trino-User/);
     expect((await submit(trino.url, 'SELECT 1', { Authorization: `Basic ${Buffer.from('carol:').toString('base64')}` })).status).toBe(200);
-    expect((await submit(trino.url, 'SELECT 1', { 'X-Presto-User': 'dave' })).status).toBe(200);
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'dave' })).status).toBe(200);
     expect(trino.queries().map((q) => q.user)).toEqual(['carol', 'dave']);
   });
 
-  it('rejects X-Trino- and X-Presto- headers together with 400', async () => {
+  // The old stand-in read X-Presto-* always: Trino reads them only with protocol.v1.alternate-header-name.
+  it('without the alternate header name, X-Presto-User names nobody (401)', async () => {
     const trino = await standin();
-    const both = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Presto-Source': 'b' });
-    expect(both.status).toBe(400);
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Presto-User': 'dave' })).status).toBe(401);
+    const presto = await standin({ alternateHeaderName: 'Presto' });
+    expect((await submit(presto.url, 'SELECT 1', { 'X-Presto-User': 'dave' })).status).toBe(200);
+  });
+
+  it('with the alternate header name, X-Trino- and X-Presto- headers together are 400 with Basic, 401 without', async () => {
+    const trino = await standin({ alternateHeaderName: 'Presto' });
+    const withBasic = await submit(trino.url, 'SELECT 1', {
+      Authorization: `Basic ${Buffer.from('a:').toString('base64')}`, 'X-Presto-User': 'a', 'x-trino-cluster': 'trino-a',
+    });
+    expect(withBasic.status).toBe(400);
+    expect(withBasic.body).toBe('Error 400 Bad Request: Both Trino and Presto headers detected');
+    const withoutBasic = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Presto-Source': 'b' });
+    expect(withoutBasic.status).toBe(401);
     expect(trino.queries()).toHaveLength(0);
+    // Without the alternate name the Presto header is just an unknown header.
+    const plain = await standin();
+    expect((await submit(plain.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Presto-Source': 'b' })).status).toBe(200);
+  });
+
+  it('over http a Basic header with a password is refused 401 (insecure authenticator); X-Trino-Original-User names the principal', async () => {
+    const trino = await standin();
+    const withPassword = await submit(trino.url, 'SELECT 1', { Authorization: `Basic ${Buffer.from('carol:secret').toString('base64')}` });
+    expect(withPassword.status).toBe(401);
+    expect(withPassword.body).toMatch(/Password not allowed/);
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-Original-User': 'erin' })).status).toBe(200);
+    expect(trino.queries().map((q) => q.user)).toEqual(['erin']);
+  });
+
+  it('a malformed X-Trino-Session or a schema without a catalog is a 400 at the POST', async () => {
+    const trino = await standin();
+    const badSession = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Trino-Session': 'no_equals_sign' });
+    expect(badSession.status).toBe(400);
+    const schemaOnly = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Trino-Schema': 's' });
+    expect(schemaOnly.status).toBe(400);
+    expect(schemaOnly.body).toBe('Error 400 Bad Request: Schema is set but catalog is not');
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Trino-Session': 'a.b=1', 'X-Trino-Catalog': 'c', 'X-Trino-Schema': 's' })).status).toBe(200);
+    expect(trino.queries()).toHaveLength(1);
   });
 
   it('query ids are yyyyMMdd_HHmmss_NNNNN_<coordinatorId>, counting up', async () => {
@@ -363,6 +399,11 @@ describe('forwarded headers', () => {
     expect(rows).toEqual([0, 1, 2, 3, 4].map((i) => [i, 'trino']));
     expect((await fetch(`${trino.url}/v1/spooled/download/nope`)).status).toBe(404);
     expect((await fetch(`${trino.url}/v1/spooled/ack/nope`)).status).toBe(404);
+  });
+
+  it('with processForwarded off, RFC 7239 Forwarded is not refused (only X-Forwarded-* names are)', async () => {
+    const trino = await standin({ processForwarded: false });
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'alice', Forwarded: 'for=10.0.0.1;proto=https' })).status).toBe(200);
   });
 
   it('with processForwarded off, any X-Forwarded-* header is refused with 406', async () => {
