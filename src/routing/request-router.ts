@@ -6,7 +6,7 @@
  */
 import type { HeaderList } from '../envoy/header-codec.js';
 import { headerValue } from '../envoy/header-codec.js';
-import { classifyTrinoPath, type TrinoPath } from '../trino/paths.js';
+import { classifyTrinoPath, originFormPath, type TrinoPath } from '../trino/paths.js';
 import { coordinatorIdOf } from '../trino/query-id.js';
 import { isTrinoHeaderError, parseTrinoHeaders, type TrinoHeaderOptions } from '../trino/headers.js';
 import { parseQueryResultsHead } from '../trino/query-results.js';
@@ -23,7 +23,9 @@ import { decide, describeRejection, type BackendConditions, type EngineDecision 
 import type { RequestFacts } from './model.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { StrategyState } from './strategies.js';
-import { decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, type RouterErrorKind } from './replies.js';
+import {
+  decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, unknownQueryResourceReply, type RouterErrorKind,
+} from './replies.js';
 
 /** Asks every backend whether it knows a query; resolves to the owner or undefined. */
 export type QueryProbe = (queryId: string, headers: HeaderList, backends: readonly string[]) => Promise<string | undefined>;
@@ -109,7 +111,10 @@ export class RequestRouter {
   route(request: Incoming): RequestContext | Promise<RequestContext> {
     const now = this.deps.now();
     const method = headerValue(request.headers, ':method') ?? 'GET';
-    const rawPath = headerValue(request.headers, ':path') ?? '/';
+    // An absolute-form request target (presto-client's cancel) read as the origin form Envoy's
+    // HTTP/1 codec would make of it, so it is routed as the follow-up it is.
+    const targetPath = headerValue(request.headers, ':path') ?? '/';
+    const rawPath = originFormPath(targetPath);
     const transactionHeader = headerValue(request.headers, 'x-trino-transaction-id') ?? headerValue(request.headers, 'x-presto-transaction-id');
     const transactionId = transactionOf(transactionHeader);
     const transactionAware = transactionHeader !== undefined;
@@ -120,7 +125,8 @@ export class RequestRouter {
     }
     const prefixed = splitPrefixedPath(rawPath);
     if (prefixed === undefined) {
-      return this.routePath({ request, method, path: rawPath, rewrittenPath: undefined, transactionId, transactionAware, now }, undefined);
+      const rewrittenPath = rawPath === targetPath ? undefined : rawPath;
+      return this.routePath({ request, method, path: rawPath, rewrittenPath, transactionId, transactionAware, now }, undefined);
     }
     const scope: Scope = { request, method, path: prefixed.rest, rewrittenPath: prefixed.rest, transactionId, transactionAware, now };
     const keyring = this.deps.keyring;
@@ -209,19 +215,22 @@ export class RequestRouter {
     if (known !== undefined) return this.forwardTo(scope, known.backend, known.mechanism, trinoPath);
     const probe = this.deps.probe;
     const backends = [...this.deps.snapshot().backends.keys()];
-    if (probe === undefined || backends.length === 0) return this.unknownQuery(scope, queryId);
+    if (probe === undefined || backends.length === 0) return this.unknownQuery(scope, queryId, trinoPath);
     return probe(queryId, scope.request.headers, backends).then(
       (found) => {
-        if (found === undefined) return this.unknownQuery(scope, queryId);
+        if (found === undefined) return this.unknownQuery(scope, queryId, trinoPath);
         ownership.learnQuery(queryId, found, 'probe', this.deps.now());
         return this.forwardTo(scope, found, 'probe', trinoPath);
       },
-      () => this.unknownQuery(scope, queryId),
+      () => this.unknownQuery(scope, queryId, trinoPath),
     );
   }
 
-  private unknownQuery(scope: Scope, queryId: string): RequestContext {
-    return this.reply(scope, 'unknown_query', `Query ${queryId} is not known to any Trino cluster behind this router`);
+  private unknownQuery(scope: Scope, queryId: string, trinoPath: TrinoPath): RequestContext {
+    const message = `Query ${queryId} is not known to any Trino cluster behind this router`;
+    // Clients of /v1/query/{id} expect Trino's own answers for an unknown query (410, DELETE 204).
+    if (trinoPath.kind === 'query') return this.context(scope, unknownQueryResourceReply(scope.method, trinoPath.action, message), undefined);
+    return this.reply(scope, 'unknown_query', message);
   }
 
   /** A follow-up of a known query: straight to its owner, whatever the owner's state. */

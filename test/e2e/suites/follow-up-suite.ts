@@ -120,9 +120,12 @@ export function followUpSuite(edge: Edge): void {
       expect(poll.body.error.errorName).toBe('NOT_FOUND');
       expect(poll.body.error.message).toContain(unknown);
 
-      const info = await get(`${chain.envoy.url}/v1/query/${unknown}`);
-      expect(info.status).toBe(404);
-      expect(info.body.message).toContain(unknown);
+      // /v1/query/{id} answers as Trino does for an unknown query: GET 410 Gone, DELETE 204.
+      const info = await fetch(`${chain.envoy.url}/v1/query/${unknown}`, { headers: { 'X-Trino-User': 'alice' } });
+      expect(info.status).toBe(410);
+      expect(await info.text()).toContain(unknown);
+      const forget = await fetch(`${chain.envoy.url}/v1/query/${unknown}`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } });
+      expect(forget.status).toBe(204);
 
       const cancel = await fetch(`${chain.envoy.url}/v1/statement/executing/${unknown}/y0123abcd/1`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } });
       expect(cancel.status).toBe(200);
