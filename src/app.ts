@@ -202,6 +202,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
+      ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody }),
       unavailable: config.requests.unavailable,
       now: Date.now,
       onQuery: (query) => {

@@ -9,6 +9,7 @@ import { headerValue } from '../envoy/header-codec.js';
 import { classifyTrinoPath, originFormPath, type TrinoPath } from '../trino/paths.js';
 import { coordinatorIdOf } from '../trino/query-id.js';
 import { isTrinoHeaderError, parseTrinoHeaders, type TrinoHeaderOptions } from '../trino/headers.js';
+import { decodeBody, type UnreadBodyReason } from '../trino/body-encoding.js';
 import { parseQueryResultsHead } from '../trino/query-results.js';
 import { readTransactionHeaders } from '../trino/response-headers.js';
 import type { OwnershipIndex } from '../stickiness/ownership.js';
@@ -44,6 +45,8 @@ export interface RequestRouterDeps {
   readonly now: () => number;
   /** Called for each new query once its id is known (history, logs). */
   readonly onQuery?: (event: QuerySubmitted) => void;
+  /** A submission's response body the router could not read (its Content-Encoding): counted, never silent. */
+  readonly onUnreadBody?: (reason: UnreadBodyReason) => void;
 }
 
 export interface QuerySubmitted {
@@ -89,6 +92,9 @@ interface Scope {
 export class RequestRouter {
   /** The last prefix signed per backend (see signedPrefix). */
   private readonly signed = new Map<string, { readonly second: number; readonly keyring: PrefixKeyring; readonly prefix: string }>();
+
+  /** Content-Encoding of a watched response, from its headers until its body arrives. */
+  private readonly encodings = new WeakMap<RequestContext, string>();
 
   constructor(private readonly deps: RequestRouterDeps) {}
 
@@ -301,6 +307,10 @@ export class RequestRouter {
   onResponseHeaders(context: RequestContext, headers: HeaderList): void {
     const instruction = context.instruction;
     if (instruction.kind !== 'forward') return;
+    if (instruction.watch === 'headers_and_body') {
+      const encoding = headerValue(headers, 'content-encoding');
+      if (encoding !== undefined) this.encodings.set(context, encoding);
+    }
     const tx = readTransactionHeaders(headers);
     const now = this.deps.now();
     if (tx.startedTransactionId !== undefined) {
@@ -315,7 +325,12 @@ export class RequestRouter {
   onResponseBody(context: RequestContext, body: Uint8Array): void {
     const instruction = context.instruction;
     if (instruction.kind !== 'forward') return;
-    const head = parseQueryResultsHead(body);
+    const decoded = decodeBody(body, this.encodings.get(context));
+    if (!decoded.ok) {
+      this.deps.onUnreadBody?.(decoded.reason);
+      return;
+    }
+    const head = parseQueryResultsHead(decoded.bytes);
     const coordinatorId = head?.id === undefined ? undefined : coordinatorIdOf(head.id);
     // Only a well-formed Trino id is remembered: anything else is not a query to follow.
     if (head?.id === undefined || coordinatorId === undefined) return;
