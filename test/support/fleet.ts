@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
+import { CURRENT_TRINO_VERSION, ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
 import { startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
 
@@ -32,8 +32,10 @@ export interface ReplicaOptions {
 
 export async function startFleetBackends(trino: TrinoStandinOptions = {}): Promise<FleetBackends> {
   const dir = mkdtempSync(join(tmpdir(), 'ter-fleet-'));
-  const trinoA = await startTrinoStandin({ name: 'trino-a', ...trino });
-  const trinoB = await startTrinoStandin({ name: 'trino-b', ...trino });
+  // Current Trino (477+): /v1/info names the coordinator id, which is what lets a replica the
+  // ownership has not reached yet find a query's owner before its first poll.
+  const trinoA = await startTrinoStandin({ name: 'trino-a', version: CURRENT_TRINO_VERSION, ...trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', version: CURRENT_TRINO_VERSION, ...trino });
   const envoys: EnvoyStandin[] = [];
   return {
     dir,
