@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { RoutingSnapshot } from './routing/snapshot.js';
 import { startAdminServer } from './admin/index.js';
 import { formatGrpcListenAddress, formatListenAddress, loadConfigFile, sameGrpcAddress, type Environment, type RouterConfig } from './config/index.js';
 import { DEFAULT_MONITOR_USER } from './config/schema.js';
@@ -30,6 +31,7 @@ import { RoutingSource } from './routing/routing-source.js';
 import { startOwnershipPersistence } from './stickiness/ownership-persistence.js';
 import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js';
 import { AggregatedDiscoveryServiceService, createXdsService } from './xds/index.js';
+import { backendsWithoutOwnerSource } from './stickiness/owner-sources.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
 import { openStore, seedFromConfig, type Store } from './store/index.js';
 
@@ -197,8 +199,12 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         backendUrl: (name) => routing.current().backends.get(name)?.url,
         timeoutMs: PROBE_TIMEOUT_MS,
         fallbackUser: config.monitor?.user ?? DEFAULT_MONITOR_USER,
+        jwtUserClaim: config.requests.jwtUserClaim,
+        // A restarted coordinator's new id, learned at once instead of at the monitor's next round.
+        onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
+      ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody }),
       unavailable: config.requests.unavailable,
       now: Date.now,
       onQuery: (query) => {
@@ -243,6 +249,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         extAuthzPort = await listen(authzServer, extAuthzAddress, 'listen.extAuthz');
       }
       logger.info({ extAuthz: formatGrpcListenAddress(extAuthzAddress, extAuthzPort), sharedWithExtProc: extAuthzShared }, 'ext_authz server listening');
+      warnBackendsWithoutOwnerSource(routing.current(), logger, keyringOf(config) !== undefined);
     }
     let xdsPort: number | undefined;
     if (xds !== undefined && xdsAddress !== null) {
@@ -314,6 +321,21 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
 function keyringOf(config: RouterConfig): PrefixKeyring | undefined {
   if (config.prefix === null) return undefined;
   return createKeyring(config.prefix.keys, config.prefix.maxAgeHours * 3600);
+}
+
+/**
+ * Says at start which backends ext_authz cannot route a query's first poll to: neither prefix
+ * routing nor a coordinator id in /v1/info (Trino 477+). Runs in the background, once.
+ */
+function warnBackendsWithoutOwnerSource(snapshot: RoutingSnapshot, logger: Logger, prefixesEnabled: boolean): void {
+  const backends = [...snapshot.backends.values()].map((b) => ({ name: b.name, url: b.url, prefixRouting: b.prefixRouting && prefixesEnabled }));
+  void backendsWithoutOwnerSource(backends, PROBE_TIMEOUT_MS).then((blind) => {
+    if (blind.length === 0) return;
+    logger.warn(
+      { backends: blind.map((b) => b.name), reasons: Object.fromEntries(blind.map((b) => [b.name, b.why])) },
+      'ext_authz cannot tell which of these backends owns a query before its first poll (no prefix routing, no coordinatorId in /v1/info: Trino 477+ reports it); their queries fail at the first poll unless every router replica learns the coordinator id from the health monitor first',
+    );
+  }, (error: unknown) => logger.error({ err: error }, 'could not check the backends ext_authz can route'));
 }
 
 async function runCleanups(cleanups: readonly (() => void | Promise<void>)[], logger: Logger): Promise<void> {

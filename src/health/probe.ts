@@ -18,6 +18,7 @@
  * is kept here.
  */
 import { coordinatorIdOf } from '../trino/query-id.js';
+import { readCoordinatorId } from '../trino/server-info.js';
 import { describeFailure, HealthCheckError } from './check-error.js';
 import type { HttpSession } from './http-session.js';
 import { runStatement, type StatementResult } from './trino-statement.js';
@@ -71,6 +72,8 @@ interface ServerInfo {
   readonly coordinator: boolean;
   readonly starting: boolean;
   readonly version: string | undefined;
+  /** Trino 477+ (server/ServerInfo.java); older versions reveal it only in query ids. */
+  readonly coordinatorId: string | undefined;
 }
 
 export async function probeCoordinator(http: HttpSession, target: ProbeTarget): Promise<ProbeReport> {
@@ -88,11 +91,12 @@ export async function probeCoordinator(http: HttpSession, target: ProbeTarget): 
 
   const [infoResult, stateResult, healthResult, loadResult] = await Promise.all([info, state, health, load]);
   const queryId = healthResult.ok ? healthResult.value.queryId : loadResult.ok ? loadResult.value.queryId : undefined;
+  const infoCoordinatorId = infoResult.ok ? infoResult.value.coordinatorId : undefined;
   return {
     observation: classify(infoResult, stateResult, healthResult),
     load: loadResult.ok ? loadResult.value.sample : undefined,
     loadError: loadResult.ok ? undefined : describeFailure(loadResult.error),
-    coordinatorId: queryId === undefined ? undefined : coordinatorIdOf(queryId),
+    coordinatorId: infoCoordinatorId ?? (queryId === undefined ? undefined : coordinatorIdOf(queryId)),
     version: infoResult.ok ? infoResult.value.version : undefined,
   };
 }
@@ -185,7 +189,7 @@ function readInfo(body: unknown): ServerInfo {
   const record = body as Record<string, unknown>;
   const nodeVersion = record.nodeVersion as Record<string, unknown> | null | undefined;
   const version = nodeVersion !== null && typeof nodeVersion === 'object' && typeof nodeVersion.version === 'string' ? nodeVersion.version : undefined;
-  return { coordinator: record.coordinator === true, starting: record.starting === true, version };
+  return { coordinator: record.coordinator === true, starting: record.starting === true, version, coordinatorId: readCoordinatorId(body) };
 }
 
 function readNodeState(body: unknown): string {

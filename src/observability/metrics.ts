@@ -19,6 +19,7 @@ import type { WriteBehindStats } from '../runtime/write-behind.js';
 import type { OwnershipSizes } from '../stickiness/ownership.js';
 import type { XdsObserver } from '../xds/observer.js';
 import type { XdsType } from '../xds/resources.js';
+import type { UnreadBodyReason } from '../trino/body-encoding.js';
 import { BoundedLabel } from './bounded-label.js';
 import { CellHistogram, CellTree, type CountCell, type HistogramCell, type Labels } from './metric-cells.js';
 
@@ -49,6 +50,7 @@ export const METRIC_NAMES = {
   xdsNacks: 'trino_router_xds_nacks_total',
   healthLeader: 'trino_router_health_leader',
   storeFeedConnected: 'trino_router_store_feed_connected',
+  responseBodiesUnread: 'trino_router_response_bodies_unread_total',
 } as const;
 
 /** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
@@ -68,6 +70,8 @@ void everyStateListed;
 export const FORWARDED = 'forwarded';
 /** Label value where a dimension does not apply (e.g. the group of a follow-up). */
 const NONE = '';
+
+const UNREAD_BODY_REASONS: readonly UnreadBodyReason[] = ['unsupported_encoding', 'decode_failed'];
 
 const OWNERSHIP_MAPS = { query_id: 'queries', coordinator_id: 'coordinators', transaction: 'transactions' } as const;
 const EDGES: readonly Edge[] = ['ext_proc', 'ext_authz'];
@@ -119,6 +123,7 @@ export class RouterMetrics {
   private readonly edges: Readonly<Record<Edge, EdgeCells>>;
 
   private readonly adminCalls: Counter<'method' | 'code'>;
+  private readonly responseBodiesUnread: Counter<'reason'>;
   private readonly xdsStreams: Gauge;
   private readonly xdsResponses: Counter<'type'>;
   private readonly xdsAcks: Counter<'type'>;
@@ -157,6 +162,13 @@ export class RouterMetrics {
       labelNames: ['method', 'code'],
       registers,
     });
+    this.responseBodiesUnread = new Counter({
+      name: METRIC_NAMES.responseBodiesUnread,
+      help: 'Submission responses whose body the router could not read for the query id (unsupported_encoding, decode_failed): those queries are routed by prefix or coordinator id only.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of UNREAD_BODY_REASONS) this.responseBodiesUnread.inc({ reason }, 0);
     this.xdsStreams = new Gauge({ name: METRIC_NAMES.xdsStreams, help: 'Open xDS (ADS) streams: Envoys taking their clusters from the router.', registers });
     this.xdsResponses = new Counter({ name: METRIC_NAMES.xdsResponses, help: 'xDS responses sent, by resource type (cluster, listener).', labelNames: ['type'], registers });
     this.xdsAcks = new Counter({ name: METRIC_NAMES.xdsAcks, help: 'xDS responses a client accepted (ACK), by resource type.', labelNames: ['type'], registers });
@@ -237,6 +249,10 @@ export class RouterMetrics {
   };
 
   /** The admin server's `onCall(method, code)` (not on the request path: prom-client directly). */
+  readonly unreadBody = (reason: UnreadBodyReason): void => {
+    this.responseBodiesUnread.inc({ reason });
+  };
+
   readonly adminCall = (method: string, code: GrpcStatus): void => {
     this.adminCalls.inc({ method: this.adminMethods.value(method), code: grpcStatusName(code) });
   };

@@ -101,6 +101,22 @@ export function routerErrorReply(kind: RouterErrorKind, message: string, context
   return failedStatementReply(kind, message);
 }
 
+/**
+ * An unknown query on `/v1/query/{id}[/killed|/preempted]`, answered as Trino's QueryResource
+ * does: DELETE of the query 204 (nothing to cancel, no body), anything else 410 Gone with
+ * the message as plain text.
+ */
+export function unknownQueryResourceReply(method: string, action: string | undefined, message: string): ReplyInstruction {
+  const cancel = method === 'DELETE' && action === undefined;
+  return {
+    kind: 'reply',
+    status: cancel ? 204 : 410,
+    contentType: 'text/plain; charset=utf-8',
+    body: cancel ? '' : message,
+    reason: 'unknown_query',
+  };
+}
+
 /** HTTP 200 with a FAILED QueryResults. */
 export function failedStatementReply(kind: RouterErrorKind, message: string): ReplyInstruction {
   return {

@@ -6,9 +6,10 @@
  */
 import type { HeaderList } from '../envoy/header-codec.js';
 import { headerValue } from '../envoy/header-codec.js';
-import { classifyTrinoPath, type TrinoPath } from '../trino/paths.js';
+import { classifyTrinoPath, originFormPath, type TrinoPath } from '../trino/paths.js';
 import { coordinatorIdOf } from '../trino/query-id.js';
 import { isTrinoHeaderError, parseTrinoHeaders, type TrinoHeaderOptions } from '../trino/headers.js';
+import { decodeBody, type UnreadBodyReason } from '../trino/body-encoding.js';
 import { parseQueryResultsHead } from '../trino/query-results.js';
 import { readTransactionHeaders } from '../trino/response-headers.js';
 import type { OwnershipIndex } from '../stickiness/ownership.js';
@@ -23,7 +24,9 @@ import { decide, describeRejection, type BackendConditions, type EngineDecision 
 import type { RequestFacts } from './model.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { StrategyState } from './strategies.js';
-import { decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, type RouterErrorKind } from './replies.js';
+import {
+  decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, unknownQueryResourceReply, type RouterErrorKind,
+} from './replies.js';
 
 /** Asks every backend whether it knows a query; resolves to the owner or undefined. */
 export type QueryProbe = (queryId: string, headers: HeaderList, backends: readonly string[]) => Promise<string | undefined>;
@@ -42,6 +45,8 @@ export interface RequestRouterDeps {
   readonly now: () => number;
   /** Called for each new query once its id is known (history, logs). */
   readonly onQuery?: (event: QuerySubmitted) => void;
+  /** A submission's response body the router could not read (its Content-Encoding): counted, never silent. */
+  readonly onUnreadBody?: (reason: UnreadBodyReason) => void;
 }
 
 export interface QuerySubmitted {
@@ -88,6 +93,9 @@ export class RequestRouter {
   /** The last prefix signed per backend (see signedPrefix). */
   private readonly signed = new Map<string, { readonly second: number; readonly keyring: PrefixKeyring; readonly prefix: string }>();
 
+  /** Content-Encoding of a watched response, from its headers until its body arrives. */
+  private readonly encodings = new WeakMap<RequestContext, string>();
+
   constructor(private readonly deps: RequestRouterDeps) {}
 
   /**
@@ -109,7 +117,10 @@ export class RequestRouter {
   route(request: Incoming): RequestContext | Promise<RequestContext> {
     const now = this.deps.now();
     const method = headerValue(request.headers, ':method') ?? 'GET';
-    const rawPath = headerValue(request.headers, ':path') ?? '/';
+    // An absolute-form request target (presto-client's cancel) read as the origin form Envoy's
+    // HTTP/1 codec would make of it, so it is routed as the follow-up it is.
+    const targetPath = headerValue(request.headers, ':path') ?? '/';
+    const rawPath = originFormPath(targetPath);
     const transactionHeader = headerValue(request.headers, 'x-trino-transaction-id') ?? headerValue(request.headers, 'x-presto-transaction-id');
     const transactionId = transactionOf(transactionHeader);
     const transactionAware = transactionHeader !== undefined;
@@ -120,7 +131,8 @@ export class RequestRouter {
     }
     const prefixed = splitPrefixedPath(rawPath);
     if (prefixed === undefined) {
-      return this.routePath({ request, method, path: rawPath, rewrittenPath: undefined, transactionId, transactionAware, now }, undefined);
+      const rewrittenPath = rawPath === targetPath ? undefined : rawPath;
+      return this.routePath({ request, method, path: rawPath, rewrittenPath, transactionId, transactionAware, now }, undefined);
     }
     const scope: Scope = { request, method, path: prefixed.rest, rewrittenPath: prefixed.rest, transactionId, transactionAware, now };
     const keyring = this.deps.keyring;
@@ -209,19 +221,22 @@ export class RequestRouter {
     if (known !== undefined) return this.forwardTo(scope, known.backend, known.mechanism, trinoPath);
     const probe = this.deps.probe;
     const backends = [...this.deps.snapshot().backends.keys()];
-    if (probe === undefined || backends.length === 0) return this.unknownQuery(scope, queryId);
+    if (probe === undefined || backends.length === 0) return this.unknownQuery(scope, queryId, trinoPath);
     return probe(queryId, scope.request.headers, backends).then(
       (found) => {
-        if (found === undefined) return this.unknownQuery(scope, queryId);
+        if (found === undefined) return this.unknownQuery(scope, queryId, trinoPath);
         ownership.learnQuery(queryId, found, 'probe', this.deps.now());
         return this.forwardTo(scope, found, 'probe', trinoPath);
       },
-      () => this.unknownQuery(scope, queryId),
+      () => this.unknownQuery(scope, queryId, trinoPath),
     );
   }
 
-  private unknownQuery(scope: Scope, queryId: string): RequestContext {
-    return this.reply(scope, 'unknown_query', `Query ${queryId} is not known to any Trino cluster behind this router`);
+  private unknownQuery(scope: Scope, queryId: string, trinoPath: TrinoPath): RequestContext {
+    const message = `Query ${queryId} is not known to any Trino cluster behind this router`;
+    // Clients of /v1/query/{id} expect Trino's own answers for an unknown query (410, DELETE 204).
+    if (trinoPath.kind === 'query') return this.context(scope, unknownQueryResourceReply(scope.method, trinoPath.action, message), undefined);
+    return this.reply(scope, 'unknown_query', message);
   }
 
   /** A follow-up of a known query: straight to its owner, whatever the owner's state. */
@@ -292,6 +307,10 @@ export class RequestRouter {
   onResponseHeaders(context: RequestContext, headers: HeaderList): void {
     const instruction = context.instruction;
     if (instruction.kind !== 'forward') return;
+    if (instruction.watch === 'headers_and_body') {
+      const encoding = headerValue(headers, 'content-encoding');
+      if (encoding !== undefined) this.encodings.set(context, encoding);
+    }
     const tx = readTransactionHeaders(headers);
     const now = this.deps.now();
     if (tx.startedTransactionId !== undefined) {
@@ -306,7 +325,12 @@ export class RequestRouter {
   onResponseBody(context: RequestContext, body: Uint8Array): void {
     const instruction = context.instruction;
     if (instruction.kind !== 'forward') return;
-    const head = parseQueryResultsHead(body);
+    const decoded = decodeBody(body, this.encodings.get(context));
+    if (!decoded.ok) {
+      this.deps.onUnreadBody?.(decoded.reason);
+      return;
+    }
+    const head = parseQueryResultsHead(decoded.bytes);
     const coordinatorId = head?.id === undefined ? undefined : coordinatorIdOf(head.id);
     // Only a well-formed Trino id is remembered: anything else is not a query to follow.
     if (head?.id === undefined || coordinatorId === undefined) return;

@@ -200,3 +200,26 @@ export function classifyTrinoPath(method: string, path: string): TrinoPath {
 export function namesQuery(path: TrinoPath): path is TrinoQueryPath {
   return path.kind === 'statement' || path.kind === 'partialCancel' || path.kind === 'query' || path.kind === 'uiQuery';
 }
+
+/**
+ * The origin form (`/path?query`) of a request target in absolute form
+ * (`http://host:port/path?query`, RFC 9112 3.2.2), as Envoy's HTTP/1 codec makes it
+ * (`allow_absolute_url`); any other target is returned as it is.
+ */
+export function originFormPath(target: string): string {
+  if (target.charCodeAt(0) === 0x2f) return target; // the usual case: already origin form
+  const schemeEnd = target.indexOf('://');
+  if (schemeEnd <= 0) return target;
+  const scheme = target.slice(0, schemeEnd).toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return target;
+  const authorityStart = schemeEnd + 3;
+  let pathStart = authorityStart;
+  while (pathStart < target.length) {
+    const c = target.charCodeAt(pathStart);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break; // '/', '?', '#'
+    pathStart++;
+  }
+  if (pathStart === authorityStart) return target; // no authority: not a valid absolute form
+  const rest = target.slice(pathStart);
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}

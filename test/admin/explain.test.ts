@@ -145,7 +145,7 @@ describe('explain a follow-up', () => {
 
   it('a query nobody knows is refused when the router cannot probe', async () => {
     const e = await explain({ method: 'GET', path: '/v1/query/20261122_130000_00042_zzzzz', user: 'alice' });
-    expect(e).toMatchObject({ outcome: 'reply', reply: { reason: 'unknown_query', httpStatus: 404 } });
+    expect(e).toMatchObject({ outcome: 'reply', reply: { reason: 'unknown_query', httpStatus: 410 } }); // Trino's answer for an unknown query
     expect(e.reply?.message).toBe('Query 20261122_130000_00042_zzzzz is not known to any Trino cluster behind this router');
   });
 

@@ -95,9 +95,9 @@ describe.each([
     // A coordinator id no backend has shown: neither the id nor its coordinator is known.
     const path = '/v1/query/20261122_120000_00001_zzzzz';
     const explained = await explainFor(user('direct'), 'GET', path);
-    expect(explained).toMatchObject({ outcome: 'probe', mechanism: 'probe', backend: '', candidates: ['trino-a', 'trino-b'], reply: { reason: 'unknown_query', httpStatus: 404 } });
+    expect(explained).toMatchObject({ outcome: 'probe', mechanism: 'probe', backend: '', candidates: ['trino-a', 'trino-b'], reply: { reason: 'unknown_query', httpStatus: 410 } });
     const answer = await fetch(`${chain.envoy.url}${path}`, { headers: user('direct') });
-    expect(answer.status).toBe(404);
+    expect(answer.status).toBe(410); // as Trino answers GET /v1/query/{id} for an unknown query
     expect(await answer.text()).toContain(explained.reply!.message);
   });
 

@@ -16,6 +16,24 @@ export const ENVOY_CONFIG = join(REPO_ROOT, 'envoy/envoy.yaml');
 export const ENVOY_EXT_AUTHZ_CONFIG = join(REPO_ROOT, 'envoy/envoy-ext-authz.yaml');
 export const ENVOY_SIDECAR_CONFIG = join(REPO_ROOT, 'envoy/envoy-sidecar.yaml');
 
+/** The Trino version the chain's coordinators report unless a test asks for another. */
+export const CURRENT_TRINO_VERSION = '482';
+
+/**
+ * Submits through the chain and fetches the first queued nextUri, which creates and dispatches
+ * the query on Trino (until then Trino only registered it: a cancel by id does nothing).
+ * Returns the query id.
+ */
+export async function dispatchQuery(chain: { readonly envoy: { readonly url: string } }, user: string, sql: string): Promise<string> {
+  const headers = { 'X-Trino-User': user };
+  const submitted = await fetch(`${chain.envoy.url}/v1/statement`, { method: 'POST', body: sql, headers });
+  const body = await submitted.json() as { id: string; nextUri: string };
+  const polled = await fetch(body.nextUri, { headers });
+  await polled.body?.cancel();
+  if (polled.status !== 200) throw new Error(`first poll of ${body.id} answered ${polled.status}`);
+  return body.id;
+}
+
 /** How Envoy asks the router: the ext_proc filter (envoy.yaml) or the ext_authz filter (envoy-ext-authz.yaml). */
 export type Edge = 'ext_proc' | 'ext_authz';
 /** Both edges, for suites written once and run in each mode. */
@@ -120,8 +138,10 @@ rules:
 export async function startChain(options: ChainOptions = {}): Promise<Chain> {
   const edge = options.edge ?? 'ext_proc';
   const dataDir = mkdtempSync(join(tmpdir(), 'ter-e2e-'));
-  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
-  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, ...options.trino });
+    // A current Trino by default: its /v1/info names its coordinator id (477+), the only thing
+    // that tells a query's owner before the query's first poll when no response was seen.
+  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, version: CURRENT_TRINO_VERSION, ...options.trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, version: CURRENT_TRINO_VERSION, ...options.trino });
   const configPath = join(dataDir, 'router.yaml');
   const routerSocket = options.sidecar === true ? join(dataDir, 'router.sock') : undefined;
   writeFileSync(configPath, routerConfigYaml({

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
+import { CURRENT_TRINO_VERSION, ENVOY_CONFIG, routerConfigYaml } from '../e2e/harness.js';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
 import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
 
@@ -32,8 +32,10 @@ export interface ReplicaOptions {
 
 export async function startFleetBackends(trino: TrinoStandinOptions = {}): Promise<FleetBackends> {
   const dir = mkdtempSync(join(tmpdir(), 'ter-fleet-'));
-  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, ...trino });
-  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, ...trino });
+  // Current Trino (477+): /v1/info names the coordinator id, which is what lets a replica the
+  // ownership has not reached yet find a query's owner before its first poll.
+  const trinoA = await startTrinoStandin({ name: 'trino-a', pollIntervalMs: FAST_POLL_HOLD_MS, version: CURRENT_TRINO_VERSION, ...trino });
+  const trinoB = await startTrinoStandin({ name: 'trino-b', pollIntervalMs: FAST_POLL_HOLD_MS, version: CURRENT_TRINO_VERSION, ...trino });
   const envoys: EnvoyStandin[] = [];
   return {
     dir,

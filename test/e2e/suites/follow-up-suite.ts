@@ -25,6 +25,8 @@ export function followUpSuite(edge: Edge): void {
       const first = await submit(chain.envoy.url, 'SELECT * FROM t /* rows=50 duration=60000 */', etl);
       const queryId: string = first.body.id;
       expect(chain.trinoB.query(queryId)).toBeDefined();
+      // Before its first poll Trino only registered the query: /v1/query/{id} would be 410.
+      expect((await get(first.body.nextUri, etl)).status).toBe(200);
       // A paged query hands out a partialCancelUri with its first data page.
       const paged = await submit(chain.envoy.url, 'SELECT * FROM t /* rows=500 */', etl);
       const queued = await get(paged.body.nextUri, etl);
@@ -39,7 +41,7 @@ export function followUpSuite(edge: Edge): void {
       const partialCancelPath = new URL(running.body.partialCancelUri).pathname;
       await fetch(running.body.partialCancelUri, { method: 'DELETE', headers: etl });
       const killed = await fetch(`${chain.envoy.url}/v1/query/${queryId}/killed`, { method: 'PUT', headers: etl, body: 'operator said so' });
-      expect(killed.status).toBe(200);
+      expect(killed.status).toBe(202); // server/QueryResource.java accepts a kill with 202
       expect(chain.trinoB.query(queryId)?.state).toBe('FAILED');
 
       const pathsAtB = chain.trinoB.requestLog().map((r) => r.path);
@@ -48,7 +50,8 @@ export function followUpSuite(edge: Edge): void {
       expect(pathsAtB).toContain(`/v1/query/${queryId}/killed`);
       expect(pathsAtB).toContain(partialCancelPath);
       // ext_proc learned the owner from the submission's response. ext_authz never sees one, so
-      // its first follow-up probed both clusters (GET /v1/query/{id}); nothing else went to a.
+      // its first follow-up asked both clusters (GET /v1/info names trino-b's coordinator id;
+      // GET /v1/query/{id} in parallel); nothing else about the query went to a.
       const seenByA = chain.trinoA.requestLog().filter((r) => r.path.includes(queryId));
       if (edge === 'ext_proc') expect(seenByA).toEqual([]);
       else expect(seenByA.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/query/${queryId}`]);
@@ -117,9 +120,12 @@ export function followUpSuite(edge: Edge): void {
       expect(poll.body.error.errorName).toBe('NOT_FOUND');
       expect(poll.body.error.message).toContain(unknown);
 
-      const info = await get(`${chain.envoy.url}/v1/query/${unknown}`);
-      expect(info.status).toBe(404);
-      expect(info.body.message).toContain(unknown);
+      // /v1/query/{id} answers as Trino does for an unknown query: GET 410 Gone, DELETE 204.
+      const info = await fetch(`${chain.envoy.url}/v1/query/${unknown}`, { headers: { 'X-Trino-User': 'alice' } });
+      expect(info.status).toBe(410);
+      expect(await info.text()).toContain(unknown);
+      const forget = await fetch(`${chain.envoy.url}/v1/query/${unknown}`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } });
+      expect(forget.status).toBe(204);
 
       const cancel = await fetch(`${chain.envoy.url}/v1/statement/executing/${unknown}/y0123abcd/1`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } });
       expect(cancel.status).toBe(200);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BasicAuth, Trino, type QueryResult } from 'trino-client';
-import { startChain, type Chain, type Edge } from '../harness.js';
+import { dispatchQuery, startChain, type Chain, type Edge } from '../harness.js';
 
 async function collect(trino: Trino, sql: string): Promise<{ rows: unknown[][]; results: QueryResult[] }> {
   const iterator = await trino.query(sql);
@@ -80,9 +80,9 @@ export function routingSuite(edge: Edge): void {
 
     it('a cancel reaches the cluster that runs the query', async () => {
       const trino = client(chain, 'etl_cancel');
-      await trino.query('SELECT * FROM t /* rows=10 duration=60000 */');
-      const queryId = chain.trinoB.queries().find((q) => q.user === 'etl_cancel')?.id;
-      expect(queryId).toBeDefined();
+      // Dispatched first: Trino ignores a cancel by id of a query not polled yet.
+      const queryId = await dispatchQuery(chain, 'etl_cancel', 'SELECT * FROM t /* rows=10 duration=60000 */');
+      expect(chain.trinoB.queries().find((q) => q.user === 'etl_cancel')?.id).toBe(queryId);
       expect(chain.trinoB.query(queryId!)?.state).not.toBe('FINISHED');
       await trino.cancel(queryId!);
       expect(chain.trinoB.query(queryId!)?.cancelled).toBe(true);

@@ -102,12 +102,19 @@ async function start(options: {
 
 const stateOf = (s: Setup, backend: string) => s.monitor.status().find((x) => x.backend === backend);
 
-/** Submits a query straight to a stand-in and returns its first nextUri, without following it. */
+/**
+ * Submits a query straight to a stand-in and fetches its first nextUri (the poll that creates
+ * and dispatches a query on Trino: before it, Trino does not count the query), returning the
+ * next nextUri without following it.
+ */
 async function submit(trino: TrinoStandin, sql: string, user = 'alice'): Promise<string> {
-  const response = await fetch(`${trino.url}/v1/statement`, { method: 'POST', headers: { 'X-Trino-User': user }, body: sql });
+  const headers = { 'X-Trino-User': user };
+  const response = await fetch(`${trino.url}/v1/statement`, { method: 'POST', headers, body: sql });
   const body = await response.json() as { nextUri?: string };
   if (body.nextUri === undefined) throw new Error('the stand-in gave no nextUri');
-  return body.nextUri;
+  const polled = await (await fetch(body.nextUri, { headers })).json() as { nextUri?: string };
+  if (polled.nextUri === undefined) throw new Error('the stand-in gave no nextUri after the first poll');
+  return polled.nextUri;
 }
 
 /** Follows a query to its end, as a client would. */

@@ -28,6 +28,14 @@ export interface CoordinatorSettings {
   readonly pollIntervalMs: number;
   readonly queuedMsByUser: Readonly<Record<string, number>>;
   readonly spooling: SpoolingSettings;
+  /** A registered query never polled is dropped after this long (Trino: 5 minutes). */
+  readonly abandonUnpolledMs: number;
+  /** protocol.v1.alternate-header-name: X-Presto-* headers are read only when set. */
+  readonly alternateHeaderName: ProtocolName | undefined;
+  /** http-server.compression.enabled: gzip for clients that accept it. */
+  readonly compression: boolean;
+  /** A password authenticator over https: Basic passwords accepted (unchecked). */
+  readonly acceptPasswords: boolean;
 }
 
 export interface Submission {
@@ -119,29 +127,50 @@ export class Coordinator {
     return query;
   }
 
-  query(id: string): Query | undefined {
-    return this.queryMap.get(id);
+  /**
+   * A query the statement paths know: registered by its POST or created since. A registration
+   * never polled is forgotten after abandonUnpolledMs (QueuedStatementResource's purger).
+   */
+  query(id: string, now = Date.now()): Query | undefined {
+    const query = this.queryMap.get(id);
+    if (query !== undefined && !query.created && now - query.submittedAt > this.settings.abandonUnpolledMs) {
+      this.queryMap.delete(id);
+      return undefined;
+    }
+    return query;
   }
 
+  /** A query the dispatcher knows (/v1/query, kill, system.runtime.queries): created by its first poll. */
+  createdQuery(id: string): Query | undefined {
+    const query = this.queryMap.get(id);
+    return query?.created === true ? query : undefined;
+  }
+
+  /** Every query, registered or created (for test inspection). */
   queries(): Query[] {
     return [...this.queryMap.values()];
   }
 
+  /** Queries the dispatcher knows, as /v1/query and system.runtime.queries list them. */
+  createdQueries(): Query[] {
+    return this.queries().filter((q) => q.created);
+  }
+
   /** Fails a running query for an administrator (kill_query, PUT .../killed|preempted). */
   kill(id: string, failure: TrinoFailure, now = Date.now()): KillOutcome {
-    const query = this.queryMap.get(id);
+    const query = this.createdQuery(id);
     if (query === undefined) return 'not-found';
     query.refresh(now);
     return query.fail(failure, now) ? 'killed' : 'not-running';
   }
 
   runtimeQueries(now = Date.now()): RuntimeQueryRow[] {
-    return this.queries().map((q) => ({ queryId: q.id, state: q.state(now), user: q.user }));
+    return this.createdQueries().map((q) => ({ queryId: q.id, state: q.state(now), user: q.user }));
   }
 
   countByState(now = Date.now()): Record<QueryState, number> {
     const counts: Record<QueryState, number> = { QUEUED: 0, RUNNING: 0, FINISHED: 0, FAILED: 0 };
-    for (const q of this.queryMap.values()) counts[q.state(now)]++;
+    for (const q of this.createdQueries()) counts[q.state(now)]++;
     return counts;
   }
 }

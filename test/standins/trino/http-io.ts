@@ -1,21 +1,36 @@
 /** Small helpers for answering with node:http: JSON with an exact Content-Length, plain text. */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+
+/** Responses to send gzip-compressed (the server enables compression and the client accepts gzip). */
+const gzipped = new WeakSet<ServerResponse>();
+
+/**
+ * Follows airlift's http-server.compression.enabled (Jetty's GzipHandler): a client that sends
+ * Accept-Encoding: gzip gets a compressed body.
+ */
+export function compressIfAccepted(req: IncomingMessage, res: ServerResponse): void {
+  const accepted = req.headers['accept-encoding'];
+  if (accepted !== undefined && /(^|,)\s*gzip\s*(;|,|$)/i.test(accepted)) gzipped.add(res);
+}
+
+function send(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, bytes: Buffer): void {
+  const compress = gzipped.has(res) && bytes.length > 0;
+  const body = compress ? gzipSync(bytes) : bytes;
+  res.writeHead(status, { ...headers, ...(compress ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : {}), 'Content-Length': body.length });
+  res.end(body);
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
-  const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': bytes.length });
-  res.end(bytes);
+  send(res, status, { ...headers, 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify(body)));
 }
 
 export function sendText(res: ServerResponse, status: number, text: string, headers: OutgoingHttpHeaders = {}): void {
-  const bytes = Buffer.from(text);
-  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': bytes.length });
-  res.end(bytes);
+  send(res, status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from(text));
 }
 
 export function sendBytes(res: ServerResponse, status: number, contentType: string, bytes: Buffer): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': bytes.length });
-  res.end(bytes);
+  send(res, status, { 'Content-Type': contentType }, bytes);
 }
 
 export function sendEmpty(res: ServerResponse, status: number, headers: OutgoingHttpHeaders = {}): void {

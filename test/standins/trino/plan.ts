@@ -86,8 +86,9 @@ function syntheticRows(count: number, cluster: string): RowSource {
 }
 
 /** Statements without output answer `result boolean` = true, as Trino does for old clients. */
-const DDL_COLUMNS = [column('result', 'boolean')];
-const DDL_ROWS = fixedRows([[true]]);
+// Follows execution/DataDefinitionExecution.java: DDL produces no output, so no columns and no rows.
+const DDL_COLUMNS: readonly Column[] = [];
+const DDL_ROWS = fixedRows([]);
 const NO_ROWS = fixedRows([]);
 
 function ddl(updateType: string, responseHeaders: readonly (readonly [string, string])[] = []): ExecutionPlan {

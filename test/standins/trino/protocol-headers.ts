@@ -9,16 +9,22 @@ export type ProtocolName = 'Trino' | 'Presto';
 
 export type ProtocolDetection = { ok: true; protocol: ProtocolName } | { ok: false; message: string };
 
-export function detectProtocol(headers: IncomingHttpHeaders): ProtocolDetection {
+/**
+ * Which header prefix a request speaks. Follows client/ProtocolHeaders.java (detectProtocol):
+ * `X-Presto-*` is read only when the server sets protocol.v1.alternate-header-name=Presto,
+ * and then a request that also carries any `x-trino-*` header is refused.
+ */
+export function detectProtocol(headers: IncomingHttpHeaders, alternate: ProtocolName | undefined): ProtocolDetection {
+  if (alternate === undefined) return { ok: true, protocol: 'Trino' };
   let trino = false;
   let presto = false;
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
     if (lower.startsWith('x-trino-')) trino = true;
-    if (lower.startsWith('x-presto-')) presto = true;
+    if (lower.startsWith(`x-${alternate.toLowerCase()}-`)) presto = true;
   }
   if (trino && presto) return { ok: false, message: 'Both Trino and Presto headers detected' };
-  return { ok: true, protocol: presto ? 'Presto' : 'Trino' };
+  return { ok: true, protocol: presto ? alternate : 'Trino' };
 }
 
 /** `X-Trino-<suffix>` or `X-Presto-<suffix>`. */
@@ -42,26 +48,56 @@ export function headerText(headers: IncomingHttpHeaders, name: string): string |
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-export function basicAuthUser(headers: IncomingHttpHeaders): string | undefined {
+export interface BasicCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+export function basicCredentials(headers: IncomingHttpHeaders): BasicCredentials | undefined {
   const authorization = headers.authorization;
   if (authorization === undefined) return undefined;
   const match = /^Basic\s+(\S+)$/i.exec(authorization.trim());
   if (match?.[1] === undefined) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  const user = colon < 0 ? decoded : decoded.slice(0, colon);
-  return user === '' ? undefined : user;
+  return colon < 0 ? { user: decoded, password: '' } : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export function basicAuthUser(headers: IncomingHttpHeaders): string | undefined {
+  const user = basicCredentials(headers)?.user;
+  return user === undefined || user === '' ? undefined : user;
+}
+
+function headerUser(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const raw = headers[name];
+  const user = Array.isArray(raw) ? raw[0] : raw;
+  return user === undefined || user.trim() === '' ? undefined : user.trim();
+}
+
+/**
+ * The principal over plain http, where Trino runs only its insecure authenticator. Follows
+ * server/security/InsecureAuthenticator.java: the Basic user (a Basic header WITH a password is
+ * refused), else `X-Trino-Original-User`, else `X-Trino-User`.
+ */
+export type Principal = { ok: true; user: string } | { ok: false; message: string };
+
+export function insecurePrincipal(headers: IncomingHttpHeaders, protocol: ProtocolName, acceptPasswords = false): Principal | undefined {
+  const basic = basicCredentials(headers);
+  if (basic !== undefined) {
+    if (basic.password !== '' && !acceptPasswords) return { ok: false, message: 'Password not allowed for insecure authentication' };
+    if (basic.user !== '') return { ok: true, user: basic.user };
+  }
+  const prefix = `x-${protocol.toLowerCase()}-`;
+  const user = headerUser(headers, `${prefix}original-user`) ?? headerUser(headers, `${prefix}user`);
+  return user === undefined ? undefined : { ok: true, user };
 }
 
 /**
  * The session user: the protocol user header if present (Trino treats it as the user to run
- * as), otherwise the Basic auth user. Passwords are not checked: this is an insecure stand-in.
+ * as), otherwise the authenticated principal.
  */
-export function requestUser(headers: IncomingHttpHeaders, protocol: ProtocolName): string | undefined {
-  const fromHeader = headers[`x-${protocol.toLowerCase()}-user`];
-  const user = Array.isArray(fromHeader) ? fromHeader[0] : fromHeader;
-  if (user !== undefined && user.trim() !== '') return user.trim();
-  return basicAuthUser(headers);
+export function requestUser(headers: IncomingHttpHeaders, protocol: ProtocolName, principal: string): string {
+  return headerUser(headers, `x-${protocol.toLowerCase()}-user`) ?? principal;
 }
 
 export const MISSING_USER_MESSAGE = 'Basic authentication or X-Trino-User must be sent';

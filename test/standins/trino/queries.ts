@@ -72,6 +72,11 @@ export class Query {
 
   /** HTTP requests about this query, the submission included. */
   requests = 1;
+  /**
+   * False until the first poll of the queued nextUri: the POST only registers a query.
+   * Follows core/trino-main/.../dispatcher/QueuedStatementResource.java (Query.submitIfNeeded).
+   */
+  created = false;
   cancelled = false;
   failure: TrinoFailure | undefined;
   endedAt: number | undefined;
@@ -95,6 +100,11 @@ export class Query {
     this.submittedAt = init.submittedAt;
     this.dispatchAt = init.submittedAt + init.queuedMs;
     this.readyAt = init.submittedAt + Math.max(init.durationMs, init.queuedMs);
+  }
+
+  /** The first queued poll creates and dispatches the query (Query.submitIfNeeded). */
+  createIfNeeded(): void {
+    this.created = true;
   }
 
   get done(): boolean {

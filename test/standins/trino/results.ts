@@ -199,13 +199,17 @@ export function executingResults(query: Query, page: ExecutingPage, base: Extern
   const results: QueryResultsJson = { id: query.id, infoUri: infoUri(base, query.id), stats: executingStats(query, page, now, rowsPerPage), warnings: [] };
   if (page.kind !== 'final') {
     const next = page.token + 1;
-    results.partialCancelUri = partialCancelUri(base, query.id, 0, query.slug.make('EXECUTING_QUERY', next), next);
+    // Follows server/protocol/Query.java: only while a leaf stage can still be cancelled (rows remain to produce).
+    if (page.kind === 'data' && page.rowEnd < query.plan.rows.count()) {
+      results.partialCancelUri = partialCancelUri(base, query.id, 0, query.slug.make('EXECUTING_QUERY', next), next);
+    }
     results.nextUri = executingUri(base, query.id, query.slug.make('EXECUTING_QUERY', next), next);
   }
   if (page.state === 'FAILED') {
     if (query.failure !== undefined) results.error = toQueryError(query.failure);
   } else if (page.kind !== 'waiting') {
-    results.columns = [...query.plan.columns];
+    // A statement without output (DDL, SET SESSION, ...) has no columns at all, as in Trino.
+    if (query.plan.columns.length > 0) results.columns = [...query.plan.columns];
     if (page.kind === 'data') results.data = pageData(query, page, base);
   }
   if (query.plan.updateType !== undefined && page.kind !== 'waiting') results.updateType = query.plan.updateType;

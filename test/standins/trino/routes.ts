@@ -3,13 +3,14 @@
  * spooled segments, status endpoints and the bits of the web UI a router touches. Status codes
  * and token rules follow Trino's resources; every URI in an answer is built from this request.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Coordinator } from './coordinator.js';
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { Coordinator, NodeState } from './coordinator.js';
 import { killedFailure, preemptedFailure } from './errors.js';
-import { parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
+import { compressIfAccepted, parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
 import { isValidQueryId } from './ids.js';
 import {
-  detectProtocol, headerRecord, headerText, MISSING_USER_MESSAGE, protocolHeader, requestUser, type ProtocolName,
+  basicAuthUser, detectProtocol, headerRecord, headerText, insecurePrincipal, MISSING_USER_MESSAGE, protocolHeader, requestUser,
+  type ProtocolName,
 } from './protocol-headers.js';
 import type { Query } from './queries.js';
 import { executingResults, queryInfo, queuedResults } from './results.js';
@@ -39,6 +40,14 @@ interface Route {
 
 const NOT_FOUND = 'Query not found';
 
+/**
+ * A refusal as airlift's Jetty error handler writes it: text/plain "Error <code> <reason>: <message>".
+ * Follows core/trino-main/.../server/protocol/ExecutingStatementResource.java (badRequest) as served by airlift.
+ */
+function sendError(res: ServerResponse, status: number, message: string, headers: OutgoingHttpHeaders = {}): void {
+  sendText(res, status, `Error ${status} ${STATUS_CODES[status] ?? 'Error'}: ${message}`, headers);
+}
+
 function matchRoute(pattern: readonly string[], parts: readonly string[]): Params | undefined {
   if (pattern.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
@@ -51,6 +60,19 @@ function matchRoute(pattern: readonly string[], parts: readonly string[]): Param
   return params;
 }
 
+/** The first `name=value` item of a session header that has no name or no `=`, if any. */
+function malformedProperty(raw: string | string[] | undefined): string | undefined {
+  const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  for (const line of lines) {
+    for (const item of line.split(',')) {
+      if (item.trim() === '') continue;
+      const eq = item.indexOf('=');
+      if (eq <= 0 || item.slice(0, eq).trim() === '') return item.trim();
+    }
+  }
+  return undefined;
+}
+
 function parseToken(text: string | undefined): number | undefined {
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
@@ -60,19 +82,31 @@ interface Identity {
   readonly protocol: ProtocolName;
 }
 
-/** The session user for endpoints that need one; answers 400/401 itself when there is none. */
+/**
+ * The session user for endpoints that need one; answers 400/401 itself when there is none.
+ * Authentication (the insecure authenticator over http) runs before the resource: mixed Trino
+ * and Presto headers fail there (401) unless Basic names the user, and then the session
+ * context refuses them (400). Follows server/HttpRequestSessionContextFactory.java.
+ */
 function authenticate(ctx: RequestContext): Identity | undefined {
-  const detection = detectProtocol(ctx.req.headers);
+  const headers = ctx.req.headers;
+  const detection = detectProtocol(headers, ctx.c.settings.alternateHeaderName);
+  const challenge = { 'WWW-Authenticate': 'Basic realm="Trino"' };
+  const principal = insecurePrincipal(headers, detection.ok ? detection.protocol : 'Trino', ctx.c.settings.acceptPasswords);
+  if (principal?.ok === false) {
+    sendError(ctx.res, 401, principal.message, challenge);
+    return undefined;
+  }
   if (!detection.ok) {
-    sendText(ctx.res, 400, detection.message);
+    if (basicAuthUser(headers) !== undefined) sendError(ctx.res, 400, detection.message);
+    else sendError(ctx.res, 401, detection.message, challenge);
     return undefined;
   }
-  const user = requestUser(ctx.req.headers, detection.protocol);
-  if (user === undefined) {
-    sendText(ctx.res, 401, MISSING_USER_MESSAGE, { 'WWW-Authenticate': 'Basic realm="Trino"' });
+  if (principal === undefined) {
+    sendError(ctx.res, 401, MISSING_USER_MESSAGE, challenge);
     return undefined;
   }
-  return { user, protocol: detection.protocol };
+  return { user: requestUser(headers, detection.protocol, principal.user), protocol: detection.protocol };
 }
 
 /**
@@ -119,11 +153,16 @@ function submitStatement(ctx: RequestContext): void {
   if (identity === undefined) return;
   const { user, protocol } = identity;
   const sql = ctx.body.toString('utf8');
-  if (sql.trim() === '') return sendText(ctx.res, 400, 'SQL statement is empty');
+  // Follows dispatcher/QueuedStatementResource.java: only an empty body is refused; whitespace is a statement.
+  if (sql === '') return sendError(ctx.res, 400, 'SQL statement is empty');
   const header = (suffix: string): string | undefined => headerText(ctx.req.headers, protocolHeader(protocol, suffix));
   const source = header('Source');
   const catalog = header('Catalog');
   const schema = header('Schema');
+  // Follows server/HttpRequestSessionContextFactory.java: bad session headers are refused at the POST.
+  if (schema !== undefined && catalog === undefined) return sendError(ctx.res, 400, 'Schema is set but catalog is not');
+  const malformed = malformedProperty(ctx.req.headers[protocolHeader(protocol, 'Session').toLowerCase()]);
+  if (malformed !== undefined) return sendError(ctx.res, 400, `Invalid ${protocolHeader(protocol, 'Session')} header: ${malformed}`);
   const query = ctx.c.submit({
     sql,
     user,
@@ -143,16 +182,18 @@ async function queuedStatement(ctx: RequestContext, params: Params): Promise<voi
   const query = findQuery(ctx, params.id);
   const token = parseToken(params.token);
   if (query === undefined || token === undefined || !query.slug.isValid('QUEUED_QUERY', params.slug ?? '', token)) {
-    return sendText(ctx.res, 404, NOT_FOUND);
+    return sendError(ctx.res, 404, NOT_FOUND);
   }
   if (ctx.req.method === 'DELETE') {
     query.cancel(Date.now());
     return sendEmpty(ctx.res, 204);
   }
   if (!query.takeQueuedToken(token)) return sendEmpty(ctx.res, 410);
+  // Follows dispatcher/QueuedStatementResource.java: the first poll creates and dispatches the query.
+  query.createIfNeeded();
   const wait = pollWaitMs(ctx, query.msUntilDispatch(Date.now()));
   if (wait > 0) await sleep(wait);
-  if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
+  if (ctx.c.query(query.id) !== query) return sendError(ctx.res, 404, NOT_FOUND);
   sendJson(ctx.res, 200, queuedResults(query, token, ctx.base, Date.now()), encodingHeader(query));
 }
 
@@ -160,7 +201,7 @@ async function executingStatement(ctx: RequestContext, params: Params): Promise<
   const query = findQuery(ctx, params.id);
   const token = parseToken(params.token);
   if (query === undefined || token === undefined || !query.slug.isValid('EXECUTING_QUERY', params.slug ?? '', token)) {
-    return sendText(ctx.res, 404, NOT_FOUND);
+    return sendError(ctx.res, 404, NOT_FOUND);
   }
   if (ctx.req.method === 'DELETE') {
     query.cancel(Date.now());
@@ -171,18 +212,20 @@ async function executingStatement(ctx: RequestContext, params: Params): Promise<
     const wait = pollWaitMs(ctx, query.msUntilReady(Date.now()));
     if (wait > 0) {
       await sleep(wait);
-      if (ctx.c.query(query.id) !== query) return sendText(ctx.res, 404, NOT_FOUND);
+      if (ctx.c.query(query.id) !== query) return sendError(ctx.res, 404, NOT_FOUND);
       lookup = query.lookupExecuting(token); // a concurrent retry may have answered it meanwhile
     }
   }
   if (lookup.kind === 'gone') return sendEmpty(ctx.res, 410);
-  if (lookup.kind === 'missing') return sendText(ctx.res, 404, NOT_FOUND);
+  if (lookup.kind === 'missing') return sendError(ctx.res, 404, NOT_FOUND);
   const { c } = ctx;
   const spool = query.dataEncoding === undefined
     ? undefined
     : (rowOffset: number, rows: readonly (readonly unknown[])[]) => c.segments.create(query.id, rowOffset, rows, c.settings.spooling, `http://${ctx.localAddress}`);
   const page = lookup.kind === 'repeat' ? lookup.page : query.nextPage(token, Date.now(), c.settings.rowsPerPage, spool);
-  const headers = { ...(page.kind !== 'waiting' && page.state !== 'FAILED' ? statementHeaders(query) : {}), ...encodingHeader(query) };
+  // Follows server/protocol/ExecutingStatementResource.java: protocol headers go on FAILED pages
+  // too (a failed COMMIT still clears the transaction).
+  const headers = { ...(page.kind !== 'waiting' ? statementHeaders(query) : {}), ...encodingHeader(query) };
   sendJson(ctx.res, 200, executingResults(query, page, ctx.base, Date.now(), c.settings.rowsPerPage), headers);
 }
 
@@ -190,7 +233,7 @@ function partialCancel(ctx: RequestContext, params: Params): void {
   const query = findQuery(ctx, params.id);
   const token = parseToken(params.token);
   if (query === undefined || token === undefined || !query.slug.isValid('EXECUTING_QUERY', params.slug ?? '', token)) {
-    return sendText(ctx.res, 404, NOT_FOUND);
+    return sendError(ctx.res, 404, NOT_FOUND);
   }
   // One stage, nothing to cut short: Trino answers 204 and the query carries on.
   sendEmpty(ctx.res, 204);
@@ -201,18 +244,28 @@ function partialCancel(ctx: RequestContext, params: Params): void {
 function listQueries(ctx: RequestContext): void {
   if (authenticate(ctx) === undefined) return;
   const now = Date.now();
-  sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, now, ctx.c.settings.name)));
+  sendJson(ctx.res, 200, ctx.c.createdQueries().map((q) => queryInfo(q, ctx.base, now, ctx.c.settings.name)));
+}
+
+/**
+ * The dispatcher's view of a query, counted as a request it received. A query registered but
+ * never polled is unknown here. Follows server/QueryResource.java (DispatchManager lookups).
+ */
+function findCreatedQuery(ctx: RequestContext, id: string | undefined): Query | undefined {
+  const query = id === undefined ? undefined : ctx.c.query(id);
+  if (query !== undefined) query.requests++;
+  return query?.created === true ? query : undefined;
 }
 
 function getQueryInfo(ctx: RequestContext, params: Params): void {
-  const query = findQuery(ctx, params.id);
+  const query = findCreatedQuery(ctx, params.id);
   if (authenticate(ctx) === undefined) return;
   if (query === undefined) return sendEmpty(ctx.res, 410);
   sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
 }
 
 function cancelQuery(ctx: RequestContext, params: Params): void {
-  const query = findQuery(ctx, params.id);
+  const query = findCreatedQuery(ctx, params.id);
   if (authenticate(ctx) === undefined) return;
   query?.cancel(Date.now());
   sendEmpty(ctx.res, 204); // Trino answers 204 even for a query it does not know
@@ -220,13 +273,14 @@ function cancelQuery(ctx: RequestContext, params: Params): void {
 
 function failQuery(kind: 'killed' | 'preempted'): Handler {
   return (ctx, params) => {
-    const query = findQuery(ctx, params.id);
+    const query = findCreatedQuery(ctx, params.id);
     if (authenticate(ctx) === undefined) return;
     if (query === undefined) return sendEmpty(ctx.res, 410);
     const message = ctx.body.toString('utf8').trim();
     const failure = kind === 'killed' ? killedFailure(message) : preemptedFailure(message);
     const outcome = ctx.c.kill(query.id, failure);
-    sendEmpty(ctx.res, outcome === 'killed' ? 200 : 409);
+    // Follows server/QueryResource.java: 202 Accepted for a kill it takes, 409 once the query is done.
+    sendEmpty(ctx.res, outcome === 'killed' ? 202 : 409);
   };
 }
 
@@ -309,8 +363,8 @@ function jsonLogin(ctx: RequestContext): void {
 function queryPage(ctx: RequestContext): void {
   if (uiUser(ctx) === undefined) return;
   const id = decodeURIComponent(ctx.url.search.slice(1));
-  const query = isValidQueryId(id) ? findQuery(ctx, id) : undefined;
-  if (query === undefined) return sendText(ctx.res, 404, NOT_FOUND);
+  const query = isValidQueryId(id) ? findCreatedQuery(ctx, id) : undefined;
+  if (query === undefined) return sendError(ctx.res, 404, NOT_FOUND);
   const name = escapeHtml(ctx.c.settings.name);
   const html = `<!DOCTYPE html>\n<html><head><title>Query ${query.id} - ${name}</title></head>` +
     `<body><h1>Query ${query.id}</h1><p>Cluster: ${name}</p><p>State: ${query.state(Date.now())}</p></body></html>\n`;
@@ -318,7 +372,7 @@ function queryPage(ctx: RequestContext): void {
 }
 
 function uiQueryInfo(ctx: RequestContext, params: Params): void {
-  const query = findQuery(ctx, params.id);
+  const query = findCreatedQuery(ctx, params.id);
   if (uiUser(ctx) === undefined) return;
   if (query === undefined) return sendEmpty(ctx.res, 410);
   sendJson(ctx.res, 200, queryInfo(query, ctx.base, Date.now(), ctx.c.settings.name));
@@ -331,7 +385,7 @@ function uiStats(ctx: RequestContext): void {
 
 function uiQueryList(ctx: RequestContext): void {
   if (uiUser(ctx) === undefined) return;
-  sendJson(ctx.res, 200, ctx.c.queries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name)));
+  sendJson(ctx.res, 200, ctx.c.createdQueries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name)));
 }
 
 // ---- spooling ----
@@ -366,9 +420,9 @@ function acknowledgeSegment(ctx: RequestContext, params: Params): void {
 
 const ROUTES: readonly Route[] = [
   { pattern: ['v1', 'statement'], methods: { POST: submitStatement } },
-  { pattern: ['v1', 'statement', 'queued', ':id', ':slug', ':token'], methods: { GET: queuedStatement, DELETE: queuedStatement } },
+  { pattern: ['v1', 'statement', 'queued', ':id', ':slug', ':token'], methods: { GET: queuedStatement, HEAD: queuedStatement, DELETE: queuedStatement } },
   { pattern: ['v1', 'statement', 'executing', 'partialCancel', ':id', ':stage', ':slug', ':token'], methods: { DELETE: partialCancel } },
-  { pattern: ['v1', 'statement', 'executing', ':id', ':slug', ':token'], methods: { GET: executingStatement, DELETE: executingStatement } },
+  { pattern: ['v1', 'statement', 'executing', ':id', ':slug', ':token'], methods: { GET: executingStatement, HEAD: executingStatement, DELETE: executingStatement } },
   { pattern: ['v1', 'query'], methods: { GET: listQueries } },
   { pattern: ['v1', 'query', ':id'], methods: { GET: getQueryInfo, DELETE: cancelQuery } },
   { pattern: ['v1', 'query', ':id', 'killed'], methods: { PUT: failQuery('killed') } },
@@ -392,6 +446,7 @@ const ROUTES: readonly Route[] = [
 export async function handleRequest(
   c: Coordinator, req: IncomingMessage, res: ServerResponse, body: Buffer, localAddress: string,
 ): Promise<void> {
+  if (c.settings.compression) compressIfAccepted(req, res);
   if (!c.processForwarded) {
     const forwarded = forwardedHeaderPresent(req.headers);
     if (forwarded !== undefined) {

@@ -20,14 +20,30 @@ export function formatDuration(ms: number): string {
   return `${Math.max(0, ms).toFixed(2)}ms`;
 }
 
+/** The first Trino version whose /v1/info reports nodeId, state and coordinatorId. */
+const INFO_IDS_SINCE = 477;
+
+/** Follows core/trino-main/.../server/ServerInfo.java: nodeId, state and coordinatorId from 477 on. */
 export function serverInfo(c: Coordinator, now = Date.now()): Record<string, unknown> {
-  return {
+  const info: Record<string, unknown> = {
     nodeVersion: { version: c.settings.version },
     environment: c.settings.name,
     coordinator: true,
     starting: c.starting,
     uptime: formatDuration(now - c.startedAt),
   };
+  if (versionNumber(c.settings.version) >= INFO_IDS_SINCE) {
+    info.nodeId = c.nodeId;
+    info.state = c.state;
+    info.coordinatorId = c.coordinatorId;
+  }
+  return info;
+}
+
+/** The leading number of a Trino version ("477", "477-e.1"); 0 when it has none. */
+export function versionNumber(version: string): number {
+  const match = /^\d+/.exec(version);
+  return match === null ? 0 : Number(match[0]);
 }
 
 const MAX_HEAP = 8 * 1024 ** 3;

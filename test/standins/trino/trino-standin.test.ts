@@ -43,6 +43,16 @@ async function uiLogin(trino: TrinoStandin, username = 'alice'): Promise<Record<
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   expect(cookie).toMatch(/^Trino-UI-Token=./);
   return { Cookie: cookie };
+  }
+
+/**
+ * Submits and fetches the first queued nextUri: the poll that creates and dispatches a query on
+ * Trino (before it, the query is only registered). Returns the POST's answer.
+ */
+async function dispatched(url: string, sql: string, headers?: Record<string, string>): Promise<Answer> {
+  const submitted = await submit(url, sql, headers);
+  expect((await get(submitted.body.nextUri, headers)).status).toBe(200);
+  return submitted;
 }
 
 function client(server: string, user = 'alice'): Trino {
@@ -139,18 +149,19 @@ describe('queries through trino-client', () => {
     expect(rowsOf(answers)).toEqual([[0, 'slow'], [1, 'slow'], [2, 'slow']]);
   });
 
-  it('cancel via trino.cancel(id) marks the query cancelled and the client sees USER_CANCELED', async () => {
+  it('cancel via trino.cancel(id) marks a dispatched query cancelled and the client sees USER_CANCELED', async () => {
     const trino = await standin();
     const trinoClient = client(trino.url);
-    const iterator = await trinoClient.query('SELECT * FROM t /* rows=10 duration=60000 */');
-    const [running] = trino.queries();
-    expect(running?.state).not.toBe('FINISHED');
-    await trinoClient.cancel(running?.id ?? '');
-    expect(trino.query(running?.id ?? '')).toMatchObject({ cancelled: true, state: 'FAILED' });
-    const result = await iterator.next();
-    expect(result.value.error?.errorName).toBe('USER_CANCELED');
-    expect(result.value.stats?.state).toBe('FAILED');
-    expect(result.value.nextUri).toBeUndefined();
+    // Dispatched by its first poll: before that, Trino's DELETE /v1/query/{id} does nothing.
+    const submitted = await submit(trino.url, 'SELECT * FROM t /* rows=10 duration=60000 */');
+    const polled = await get(submitted.body.nextUri);
+    expect(trino.query(submitted.body.id)?.state).not.toBe('FINISHED');
+    await trinoClient.cancel(submitted.body.id);
+    expect(trino.query(submitted.body.id)).toMatchObject({ cancelled: true, state: 'FAILED' });
+    const last = (await follow(polled)).at(-1);
+    expect(last?.body.error?.errorName).toBe('USER_CANCELED');
+    expect(last?.body.stats?.state).toBe('FAILED');
+    expect(last?.body.nextUri).toBeUndefined();
   });
 
   it('DELETE on the current nextUri cancels (204) on the queued and the executing path', async () => {
@@ -170,7 +181,7 @@ describe('queries through trino-client', () => {
 
   it('SELECT from system.runtime.queries lists this coordinator\'s queries', async () => {
     const trino = await standin();
-    await submit(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'bob' });
+    await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'bob' });
     const { rows, results } = await collect(client(trino.url, 'monitor'), 'SELECT query_id, state, user FROM system.runtime.queries');
     expect(results[0]?.columns?.map((c) => c.name)).toEqual(['query_id', 'state', 'user']);
     expect(rows).toHaveLength(2);
@@ -308,8 +319,8 @@ describe('session and transaction headers', () => {
     expect(rollback?.headers.get('x-trino-clear-transaction-id')).toBeNull();
   });
 
-  it('answers a Presto-protocol client with X-Presto- headers', async () => {
-    const trino = await standin();
+  it('answers a Presto-protocol client with X-Presto- headers when configured for the alternate header name', async () => {
+    const trino = await standin({ alternateHeaderName: 'Presto' });
     const last = (await runRaw(trino.url, "SET SESSION a.b = 'x'", { 'X-Presto-User': 'old' })).at(-1);
     expect(last?.headers.get('x-presto-set-session')).toBe('a.b=x');
     expect(last?.headers.get('x-trino-set-session')).toBeNull();
@@ -318,21 +329,57 @@ describe('session and transaction headers', () => {
 });
 
 describe('authentication and protocol errors', () => {
-  it('needs a user: 401 without one, Basic auth or X-Presto-User are enough', async () => {
+  it('needs a user: 401 without one; a Basic user without password or X-Trino-User is enough', async () => {
     const trino = await standin();
     const anonymous = await submit(trino.url, 'SELECT 1', {});
     expect(anonymous.status).toBe(401);
     expect(anonymous.body).toMatch(/X-Trino-User/);
     expect((await submit(trino.url, 'SELECT 1', { Authorization: `Basic ${Buffer.from('carol:').toString('base64')}` })).status).toBe(200);
-    expect((await submit(trino.url, 'SELECT 1', { 'X-Presto-User': 'dave' })).status).toBe(200);
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'dave' })).status).toBe(200);
     expect(trino.queries().map((q) => q.user)).toEqual(['carol', 'dave']);
   });
 
-  it('rejects X-Trino- and X-Presto- headers together with 400', async () => {
+  // The old stand-in read X-Presto-* always: Trino reads them only with protocol.v1.alternate-header-name.
+  it('without the alternate header name, X-Presto-User names nobody (401)', async () => {
     const trino = await standin();
-    const both = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Presto-Source': 'b' });
-    expect(both.status).toBe(400);
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Presto-User': 'dave' })).status).toBe(401);
+    const presto = await standin({ alternateHeaderName: 'Presto' });
+    expect((await submit(presto.url, 'SELECT 1', { 'X-Presto-User': 'dave' })).status).toBe(200);
+  });
+
+  it('with the alternate header name, X-Trino- and X-Presto- headers together are 400 with Basic, 401 without', async () => {
+    const trino = await standin({ alternateHeaderName: 'Presto' });
+    const withBasic = await submit(trino.url, 'SELECT 1', {
+      Authorization: `Basic ${Buffer.from('a:').toString('base64')}`, 'X-Presto-User': 'a', 'x-trino-cluster': 'trino-a',
+    });
+    expect(withBasic.status).toBe(400);
+    expect(withBasic.body).toBe('Error 400 Bad Request: Both Trino and Presto headers detected');
+    const withoutBasic = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Presto-Source': 'b' });
+    expect(withoutBasic.status).toBe(401);
     expect(trino.queries()).toHaveLength(0);
+    // Without the alternate name the Presto header is just an unknown header.
+    const plain = await standin();
+    expect((await submit(plain.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Presto-Source': 'b' })).status).toBe(200);
+  });
+
+  it('over http a Basic header with a password is refused 401 (insecure authenticator); X-Trino-Original-User names the principal', async () => {
+    const trino = await standin();
+    const withPassword = await submit(trino.url, 'SELECT 1', { Authorization: `Basic ${Buffer.from('carol:secret').toString('base64')}` });
+    expect(withPassword.status).toBe(401);
+    expect(withPassword.body).toMatch(/Password not allowed/);
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-Original-User': 'erin' })).status).toBe(200);
+    expect(trino.queries().map((q) => q.user)).toEqual(['erin']);
+  });
+
+  it('a malformed X-Trino-Session or a schema without a catalog is a 400 at the POST', async () => {
+    const trino = await standin();
+    const badSession = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Trino-Session': 'no_equals_sign' });
+    expect(badSession.status).toBe(400);
+    const schemaOnly = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Trino-Schema': 's' });
+    expect(schemaOnly.status).toBe(400);
+    expect(schemaOnly.body).toBe('Error 400 Bad Request: Schema is set but catalog is not');
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'a', 'X-Trino-Session': 'a.b=1', 'X-Trino-Catalog': 'c', 'X-Trino-Schema': 's' })).status).toBe(200);
+    expect(trino.queries()).toHaveLength(1);
   });
 
   it('query ids are yyyyMMdd_HHmmss_NNNNN_<coordinatorId>, counting up', async () => {
@@ -500,6 +547,11 @@ describe('forwarded headers', () => {
     }
   });
 
+  it('with processForwarded off, RFC 7239 Forwarded is not refused (only X-Forwarded-* names are)', async () => {
+    const trino = await standin({ processForwarded: false });
+    expect((await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'alice', Forwarded: 'for=10.0.0.1;proto=https' })).status).toBe(200);
+  });
+
   it('with processForwarded off, any X-Forwarded-* header is refused with 406', async () => {
     const trino = await standin({ processForwarded: false });
     const refused = await submit(trino.url, 'SELECT 1', { 'X-Trino-User': 'alice', 'X-Forwarded-Proto': 'http' });
@@ -520,7 +572,7 @@ describe('forwarded headers', () => {
 describe('query resources', () => {
   it('GET /v1/query/{id} gives QueryInfo (user needed, 410 when unknown); DELETE cancels', async () => {
     const trino = await standin();
-    const submitted = await submit(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'erin', 'X-Trino-Source': 'etl' });
+    const submitted = await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */', { 'X-Trino-User': 'erin', 'X-Trino-Source': 'etl' });
     const id: string = submitted.body.id;
     const info = await get(`${trino.url}/v1/query/${id}`);
     expect(info.status).toBe(200);
@@ -531,21 +583,22 @@ describe('query resources', () => {
 
     expect((await fetch(`${trino.url}/v1/query/${id}`, { method: 'DELETE', headers: { 'X-Trino-User': 'alice' } })).status).toBe(204);
     expect(trino.query(id)).toMatchObject({ state: 'FAILED', cancelled: true });
-    expect(trino.query(id)?.requests).toBe(5);
+    expect(trino.query(id)?.requests).toBe(6);
   });
 
-  it('PUT /v1/query/{id}/killed fails a running query (200), then 409; preempted likewise; 410 unknown', async () => {
+  // 202, not 200: server/QueryResource.java answers a kill it accepts with 202 Accepted.
+  it('PUT /v1/query/{id}/killed fails a running query (202), then 409; preempted likewise; 410 unknown', async () => {
     const trino = await standin();
-    const id: string = (await submit(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
+    const id: string = (await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
     const kill = (): Promise<Response> => fetch(`${trino.url}/v1/query/${id}/killed`, { method: 'PUT', body: 'too big', headers: { 'X-Trino-User': 'admin' } });
-    expect((await kill()).status).toBe(200);
+    expect((await kill()).status).toBe(202);
     expect((await kill()).status).toBe(409);
     const info = await get(`${trino.url}/v1/query/${id}`);
     expect(info.body).toMatchObject({ state: 'FAILED', errorCode: { name: 'ADMINISTRATIVELY_KILLED', code: 38 } });
     expect(trino.query(id)?.cancelled).toBe(false);
 
-    const other = await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
-    expect((await fetch(`${trino.url}/v1/query/${other.body.id}/preempted`, { method: 'PUT', headers: { 'X-Trino-User': 'admin' } })).status).toBe(200);
+    const other = await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    expect((await fetch(`${trino.url}/v1/query/${other.body.id}/preempted`, { method: 'PUT', headers: { 'X-Trino-User': 'admin' } })).status).toBe(202);
     const last = (await follow(other)).at(-1);
     expect(last?.body.error).toMatchObject({ errorName: 'ADMINISTRATIVELY_PREEMPTED', message: 'Query preempted. No message provided.' });
     expect((await fetch(`${trino.url}/v1/query/20200101_000000_00000_zzzzz/killed`, { method: 'PUT', headers: { 'X-Trino-User': 'a' } })).status).toBe(410);
@@ -553,7 +606,7 @@ describe('query resources', () => {
 
   it('CALL system.runtime.kill_query kills a query of this coordinator', async () => {
     const trino = await standin();
-    const victim: string = (await submit(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
+    const victim: string = (await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */')).body.id;
     const { results } = await collect(client(trino.url), `CALL system.runtime.kill_query(query_id => '${victim}', message => 'bye')`);
     expect(results.at(-1)?.stats?.state).toBe('FINISHED');
     expect(trino.query(victim)?.state).toBe('FAILED');
@@ -564,7 +617,7 @@ describe('query resources', () => {
   it('serves the infoUri page and /ui/api/query/{id} to a UI login; 404/410 for unknown ids', async () => {
     const trino = await standin({ name: 'trino-ui' });
     const login = await uiLogin(trino);
-    const submitted = await submit(trino.url, 'SELECT 1');
+    const submitted = await dispatched(trino.url, 'SELECT 1');
     const page = await fetch(submitted.body.infoUri, { headers: login });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -700,9 +753,9 @@ describe('status endpoints', () => {
     const login = await uiLogin(trino);
     const stats = async (): Promise<Record<string, number>> => (await get(`${trino.url}/ui/api/stats`, login)).body;
     expect(await stats()).toMatchObject({ runningQueries: 0, queuedQueries: 0, blockedQueries: 0, activeWorkers: 1 });
-    await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
-    await submit(trino.url, 'SELECT * FROM t /* duration=60000 */');
-    await submit(trino.url, 'SELECT * FROM t /* queued=60000 */');
+    await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    await dispatched(trino.url, 'SELECT * FROM t /* duration=60000 */');
+    await dispatched(trino.url, 'SELECT * FROM t /* queued=60000 */');
     await collect(client(trino.url), 'SELECT 1');
     expect(await stats()).toMatchObject({ runningQueries: 2, queuedQueries: 1 });
   });

@@ -34,6 +34,18 @@ export interface TrinoStandinOptions {
    * 50,000 rows or 3 MB come inline; set inlineMaxRows 0 to spool every page).
    */
   spooling?: { mode?: 'storage' | 'coordinator_storage_redirect' | 'coordinator_proxy'; inlineMaxRows?: number; inlineMaxBytes?: number };
+  /** A query whose queued nextUri is never fetched is forgotten after this long; default 300000 (Trino's 5 min). */
+  abandonUnpolledMs?: number;
+  /** protocol.v1.alternate-header-name: only with 'Presto' are X-Presto-* headers read. Default none. */
+  alternateHeaderName?: 'Presto';
+  /** http-server.compression.enabled: responses gzip-compressed for clients sending Accept-Encoding: gzip. Default false. */
+  compression?: boolean;
+  /**
+   * As a coordinator reached over https with a password authenticator: a Basic password is
+   * accepted (not checked). Default false: over plain http Trino runs only its insecure
+   * authenticator, which refuses a Basic header with a password (401).
+   */
+  acceptPasswords?: boolean;
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
 }

@@ -22,7 +22,8 @@ export interface ExternalBase {
 export function forwardedHeaderPresent(headers: IncomingHttpHeaders): string | undefined {
   for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
-    if (lower === 'forwarded' || lower.startsWith('x-forwarded-')) return canonicalHeaderName(lower);
+    // Follows server/ExternalUriInfo.java's filter: only X-Forwarded-* names are refused (RFC 7239 Forwarded is not).
+    if (lower.startsWith('x-forwarded-')) return canonicalHeaderName(lower);
   }
   return undefined;
 }

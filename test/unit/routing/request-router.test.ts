@@ -166,6 +166,23 @@ describe('follow-ups', () => {
     expect(reply.json.error.message).toContain(QUERY_ID);
   });
 
+  it('answers an unknown query on /v1/query/{id} as Trino does: GET and kill 410, DELETE 204', async () => {
+    const s = setup();
+    const reply = async (method: string, path: string): Promise<ReplyInstruction> => (await route(s, method, path)).instruction as ReplyInstruction;
+    expect(await reply('GET', `/v1/query/${QUERY_ID}`)).toMatchObject({ kind: 'reply', status: 410, reason: 'unknown_query' });
+    expect(await reply('DELETE', `/v1/query/${QUERY_ID}`)).toMatchObject({ kind: 'reply', status: 204, body: '' });
+    expect(await reply('PUT', `/v1/query/${QUERY_ID}/killed`)).toMatchObject({ kind: 'reply', status: 410 });
+  });
+
+  it('reads an absolute-form :path as the follow-up it is, and forwards its origin form', async () => {
+    const s = setup();
+    s.ownership.learnQuery(QUERY_ID, 'b', 'response', NOW);
+    const path = `/v1/statement/executing/${QUERY_ID}/y1234/2`;
+    for (const target of [`http://trino.example:8080${path}`, `HTTPS://trino.example${path}`]) {
+      expect(forwarded(await route(s, 'DELETE', target))).toMatchObject({ backend: 'b', mechanism: 'query_id', path });
+    }
+  });
+
   it('routes by a valid signed prefix, strips it from the path and re-signs', async () => {
     const s = setup();
     const prefix = signRoutePrefix(keyring, 'b', NOW / 1000 - 600);

@@ -96,3 +96,16 @@ describe('classifyTrinoPath', () => {
     expect(namesQuery(classifyTrinoPath('GET', '/v1/spooled/ack/abc'))).toBe(false);
   });
 });
+
+describe('originFormPath', () => {
+  it('turns an absolute-form target into its origin form, and leaves others alone', async () => {
+    const { originFormPath } = await import('../../../src/trino/paths.js');
+    expect(originFormPath('http://h:8080/v1/statement/executing/x/y/1?a=b')).toBe('/v1/statement/executing/x/y/1?a=b');
+    expect(originFormPath('https://h')).toBe('/');
+    expect(originFormPath('http://h?x')).toBe('/?x');
+    expect(originFormPath('/v1/info')).toBe('/v1/info');
+    expect(originFormPath('ftp://h/v1/info')).toBe('ftp://h/v1/info');
+    expect(originFormPath('http:///v1/info')).toBe('http:///v1/info');
+    expect(originFormPath('*')).toBe('*');
+  });
+});
