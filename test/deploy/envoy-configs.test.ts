@@ -170,6 +170,23 @@ describe.each(ENVOY_FILES)('%s', (path) => {
     expect(check(broken, path)).toContain('request_headers_to_remove: [x-trino-cluster]');
   });
 
+  it('a copy with ext_proc that leaves Envoy resetting every stream (no graceful-close runtime flag, or the flag false) fails', (ctx) => {
+    const hasExtProc = hasStaticHcm(path) && JSON.stringify(hcmOf(parseYaml(repo.read(path)))).includes('ExternalProcessor');
+    if (!hasExtProc) {
+      ctx.skip();
+      return;
+    }
+    const edits: ((doc: Record<string, any>) => void)[] = [
+      (doc) => delete doc.layered_runtime,
+      (doc) => (doc.layered_runtime.layers[0].static_layer['envoy.reloadable_features.ext_proc_graceful_grpc_close'] = false),
+      (doc) => (doc.layered_runtime.layers = [...doc.layered_runtime.layers, { name: 'later', static_layer: { envoy: { reloadable_features: { ext_proc_graceful_grpc_close: 'false' } } } }]),
+    ];
+    for (const edit of edits) {
+      const broken = editYaml(repo, path, (docs: Docs) => edit(docs[0] as Record<string, any>));
+      expect(check(broken, path)).toContain('envoy.reloadable_features.ext_proc_graceful_grpc_close: true');
+    }
+  });
+
   it('a copy whose ext_proc / ext_authz answers errors with a status clients do not retry fails', (ctx) => {
     if (!hasStaticHcm(path)) {
       ctx.skip();

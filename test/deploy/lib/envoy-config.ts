@@ -27,6 +27,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_XDS_CIRCUIT_BREAKERS } from '../../../src/config/schema.js';
+import { EXT_PROC_GRACEFUL_CLOSE_KEY, toRuntimeSettings } from '../../standins/envoy/config.js';
 import { durationSeconds, type EnvoyProtos, checkProtoJson } from './proto-json.js';
 import { isRecord, type Issue, type PathSegment, formatPath } from './issues.js';
 import type { RepoFiles } from './repo-files.js';
@@ -403,8 +404,21 @@ export function checkEnvoyBootstrapFile(files: RepoFiles, path: string, protos: 
     checkHcmContract(hcm, report);
   }
   if (facts.hcms.length === 0 && !facts.dynamicListeners) report('static_resources.listeners', 'no HTTP connection manager: nothing reaches the router');
+  if (facts.hcms.some((h) => h.filters.some((f) => f.type === EXT_PROC_TYPE))) checkGracefulClose(doc, report);
   checkXdsSubscriptions(doc, facts, report);
   return { issues, deprecated: decoded.deprecated, facts, doc };
+}
+
+/**
+ * Without the runtime flag Envoy resets every ext_proc stream when its request is done, and
+ * the router's HTTP/2 server (nghttp2's rapid-reset guard) answers about a thousand resets on
+ * one connection with GOAWAY: requests in flight then fail.
+ */
+function checkGracefulClose(doc: Record<string, unknown>, report: Report): void {
+  const layers = field(field(doc, 'layered_runtime'), 'layers');
+  if (!toRuntimeSettings(Array.isArray(layers) ? layers : []).extProcGracefulClose) {
+    report(['layered_runtime'], `set ${EXT_PROC_GRACEFUL_CLOSE_KEY}: true in a static layer: without it Envoy resets every ext_proc stream, and past about 1,000 resets on one connection the router's HTTP/2 server answers GOAWAY (requests in flight fail)`);
+  }
 }
 
 /** Field names whose value is a ConfigSource / an ApiConfigSource (snake_case; camelCase is read too). */

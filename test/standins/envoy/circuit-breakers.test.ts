@@ -42,10 +42,9 @@ afterEach(async () => {
 /**
  * The stand-in and `replicas` ext_proc servers behind trino_router (one HTTP/2 connection
  * each), with `streams` counting the streams they saw together. Above 1,000 streams a test
- * spreads them over 3 replicas: Envoy ends every stream with END_STREAM and an RST_STREAM, and
- * a node HTTP/2 server (grpc-js, the router's too) answers a burst of more than 1,000 resets
- * on one connection with GOAWAY (nghttp2's rapid-reset guard), which is not what these tests
- * are about.
+ * spreads them over 3 replicas, so a config variant without the graceful-close runtime flag
+ * (Envoy then resets every stream, and a node HTTP/2 server answers more than 1,000 resets on
+ * one connection with GOAWAY: test/e2e/ext-proc-resets.test.ts) still tests breakers only.
  */
 async function setup(handler: Handler, configPath = ENVOY_YAML, replicas = 1): Promise<{ envoy: EnvoyStandin; extProc: { readonly streams: readonly unknown[] } }> {
   const servers: FakeExtProc[] = [];

@@ -250,8 +250,28 @@ export interface CdsConfig {
   readonly initialFetchTimeoutMs: number;
 }
 
+/**
+ * The runtime settings the stand-in acts on, read from the bootstrap's `layered_runtime`
+ * static layers (source/common/runtime/runtime_impl.cc: later layers win; a nested Struct key
+ * is its path joined with '.'; a boolean is true/false or the string "true"/"false", any case).
+ */
+export interface RuntimeSettings {
+  /**
+   * envoy.reloadable_features.ext_proc_graceful_grpc_close (a FALSE_RUNTIME_GUARD in
+   * source/common/runtime/runtime_features.cc): close an ext_proc stream with END_STREAM and
+   * wait for the server's status instead of resetting it at once.
+   */
+  readonly extProcGracefulClose: boolean;
+  /** envoy.filters.http.ext_proc.remote_close_timeout_milliseconds (1000 in ext_proc.cc). */
+  readonly extProcRemoteCloseTimeoutMs: number;
+}
+
+export const EXT_PROC_GRACEFUL_CLOSE_KEY = 'envoy.reloadable_features.ext_proc_graceful_grpc_close';
+export const EXT_PROC_REMOTE_CLOSE_TIMEOUT_KEY = 'envoy.filters.http.ext_proc.remote_close_timeout_milliseconds';
+
 export interface StandinConfig {
   readonly source: string;
+  readonly runtime: RuntimeSettings;
   readonly listener: ListenerConfig;
   /** The static clusters (static_resources.clusters). */
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
@@ -482,9 +502,16 @@ const dynamicResourcesRaw = z.strictObject({
   cds_config: configSourceAds,
 });
 
+const runtimeLayerRaw = z.union([
+  z.strictObject({ name: z.string().min(1), static_layer: z.record(z.string(), z.unknown()) }),
+  // Layers the stand-in has nothing in: accepted, they add no value at start.
+  z.strictObject({ name: z.string().min(1), admin_layer: z.strictObject({}) }),
+]);
+
 const bootstrapRaw = z.strictObject({
   // Accepted and ignored: it does not change how requests are handled.
   admin: z.unknown().optional(),
+  layered_runtime: z.strictObject({ layers: z.array(runtimeLayerRaw).min(1, 'layered_runtime needs at least one layer') }).optional(),
   node: z.strictObject({ id: z.string().optional(), cluster: z.string().optional() }).optional(),
   dynamic_resources: dynamicResourcesRaw.optional(),
   static_resources: z.strictObject({
@@ -986,6 +1013,7 @@ export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConf
 
   return {
     source,
+    runtime: toRuntimeSettings(boot.layered_runtime?.layers ?? []),
     cds,
     listener: {
       name: listenerRawValue.name,
@@ -1007,6 +1035,47 @@ export function parseEnvoyConfig(text: string, source = '<inline>'): StandinConf
       },
     },
     clusters,
+  };
+}
+
+/** Flattens the static layers into key -> raw value, later layers overriding earlier ones. */
+function flattenStaticLayers(layers: readonly unknown[]): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  const walk = (prefix: string, value: unknown): void => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) walk(prefix === '' ? k : `${prefix}.${k}`, v);
+    } else {
+      values.set(prefix, value);
+    }
+  };
+  for (const layer of layers) {
+    const staticLayer: unknown = layer !== null && typeof layer === 'object' ? (layer as Record<string, unknown>)['static_layer'] : undefined;
+    if (staticLayer !== undefined) walk('', staticLayer);
+  }
+  return values;
+}
+
+/** The settings a bootstrap's layered_runtime.layers give (also used by the deploy checks). */
+export function toRuntimeSettings(layers: readonly unknown[]): RuntimeSettings {
+  const values = flattenStaticLayers(layers);
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = values.get(key);
+    if (v === undefined) return fallback;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string' && /^\s*(true|false)\s*$/i.test(v)) return v.trim().toLowerCase() === 'true';
+    // Envoy keeps the entry but it is not a boolean, so the feature keeps its default.
+    return fallback;
+  };
+  const uint = (key: string, fallback: number): number => {
+    const v = values.get(key);
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : Number.NaN;
+    // Snapshot::getInteger: a value that is not a non-negative number leaves the default.
+    if (v === undefined || !Number.isFinite(n) || n < 0) return fallback;
+    return Math.floor(n);
+  };
+  return {
+    extProcGracefulClose: bool(EXT_PROC_GRACEFUL_CLOSE_KEY, false),
+    extProcRemoteCloseTimeoutMs: uint(EXT_PROC_REMOTE_CLOSE_TIMEOUT_KEY, 1000),
   };
 }
 

@@ -567,30 +567,86 @@ describe('failures', () => {
     expect((await request(`${strict.url}/`)).status).toBe(504);
   });
 
-  it('the stream is closed as Envoy closes it: END_STREAM, then at once RST_STREAM', async () => {
-    // A server that does not finish on the half-close sees the reset right after it.
-    const extProc = await startFakeExtProc((_m, s) => s.write(routeTo('trino-a')), { endOnHalfClose: false });
+  /** A stand-in on `configPath` in front of one fake ext_proc server. */
+  async function closing(configPath: string, endOnHalfClose: boolean): Promise<{ envoy: EnvoyStandin; extProc: FakeExtProc }> {
+    const extProc = await startFakeExtProc((_m, s) => s.write(routeTo('trino-a')), { endOnHalfClose });
     cleanups.push(() => extProc.close());
     const envoy = await startEnvoyStandin({
-      configPath: ENVOY_YAML,
+      configPath,
       clusters: { trino_router: [{ host: '127.0.0.1', port: extProc.port }], 'trino-a': [{ host: '127.0.0.1', port: trinoA.port }] },
     });
     cleanups.push(() => envoy.close());
+    return { envoy, extProc };
+  }
+  const WITHOUT_GRACEFUL_CLOSE: [(string | number)[], unknown][] = [[['layered_runtime'], undefined]];
+
+  it('without the graceful-close runtime flag the stream is closed with END_STREAM, then at once RST_STREAM', async () => {
+    // A server that does not finish on the half-close sees the reset right after it.
+    const { envoy, extProc } = await closing(envoyYamlVariant(WITHOUT_GRACEFUL_CLOSE), false);
     expect((await request(`${envoy.url}/v1/info`)).status).toBe(200);
-    // "At once": well before any grace period a graceful close would give the server.
+    // "At once": well before the 1 s a graceful close would give the server.
     await until(() => extProc.streams[0]?.events.includes('cancelled') === true, 500);
     expect(extProc.streams[0]?.events).toEqual(['request_headers', 'half-close', 'cancelled']);
   });
 
-  it('a client going away cancels the ext_proc stream', async () => {
-    const { envoy, extProc } = await setup(() => undefined);
-    const ac = new AbortController();
-    const pending = request(`${envoy.url}/v1/info`, { signal: ac.signal }).catch((e: unknown) => e);
-    await until(() => extProc.streams.length === 1 && (extProc.streams[0]?.received.length ?? 0) === 1);
-    ac.abort();
-    await pending;
-    await extProc.streams[0]?.cancelled;
-    expect(extProc.streams[0]?.events).toContain('cancelled');
+  it('the shipped envoy.yaml turns on the graceful close: END_STREAM, and a server that ends the stream is never reset', async () => {
+    const { envoy, extProc } = await closing(ENVOY_YAML, true);
+    expect((await request(`${envoy.url}/v1/info`)).status).toBe(200);
+    // The server's status ends the stream; no reset follows, not even after the 1 s timer.
+    await until(() => extProc.streams[0]?.events.includes('closed') === true, 2_000);
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(extProc.streams[0]?.events).toEqual(['request_headers', 'half-close', 'closed']);
+  });
+
+  it('with the graceful close, a server that never ends the stream is reset when the remote-close timeout fires', async () => {
+    const config = envoyYamlVariant([
+      [['layered_runtime', 'layers', 0, 'static_layer', 'envoy.filters.http.ext_proc.remote_close_timeout_milliseconds'], 400],
+    ]);
+    const { envoy, extProc } = await closing(config, false);
+    expect((await request(`${envoy.url}/v1/info`)).status).toBe(200);
+    await until(() => extProc.streams[0]?.events.includes('half-close') === true, 2_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(extProc.streams[0]?.events).toEqual(['request_headers', 'half-close']);
+    await until(() => extProc.streams[0]?.events.includes('cancelled') === true, 3_000);
+    expect(extProc.streams[0]?.events).toEqual(['request_headers', 'half-close', 'cancelled']);
+  });
+
+  it('runtime values are read as Envoy reads a static layer: nested keys joined with dots, "TRUE" strings, later layers win', () => {
+    const read = (layers: unknown): boolean =>
+      parseEnvoyConfig(readFileSync(envoyYamlVariant([[['layered_runtime', 'layers'], layers]]), 'utf8')).runtime.extProcGracefulClose;
+    expect(read([{ name: 'a', static_layer: { envoy: { reloadable_features: { ext_proc_graceful_grpc_close: true } } } }])).toBe(true);
+    expect(read([{ name: 'a', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': ' TRUE ' } }])).toBe(true);
+    expect(read([{ name: 'a', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true } }, { name: 'b', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': 'false' } }])).toBe(false);
+    // Not a boolean: the feature keeps its default (off).
+    expect(read([{ name: 'a', static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': 'yes' } }])).toBe(false);
+    expect(read([{ name: 'a', admin_layer: {} }])).toBe(false);
+    expect(() => read([])).toThrow(EnvoyConfigError);
+  });
+
+  it('a client going away closes the ext_proc stream as any other end does: reset without the flag, half-closed with it', async () => {
+    const cases = [
+      [envoyYamlVariant(WITHOUT_GRACEFUL_CLOSE), ['request_headers', 'half-close', 'cancelled']],
+      [ENVOY_YAML, ['request_headers', 'half-close']],
+    ] as const;
+    for (const [config, events] of cases) {
+      // A server that does not end the stream on the half-close shows whether a reset follows at once.
+      const extProc = await startFakeExtProc(() => undefined, { endOnHalfClose: false });
+      cleanups.push(() => extProc.close());
+      const envoy = await startEnvoyStandin({
+        configPath: config,
+        clusters: { trino_router: [{ host: '127.0.0.1', port: extProc.port }], 'trino-a': [{ host: '127.0.0.1', port: trinoA.port }] },
+      });
+      cleanups.push(() => envoy.close());
+      const ac = new AbortController();
+      const pending = request(`${envoy.url}/v1/info`, { signal: ac.signal }).catch((e: unknown) => e);
+      await until(() => extProc.streams.length === 1 && (extProc.streams[0]?.received.length ?? 0) === 1);
+      ac.abort();
+      await pending;
+      await until(() => extProc.streams[0]?.events.length === events.length, 2_000);
+      // Well within the graceful close's 1 s, well past the reset without it.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(extProc.streams[0]?.events).toEqual(events);
+    }
   });
 });
 

@@ -9,7 +9,12 @@
  * at once (spurious message / gRPC error / close).
  */
 import * as grpc from '@grpc/grpc-js';
-import { grpcTarget, type Endpoint } from './config.js';
+import { grpcTarget, type Endpoint, type RuntimeSettings } from './config.js';
+
+/** How a stream is closed once the filter expects no more answers (from the runtime). */
+export type StreamCloseMode = Pick<RuntimeSettings, 'extProcGracefulClose' | 'extProcRemoteCloseTimeoutMs'>;
+
+export const IMMEDIATE_CLOSE: StreamCloseMode = { extProcGracefulClose: false, extProcRemoteCloseTimeoutMs: 1000 };
 import { EXT_PROC_METHOD_PATH, extProcServiceDefinition, type ProcessingRequestOut, type ProcessingResponseIn } from './protos.js';
 
 export type ExtProcOutcome =
@@ -32,13 +37,20 @@ export class ExtProcStream {
   private terminal: ExtProcOutcome | undefined;
   private localDone = false;
 
-  constructor(private readonly call: grpc.ClientDuplexStream<ProcessingRequestOut, ProcessingResponseIn> | undefined, failure?: ExtProcOutcome) {
+  private remoteCloseTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly call: grpc.ClientDuplexStream<ProcessingRequestOut, ProcessingResponseIn> | undefined,
+    failure?: ExtProcOutcome,
+    private readonly closeMode: StreamCloseMode = IMMEDIATE_CLOSE,
+  ) {
     if (call === undefined) {
       this.terminal = failure ?? { kind: 'error', code: grpc.status.UNAVAILABLE, details: 'no healthy upstream' };
       return;
     }
     call.on('data', (message: ProcessingResponseIn) => this.deliver({ kind: 'message', message }));
     call.on('status', (status: grpc.StatusObject) => {
+      clearTimeout(this.remoteCloseTimer);
       this.finished();
       const outcome: ExtProcOutcome =
         status.code === grpc.status.OK ? { kind: 'closed' } : { kind: 'error', code: status.code, details: status.details };
@@ -93,10 +105,13 @@ export class ExtProcStream {
   }
 
   /**
-   * Closes the stream as Envoy does once it expects no more answers: END_STREAM, then at once
-   * RST_STREAM. Follows source/extensions/filters/http/ext_proc/ext_proc.cc
-   * (closeStreamMaybeGraceful: the graceful half-close waiting for the server's status is
-   * behind a runtime flag that is off by default).
+   * Closes the stream as Envoy does once it expects no more answers
+   * (source/extensions/filters/http/ext_proc/ext_proc.cc, closeStreamMaybeGraceful). By default
+   * END_STREAM, then at once RST_STREAM (ProcessorStreamImpl::close in
+   * source/extensions/filters/common/ext_proc/grpc_client_impl.h). With the runtime flag
+   * ext_proc_graceful_grpc_close: END_STREAM, then the stream lives until the server sends its
+   * status or the remote-close timer fires, and only then is reset
+   * (halfCloseAndDeleteOnRemoteClose).
    */
   halfClose(): void {
     if (this.localDone) return;
@@ -104,6 +119,14 @@ export class ExtProcStream {
     const call = this.call;
     if (call === undefined || this.terminal !== undefined) return;
     call.end();
+    if (this.closeMode.extProcGracefulClose) {
+      this.remoteCloseTimer = setTimeout(() => {
+        if (this.terminal === undefined) call.cancel();
+        this.finished();
+      }, this.closeMode.extProcRemoteCloseTimeoutMs);
+      this.remoteCloseTimer.unref();
+      return;
+    }
     // The reset follows the END_STREAM frame (grpc-js writes it on the next turn).
     setImmediate(() => {
       if (this.terminal === undefined) call.cancel();
@@ -141,6 +164,7 @@ export class ExtProcChannels {
   constructor(
     private readonly authority: string,
     private readonly initialMetadata: readonly (readonly [string, string])[],
+    private readonly closeMode: StreamCloseMode = IMMEDIATE_CLOSE,
   ) {}
 
   open(endpoints: readonly Endpoint[]): ExtProcStream {
@@ -167,7 +191,7 @@ export class ExtProcChannels {
       metadata,
       {},
     );
-    return new ExtProcStream(call);
+    return new ExtProcStream(call, undefined, this.closeMode);
   }
 
   close(): void {

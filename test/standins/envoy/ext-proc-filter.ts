@@ -277,8 +277,9 @@ class ExtProcFilter implements HttpFilter {
   onDestroy(reason: 'complete' | 'reset'): void {
     this.complete = true;
     if (this.stream === undefined) return;
-    if (reason === 'reset') this.stream.cancel();
-    else this.stream.halfClose();
+    // Filter::onDestroy closes the same way whatever ended the request (closeStreamMaybeGraceful).
+    void reason;
+    this.stream.halfClose();
   }
 
   // ---- phases ----
@@ -502,8 +503,9 @@ class ExtProcFilter implements HttpFilter {
       for (;;) {
         const o = await stream.next(Math.max(0, deadline - Date.now()), cb.signal);
         if (cb.signal.aborted) {
+          // The downstream went away: Filter::onDestroy, closeStreamMaybeGraceful.
           this.complete = true;
-          stream.cancel();
+          stream.halfClose();
           return { kind: 'stop' };
         }
         if (o.kind === 'timeout') return this.failure(cb, 'timeout', 'ext_proc_error_per-message_timeout_exceeded');

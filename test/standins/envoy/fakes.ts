@@ -94,7 +94,9 @@ export async function startFakeExtProc(handler: Handler, options: { endOnHalfClo
         if (options.endOnHalfClose !== false) stream.end();
       });
       call.on('cancelled', () => {
-        events.push('cancelled');
+        // grpc-js reports every stream close as 'cancelled', also the clean one after the server
+        // sent its status; only a close before that is the client's RST_STREAM.
+        events.push(ended ? 'closed' : 'cancelled');
         ended = true;
         onCancel();
       });

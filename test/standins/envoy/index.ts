@@ -78,7 +78,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
         filters.push(headerMutationFilterFactory(f));
         break;
       case 'ext_proc': {
-        const ch = new ExtProcChannels(f.authority, f.initialMetadata);
+        const ch = new ExtProcChannels(f.authority, f.initialMetadata, config.runtime);
         channels.push(ch);
         filters.push(
           extProcFilterFactory(f, {
