@@ -48,3 +48,33 @@ describe('PostgreSQL store: schema', () => {
     expect((refused as StoreError).message).not.toMatch(/s3cret/);
   });
 });
+
+describe('PostgreSQL store: connections the server ends', () => {
+  it('a transaction whose connection the server terminates between two statements fails with a StoreError; the process lives on', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(postgresSettings(database.url));
+    try {
+      let terminated!: () => void;
+      const gap = new Promise<void>((resolve) => (terminated = resolve));
+      const outcome = store.connection
+        .transaction('test', async (client) => {
+          const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          // What a server restart does (57P01), while this transaction waits between statements.
+          await store.connection.query('test', 'SELECT pg_terminate_backend($1)', [pid]);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          terminated();
+          await client.query('SELECT 1');
+        })
+        .catch((error: unknown) => error);
+      await gap;
+      const error = await outcome;
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).kind).toBe('store_unavailable');
+      // The pool serves the next call on a fresh connection.
+      expect((await store.connection.query<{ one: number }>('test', 'SELECT 1 AS one')).rows[0]?.one).toBe(1);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});

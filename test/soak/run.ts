@@ -97,6 +97,8 @@ interface Replica {
   readonly process: RouterProcess;
 }
 const replicas: Replica[] = [];
+/** Set once the soak shuts the replicas down itself. */
+let stopping = false;
 for (let replica = 0; replica < REPLICAS; replica++) {
   const [extProcPort, adminPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const configPath = join(root, `router-${replica}.yaml`);
@@ -121,7 +123,14 @@ rules:
   - { name: etl-tags, priority: 10, group: etl, match: { clientTags: { containsAny: [etl] } } }
   - { name: analysts, priority: 30, group: analysts, match: { user: { anyOf: [alice, carol] } } }
 `);
-  replicas.push({ extProcPort, adminPort, metricsPort, process: await spawnRouter(configPath) });
+  const process_ = await spawnRouter(configPath);
+  // A replica must never exit on its own: say so at once, with what it last said.
+  void process_.exit.then(({ code, signal, stderr }) => {
+    if (stopping) return;
+    const last = process_.logs.slice(-5).map((l) => JSON.stringify(l)).join('\n    ');
+    console.error(`replica ${replica} (pid ${process_.pid}) exited: code ${code}, signal ${signal}\n  stderr: ${stderr.slice(-2000)}\n  last logs:\n    ${last}`);
+  });
+  replicas.push({ extProcPort, adminPort, metricsPort, process: process_ });
 }
 const envoy: EnvoyStandin = await startEnvoyStandin({
   configPath: ENVOY_CONFIG,
@@ -140,7 +149,9 @@ const admin = (): AdminClient => admins[adminTurn++ % admins.length]!;
 async function metrics(): Promise<Map<string, number>> {
   const samples = new Map<string, number>();
   for (const replica of replicas) {
-    for (const [series, value] of await replicaMetrics(replica.metricsPort)) samples.set(series, (samples.get(series) ?? 0) + value);
+    // A replica that died is reported where it exited; its series are missing from the sum.
+    const own = await replicaMetrics(replica.metricsPort).catch(() => new Map<string, number>());
+    for (const [series, value] of own) samples.set(series, (samples.get(series) ?? 0) + value);
   }
   return samples;
 }
@@ -497,6 +508,7 @@ for (const line of lost.slice(0, 20)) console.log(`  lost: ${line}`);
 
 for (const client of admins) client.close();
 await envoy.close();
+stopping = true;
 await Promise.all(replicas.map((r) => r.process.stop()));
 await database?.destroy();
 await Promise.all(CLUSTERS.map((c) => trino[c].close()));

@@ -16,6 +16,8 @@ export interface RouterProcess {
   kill(): Promise<void>;
   /** SIGTERM: graceful shutdown. */
   stop(): Promise<void>;
+  /** Resolves when the process exits, however: its exit code or signal and its stderr. */
+  readonly exit: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly stderr: string }>;
 }
 
 /** A port no one listens on right now (bound, read and released). */
@@ -42,6 +44,9 @@ export async function spawnRouter(configPath: string): Promise<RouterProcess> {
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) =>
+    child.once('exit', (code, signal) => done({ code, signal, stderr })),
+  );
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
@@ -67,6 +72,7 @@ export async function spawnRouter(configPath: string): Promise<RouterProcess> {
   return {
     pid: child.pid!,
     logs,
+    exit,
     async kill() {
       child.kill('SIGKILL');
       await exited(child);

@@ -48,6 +48,13 @@ export class PostgresConnection {
       throw this.translate(operation, error);
     }
     let broken = false;
+    // pg-pool takes its idle error listener off a checked-out client: a connection the server
+    // ends between two statements (a restart, 57P01) would emit 'error' with no listener and
+    // take the process down. Listen while it is ours; the failed statement reports the error.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -62,6 +69,7 @@ export class PostgresConnection {
       }
       throw this.translate(operation, error);
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
