@@ -273,9 +273,11 @@ async function cancelled(): Promise<void> {
     queryId = first.body?.id;
     if (first.status !== 200 || queryId === undefined) return settle('cancel', queryId, startedAt, `submission answered ${first.status}`);
     let next: string | undefined = first.body.nextUri;
-    for (let i = between(0, 2); i > 0 && next !== undefined; i--) next = (await http('GET', next, who.headers)).body?.nextUri;
-    if (next === undefined) return settle('cancel (query already done)', queryId, startedAt, undefined);
     const viaStatement = Math.random() < 0.5;
+    // Until its first poll a query is only registered: Trino's DELETE /v1/query/{id} then does
+    // nothing (QueuedStatementResource), so that cancel comes after at least one poll.
+    for (let i = between(viaStatement ? 0 : 1, 2); i > 0 && next !== undefined; i--) next = (await http('GET', next, who.headers)).body?.nextUri;
+    if (next === undefined) return settle('cancel (query already done)', queryId, startedAt, undefined);
     const answer = await fetch(viaStatement ? next : `${envoy.url}/v1/query/${queryId}`, { method: 'DELETE', headers: who.headers });
     await answer.arrayBuffer();
     if (answer.status !== 204) return settle('cancel', queryId, startedAt, `DELETE answered ${answer.status}`);
@@ -299,6 +301,13 @@ async function followUps(kill: boolean): Promise<void> {
     if (first.body?.id === 'router_refused') return settle(`${kind} refused by the router (no cluster)`, undefined, startedAt, undefined);
     queryId = first.body?.id;
     if (first.status !== 200 || queryId === undefined) return settle(kind, queryId, startedAt, `submission answered ${first.status}`);
+    // The query exists from its first poll (before it, /v1/query/{id} is 410, as in Trino).
+    let next: string | undefined = first.body.nextUri;
+    const firstPoll = await http('GET', next!, who.headers);
+    if (firstPoll.status !== 200) return settle(kind, queryId, startedAt, `first poll answered ${firstPoll.status}`);
+    let got = (firstPoll.body?.data ?? []).length;
+    let failure: { errorName?: string; message?: string } | undefined = firstPoll.body?.error;
+    next = firstPoll.body?.nextUri;
     const info = await http('GET', `${envoy.url}/v1/query/${queryId}`, who.headers);
     if (info.status !== 200 || info.body?.queryId !== queryId) return settle(kind, queryId, startedAt, `query info answered ${info.status}`);
     const ui = await http('GET', `${envoy.url}/ui/api/query/${queryId}`, who.headers);
@@ -307,12 +316,9 @@ async function followUps(kill: boolean): Promise<void> {
     if (kill) {
       const killed = await fetch(`${envoy.url}/v1/query/${queryId}/killed`, { method: 'PUT', headers: who.headers, body: 'soak' });
       await killed.arrayBuffer();
-      // 409: it had finished already.
-      if (killed.status !== 200 && killed.status !== 409) return settle(kind, queryId, startedAt, `kill answered ${killed.status}`);
+      // Trino answers 202 when it takes the kill, 409 when the query had finished already.
+      if (killed.status !== 202 && killed.status !== 409) return settle(kind, queryId, startedAt, `kill answered ${killed.status}`);
     }
-    let next: string | undefined = first.body.nextUri;
-    let got = 0;
-    let failure: { errorName?: string; message?: string } | undefined;
     while (next !== undefined) {
       const page = await http('GET', next, who.headers);
       if (page.status !== 200) return settle(kind, queryId, startedAt, `poll answered ${page.status}`);
