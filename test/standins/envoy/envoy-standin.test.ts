@@ -380,6 +380,29 @@ describe('processing modes', () => {
     expect(extProc.streams[0]?.received.map((m) => m.request)).toEqual(['request_headers']);
   });
 
+  it('BUFFERED_PARTIAL: the request body up to the buffer limit goes to the server, whose answer to it picks the route; the whole body reaches the upstream, never a 413', async () => {
+    // The answer to the request headers only asks for the body; the answer to the body routes.
+    const handler: Handler = (m, s) => {
+      if (m.request === 'request_headers') s.write(headersAnswer('request_headers', {}, { mode_override: { request_body_mode: 'BUFFERED_PARTIAL' } }));
+      else if (m.request === 'request_body') s.write(headersAnswer('request_body', { header_mutation: { set_headers: [setHeader('x-trino-cluster', 'trino-b')] }, clear_route_cache: true }));
+    };
+    const { envoy, extProc } = await setup(handler);
+    const small = await request(`${envoy.url}/v1/statement`, { method: 'POST', body: 'SELECT 1' });
+    expect(small.status).toBe(200);
+    expect(JSON.parse(small.body.toString())).toMatchObject({ cluster: 'trino-b' });
+    expect(extProc.streams[0]?.received[1]?.request_body).toEqual({ body: Buffer.from('SELECT 1'), end_of_stream: true });
+    // 3 MiB against envoy.yaml's 1 MiB listener buffer: the first part is sent, the rest follows.
+    const big = Buffer.alloc(3 * 1024 * 1024, 'x');
+    const res = await request(`${envoy.url}/v1/statement`, { method: 'POST', body: big });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toMatchObject({ cluster: 'trino-b' });
+    const sent = extProc.streams[1]?.received[1]?.request_body;
+    expect(sent?.end_of_stream).toBe(false);
+    expect(sent?.body.length).toBeGreaterThan(1024 * 1024);
+    expect(sent?.body.length).toBeLessThan(big.length);
+    expect(createHash('sha256').update(trinoB.requests.at(-1)!.body).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+  });
+
   it('a BUFFERED request body over the buffer limit is 413', async () => {
     const { envoy } = await setup((m, s) => {
       if (m.request === 'request_headers') s.write(routeTo('trino-a', { mode_override: { request_body_mode: 'BUFFERED' } }));

@@ -13,7 +13,11 @@
  * - BUFFERED bodies (limit: the listener buffer limit -> 413 request / 500 response) and
  *   STREAMED bodies (one message per chunk, each sent as it arrives without waiting for the
  *   answers before it; the answers are applied one by one, in order);
- * - END_STREAM + RST once no more phases are due; cancel when the downstream goes away.
+ * - BUFFERED_PARTIAL on the request path: the body up to the buffer limit in one message, the
+ *   headers held for its answer, the rest passed through (never a 413);
+ * - once no more phases are due, or the downstream went away: END_STREAM, then RST at once, or
+ *   with the runtime flag ext_proc_graceful_grpc_close RST only if the server has not ended the
+ *   stream within the remote-close timeout.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
@@ -64,7 +68,7 @@ type Exchange =
 
 const RESPONSE_LIMITS: HeaderLimits = { maxKb: 60, maxCount: 100 };
 const HEADER_MODES = new Set(['DEFAULT', 'SEND', 'SKIP']);
-const BODY_MODES = new Set(['NONE', 'STREAMED', 'BUFFERED']);
+const BODY_MODES = new Set(['NONE', 'STREAMED', 'BUFFERED', 'BUFFERED_PARTIAL']);
 
 function directionState(mode: ProcessingMode, dir: Direction): DirectionState {
   const header: HeaderSendMode = dir === 'request' ? mode.requestHeaderMode : mode.responseHeaderMode;
@@ -95,6 +99,8 @@ function effectiveModeOverride(o: PbProcessingModeIn, configured: ProcessingMode
     responseTrailerMode: header(o.response_trailer_mode, configured.responseTrailerMode),
   };
   if (Object.values(m).some((v) => v === undefined)) return undefined;
+  // The stand-in does BUFFERED_PARTIAL on the request path only (what the router asks for).
+  if (m.responseBodyMode === 'BUFFERED_PARTIAL') return undefined;
   return m as ProcessingMode;
 }
 
@@ -197,6 +203,58 @@ export function readAll(readable: Readable, limit: number): Promise<Buffer | 'ov
   });
 }
 
+/**
+ * BUFFERED_PARTIAL's read (ext_proc.cc handleDataBufferedPartialMode): chunks are queued until
+ * the body ends or the queue holds more than the limit (queueOverHighLimit); what was queued
+ * is sent, and the rest of the body is left in the stream.
+ */
+export function readUpTo(readable: Readable, limit: number): Promise<{ readonly data: Buffer; readonly ended: boolean } | Error> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cleanup = (): void => {
+      readable.off('data', onData);
+      readable.off('end', onEnd);
+      readable.off('error', onError);
+      readable.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > limit) {
+        cleanup();
+        readable.pause();
+        resolve({ data: Buffer.concat(chunks), ended: false });
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ data: Buffer.concat(chunks), ended: true });
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      resolve(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      resolve(new Error('body stream closed before its end'));
+    };
+    readable.on('data', onData);
+    readable.on('end', onEnd);
+    readable.on('error', onError);
+    readable.on('close', onClose);
+  });
+}
+
+/** `head`, then whatever `rest` still has. */
+function prepend(head: Buffer, rest: Readable): Readable {
+  const out = new PassThrough();
+  out.write(head);
+  rest.pipe(out);
+  rest.resume();
+  return out;
+}
+
 class StreamAborted extends Error {}
 
 class ExtProcFilter implements HttpFilter {
@@ -240,6 +298,7 @@ class ExtProcFilter implements HttpFilter {
       }, undefined);
       return result;
     }
+    if (this.dec.bodyMode === 'BUFFERED_PARTIAL') return this.processPartialRequestBody(cb, headers);
     if (this.dec.bodyMode === 'STREAMED' && cb.requestBody.kind === 'stream') {
       cb.requestBody = { kind: 'stream', readable: this.streamedBody(cb, 'request', cb.requestBody.readable, undefined) };
     }
@@ -309,8 +368,9 @@ class ExtProcFilter implements HttpFilter {
       if (!result.ok) return this.errorReply(cb, result.message);
     }
     if (dir === 'request') this.clearRouteCache(cb, common);
-    // Envoy drops its hold on the headers unless a BUFFERED body is still to come.
-    st.headersHeld = st.bodyMode === 'BUFFERED' && !endOfStream;
+    // Envoy drops its hold on the headers unless a BUFFERED (or, on the request path,
+    // BUFFERED_PARTIAL) body is still to come (processor_state.cc handleHeadersResponse).
+    st.headersHeld = (st.bodyMode === 'BUFFERED' || (dir === 'request' && st.bodyMode === 'BUFFERED_PARTIAL')) && !endOfStream;
     // closeGrpcStreamIfLastRespReceived
     if (dir === 'request') {
       if ((endOfStream || (this.dec.bodyMode === 'NONE' && !this.dec.sendTrailers)) && noExternalProcess(this.enc)) this.closeStream();
@@ -376,6 +436,45 @@ class ExtProcFilter implements HttpFilter {
       setBody({ kind: 'buffer', data: mutated });
     }
     if (dir === 'request') this.clearRouteCache(cb, common);
+    return 'continue';
+  }
+
+  /**
+   * BUFFERED_PARTIAL on the request path (ext_proc.cc handleDataBufferedPartialMode,
+   * sendStreamChunk): the body up to the buffer limit goes in one message, end_of_stream true
+   * only if that was all of it; the answer may mutate the still-held headers and the part sent;
+   * the rest of the body then flows upstream unprocessed. Never a 413.
+   */
+  private async processPartialRequestBody(cb: FilterCallbacks, headers: HeaderMap): Promise<FilterStatus> {
+    const body = cb.requestBody;
+    let read: { data: Buffer; ended: boolean } | Error;
+    if (body.kind === 'buffer') read = { data: body.data, ended: true };
+    else if (body.kind === 'stream') read = await readUpTo(body.readable, cb.bufferLimit);
+    else return 'continue';
+    if (read instanceof Error) {
+      cb.resetStream();
+      return 'stop';
+    }
+    const rest = body.kind === 'stream' && !read.ended ? body.readable : undefined;
+    const assemble = (head: Buffer): void => {
+      cb.requestBody = rest === undefined ? { kind: 'buffer', data: head } : { kind: 'stream', readable: prepend(head, rest) };
+    };
+    assemble(read.data);
+    if (this.complete) return 'continue';
+    const headersHeld = this.dec.headersHeld ? headers : undefined;
+    const x = await this.exchange(cb, 'request', 'body', { request_body: { body: read.data, end_of_stream: read.ended } }, undefined, undefined);
+    this.dec.headersHeld = false;
+    if (x.kind === 'stop') return 'stop';
+    if (x.kind === 'unprocessed') return 'continue';
+    const common = x.common;
+    if (common?.header_mutation && headersHeld !== undefined) {
+      const result = applyHeaderMutation(common.header_mutation, headersHeld, this.checker, this.limits(cb, 'request'), {
+        removeContentLength: shouldRemoveContentLength(this.dec),
+      });
+      if (!result.ok) return this.errorReply(cb, result.message);
+    }
+    if (common?.body_mutation) assemble(applyBodyMutation(common.body_mutation, read.data));
+    this.clearRouteCache(cb, common);
     return 'continue';
   }
 
