@@ -127,6 +127,8 @@ export interface ExtAuthzFilterConfig {
   readonly validateMutations: boolean;
   /** decoder_header_mutation_rules; undefined = Envoy applies every header the server sets. */
   readonly mutationRules: MutationRulesConfig | undefined;
+  /** with_request_body: the request body goes into the check (undefined: it does not). */
+  readonly withRequestBody: { readonly maxRequestBytes: number; readonly allowPartialMessage: boolean; readonly packAsBytes: boolean } | undefined;
 }
 
 export interface RouterFilterConfig {
@@ -610,6 +612,9 @@ const extAuthzFilterRaw = z.strictObject({
   validate_mutations: z.boolean().optional(),
   decoder_header_mutation_rules: mutationRulesRaw.optional(),
   stat_prefix: z.string().optional(),
+  with_request_body: z
+    .strictObject({ max_request_bytes: z.number().int().min(1), allow_partial_message: z.boolean().optional(), pack_as_bytes: z.boolean().optional() })
+    .optional(),
 });
 
 const routerFilterRaw = z.strictObject({
@@ -795,6 +800,13 @@ function toExtAuthz(name: string, typed: unknown, where: string): ExtAuthzFilter
     mutationRules: raw.decoder_header_mutation_rules === undefined
       ? undefined
       : toMutationRules(raw.decoder_header_mutation_rules, `${where}.decoder_header_mutation_rules`),
+    withRequestBody: raw.with_request_body === undefined
+      ? undefined
+      : {
+          maxRequestBytes: raw.with_request_body.max_request_bytes,
+          allowPartialMessage: raw.with_request_body.allow_partial_message ?? false,
+          packAsBytes: raw.with_request_body.pack_as_bytes ?? false,
+        },
   };
 }
 

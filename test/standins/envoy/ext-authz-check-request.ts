@@ -55,7 +55,14 @@ function peer(address: string, port: number): PbPeerOut {
   return { address: { socket_address: { address, port_value: port } } };
 }
 
-export function buildCheckRequest(cb: FilterCallbacks, receivedAt: number): CheckRequestOut {
+/** What with_request_body buffered: the body so far, and the limits it is cut to. */
+export interface BufferedBody {
+  readonly data: Buffer;
+  readonly maxRequestBytes: number;
+  readonly packAsBytes: boolean;
+}
+
+export function buildCheckRequest(cb: FilterCallbacks, receivedAt: number, buffered?: BufferedBody): CheckRequestOut {
   const h = cb.requestHeaders;
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const entry of h.entries()) {
@@ -64,6 +71,15 @@ export function buildCheckRequest(cb: FilterCallbacks, receivedAt: number): Chec
     headers[entry.name] = Object.hasOwn(headers, entry.name) ? `${headers[entry.name]},${value}` : value;
   }
   const pseudo = (name: string): string => sanitizeUtf8(h.getFirst(name) ?? '');
+  // check_request_utils.cc setHttpRequest: at most max_request_bytes of what was buffered, and a
+  // header telling whether that is all of it.
+  const body: { body?: string; raw_body?: Buffer } = {};
+  if (buffered !== undefined) {
+    const cut = buffered.data.subarray(0, Math.min(buffered.data.length, buffered.maxRequestBytes));
+    if (buffered.packAsBytes) body.raw_body = Buffer.from(cut);
+    else body.body = sanitizeUtf8(cut.toString('latin1'));
+    headers[PARTIAL_BODY_HEADER] = cut.length !== buffered.data.length ? 'true' : 'false';
+  }
   return {
     attributes: {
       source: peer(cb.info.remoteAddress, cb.info.remotePort),
@@ -79,6 +95,7 @@ export function buildCheckRequest(cb: FilterCallbacks, receivedAt: number): Chec
           scheme: pseudo(':scheme'),
           size: 0,
           protocol: cb.info.protocol,
+          ...body,
         },
       },
       context_extensions: {},

@@ -12,7 +12,7 @@ export interface ReceivedCheck {
     destination: { address: { socket_address: { address: string; port_value: number } } };
     request: {
       time: { seconds: string; nanos: number };
-      http: { id: string; method: string; headers: Record<string, string>; path: string; host: string; scheme: string; size: string; protocol: string };
+      http: { id: string; method: string; headers: Record<string, string>; path: string; host: string; scheme: string; size: string; protocol: string; body: string; raw_body: Buffer };
     };
   };
 }

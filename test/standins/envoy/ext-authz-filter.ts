@@ -12,12 +12,15 @@
  *   empty body, or, with failure_mode_allow, the request continues unchecked (marked with
  *   x-envoy-auth-failure-mode-allowed when failure_mode_allow_header_add);
  * - a response Envoy would reject (validate_mutations, mutation rules, header limits): 500;
+ * - with_request_body: the body (up to max_request_bytes) goes into the check, as bytes with
+ *   pack_as_bytes, with x-envoy-auth-partial-body saying whether it was cut;
  * - the call is cancelled when the downstream request goes away.
  * Responses never reach the server: ext_authz has no response phase.
  */
 import type { ClusterResources } from './circuit-breakers.js';
 import type { Endpoint, ExtAuthzFilterConfig } from './config.js';
-import { buildCheckRequest } from './ext-authz-check-request.js';
+import { buildCheckRequest, type BufferedBody } from './ext-authz-check-request.js';
+import { prepend, readAll, readUpTo } from './ext-proc-filter.js';
 import type { ExtAuthzChannels } from './ext-authz-client.js';
 import type { PbDeniedHttpResponseIn, PbOkHttpResponseIn } from './ext-authz-protos.js';
 import { changesHeaders, checkDenialHeaders, OkResponseApplier, readDenial, readOkResponse, type Denial } from './ext-authz-mutation.js';
@@ -48,7 +51,14 @@ class ExtAuthzFilter implements HttpFilter {
   async decodeHeaders(cb: FilterCallbacks): Promise<FilterStatus> {
     // getPerRouteFlags: a request without a route is not checked at all.
     if (cb.route().kind === 'no_route') return 'continue';
-    const request = buildCheckRequest(cb, Date.now());
+    let buffered: BufferedBody | undefined;
+    const withBody = this.config.withRequestBody;
+    if (withBody !== undefined && cb.requestBody.kind !== 'none') {
+      const read = await this.bufferBody(cb, withBody.maxRequestBytes, withBody.allowPartialMessage);
+      if (read === undefined) return 'stop';
+      buffered = { data: read, maxRequestBytes: withBody.maxRequestBytes, packAsBytes: withBody.packAsBytes };
+    }
+    const request = buildCheckRequest(cb, Date.now(), buffered);
     this.env.onCheck();
     // Follows source/common/conn_pool/conn_pool_base.cc: past the cluster's circuit breakers the
     // call fails at once, like any other failed call.
@@ -64,6 +74,40 @@ class ExtAuthzFilter implements HttpFilter {
       return this.allow(cb, response.http_response === 'ok_response' ? response.ok_response : undefined);
     }
     return this.deny(cb, response.http_response === 'denied_response' ? response.denied_response : undefined);
+  }
+
+  /**
+   * with_request_body (ext_authz.cc decodeHeaders/decodeData): the body is buffered until its
+   * end, or with allow_partial_message until max_request_bytes are in (the check gets what is
+   * there and the rest follows upstream); without it a longer body overflows the decoder buffer
+   * limit, max_request_bytes: 413. undefined: the request was answered or reset.
+   */
+  private async bufferBody(cb: FilterCallbacks, maxRequestBytes: number, allowPartial: boolean): Promise<Buffer | undefined> {
+    const body = cb.requestBody;
+    if (body.kind === 'buffer') return body.data;
+    if (body.kind !== 'stream') return Buffer.alloc(0);
+    if (!allowPartial) {
+      const all = await readAll(body.readable, maxRequestBytes);
+      if (all === 'overflow') {
+        cb.sendLocalReply({ status: 413, body: 'Payload Too Large', key: 'request_payload_too_large' });
+        return undefined;
+      }
+      if (all instanceof Error) {
+        cb.resetStream();
+        return undefined;
+      }
+      cb.requestBody = { kind: 'buffer', data: all };
+      return all;
+    }
+    // isBufferFull: buffered >= max_request_bytes.
+    const part = await readUpTo(body.readable, maxRequestBytes - 1);
+    if (part instanceof Error) {
+      cb.resetStream();
+      return undefined;
+    }
+    if (part.ended) cb.requestBody = { kind: 'buffer', data: part.data };
+    else cb.requestBody = { kind: 'stream', readable: prepend(part.data, body.readable) };
+    return part.data;
   }
 
   encodeHeaders(): Promise<FilterStatus> {

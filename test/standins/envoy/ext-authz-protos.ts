@@ -39,6 +39,9 @@ export interface PbHttpRequestOut {
   scheme: string;
   size: number;
   protocol: string;
+  /** with_request_body: the buffered body as a string, or as bytes with pack_as_bytes. */
+  body?: string;
+  raw_body?: Buffer;
 }
 
 export interface CheckRequestOut {

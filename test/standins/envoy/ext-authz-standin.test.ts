@@ -101,6 +101,46 @@ describe('the CheckRequest', () => {
   });
 });
 
+describe('with_request_body', () => {
+  const withBody = (options: object): string => variant([[extAuthzField('with_request_body'), options]]);
+
+  it('puts the body in the check (raw_body with pack_as_bytes) and says it is whole; a client-sent x-envoy-auth-partial-body is dropped', async () => {
+    const { envoy, authz } = await setup(() => allowTo('trino-b'), withBody({ max_request_bytes: 1024, allow_partial_message: true, pack_as_bytes: true }));
+    const res = await request(`${envoy.url}/v1/statement`, { method: 'POST', body: 'SELECT 1', headers: { 'x-envoy-auth-partial-body': 'true' } });
+    expect(res.status).toBe(200);
+    const http = authz.calls[0]!.request.attributes.request.http;
+    expect(http.raw_body.toString()).toBe('SELECT 1');
+    expect(http.body).toBe('');
+    expect(http.headers['x-envoy-auth-partial-body']).toBe('false');
+    expect(trinoB.requests[0]?.body.toString()).toBe('SELECT 1');
+  });
+
+  it('with allow_partial_message a longer body is cut to max_request_bytes for the check, and reaches the upstream whole', async () => {
+    const { envoy, authz } = await setup(() => allowTo('trino-b'), withBody({ max_request_bytes: 1024, allow_partial_message: true }));
+    const body = 'x'.repeat(200_000);
+    const res = await request(`${envoy.url}/v1/statement`, { method: 'POST', body });
+    expect(res.status).toBe(200);
+    const http = authz.calls[0]!.request.attributes.request.http;
+    expect(http.body).toBe('x'.repeat(1024));
+    expect(http.headers['x-envoy-auth-partial-body']).toBe('true');
+    expect(trinoB.requests[0]?.body.toString()).toBe(body);
+  });
+
+  it('without allow_partial_message a body over max_request_bytes is 413 and never checked', async () => {
+    const { envoy, authz } = await setup(() => allowTo('trino-b'), withBody({ max_request_bytes: 1024 }));
+    const res = await request(`${envoy.url}/v1/statement`, { method: 'POST', body: 'x'.repeat(4096) });
+    expect(res.status).toBe(413);
+    expect(authz.calls).toHaveLength(0);
+  });
+
+  it('a request without a body is checked without one', async () => {
+    const { envoy, authz } = await setup(() => allowTo('trino-b'), withBody({ max_request_bytes: 1024, allow_partial_message: true }));
+    expect((await request(`${envoy.url}/v1/info`)).status).toBe(200);
+    const http = authz.calls[0]!.request.attributes.request.http;
+    expect(http.headers['x-envoy-auth-partial-body']).toBeUndefined();
+  });
+});
+
 describe('an OK answer', () => {
   it('routes by a header set in the string value, clearing the route cache', async () => {
     const { envoy } = await setup(() => allowTo('trino-b'));
@@ -346,7 +386,7 @@ describe('configuration', () => {
   });
 
   it('rejects fields and services it cannot honour', () => {
-    expect(() => parseEnvoyConfig(yaml.replace('validate_mutations: true', 'validate_mutations: true\n                      with_request_body: { max_request_bytes: 1024 }'))).toThrow(EnvoyConfigError);
+    expect(() => parseEnvoyConfig(yaml.replace('validate_mutations: true', 'validate_mutations: true\n                      with_request_body: { max_request_bytes: 0 }'))).toThrow(EnvoyConfigError);
     expect(() => parseEnvoyConfig(yaml.replace('transport_api_version: V3', 'transport_api_version: V2'))).toThrow(EnvoyConfigError);
     expect(() => parseEnvoyConfig(yaml.replace('{ code: ServiceUnavailable }', '{ code: NoSuchStatus }'))).toThrow(/not an HTTP status/);
     expect(() => parseEnvoyConfig(yaml.replace('http2_protocol_options:', 'http_protocol_options:'))).toThrow(EnvoyConfigError);

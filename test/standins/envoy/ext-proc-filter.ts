@@ -247,7 +247,7 @@ export function readUpTo(readable: Readable, limit: number): Promise<{ readonly 
 }
 
 /** `head`, then whatever `rest` still has. */
-function prepend(head: Buffer, rest: Readable): Readable {
+export function prepend(head: Buffer, rest: Readable): Readable {
   const out = new PassThrough();
   out.write(head);
   rest.pipe(out);
