@@ -273,6 +273,12 @@ const envoyFilterMatch = z.strictObject({
       }).optional(),
     }).optional(),
   }).optional(),
+  cluster: z.strictObject({
+    service: z.string().optional(),
+    portNumber: portNumber.optional(),
+    subset: z.string().optional(),
+    name: z.string().optional(),
+  }).optional(),
   routeConfiguration: z.strictObject({
     portNumber: portNumber.optional(),
     vhost: z.strictObject({
@@ -297,6 +303,32 @@ const envoyFilter = z.strictObject({
         value: z.record(z.string(), z.unknown()),
       }),
     })).min(1),
+  }),
+});
+
+/** Istio's ConnectionPoolSettings, the part that becomes Envoy circuit breakers. */
+const istioConnectionPool = z.strictObject({
+  tcp: z.strictObject({
+    maxConnections: z.number().int().nonnegative().optional(),
+    connectTimeout: z.string().optional(),
+  }).optional(),
+  http: z.strictObject({
+    http1MaxPendingRequests: z.number().int().nonnegative().optional(),
+    http2MaxRequests: z.number().int().nonnegative().optional(),
+    maxRequestsPerConnection: z.number().int().nonnegative().optional(),
+    maxRetries: z.number().int().nonnegative().optional(),
+    idleTimeout: z.string().optional(),
+  }).optional(),
+});
+
+const destinationRule = z.strictObject({
+  apiVersion: z.literal('networking.istio.io/v1'),
+  kind: z.literal('DestinationRule'),
+  metadata,
+  spec: z.strictObject({
+    host: z.string().min(1),
+    exportTo: z.array(z.string()).optional(),
+    trafficPolicy: z.strictObject({ connectionPool: istioConnectionPool.optional() }).optional(),
   }),
 });
 
@@ -335,6 +367,18 @@ export const istiodValuesSchema = z.strictObject({
         statusOnError: z.string().regex(/^[45]\d\d$/, 'expected an HTTP status such as "503"').optional(),
       }),
     })).min(1),
+  }),
+});
+
+/**
+ * istiod Helm values for the ext_proc variant: ProxyConfig runtimeValues (istio/api
+ * mesh/v1alpha1/proxy.proto, map<string,string> runtime_values = 37), mesh-wide.
+ */
+export const istiodExtProcValuesSchema = z.strictObject({
+  meshConfig: z.strictObject({
+    defaultConfig: z.strictObject({
+      runtimeValues: z.record(z.string(), z.string({ error: 'ProxyConfig.runtimeValues takes strings only ("true", not true)' })),
+    }),
   }),
 });
 
@@ -551,6 +595,7 @@ export const OBJECT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'networking.istio.io/v1/VirtualService': virtualService,
   'networking.istio.io/v1alpha3/EnvoyFilter': envoyFilter,
   'security.istio.io/v1/AuthorizationPolicy': authorizationPolicy,
+  'networking.istio.io/v1/DestinationRule': destinationRule,
   'gateway.networking.k8s.io/v1/GatewayClass': gatewayClass,
   'gateway.networking.k8s.io/v1/Gateway': gateway,
   'gateway.networking.k8s.io/v1/HTTPRoute': httpRoute,
