@@ -12,7 +12,10 @@
  * router backend matching x-trino-cluster exactly and going to that backend's Service and
  * port, then a catch-all that fails closed; selectors, hosts and the provider name agree
  * across files; the extension provider points at the router Service's ext_authz port with
- * clearRouteCache.
+ * clearRouteCache; the ext_proc variant's graceful-close runtime flag in the istiod values
+ * (ProxyConfig.runtimeValues); HTTP/2 pings on Istio's cluster for the router Service (a
+ * CLUSTER MERGE patch); no DestinationRule or cluster patch lowering the circuit breakers below
+ * the router's xDS clusters' (Istio's own defaults are 2^32-1).
  */
 import { parse as parseYaml } from 'yaml';
 import { isRecord, type Issue } from './issues.js';
