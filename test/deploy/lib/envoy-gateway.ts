@@ -11,12 +11,28 @@
  * Service ports. The EnvoyExtensionPolicy and SecurityPolicy are also translated to the Envoy
  * filter config Envoy Gateway generates (its translator sets every ext_proc mode to SKIP / NONE
  * unless the policy asks otherwise) and that config is decoded against Envoy's protos, held
- * to the router contract and, for ext_proc, compared with envoy/envoy.yaml.
+ * to the router contract and, for ext_proc, compared with envoy/envoy.yaml. The cluster
+ * settings Envoy Gateway generates from a BackendTrafficPolicy on the route and from the
+ * policies' backendSettings are decoded as Envoy Clusters and must carry envoy/envoy.yaml's
+ * circuit breakers (and, for the router, HTTP/2 pings); with ext_proc, the Gateway's EnvoyProxy
+ * must merge the graceful-close runtime flag into the bootstrap. Envoy Gateway 1.8's ExtProc has
+ * no status-on-error field, so the ext_proc filter keeps Envoy's default 500 (README says so).
  */
-import { type Issue } from './issues.js';
+import { parse as parseYaml } from 'yaml';
+import { EXT_PROC_GRACEFUL_CLOSE_KEY, toRuntimeSettings } from '../../standins/envoy/config.js';
+import { isRecord, type Issue } from './issues.js';
 import { checkObjects, find, getPath, loadFolder, metaName, metaNamespace, objectList, type K8sBuild, type K8sObject } from './kubernetes.js';
 import { checkProtoJson, type EnvoyProtos } from './proto-json.js';
-import { checkExtAuthzContract, checkExtProcContract, EXT_AUTHZ_TYPE, EXT_PROC_TYPE } from './envoy-config.js';
+import {
+  BOOTSTRAP,
+  checkCircuitBreakers,
+  checkConnectionKeepalive,
+  checkExtAuthzContract,
+  checkExtProcContract,
+  EXT_AUTHZ_TYPE,
+  EXT_PROC_TYPE,
+  HTTP_PROTOCOL_OPTIONS_TYPE,
+} from './envoy-config.js';
 import type { RepoFiles } from './repo-files.js';
 import { serviceHost, type RouterDeploymentFacts } from './k8s-router.js';
 import { backendEndpoints } from './router-config.js';
@@ -77,6 +93,104 @@ export function translateExtAuth(extAuth: Obj): Obj {
   return config;
 }
 
+const CLUSTER_TYPE = 'envoy.config.cluster.v3.Cluster';
+/** The CRD's default for each field of a circuitBreaker left unset (circuitbreaker_types.go). */
+const EG_BREAKER_DEFAULT = 1024;
+
+/**
+ * The cluster settings Envoy Gateway generates from a ClusterSettings (a policy's
+ * backendSettings, or a BackendTrafficPolicy spec): its translator's buildXdsClusterCircuitBreaker
+ * (max_retries 1024 unless set) and, for a gRPC cluster, buildHTTP2Settings (64 KiB / 1 MiB
+ * windows, the keepalive pings).
+ */
+export function translateClusterSettings(settings: unknown, grpc: boolean): Obj {
+  const breaker = getPath(settings, 'circuitBreaker');
+  const threshold: Obj = { priority: 'DEFAULT', max_retries: EG_BREAKER_DEFAULT };
+  if (breaker !== undefined) {
+    const value = (key: string): unknown => getPath(breaker, key) ?? EG_BREAKER_DEFAULT;
+    threshold.max_connections = value('maxConnections');
+    threshold.max_pending_requests = value('maxPendingRequests');
+    threshold.max_requests = value('maxParallelRequests');
+    threshold.max_retries = value('maxParallelRetries');
+  }
+  const cluster: Obj = { circuit_breakers: { thresholds: [threshold] } };
+  if (grpc) {
+    const http2: Obj = { initial_stream_window_size: 65536, initial_connection_window_size: 1048576 };
+    const keepalive = getPath(settings, 'http2', 'connectionKeepalive');
+    if (isRecord(keepalive)) {
+      const duration = (v: unknown): unknown => (typeof v === 'string' ? gatewayDurationToProto(v) ?? v : v);
+      const out: Obj = {};
+      if (keepalive.interval !== undefined) out.interval = duration(keepalive.interval);
+      if (keepalive.timeout !== undefined) out.timeout = duration(keepalive.timeout);
+      if (keepalive.intervalJitter !== undefined) out.interval_jitter = { value: keepalive.intervalJitter };
+      if (keepalive.idleInterval !== undefined) out.connection_idle_interval = duration(keepalive.idleInterval);
+      http2.connection_keepalive = out;
+    }
+    cluster.typed_extension_protocol_options = {
+      [HTTP_PROTOCOL_OPTIONS_TYPE]: { '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_TYPE}`, explicit_http_config: { http2_protocol_options: http2 } },
+    };
+  }
+  return cluster;
+}
+
+/** Decodes the generated cluster settings and holds them to envoy/envoy.yaml's breakers (and pings, for the router). */
+function checkGeneratedCluster(
+  protos: EnvoyProtos,
+  settings: unknown,
+  router: boolean,
+  name: string,
+  report: (path: string, message: string) => void,
+): void {
+  const cluster = translateClusterSettings(settings, router);
+  for (const d of checkProtoJson(protos, CLUSTER_TYPE, cluster, { partial: true }).issues) report(` (as Envoy Cluster ${d.path})`, d.message);
+  const at = (path: readonly (string | number)[]): string => ` (as Envoy ${path.join('.')})`;
+  checkCircuitBreakers(cluster, [], name, (path, message) => report(at(path), message));
+  if (router) checkConnectionKeepalive(cluster, [], name, (path, message) => report(at(path), message));
+}
+
+/**
+ * The graceful ext_proc close flag, from the EnvoyProxy the Gateway names: a Merge bootstrap
+ * fragment decoded as an Envoy Bootstrap, its layers appended after Envoy Gateway's own RTDS
+ * layer runtime-0 (internal/xds/bootstrap/util.go mergeBootstrap appends lists), read the way
+ * Envoy reads runtime.
+ */
+function checkGatewayBootstrap(gw: K8sObject, objects: readonly K8sObject[], protos: EnvoyProtos, report: (o: K8sObject, path: string, message: string) => void): void {
+  const ref = getPath(gw.obj, 'spec', 'infrastructure', 'parametersRef');
+  const missing = `name an EnvoyProxy whose bootstrap (type Merge) sets ${EXT_PROC_GRACEFUL_CLOSE_KEY}: true in a static layer: without it Envoy resets every ext_proc stream, and past about 1,000 resets on one connection the router's HTTP/2 server answers GOAWAY (requests in flight fail)`;
+  if (!isRecord(ref) || ref.group !== 'gateway.envoyproxy.io' || ref.kind !== 'EnvoyProxy') {
+    report(gw, 'spec.infrastructure.parametersRef', missing);
+    return;
+  }
+  const proxy = find(objects, 'EnvoyProxy', String(ref.name), metaNamespace(gw.obj));
+  if (proxy === undefined) {
+    report(gw, 'spec.infrastructure.parametersRef', `no EnvoyProxy ${String(ref.name)} in namespace ${String(metaNamespace(gw.obj))}`);
+    return;
+  }
+  const bootstrap = getPath(proxy.obj, 'spec', 'bootstrap');
+  const type = getPath(bootstrap, 'type') ?? 'Replace';
+  if (type !== 'Merge') {
+    report(proxy, 'spec.bootstrap.type', `must be Merge: ${String(type)} ${type === 'Replace' ? "replaces Envoy Gateway's whole bootstrap, the xDS settings its proxies need included" : 'is not what this check decodes'}`);
+    return;
+  }
+  let fragment: unknown;
+  try {
+    fragment = parseYaml(String(getPath(bootstrap, 'value') ?? ''));
+  } catch (err) {
+    report(proxy, 'spec.bootstrap.value', `not YAML: ${(err as Error).message}`);
+    return;
+  }
+  if (!isRecord(fragment)) {
+    report(proxy, 'spec.bootstrap.value', 'must be a YAML mapping (an Envoy Bootstrap fragment)');
+    return;
+  }
+  for (const d of checkProtoJson(protos, BOOTSTRAP, fragment, { partial: true }).issues) report(proxy, `spec.bootstrap.value (as Envoy Bootstrap ${d.path})`, d.message);
+  // internal/xds/bootstrap/validate.go: a merged bootstrap whose dynamic_resources differ is rejected.
+  if (fragment.dynamic_resources !== undefined || fragment.dynamicResources !== undefined) report(proxy, 'spec.bootstrap.value.dynamic_resources', 'Envoy Gateway rejects a bootstrap that changes dynamic_resources');
+  const own = getPath(fragment, 'layered_runtime', 'layers') ?? getPath(fragment, 'layeredRuntime', 'layers');
+  const layers = [{ name: 'runtime-0', rtds_layer: { name: 'runtime-0' } }, ...(Array.isArray(own) ? own : [])];
+  if (!toRuntimeSettings(layers).extProcGracefulClose) report(proxy, 'spec.bootstrap.value.layered_runtime', missing.replace('name an EnvoyProxy whose bootstrap (type Merge) sets', 'set'));
+}
+
 export interface EnvoyGatewayCheck {
   readonly issues: Issue[];
   readonly files: Set<string>;
@@ -118,7 +232,7 @@ export function checkEnvoyGateway(files: RepoFiles, protos: EnvoyProtos, router:
   }
 
   // ---- policies: targets and backends ----
-  const policies = objects.filter((o) => ['EnvoyExtensionPolicy', 'SecurityPolicy', 'ClientTrafficPolicy'].includes(String(o.obj.kind)));
+  const policies = objects.filter((o) => ['EnvoyExtensionPolicy', 'SecurityPolicy', 'ClientTrafficPolicy', 'BackendTrafficPolicy'].includes(String(o.obj.kind)));
   for (const policy of policies) {
     objectList(getPath(policy.obj, 'spec', 'targetRefs')).forEach((ref, i) => {
       const target = objects.find((o) => o.obj.kind === ref.kind && metaName(o.obj) === ref.name && metaNamespace(o.obj) === metaNamespace(policy.obj) && String(o.obj.apiVersion).startsWith(`${String(ref.group)}/`));
@@ -152,7 +266,22 @@ export function checkEnvoyGateway(files: RepoFiles, protos: EnvoyProtos, router:
   }));
   if (!raisesLimit) issues.push({ file: 'deploy/envoy-gateway/base', path: '', message: `no EnvoyPatchPolicy raises the Gateway listener's max_request_headers_kb to ${TRINO_HEADER_KB} (Envoy's default 60 KiB answers 431 to large OAuth2/JWT headers)` });
 
+  // ---- circuit breakers on the backend clusters (Envoy Gateway keeps Envoy's 1024) ----
+  const btps = objects.filter((o) => o.obj.kind === 'BackendTrafficPolicy');
+  for (const route of routes) {
+    const covering = btps.filter((b) => metaNamespace(b.obj) === metaNamespace(route.obj)
+      && objectList(getPath(b.obj, 'spec', 'targetRefs')).some((r) => r.kind === 'HTTPRoute' && r.name === metaName(route.obj)));
+    if (covering.length === 0) {
+      issues.push({ file: route.source, path: `HTTPRoute ${metaName(route.obj)}`, message: 'no BackendTrafficPolicy gives its backends circuit breakers: Envoy Gateway keeps Envoy\'s 1024 connections / pending / requests, past which requests fail with 503 UO' });
+    }
+    for (const b of covering) checkGeneratedCluster(protos, getPath(b.obj, 'spec'), false, `of HTTPRoute ${metaName(route.obj)}`, (path, message) => report(b, `spec${path}`, message));
+  }
+
+  // ---- ext_proc: the graceful-close runtime flag on the Gateway's proxies ----
   const eeps = objects.filter((o) => o.obj.kind === 'EnvoyExtensionPolicy');
+  if (eeps.length > 0) {
+    for (const gw of objects.filter((o) => o.obj.kind === 'Gateway' && String(o.obj.apiVersion).startsWith('gateway.networking.k8s.io/'))) checkGatewayBootstrap(gw, objects, protos, report);
+  }
   if (eeps.length === 0) issues.push({ file: 'deploy/envoy-gateway/ext-proc', path: '', message: 'no EnvoyExtensionPolicy' });
   for (const eep of eeps) {
     objectList(getPath(eep.obj, 'spec', 'extProc')).forEach((extProc, i) => {
@@ -164,6 +293,7 @@ export function checkEnvoyGateway(files: RepoFiles, protos: EnvoyProtos, router:
       for (const d of asAny.issues) report(eep, `${at} (as Envoy ExternalProcessor ${d.path})`, d.message);
       checkExtProcContract(envoy, [], (path, message) => report(eep, `${at} (as Envoy ${path.join('.')})`, message));
       if (referenceExtProc !== undefined) for (const m of compareExtProc(envoy, referenceExtProc)) report(eep, `${at} (as Envoy)`, m);
+      checkGeneratedCluster(protos, extProc.backendSettings, true, 'of the router (ext_proc)', (path, message) => report(eep, `${at}.backendSettings${path}`, message));
     });
   }
 
@@ -178,6 +308,7 @@ export function checkEnvoyGateway(files: RepoFiles, protos: EnvoyProtos, router:
     const decoded = checkProtoJson(protos, 'google.protobuf.Any', envoy);
     for (const d of decoded.issues) report(sp, `spec.extAuth (as Envoy ExtAuthz ${d.path})`, d.message);
     checkExtAuthzContract(envoy, [], (path, message) => report(sp, `spec.extAuth (as Envoy ${path.join('.')})`, message));
+    checkGeneratedCluster(protos, getPath(extAuth, 'grpc', 'backendSettings'), true, 'of the router (ext_authz)', (path, message) => report(sp, `spec.extAuth.grpc.backendSettings${path}`, message));
   }
   return { issues, files: read };
 }

@@ -12,15 +12,23 @@
  * router backend matching x-trino-cluster exactly and going to that backend's Service and
  * port, then a catch-all that fails closed; selectors, hosts and the provider name agree
  * across files; the extension provider points at the router Service's ext_authz port with
- * clearRouteCache.
+ * clearRouteCache; the ext_proc variant's graceful-close runtime flag in the istiod values
+ * (ProxyConfig.runtimeValues); HTTP/2 pings on Istio's cluster for the router Service (a
+ * CLUSTER MERGE patch); no DestinationRule or cluster patch lowering the circuit breakers below
+ * the router's xDS clusters' (Istio's own defaults are 2^32-1).
  */
 import { parse as parseYaml } from 'yaml';
 import { isRecord, type Issue } from './issues.js';
 import { checkObjects, getPath, loadFolder, metaName, metaNamespace, objectList, type K8sBuild, type K8sObject } from './kubernetes.js';
-import { istiodValuesSchema, issuePath } from './k8s-schemas.js';
+import { istiodExtProcValuesSchema, istiodValuesSchema, issuePath } from './k8s-schemas.js';
 import { checkProtoJson, type EnvoyProtos } from './proto-json.js';
+import { DEFAULT_XDS_CIRCUIT_BREAKERS } from '../../../src/config/schema.js';
+import { EXT_PROC_GRACEFUL_CLOSE_KEY, toRuntimeSettings } from '../../standins/envoy/config.js';
 import {
   anyType,
+  BOOTSTRAP,
+  checkCircuitBreakers,
+  checkConnectionKeepalive,
   checkExtAuthzContract,
   checkExtProcContract,
   EARLY_HEADER_MUTATION_TYPE,
@@ -35,6 +43,7 @@ import { compareExtProc, ROUTING_HEADER } from './reference.js';
 
 export const ISTIO_DIRS = ['deploy/istio/base', 'deploy/istio/ext-proc', 'deploy/istio/ext-authz'] as const;
 export const ISTIOD_VALUES = 'deploy/istio/istiod-ext-authz-values.yaml';
+export const ISTIOD_EXT_PROC_VALUES = 'deploy/istio/istiod-ext-proc-values.yaml';
 
 /** The Envoy message an EnvoyFilter patch value is, by applyTo. */
 const PATCH_TYPES: Readonly<Record<string, string>> = {
@@ -172,10 +181,16 @@ export function checkIstio(files: RepoFiles, protos: EnvoyProtos, router: Router
       report(p.source, `spec.configPatches[${p.index}].match.listener.portNumber`, 'an HCM patch without a listener port changes every listener of the gateway: match the Trino listener\'s port');
     }
   }
+  issues.push(...checkRouterClusterPatches(patches, router, report));
+  for (const dr of objects.filter((o) => o.obj.kind === 'DestinationRule')) issues.push(...checkDestinationRuleBreakers(dr));
+
   const extProcDir = builds[1] as K8sBuild;
   if (!extProcDir.objects.some((o) => o.obj.kind === 'EnvoyFilter' && objectList(getPath(o.obj, 'spec', 'configPatches')).some((p) => anyType(getPath(p, 'patch', 'value', 'typed_config')) === EXT_PROC_TYPE))) {
     issues.push({ file: 'deploy/istio/ext-proc', path: '', message: 'no EnvoyFilter inserts ext_proc' });
   }
+
+  read.add(ISTIOD_EXT_PROC_VALUES);
+  issues.push(...checkGracefulCloseValues(files, protos));
 
   // ---- ext_authz: extension provider + AuthorizationPolicy CUSTOM ----
   read.add(ISTIOD_VALUES);
@@ -287,4 +302,76 @@ function normalizeDuration(text: string): string {
   if (m === null) return text;
   const factor: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
   return `${Number(m[1]) * (factor[m[2] as string] as number)}s`;
+}
+
+/**
+ * HTTP/2 pings on Istio's cluster for the router Service (one CLUSTER MERGE per router port the
+ * gateway calls), and any circuit breakers such a patch sets equal to the router's xDS clusters'.
+ */
+function checkRouterClusterPatches(patches: readonly Patch[], router: RouterDeploymentFacts | undefined, report: (o: K8sObject, path: string, message: string) => void): Issue[] {
+  const issues: Issue[] = [];
+  const clusterPatches = patches.filter((p) => p.applyTo === 'CLUSTER');
+  for (const p of clusterPatches) {
+    if (field(p.value, 'circuit_breakers') === undefined) continue;
+    checkCircuitBreakers(p.value, [], String(getPath(p.match, 'cluster', 'service')), (path, message) => report(p.source, `spec.configPatches[${p.index}].patch.value${path.length === 0 ? '' : `.${path.join('.')}`}`, message));
+  }
+  if (router === undefined) return issues;
+  const host = `${router.serviceName}.${router.namespace}.svc.cluster.local`;
+  const ports = new Set([router.extProcServicePort.port, ...(router.extAuthzServicePort === undefined ? [] : [router.extAuthzServicePort])]);
+  for (const port of ports) {
+    const name = `outbound|${port}||${host}`;
+    const matching = clusterPatches.filter((p) => p.operation === 'MERGE' && getPath(p.match, 'cluster', 'service') === host && getPath(p.match, 'cluster', 'portNumber') === port);
+    if (matching.length === 0) {
+      issues.push({ file: 'deploy/istio/base', path: '', message: `no EnvoyFilter CLUSTER MERGE patch (match.cluster.service ${host}, portNumber ${port}) gives ${name} HTTP/2 connection_keepalive: a silently dead router stalls the gateway's connection until TCP gives up` });
+      continue;
+    }
+    for (const p of matching) checkConnectionKeepalive(p.value, [], name, (path, message) => report(p.source, `spec.configPatches[${p.index}].patch.value${path.length === 0 ? '' : `.${path.join('.')}`}`, message));
+  }
+  return issues;
+}
+
+/**
+ * Istio gives every cluster thresholds of 2^32-1 connections, pending and concurrent requests
+ * and retries (pilot/pkg/networking/core/cluster_traffic_policy.go,
+ * getDefaultCircuitBreakerThresholds), so the shipped files need no DestinationRule; one that
+ * sets a connection pool lower than the router's xDS clusters' brings back overflow (503 UO).
+ */
+function checkDestinationRuleBreakers(dr: K8sObject): Issue[] {
+  const pool = getPath(dr.obj, 'spec', 'trafficPolicy', 'connectionPool');
+  const limits = [
+    ['tcp.maxConnections', getPath(pool, 'tcp', 'maxConnections'), DEFAULT_XDS_CIRCUIT_BREAKERS.maxConnections],
+    ['http.http1MaxPendingRequests', getPath(pool, 'http', 'http1MaxPendingRequests'), DEFAULT_XDS_CIRCUIT_BREAKERS.maxPendingRequests],
+    ['http.http2MaxRequests', getPath(pool, 'http', 'http2MaxRequests'), DEFAULT_XDS_CIRCUIT_BREAKERS.maxRequests],
+  ] as const;
+  // Istio reads 0 as unset (the `> 0` guards of applyConnectionPool) and keeps its default.
+  return limits.filter(([, value, floor]) => typeof value === 'number' && value > 0 && value < floor).map(([key, value, floor]) => ({
+    file: dr.source,
+    path: `DestinationRule ${metaName(dr.obj)} spec.trafficPolicy.connectionPool.${key}`,
+    message: `${String(value)} is below ${floor}, the router's xDS circuit breakers (xds.circuitBreakers): past it requests fail with 503 UO (Istio's own default is 2^32-1)`,
+  }));
+}
+
+/**
+ * The ext_proc variant's runtime flag, set mesh-wide in ProxyConfig.runtimeValues. Istio writes
+ * the map into a static layer of each proxy's bootstrap, "true"/"false" as booleans and "" as
+ * "drop the key" (pkg/bootstrap/config.go extractRuntimeFlags); that layer is decoded as an
+ * Envoy Bootstrap fragment and read the way Envoy reads runtime.
+ */
+function checkGracefulCloseValues(files: RepoFiles, protos: EnvoyProtos): Issue[] {
+  const file = ISTIOD_EXT_PROC_VALUES;
+  if (!files.isFile(file)) return [{ file, path: '', message: 'missing' }];
+  const parsed = istiodExtProcValuesSchema.safeParse(parseYaml(files.read(file)));
+  if (!parsed.success) return parsed.error.issues.map((i) => ({ file, path: issuePath(i.path), message: i.message }));
+  const staticLayer: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed.data.meshConfig.defaultConfig.runtimeValues)) {
+    if (value === '') continue;
+    staticLayer[key] = value === 'true' ? true : value === 'false' ? false : value;
+  }
+  const layers = [{ name: 'global config', static_layer: staticLayer }];
+  const issues: Issue[] = checkProtoJson(protos, BOOTSTRAP, { layered_runtime: { layers } }, { partial: true }).issues
+    .map((i) => ({ file, path: `meshConfig.defaultConfig.runtimeValues (as Envoy Bootstrap ${i.path})`, message: i.message }));
+  if (!toRuntimeSettings(layers).extProcGracefulClose) {
+    issues.push({ file, path: 'meshConfig.defaultConfig.runtimeValues', message: `set ${EXT_PROC_GRACEFUL_CLOSE_KEY}: "true": without it Envoy resets every ext_proc stream, and past about 1,000 resets on one connection the router's HTTP/2 server answers GOAWAY (requests in flight fail)` });
+  }
+  return issues;
 }

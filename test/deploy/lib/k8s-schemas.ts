@@ -273,6 +273,12 @@ const envoyFilterMatch = z.strictObject({
       }).optional(),
     }).optional(),
   }).optional(),
+  cluster: z.strictObject({
+    service: z.string().optional(),
+    portNumber: portNumber.optional(),
+    subset: z.string().optional(),
+    name: z.string().optional(),
+  }).optional(),
   routeConfiguration: z.strictObject({
     portNumber: portNumber.optional(),
     vhost: z.strictObject({
@@ -297,6 +303,32 @@ const envoyFilter = z.strictObject({
         value: z.record(z.string(), z.unknown()),
       }),
     })).min(1),
+  }),
+});
+
+/** Istio's ConnectionPoolSettings, the part that becomes Envoy circuit breakers. */
+const istioConnectionPool = z.strictObject({
+  tcp: z.strictObject({
+    maxConnections: z.number().int().nonnegative().optional(),
+    connectTimeout: z.string().optional(),
+  }).optional(),
+  http: z.strictObject({
+    http1MaxPendingRequests: z.number().int().nonnegative().optional(),
+    http2MaxRequests: z.number().int().nonnegative().optional(),
+    maxRequestsPerConnection: z.number().int().nonnegative().optional(),
+    maxRetries: z.number().int().nonnegative().optional(),
+    idleTimeout: z.string().optional(),
+  }).optional(),
+});
+
+const destinationRule = z.strictObject({
+  apiVersion: z.literal('networking.istio.io/v1'),
+  kind: z.literal('DestinationRule'),
+  metadata,
+  spec: z.strictObject({
+    host: z.string().min(1),
+    exportTo: z.array(z.string()).optional(),
+    trafficPolicy: z.strictObject({ connectionPool: istioConnectionPool.optional() }).optional(),
   }),
 });
 
@@ -335,6 +367,18 @@ export const istiodValuesSchema = z.strictObject({
         statusOnError: z.string().regex(/^[45]\d\d$/, 'expected an HTTP status such as "503"').optional(),
       }),
     })).min(1),
+  }),
+});
+
+/**
+ * istiod Helm values for the ext_proc variant: ProxyConfig runtimeValues (istio/api
+ * mesh/v1alpha1/proxy.proto, map<string,string> runtime_values = 37), mesh-wide.
+ */
+export const istiodExtProcValuesSchema = z.strictObject({
+  meshConfig: z.strictObject({
+    defaultConfig: z.strictObject({
+      runtimeValues: z.record(z.string(), z.string({ error: 'ProxyConfig.runtimeValues takes strings only ("true", not true)' })),
+    }),
   }),
 });
 
@@ -379,6 +423,12 @@ const gateway = z.strictObject({
   metadata,
   spec: z.strictObject({
     gatewayClassName: name,
+    infrastructure: z.strictObject({
+      labels: labelMap.optional(),
+      annotations: labelMap.optional(),
+      // LocalParametersReference: same namespace as the Gateway.
+      parametersRef: z.strictObject({ group: z.string(), kind: z.string(), name }).optional(),
+    }).optional(),
     listeners: z.array(z.strictObject({
       name: z.string(),
       protocol: z.enum(['HTTP', 'HTTPS', 'TLS', 'TCP', 'UDP']),
@@ -441,6 +491,32 @@ const egBackendRef = z.strictObject({
   port: portNumber,
 });
 
+/** Envoy Gateway's ClusterSettings (v1.8 shared_types.go), the parts these files use. */
+const egCircuitBreaker = z.strictObject({
+  maxConnections: z.number().int().min(0).max(4294967295).optional(),
+  maxPendingRequests: z.number().int().min(0).max(4294967295).optional(),
+  maxParallelRequests: z.number().int().min(0).max(4294967295).optional(),
+  maxParallelRetries: z.number().int().min(0).max(4294967295).optional(),
+  maxRequestsPerConnection: z.number().int().min(0).max(4294967295).optional(),
+});
+const egHttp2 = z.strictObject({
+  initialStreamWindowSize: z.union([z.string(), z.number().int()]).optional(),
+  initialConnectionWindowSize: z.union([z.string(), z.number().int()]).optional(),
+  maxConcurrentStreams: z.number().int().min(1).max(2147483647).optional(),
+  onInvalidMessage: z.enum(['TerminateConnection', 'TerminateStream']).optional(),
+  connectionKeepalive: z.strictObject({
+    interval: gwDuration.optional(),
+    timeout: gwDuration.optional(),
+    intervalJitter: z.number().int().min(0).max(100).optional(),
+    idleInterval: gwDuration.optional(),
+  }).optional(),
+});
+const egClusterSettings = {
+  circuitBreaker: egCircuitBreaker.optional(),
+  http2: egHttp2.optional(),
+};
+const egBackendSettings = z.strictObject(egClusterSettings);
+
 const envoyExtensionPolicy = z.strictObject({
   apiVersion: z.literal('gateway.envoyproxy.io/v1alpha1'),
   kind: z.literal('EnvoyExtensionPolicy'),
@@ -462,6 +538,7 @@ const envoyExtensionPolicy = z.strictObject({
       }).optional(),
       messageTimeout: gwDuration.optional(),
       failOpen: z.boolean().optional(),
+      backendSettings: egBackendSettings.optional(),
     })).min(1),
   }),
 });
@@ -473,7 +550,7 @@ const securityPolicy = z.strictObject({
   spec: z.strictObject({
     targetRefs: z.array(policyTargetRef).min(1),
     extAuth: z.strictObject({
-      grpc: z.strictObject({ backendRefs: z.array(egBackendRef).min(1) }),
+      grpc: z.strictObject({ backendRefs: z.array(egBackendRef).min(1), backendSettings: egBackendSettings.optional() }),
       headersToExtAuth: z.array(z.string()).optional(),
       recomputeRoute: z.boolean().optional(),
       failOpen: z.boolean().optional(),
@@ -496,6 +573,28 @@ const clientTrafficPolicy = z.strictObject({
         add: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional(),
       }).optional(),
     }).optional(),
+  }),
+});
+
+/** BackendTrafficPolicy: ClusterSettings inline for the clusters of the routes it targets. */
+const backendTrafficPolicy = z.strictObject({
+  apiVersion: z.literal('gateway.envoyproxy.io/v1alpha1'),
+  kind: z.literal('BackendTrafficPolicy'),
+  metadata,
+  spec: z.strictObject({ targetRefs: z.array(policyTargetRef).min(1), ...egClusterSettings }),
+});
+
+/** EnvoyProxy (v1.8 envoyproxy_types.go): only the bootstrap part (ProxyBootstrap). */
+const envoyProxy = z.strictObject({
+  apiVersion: z.literal('gateway.envoyproxy.io/v1alpha1'),
+  kind: z.literal('EnvoyProxy'),
+  metadata,
+  spec: z.strictObject({
+    bootstrap: z.strictObject({
+      type: z.enum(['Merge', 'Replace', 'JSONPatch']).optional(),
+      value: z.string().optional(),
+      jsonPatches: z.array(z.unknown()).optional(),
+    }).refine((b) => ((b.type ?? 'Replace') === 'JSONPatch' ? (b.jsonPatches ?? []).length > 0 : b.value !== undefined), "provided bootstrap patch doesn't match the configured patch type").optional(),
   }),
 });
 
@@ -551,6 +650,7 @@ export const OBJECT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'networking.istio.io/v1/VirtualService': virtualService,
   'networking.istio.io/v1alpha3/EnvoyFilter': envoyFilter,
   'security.istio.io/v1/AuthorizationPolicy': authorizationPolicy,
+  'networking.istio.io/v1/DestinationRule': destinationRule,
   'gateway.networking.k8s.io/v1/GatewayClass': gatewayClass,
   'gateway.networking.k8s.io/v1/Gateway': gateway,
   'gateway.networking.k8s.io/v1/HTTPRoute': httpRoute,
@@ -559,6 +659,8 @@ export const OBJECT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   'gateway.envoyproxy.io/v1alpha1/SecurityPolicy': securityPolicy,
   'gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy': clientTrafficPolicy,
   'gateway.envoyproxy.io/v1alpha1/EnvoyPatchPolicy': envoyPatchPolicy,
+  'gateway.envoyproxy.io/v1alpha1/BackendTrafficPolicy': backendTrafficPolicy,
+  'gateway.envoyproxy.io/v1alpha1/EnvoyProxy': envoyProxy,
 };
 
 /** Kinds that live in a namespace (the others are cluster-scoped). */
