@@ -8,8 +8,13 @@
  * are measured in alternating slices (ABBA order) so both see the same machine; every figure
  * is the median of several slices and the ratios are computed per slice pair.
  *
+ * Scenario 9 adds a third process, the same router on a throwaway PostgreSQL of its own
+ * (router-server's start({ postgres: true })), measured in the same rotation as the SQLite
+ * router and the floor.
+ *
  * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js,
- * --only unix-socket (just the Unix-socket-against-TCP scenario).
+ * --only unix-socket (just the Unix-socket-against-TCP scenario), --only store (just the
+ * PostgreSQL-against-SQLite scenario).
  * Writes bench/results/bench-<time>.json and prints the tables.
  */
 import { execSync } from 'node:child_process';
@@ -33,7 +38,8 @@ const repsArg = argv.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 3 : 5;
 const PROFILE = !argv.includes('--no-profile');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-if (ONLY !== undefined && ONLY !== 'unix-socket') throw new Error(`--only: unknown scenario ${ONLY} (known: unix-socket)`);
+const ONLY_SCENARIOS = ['unix-socket', 'store'];
+if (ONLY !== undefined && !ONLY_SCENARIOS.includes(ONLY)) throw new Error(`--only: unknown scenario ${ONLY} (known: ${ONLY_SCENARIOS.join(', ')})`);
 const CLIENT = argv.includes('--client') ? (argv[argv.indexOf('--client') + 1] as 'h2' | 'grpc-js') : 'h2';
 const CONCURRENCY = 64;
 const MAX_WARMUP_MS = 500;
@@ -59,11 +65,13 @@ const log = (line: string): void => {
 
 // ---- processes ----
 
-type ServerName = 'router' | 'floor';
+/** `router`: on SQLite (every scenario but 9); `router-pg`: the same router on PostgreSQL (scenario 9). */
+type ServerName = 'router' | 'floor' | 'router-pg';
 
 const servers: Record<ServerName, Child> = {
   floor: Child.start('floor', sibling(here, './servers/floor-server'), { logFile: join(resultsDir, `floor-${stamp}.log`) }),
   router: Child.start('router', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-${stamp}.log`) }),
+  'router-pg': Child.start('router-pg', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-pg-${stamp}.log`) }),
 };
 const load = Child.start('loadgen', sibling(here, './servers/loadgen'));
 
@@ -92,7 +100,7 @@ function check(what: string, r: { failed: number; refused: number; wrong: number
 async function maxSlice(server: ServerName, workload: string, connection: string = `${server}/${CLIENT}`): Promise<Slice> {
   const before = await servers[server].call<Usage>('usage');
   const r = await load.call<MaxResult>('max', {
-    target: connection, workload, concurrency: CONCURRENCY, warmupMs: MAX_WARMUP_MS, durationMs: MAX_MS, isRouter: server === 'router',
+    target: connection, workload, concurrency: CONCURRENCY, warmupMs: MAX_WARMUP_MS, durationMs: MAX_MS, isRouter: server !== 'floor',
   });
   const after = await servers[server].call<Usage>('usage');
   check(`${server} ${workload} max`, r);
@@ -104,14 +112,14 @@ async function maxSlice(server: ServerName, workload: string, connection: string
 
 async function rateSlice(server: ServerName, workload: string, rps: number, ms: number, connection: string = `${server}/${CLIENT}`): Promise<RateResult> {
   const r = await load.call<RateResult>('rate', {
-    target: connection, workload, rps, warmupMs: RATE_WARMUP_MS, durationMs: ms, isRouter: server === 'router',
+    target: connection, workload, rps, warmupMs: RATE_WARMUP_MS, durationMs: ms, isRouter: server !== 'floor',
   });
   check(`${server} ${workload} at ${rps}/s`, r);
   return r;
 }
 
 /** ABBA: even reps floor first, odd reps router first. */
-function order(rep: number): ServerName[] {
+function order(rep: number): ('router' | 'floor')[] {
   return rep % 2 === 0 ? ['floor', 'router'] : ['router', 'floor'];
 }
 
@@ -120,6 +128,98 @@ function order(rep: number): ServerName[] {
 interface Pair<T> {
   readonly router: T[];
   readonly floor: T[];
+}
+
+/** Router on SQLite, router on PostgreSQL and the floor, slice for slice. */
+interface StoreTrio {
+  readonly floor: Slice[];
+  readonly sqlite: Slice[];
+  readonly postgres: Slice[];
+}
+
+interface StoreResult {
+  readonly workloads: Record<string, StoreTrio>;
+  readonly learned: Record<'sqlite' | 'postgres', { learned: number; refused: number }>;
+}
+
+const STORE_WORKLOADS = ['submit-1k', 'followup-queryid'] as const;
+
+/**
+ * Scenario 9: the request path on the fleet store. Starts router-pg (its own throwaway
+ * PostgreSQL); both routers learn the same query ids through the response path (ownership
+ * written behind to SQLite / PostgreSQL), then max-throughput slices rotate over floor, SQLite
+ * router and PostgreSQL router (a different one first in each rep, reversed every other rep).
+ * Ratios are per rep: router/floor for each store, and PostgreSQL's over SQLite's.
+ */
+async function storeScenario(): Promise<StoreResult> {
+  const { port } = await servers['router-pg'].call<{ port: number }>('start', { postgres: true });
+  await load.call('connect', { target: `router-pg/${CLIENT}`, port, client: CLIENT });
+  const learned = {
+    sqlite: await load.call<{ learned: number; refused: number }>('learn', { target: `router/${CLIENT}`, concurrency: 32 }),
+    postgres: await load.call<{ learned: number; refused: number }>('learn', { target: `router-pg/${CLIENT}`, concurrency: 32 }),
+  };
+  for (const [store, l] of Object.entries(learned)) {
+    if (l.learned !== FOLLOW_UP_IDS) problems.push(`store scenario, ${store}: ${l.learned} of ${FOLLOW_UP_IDS} query ids learned (${l.refused} refused)`);
+  }
+  const trio: ServerName[] = ['floor', 'router', 'router-pg'];
+  const workloads: Record<string, StoreTrio> = {};
+  for (const workload of STORE_WORKLOADS) {
+    for (const server of trio) await maxSlice(server, workload); // warm-up
+    const out = { floor: [] as Slice[], sqlite: [] as Slice[], postgres: [] as Slice[] };
+    for (let rep = 0; rep < REPS; rep++) {
+      const rotated = [...trio.slice(rep % 3), ...trio.slice(0, rep % 3)];
+      for (const server of rep % 2 === 0 ? rotated : rotated.reverse()) {
+        const slice = await maxSlice(server, workload);
+        (server === 'floor' ? out.floor : server === 'router' ? out.sqlite : out.postgres).push(slice);
+      }
+    }
+    workloads[workload] = out;
+  }
+  await servers['router-pg'].call('stop');
+  return { workloads, learned };
+}
+
+function storeTable(result: StoreResult): string {
+  const rows: Row[] = [];
+  for (const [workload, t] of Object.entries(result.workloads)) {
+    const perRep = (xs: Slice[]): number[] => xs.map((x, i) => x.rps / t.floor[i]!.rps);
+    const sqlite = perRep(t.sqlite);
+    const postgres = perRep(t.postgres);
+    const relative = postgres.map((p, i) => p / sqlite[i]!);
+    rows.push([`${workload}: requests/s`, fmtInt(med(t.sqlite.map((x) => x.rps))), fmtInt(med(t.postgres.map((x) => x.rps))), fmtInt(med(t.floor.map((x) => x.rps))), '', '']);
+    rows.push([`${workload}: router/floor`, `${fmt(med(sqlite))} (${spread(sqlite)})`, `${fmt(med(postgres))} (${spread(postgres)})`, '', '', '']);
+    rows.push([`${workload}: PostgreSQL / SQLite (router/floor)`, '', `${fmt(med(relative))} (${spread(relative)})`, '', '>= 0.95', verdict(med(relative) >= 0.95)]);
+    // The database server shares the machine: the router's own CPU per request tells its cost
+    // apart from the CPU the PostgreSQL server takes from it.
+    const cpu = t.postgres.map((p, i) => p.cpuUsPerRequest / t.sqlite[i]!.cpuUsPerRequest);
+    rows.push([`${workload}: router CPU us/request`, fmt(med(t.sqlite.map((x) => x.cpuUsPerRequest)), 0), fmt(med(t.postgres.map((x) => x.cpuUsPerRequest)), 0), fmt(med(t.floor.map((x) => x.cpuUsPerRequest)), 0), `PG/SQLite ${fmt(med(cpu))}`, '']);
+  }
+  return table(`9. The request path on PostgreSQL against SQLite (ext_proc, 1 KB auth; ${FOLLOW_UP_IDS} query ids learned by each router; max rate, ${REPS} rotations)`, ['', 'SQLite', 'PostgreSQL', 'floor', 'goal', ''], rows);
+}
+
+async function storeOnly(): Promise<void> {
+  const started = Date.now();
+  const [floorStart, routerStart] = await Promise.all([
+    servers.floor.call<{ port: number }>('start'),
+    servers.router.call<{ port: number }>('start'),
+  ]);
+  await load.call('setup', { followUps: FOLLOW_UP_IDS });
+  await load.call('connect', { target: `floor/${CLIENT}`, port: floorStart.port, client: CLIENT });
+  await load.call('connect', { target: `router/${CLIENT}`, port: routerStart.port, client: CLIENT });
+  log(`9. PostgreSQL against SQLite: ${REPS} rotations of floor, SQLite router and PostgreSQL router per workload`);
+  const result = await storeScenario();
+  await load.call('close');
+  await load.stop();
+  await servers.router.call('stop');
+  await Promise.all([servers.router.stop(), servers.floor.stop(), servers['router-pg'].stop()]);
+  const info = machine();
+  const report = `trino-envoy-router benchmark (--only store): ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s; machine: ${info.cpu}, ${info.cores} cores; commit ${info.commit}\n\n${storeTable(result)}`;
+  if (problems.length > 0) process.stdout.write(`\nPROBLEMS (figures may be invalid):\n${problems.map((x) => `  - ${x}`).join('\n')}\n`);
+  process.stdout.write(`\n${report}\n`);
+  const jsonPath = join(resultsDir, `bench-store-${stamp}.json`);
+  writeFileSync(jsonPath, JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`, startedAt: new Date(started).toISOString(), settings: { reps: REPS, client: CLIENT, maxMs: MAX_MS, followUpIds: FOLLOW_UP_IDS }, store: result, problems, report }, null, 1));
+  process.stdout.write(`\nresults: ${jsonPath}\n`);
+  if (problems.length > 0) process.exitCode = 1;
 }
 
 async function throughput(workload: string): Promise<Pair<Slice>> {
@@ -207,7 +307,7 @@ async function unixSocketOnly(): Promise<void> {
   const result = await unixSocketScenario(lowRate);
   await load.call('close');
   await servers.router.call('stop');
-  await Promise.all([servers.router.stop(), servers.floor.stop()]);
+  await Promise.all([servers.router.stop(), servers.floor.stop(), servers['router-pg'].stop()]);
   const report = `trino-envoy-router benchmark (--only unix-socket): ${new Date(started).toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s; machine: ${machine().cpu}, ${machine().cores} cores\n\n${unixSocketTable(result)}`;
   if (problems.length > 0) process.stdout.write(`\nPROBLEMS (figures may be invalid):\n${problems.map((x) => `  - ${x}`).join('\n')}\n`);
   process.stdout.write(`\n${report}\n`);
@@ -310,6 +410,9 @@ async function main(): Promise<void> {
   const fuPrefix = await throughput('followup-prefix');
   const fuQueryId = await throughput('followup-queryid');
 
+  log(`9. PostgreSQL against SQLite: ${REPS} rotations of floor, SQLite router and PostgreSQL router per workload`);
+  const storeCompared = await storeScenario();
+
   let profiles: { floor: ReturnType<typeof summarizeProfile>; router: ReturnType<typeof summarizeProfile>; floorSlice: Slice; routerSlice: Slice; files: string[] } | undefined;
   if (PROFILE) {
     log('profiles of one max-throughput slice each (submit-1k)');
@@ -329,7 +432,7 @@ async function main(): Promise<void> {
   await load.call('close');
   await load.stop();
   await servers.router.call('stop');
-  await Promise.all([servers.router.stop(), servers.floor.stop()]);
+  await Promise.all([servers.router.stop(), servers.floor.stop(), servers['router-pg'].stop()]);
 
   log('3. routing engine and the request path in-process');
   const engineChild = Child.start('engine', sibling(here, './scenarios/engine'));
@@ -454,6 +557,8 @@ async function main(): Promise<void> {
   }
   out.push('');
   out.push(unixSocketTable(unixSocket));
+  out.push('');
+  out.push(storeTable(storeCompared));
   if (problems.length > 0) {
     out.push('');
     out.push('PROBLEMS (figures above may be invalid):');
@@ -469,7 +574,7 @@ async function main(): Promise<void> {
     settings: { reps: REPS, latencyReps: LATENCY_REPS, client: CLIENT, concurrency: CONCURRENCY, maxMs: MAX_MS, rateMs: RATE_MS, lowRateMs: LOW_RATE_MS, halfRate, lowRate, followUpIds: FOLLOW_UP_IDS },
     throughput: { 'submit-1k': tp1k, 'submit-16k': tp16k, grpcJsClientFloor: grpcJsClient },
     latency: { half: latHalf, low: latLow }, unixSocket,
-    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet,
+    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet, store: storeCompared,
     profiles: profiles === undefined ? undefined : { files: profiles.files, router: profiles.router, floor: profiles.floor },
     problems, report,
   }, null, 1));
@@ -490,8 +595,8 @@ interface MemoryResult {
   readonly learnMs: number;
 }
 
-(ONLY === 'unix-socket' ? unixSocketOnly() : main()).catch(async (error: unknown) => {
+(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : main()).catch(async (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
-  for (const child of [load, servers.router, servers.floor]) await child.stop().catch(() => undefined);
+  for (const child of [load, servers.router, servers.floor, servers['router-pg']]) await child.stop().catch(() => undefined);
 });

@@ -274,6 +274,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       ownershipStore: store.ownership,
       router: routerDeps,
       refreshRouting: () => routing.refresh(),
+      storeSync: () => ({ ...routing.sync(), feedConnected: store.changes?.connected() }),
       config,
       configDir: dirname(resolve(options.configPath)),
       env: options.env ?? process.env,

@@ -20,8 +20,11 @@ export function exampleConfigPath(): string {
   return join(process.cwd(), 'config', 'example.yaml');
 }
 
-/** `extProc`: where the router listens (loopback TCP by default, or `unix:/path`). */
-export function writeBenchConfig(dir: string, extProc = '127.0.0.1:0', file = 'router.yaml'): string {
+/**
+ * `extProc`: where the router listens (loopback TCP by default, or `unix:/path`); `store`: the
+ * config's store mapping (default: SQLite in `dir`).
+ */
+export function writeBenchConfig(dir: string, extProc = '127.0.0.1:0', file = 'router.yaml', store: Record<string, unknown> = { path: null, seed: 'overwrite' }): string {
   const example = parse(readFileSync(exampleConfigPath(), 'utf8')) as Record<string, unknown>;
   const routing = example.routing as Record<string, unknown>;
   const backends = (example.backends as Record<string, unknown>[]).map((b) => (
@@ -31,7 +34,7 @@ export function writeBenchConfig(dir: string, extProc = '127.0.0.1:0', file = 'r
     ...example,
     listen: { extProc, extAuthz: null, admin: null, metrics: extProc.startsWith('unix:') ? null : '127.0.0.1:0' },
     dataDir: dir,
-    store: { path: null, seed: 'overwrite' },
+    store,
     logging: { level: 'info' },
     // No Trino behind the bench: without a monitor every backend counts as healthy and idle.
     monitor: null,

@@ -2,6 +2,8 @@
  * The router under test, in its own process: the real composition root (startRouter) on the
  * bench config, so the request path is exactly production's (ext_proc edge, header codec,
  * request router, engine, ownership, metrics and log observers, write-behind to SQLite).
+ * With `start({ postgres: true })` the store is a throwaway PostgreSQL server of its own (as
+ * scenario 7 and the tests start one), so the same request path runs on the fleet store.
  * The orchestrator drives it over IPC: start, CPU/memory readings, and configuration churn
  * through the store + snapshot swap that the admin API's changes go through
  * (src/admin/apply.ts: one store transaction, then refreshRouting()).
@@ -10,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter, type RunningRouter } from '../../src/app.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../test/support/throwaway-postgres.js';
 import type { RoutingRule } from '../../src/routing/model.js';
 import { updateRule } from '../../src/routing/config-edits.js';
 import { writeBenchConfig } from '../lib/bench-config.js';
@@ -21,6 +24,7 @@ let running: RunningRouter | undefined;
 /** A second router, on a Unix socket (the Unix-socket scenario); idle while the TCP one is measured. */
 let runningUnix: RunningRouter | undefined;
 let dataDir: string | undefined;
+let database: ThrowawayPostgres | undefined;
 let churnTimer: NodeJS.Timeout | undefined;
 let changeMs: number[] = [];
 
@@ -42,9 +46,11 @@ async function changeOnce(rule: RoutingRule, flip: boolean): Promise<void> {
 }
 
 serve({
-  async start() {
+  async start({ postgres }: { postgres?: boolean } = {}) {
     dataDir = mkdtempSync(join(tmpdir(), 'ter-bench-'));
-    const configPath = writeBenchConfig(dataDir);
+    if (postgres === true) database = await startThrowawayPostgres();
+    const store = database === undefined ? undefined : { kind: 'postgres', url: database.url, schema: 'bench_router', seed: 'overwrite' };
+    const configPath = writeBenchConfig(dataDir, undefined, undefined, store);
     running = await startRouter({ configPath });
     return { port: running.extProcPort, metricsPort: running.metricsPort };
   },
@@ -81,6 +87,7 @@ serve({
     if (churnTimer !== undefined) clearInterval(churnTimer);
     await runningUnix?.close();
     await running?.close();
+    await database?.destroy();
     if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
     return null;
   },

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Environment, RouterConfig } from '../config/index.js';
 import type { HealthStatusSource } from '../health/status.js';
 import type { QueryHistorySource } from '../history/query-record.js';
+import type { SyncState } from '../routing/freshness.js';
 import type { RequestRouterDeps } from '../routing/request-router.js';
 import type { RoutingStore } from '../routing/routing-store.js';
 import type { OwnershipStore } from '../stickiness/ownership-store.js';
@@ -22,6 +23,8 @@ export interface AdminDeps {
    * change, so the very next request is routed by it.
    */
   readonly refreshRouting: () => Promise<unknown>;
+  /** When this replica last heard from the store and whether its change feed is live (reads report how stale they are). */
+  readonly storeSync: () => SyncState;
   /** The configuration the router started with (export writes its non-routing sections). */
   readonly config: RouterConfig;
   /** Folder relative paths in an imported file resolve against (the config file's). */

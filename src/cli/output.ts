@@ -40,6 +40,23 @@ export function orDash(value: string | number | undefined | null): string {
   return value === undefined || value === null || value === '' ? '-' : String(value);
 }
 
+/**
+ * The note a read of the routing state gets when the replica answered from memory (its store
+ * down, or its change feed cut): since when, at which revision, and why. Undefined when fresh.
+ */
+export function staleNote(response: unknown, now: number = Date.now()): string | undefined {
+  if (typeof response !== 'object' || response === null) return undefined;
+  const { freshness, revision } = response as { freshness?: { storeSyncedAt?: Date; staleForMs?: number; staleReason?: string }; revision?: unknown };
+  if (freshness === undefined || (freshness.staleForMs ?? 0) <= 0) return undefined;
+  const at = typeof revision === 'number' ? ` at revision ${revision}` : '';
+  const reason = freshness.staleReason === undefined || freshness.staleReason === '' ? '' : ` (${freshness.staleReason})`;
+  return `warning: possibly stale by ${seconds(freshness.staleForMs ?? 0)}: this replica last heard from the store ${when(freshness.storeSyncedAt, now)}; shown as of then${at}${reason}`;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
 /** `2025-01-02 03:04:05Z (12s ago)`, or `-`. */
 export function when(date: Date | undefined, now: number = Date.now()): string {
   if (date === undefined) return '-';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { connect, type AdminClient, type ClientTls } from './admin-client.js';
 import { UsageError } from './errors.js';
-import { json, type Output } from './output.js';
+import { json, staleNote, type Output } from './output.js';
 
 export interface GlobalOptions {
   readonly server: string;
@@ -26,7 +26,7 @@ export interface Session {
   readonly json: boolean;
   readonly output: Output;
   readonly now: () => number;
-  /** Prints the response as JSON with --json, else what `human` renders. */
+  /** Prints the response as JSON with --json, else what `human` renders (and a note when the read is stale). */
   print(response: unknown, human: () => string): void;
 }
 
@@ -50,7 +50,12 @@ export async function withSession(runtime: CliRuntime, command: Command, action:
       json: asJson,
       output: runtime.output,
       now: runtime.now,
-      print: (response, human) => runtime.output.out(asJson ? json(response) : human()),
+      print: (response, human) => {
+        runtime.output.out(asJson ? json(response) : human());
+        // JSON carries `freshness` itself; people get the note (on stderr, never part of the result).
+        const note = asJson ? undefined : staleNote(response, runtime.now());
+        if (note !== undefined) runtime.output.err(note);
+      },
     });
   } finally {
     client.close();

@@ -14,19 +14,29 @@ export class RoutingSource {
   private again: Promise<boolean> | undefined;
   /** Set while reads fail, so an outage is logged when it starts and when it ends, not per try. */
   private failing = false;
+  /** The last read failure's message while reads fail (admin reads report it). */
+  private failure: string | null = null;
 
   private constructor(
     private readonly store: RoutingStore,
     private readonly logger: SourceLogger,
     private snapshot: RoutingSnapshot,
+    private readonly now: () => number,
+    /** When the store last answered a read: the snapshot was current then. */
+    private syncedAt: number,
   ) {}
 
-  static async open(store: RoutingStore, logger: SourceLogger): Promise<RoutingSource> {
+  static async open(store: RoutingStore, logger: SourceLogger, now: () => number = Date.now): Promise<RoutingSource> {
     const { config, revision } = await store.read();
-    return new RoutingSource(store, logger, compileSnapshot(config, revision));
+    return new RoutingSource(store, logger, compileSnapshot(config, revision), now, now());
   }
 
   readonly current = (): RoutingSnapshot => this.snapshot;
+
+  /** When the store last answered, and its error while it does not. */
+  sync(): { readonly syncedAt: number; readonly storeError: string | null } {
+    return { syncedAt: this.syncedAt, storeError: this.failure };
+  }
 
   /** Called with each new snapshot (monitors follow the backend list). */
   onChange(listener: (snapshot: RoutingSnapshot) => void): void {
@@ -57,10 +67,15 @@ export class RoutingSource {
 
   private async reload(): Promise<boolean> {
     try {
+      const checkedAt = this.now();
       const stored = await this.store.revision();
       this.recovered();
-      if (stored === this.snapshot.revision) return false;
+      if (stored === this.snapshot.revision) {
+        this.syncedAt = Math.max(this.syncedAt, checkedAt);
+        return false;
+      }
       const { config, revision } = await this.store.read();
+      this.syncedAt = Math.max(this.syncedAt, checkedAt);
       // Revisions only grow: an older read (a slow store) never replaces a newer snapshot.
       if (revision <= this.snapshot.revision) return false;
       this.snapshot = compileSnapshot(config, revision);
@@ -70,6 +85,7 @@ export class RoutingSource {
       if (this.failing) this.logger.debug?.(fields, 'routing still cannot be read from the store');
       else this.logger.error(fields, 'could not reload routing from the store; keeping the current snapshot');
       this.failing = true;
+      this.failure = error instanceof Error ? error.message : String(error);
       return false;
     }
     this.logger.info({ revision: this.snapshot.revision }, 'routing configuration reloaded from the store');
@@ -80,6 +96,7 @@ export class RoutingSource {
   private recovered(): void {
     if (!this.failing) return;
     this.failing = false;
+    this.failure = null;
     this.logger.info({ revision: this.snapshot.revision }, 'routing can be read from the store again');
   }
 }

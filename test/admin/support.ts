@@ -140,6 +140,7 @@ ${options.routing ?? ROUTING_YAML}
     ownershipStore: store.ownership,
     router: deps,
     refreshRouting: () => routing.refresh(),
+    storeSync: () => ({ ...routing.sync(), feedConnected: store.changes?.connected() }),
     config,
     configDir: dir,
     env: {},

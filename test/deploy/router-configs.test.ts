@@ -29,12 +29,14 @@ afterAll(() => {
 });
 
 /** The router service's environment in docker-compose.yml, with Compose's defaults applied. */
-function composeRouterEnv(): Record<string, string> {
+function composeRouterEnv(service = 'router'): Record<string, string> {
   const problems: string[] = [];
   const compose = parseYaml(interpolate(repo.read('docker-compose.yml'), {}, problems)) as { services: Record<string, { environment?: Record<string, unknown> }> };
   expect(problems).toEqual([]);
-  return Object.fromEntries(Object.entries(compose.services.router?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(compose.services[service]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
 }
+
+const COMPOSE_FLEET_CONFIG = 'deploy/compose/router-fleet.yaml';
 
 function loadsAs(path: string, env: Record<string, string>): RouterConfig {
   return loadConfigFile(path, { env });
@@ -49,6 +51,22 @@ function refusal(load: () => unknown): string {
   }
   throw new Error('the loader accepted the config');
 }
+
+describe(`${COMPOSE_FLEET_CONFIG} (docker compose --profile fleet)`, () => {
+  it.each(['router-fleet-1', 'router-fleet-2'])('loads with %s\'s environment: the compose PostgreSQL from ROUTER_STORE_URL, the SQLite file\'s routing', (service) => {
+    const config = loadsAs(join(REPO_ROOT, COMPOSE_FLEET_CONFIG), composeRouterEnv(service));
+    expect(config.store.kind).toBe('postgres');
+    expect(config.store.postgres).toMatchObject({ urlEnv: 'ROUTER_STORE_URL', url: 'postgres://router:compose-development-password@postgres:5432/router', schema: 'trino_router' });
+    const single = loadsAs(join(REPO_ROOT, COMPOSE_ROUTER_CONFIG), composeRouterEnv());
+    expect(config.routing).toEqual(single.routing);
+  });
+
+  it('is refused without the URL docker-compose.yml provides', () => {
+    const env = composeRouterEnv('router-fleet-1');
+    delete env.ROUTER_STORE_URL;
+    expect(refusal(() => loadsAs(join(REPO_ROOT, COMPOSE_FLEET_CONFIG), env))).toContain('ROUTER_STORE_URL');
+  });
+});
 
 describe(`${COMPOSE_ROUTER_CONFIG} (docker compose)`, () => {
   it('loads with the router service\'s environment, and agrees with envoy/envoy.yaml and the volume', () => {

@@ -9,6 +9,7 @@ import type { Handlers } from '../call.js';
 import { backendFromApi, backendToApi, isDraining, mergeBackend, required, withDrain } from '../convert/backend.js';
 import { drainProgressToApi } from '../convert/status.js';
 import type { AdminDeps } from '../deps.js';
+import { freshnessToApi, readRouting } from '../read-routing.js';
 
 interface Toggled {
   readonly backend: Backend;
@@ -17,9 +18,9 @@ interface Toggled {
 }
 
 export function backendHandlers(deps: AdminDeps): Handlers<typeof BackendServiceService> {
-  const find = async (name: string): Promise<{ backend: Backend; revision: number }> => {
-    const { config, revision } = await deps.routingStore.read();
-    return { backend: edits.findEntity(config.backends, 'backend', name), revision };
+  const find = async (name: string): Promise<{ backend: Backend; revision: number; freshness: ReturnType<typeof freshnessToApi> }> => {
+    const { config, revision, freshness } = await readRouting(deps);
+    return { backend: edits.findEntity(config.backends, 'backend', name), revision, freshness: freshnessToApi(freshness) };
   };
 
   /** Read-modify-write in one transaction; nothing is written when `next` returns undefined. */
@@ -39,13 +40,13 @@ export function backendHandlers(deps: AdminDeps): Handlers<typeof BackendService
 
   return {
     listBackends: async () => {
-      const { config, revision } = await deps.routingStore.read();
-      return { backends: config.backends.map(backendToApi), revision };
+      const { config, revision, freshness } = await readRouting(deps);
+      return { backends: config.backends.map(backendToApi), revision, freshness: freshnessToApi(freshness) };
     },
 
     getBackend: async (request) => {
-      const { backend, revision } = await find(requiredName(request.name));
-      return { backend: backendToApi(backend), revision };
+      const { backend, revision, freshness } = await find(requiredName(request.name));
+      return { backend: backendToApi(backend), revision, freshness };
     },
 
     createBackend: async (request) => {

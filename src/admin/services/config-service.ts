@@ -10,14 +10,15 @@ import { applyChange } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { diffRouting, settingsNeedingRestart, type NameDiff } from '../config-diff.js';
 import type { AdminDeps } from '../deps.js';
+import { freshnessToApi, readRouting } from '../read-routing.js';
 import { restoreRedactedSecrets } from '../redacted-secrets.js';
 
 export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceService> {
   return {
     exportConfig: async (request) => {
-      const { config, revision } = await deps.routingStore.read();
+      const { config, revision, freshness } = await readRouting(deps);
       const yaml = renderConfigYaml({ ...deps.config, routing: config }, { secrets: request.includeSecrets ? 'include' : 'redact' });
-      return { yaml, revision };
+      return { yaml, revision, freshness: freshnessToApi(freshness) };
     },
 
     importConfig: async (request) => {

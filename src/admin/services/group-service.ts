@@ -8,6 +8,7 @@ import { applyChange, requiredName } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { groupFromApi, groupToApi, mergeGroup, required } from '../convert/group.js';
 import type { AdminDeps } from '../deps.js';
+import { freshnessToApi, readRouting } from '../read-routing.js';
 
 export function groupHandlers(deps: AdminDeps): Handlers<typeof GroupServiceService> {
   const find = (config: RoutingConfig, name: string): RoutingGroup => edits.findEntity(config.groups, 'group', name);
@@ -17,14 +18,14 @@ export function groupHandlers(deps: AdminDeps): Handlers<typeof GroupServiceServ
 
   return {
     listGroups: async () => {
-      const { config, revision } = await deps.routingStore.read();
-      return { groups: config.groups.map((g) => groupToApi(g, config.defaultGroup)), defaultGroup: config.defaultGroup, revision };
+      const { config, revision, freshness } = await readRouting(deps);
+      return { groups: config.groups.map((g) => groupToApi(g, config.defaultGroup)), defaultGroup: config.defaultGroup, revision, freshness: freshnessToApi(freshness) };
     },
 
     getGroup: async (request) => {
       const name = requiredName(request.name);
-      const { config, revision } = await deps.routingStore.read();
-      return { group: groupToApi(find(config, name), config.defaultGroup), revision };
+      const { config, revision, freshness } = await readRouting(deps);
+      return { group: groupToApi(find(config, name), config.defaultGroup), revision, freshness: freshnessToApi(freshness) };
     },
 
     createGroup: async (request) => {

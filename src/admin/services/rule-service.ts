@@ -10,6 +10,7 @@ import { applyChange, requiredName } from '../apply.js';
 import type { Handlers } from '../call.js';
 import { mergeRule, required, ruleFromApi, ruleToApi } from '../convert/rule.js';
 import type { AdminDeps } from '../deps.js';
+import { freshnessToApi, readRouting } from '../read-routing.js';
 import { InvalidArgumentError } from '../errors.js';
 
 const DEFAULT_FIRST_PRIORITY = 10;
@@ -25,14 +26,14 @@ export function ruleHandlers(deps: AdminDeps): Handlers<typeof RuleServiceServic
 
   return {
     listRules: async () => {
-      const { config, revision } = await deps.routingStore.read();
-      return { rules: inEvaluationOrder(config.rules).map(ruleToApi), revision };
+      const { config, revision, freshness } = await readRouting(deps);
+      return { rules: inEvaluationOrder(config.rules).map(ruleToApi), revision, freshness: freshnessToApi(freshness) };
     },
 
     getRule: async (request) => {
       const name = requiredName(request.name);
-      const { config, revision } = await deps.routingStore.read();
-      return { rule: ruleToApi(find(config, name)), revision };
+      const { config, revision, freshness } = await readRouting(deps);
+      return { rule: ruleToApi(find(config, name)), revision, freshness: freshnessToApi(freshness) };
     },
 
     createRule: async (request) => {

@@ -8,6 +8,7 @@ import { NotFoundError } from '../../routing/edit-errors.js';
 import type { Handlers } from '../call.js';
 import { backendStatusToApi } from '../convert/status.js';
 import type { AdminDeps } from '../deps.js';
+import { freshnessToApi, servingFreshness } from '../read-routing.js';
 import { InvalidArgumentError } from '../errors.js';
 
 const DEFAULT_HISTORY = 10;
@@ -28,6 +29,7 @@ export function statusHandlers(deps: AdminDeps): Handlers<typeof StatusServiceSe
         backends: wanted.map((backend, i) => backendStatusToApi(backend, statuses.get(backend.name), histories[i] ?? [])),
         monitored: health !== undefined,
         revision: snapshot.revision,
+        freshness: freshnessToApi(servingFreshness(deps)),
       };
     },
   };

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ImportConfigResponse, NameDiff } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { UsageError } from '../errors.js';
+import { staleNote } from '../output.js';
 import { withSession, type CliRuntime } from '../session.js';
 
 export function registerConfig(program: Command, runtime: CliRuntime): void {
@@ -17,11 +18,15 @@ export function registerConfig(program: Command, runtime: CliRuntime): void {
       const response = await s.client.config.exportConfig({ includeSecrets: options.includeSecrets === true });
       if (options.output !== undefined) {
         writeLocal(options.output, response.yaml);
-        s.print({ revision: response.revision, file: options.output }, () => `wrote ${options.output} (revision ${response.revision})`);
+        s.print({ revision: response.revision, freshness: response.freshness, file: options.output }, () => `wrote ${options.output} (revision ${response.revision})`);
         return;
       }
       if (s.json) s.print(response, () => '');
-      else s.output.out(response.yaml);
+      else {
+        s.output.out(response.yaml);
+        const note = staleNote(response, s.now());
+        if (note !== undefined) s.output.err(note);
+      }
     }));
 
   config.command('import').description('replace backends, groups, rules and the default group with a file\'s, in one change')

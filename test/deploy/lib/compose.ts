@@ -14,6 +14,15 @@
  * - each Trino service mounts a coordinator config with http-server.process-forwarded=true,
  *   the tpch catalog the README's first query uses, a node.id equal to its backend name (the
  *   README's "which cluster" query), and runs a Trino recent enough for prefix routing.
+ *
+ * The profile `fleet` (checkFleetProfile) is checked as strictly: a pinned postgres image with a
+ * pg_isready health check and its data on a named volume; two or more router replicas of the
+ * built image, each loading its mounted config with the router's own loader (store.kind postgres,
+ * the URL from `store.urlEnv`, pointing at the postgres service with its user, password and
+ * database) and waiting for postgres to be healthy; an Envoy of its own whose router cluster
+ * resolves, on the networks it shares, to exactly the replicas (Compose DNS: service names and
+ * network aliases), never to the SQLite router. Services outside a profile must not depend on
+ * one inside it, or a plain `docker compose up` fails.
  */
 import { posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -32,7 +41,10 @@ export const COMPOSE_FILE = 'docker-compose.yml';
 
 const duration = z.string().regex(/^(\d+(ms|s|m|h))+$/);
 
+const composeName = z.string().regex(/^[a-zA-Z0-9._-]+$/);
+
 const serviceSchema = z.strictObject({
+  profiles: z.array(composeName).min(1).optional(),
   image: z.string().optional(),
   build: z.strictObject({ context: z.string(), dockerfile: z.string().optional() }).optional(),
   command: z.array(z.string()).optional(),
@@ -49,15 +61,43 @@ const serviceSchema = z.strictObject({
   }).optional(),
   restart: z.enum(['no', 'always', 'on-failure', 'unless-stopped']).optional(),
   mem_limit: z.string().regex(/^\d+[kmg]?$/i).optional(),
+  networks: z.union([
+    z.array(composeName),
+    z.record(composeName, z.union([z.strictObject({ aliases: z.array(composeName).optional() }), z.null()])),
+  ]).optional(),
 });
 
 const composeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).optional(),
-  services: z.record(z.string().regex(/^[a-zA-Z0-9._-]+$/), serviceSchema),
+  services: z.record(composeName, serviceSchema),
+  networks: z.record(composeName, z.union([z.strictObject({}), z.null()])).optional(),
   volumes: z.record(z.string(), z.union([z.strictObject({}), z.null()])).optional(),
 });
 
+type Compose = z.output<typeof composeSchema>;
+
 type Service = z.output<typeof serviceSchema>;
+
+const ENVOY_IMAGE = /^(docker\.io\/)?envoyproxy\/envoy:/;
+const PINNED_ENVOY_IMAGE = /^(docker\.io\/)?envoyproxy\/envoy:v\d+\.\d+\.\d+$/;
+const POSTGRES_IMAGE = /^(docker\.io\/)?postgres:/;
+export const FLEET_PROFILE = 'fleet';
+
+/** A service's networks and its aliases on each (no networks: the project's `default`). */
+function networksOf(service: Service): Map<string, string[]> {
+  const networks = service.networks;
+  if (networks === undefined) return new Map([['default', []]]);
+  if (Array.isArray(networks)) return new Map(networks.map((n) => [n, []]));
+  return new Map(Object.entries(networks).map(([n, spec]) => [n, spec?.aliases ?? []]));
+}
+
+/** The services a container of `from` reaches under `host`: its name or an alias, on a network both are on. */
+function resolveHost(services: Compose['services'], from: string, host: string): string[] {
+  const source = services[from];
+  if (source === undefined) return [];
+  const fromNetworks = networksOf(source);
+  return Object.entries(services).filter(([name, target]) => [...networksOf(target)].some(([network, aliases]) => fromNetworks.has(network) && (name === host || aliases.includes(host)))).map(([name]) => name);
+}
 
 /** Official images known to define a HEALTHCHECK (so `condition: service_healthy` works). */
 const IMAGES_WITH_HEALTHCHECK = [/^(docker\.io\/)?trinodb\/trino:/];
@@ -126,6 +166,8 @@ export function checkCompose(files: RepoFiles, dockerfile: DockerfileFacts | und
   const mountsOf = (name: string): Mount[] => (services[name]?.volumes ?? []).map((v) => parseVolume(v)).filter((m): m is Mount => m !== undefined);
 
   // ---- generic: images, build, mounts, volumes, depends_on ----
+  // Images this file builds (a service with build: and image: tags what it built).
+  const builtImages = new Set(Object.values(services).filter((s) => s.build !== undefined && s.image !== undefined).map((s) => s.image as string));
   for (const [name, service] of Object.entries(services)) {
     const at = `services.${name}`;
     if (service.image === undefined && service.build === undefined) add(at, 'needs image or build');
@@ -154,15 +196,20 @@ export function checkCompose(files: RepoFiles, dockerfile: DockerfileFacts | und
         add(`${at}.volumes[${i}]`, `named volume ${m.source} is not declared under volumes:`);
       }
     });
+    for (const network of networksOf(service).keys()) {
+      if (network !== 'default' && !(network in (compose.networks ?? {}))) add(`${at}.networks`, `network ${network} is not declared under networks:`);
+    }
     for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
       const target = services[dep];
       if (target === undefined) {
         add(`${at}.depends_on.${dep}`, `no service ${dep}`);
         continue;
       }
+      const missing = (target.profiles ?? []).filter((p) => !(service.profiles ?? []).includes(p));
+      if (missing.length > 0 && (service.profiles ?? []).length === 0) add(`${at}.depends_on.${dep}`, `${dep} runs only in profile ${missing.join(', ')}: a plain docker compose up would fail`);
       if (spec.condition === 'service_healthy') {
         const healthy = target.healthcheck !== undefined
-          || (target.build !== undefined && dockerfile?.hasHealthcheck === true)
+          || ((target.build !== undefined || builtImages.has(target.image ?? '')) && dockerfile?.hasHealthcheck === true)
           || (target.image !== undefined && IMAGES_WITH_HEALTHCHECK.some((re) => re.test(target.image as string)));
         if (!healthy) add(`${at}.depends_on.${dep}`, `${dep} has no health check, so service_healthy never holds`);
       }
@@ -171,6 +218,7 @@ export function checkCompose(files: RepoFiles, dockerfile: DockerfileFacts | und
 
   // ---- the router ----
   const routerName = Object.keys(services).find((n) => services[n]?.build !== undefined);
+  if (routerName !== undefined && services[routerName]?.profiles !== undefined) add(`services.${routerName}.profiles`, 'the service that builds the router must run without a profile');
   const router = routerName === undefined ? undefined : services[routerName];
   if (routerName === undefined || router === undefined) {
     add('services', 'no service builds the router image (build: .)');
@@ -257,13 +305,13 @@ export function checkCompose(files: RepoFiles, dockerfile: DockerfileFacts | und
   }
 
   // ---- Envoy ----
-  const envoyName = Object.keys(services).find((n) => /^(docker\.io\/)?envoyproxy\/envoy:/.test(services[n]?.image ?? ''));
+  const envoyName = Object.keys(services).find((n) => services[n]?.profiles === undefined && ENVOY_IMAGE.test(services[n]?.image ?? ''));
   const envoy = envoyName === undefined ? undefined : services[envoyName];
   if (envoyName === undefined || envoy === undefined) {
     add('services', 'no service runs the official envoyproxy/envoy image');
     return { issues, files: read };
   }
-  if (!/^(docker\.io\/)?envoyproxy\/envoy:v\d+\.\d+\.\d+$/.test(envoy.image ?? '')) add(`services.${envoyName}.image`, 'pin Envoy to a release (envoyproxy/envoy:vX.Y.Z)');
+  if (!PINNED_ENVOY_IMAGE.test(envoy.image ?? '')) add(`services.${envoyName}.image`, 'pin Envoy to a release (envoyproxy/envoy:vX.Y.Z)');
   const cmd = envoy.command ?? [];
   const cflag = cmd.findIndex((w) => w === '-c' || w === '--config-path');
   const envoyConfigPath = cflag >= 0 ? cmd[cflag + 1] : '/etc/envoy/envoy.yaml';
@@ -282,6 +330,7 @@ export function checkCompose(files: RepoFiles, dockerfile: DockerfileFacts | und
     }
     issues.push(...checkEnvoyAgainstCompose(files, path, path === envoyConfig.repoPath, { services: Object.keys(services), routerName, routerPorts, trinoPorts, published, config, envoyName }));
   }
+  issues.push(...checkFleetProfile(files, compose, { routerName, router, trinoPorts, published, read }));
   return { issues, files: read };
 }
 
@@ -339,5 +388,147 @@ function checkEnvoyAgainstCompose(files: RepoFiles, path: string, mountedByDefau
       }
     }
   }
+  return issues;
+}
+
+interface FleetView {
+  readonly routerName: string;
+  readonly router: Service;
+  readonly trinoPorts: ReadonlyMap<string, number>;
+  /** Host ports the default services publish. */
+  readonly published: readonly number[];
+  readonly read: Set<string>;
+}
+
+/** The profile `fleet`: PostgreSQL, two or more router replicas on it, and their own Envoy. */
+function checkFleetProfile(files: RepoFiles, compose: Compose, view: FleetView): Issue[] {
+  const issues: Issue[] = [];
+  const add = (path: string, message: string, file = COMPOSE_FILE): void => {
+    issues.push({ file, path, message });
+  };
+  const services = compose.services;
+  const inFleet = Object.keys(services).filter((n) => services[n]?.profiles?.includes(FLEET_PROFILE) === true);
+  if (inFleet.length === 0) {
+    add('services', `no service in profile ${FLEET_PROFILE} (PostgreSQL and router replicas on it)`);
+    return issues;
+  }
+  const stringEnv = (service: Service): Record<string, string> => Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v)]));
+  const mountsOf = (service: Service): Mount[] => (service.volumes ?? []).map((v) => parseVolume(v)).filter((m): m is Mount => m !== undefined);
+
+  // ---- PostgreSQL ----
+  const pgNames = inFleet.filter((n) => POSTGRES_IMAGE.test(services[n]?.image ?? ''));
+  if (pgNames.length !== 1) add('services', `profile ${FLEET_PROFILE} needs exactly one postgres service (the official postgres image), found ${pgNames.length}`);
+  const pgName = pgNames[0];
+  const pg = pgName === undefined ? undefined : services[pgName];
+  const pgEnv = pg === undefined ? {} : stringEnv(pg);
+  if (pgName !== undefined && pg !== undefined) {
+    const at = `services.${pgName}`;
+    if (!/^(docker\.io\/)?postgres:\d+\.\d+(-[a-z0-9]+)?$/.test(pg.image ?? '')) add(`${at}.image`, `pin ${String(pg.image)} to a minor release (postgres:MAJOR.MINOR)`);
+    if (pg.healthcheck === undefined || !pg.healthcheck.test.includes('pg_isready')) add(`${at}.healthcheck`, 'needs a pg_isready health check (the replicas wait for service_healthy)');
+    for (const key of ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB']) if (pgEnv[key] === undefined || pgEnv[key] === '') add(`${at}.environment`, `set ${key} (the replicas' ROUTER_STORE_URL names it)`);
+    if (!mountsOf(pg).some((m) => !m.bind && !m.readOnly && m.target === '/var/lib/postgresql/data')) add(`${at}.volumes`, 'keep /var/lib/postgresql/data on a named volume: the fleet\'s state would be lost with the container');
+  }
+
+  // ---- router replicas ----
+  const routerImage = view.router.image;
+  const replicas = inFleet.filter((n) => routerImage !== undefined && services[n]?.image === routerImage);
+  if (replicas.length < 2) add('services', `profile ${FLEET_PROFILE} needs two or more router replicas (image ${String(routerImage)}, built by service ${view.routerName}), found ${replicas.length}`);
+  const configFiles = new Set<string>();
+  let fleetConfig: RouterConfig | undefined;
+  for (const name of replicas) {
+    const replica = services[name] as Service;
+    const at = `services.${name}`;
+    if (replica.build !== undefined) add(`${at}.build`, `use the image service ${view.routerName} builds; a second build of it races`);
+    const command = replica.command ?? [];
+    const configPath = command[0] === 'serve' && command.indexOf('--config') >= 0 ? command[command.indexOf('--config') + 1] : undefined;
+    if (configPath === undefined) {
+      add(`${at}.command`, 'must be serve --config <file>');
+      continue;
+    }
+    const mounted = mountedFile(mountsOf(replica), configPath);
+    if ('error' in mounted) {
+      add(`${at}.volumes`, `the router reads ${configPath}: ${mounted.error}`);
+      continue;
+    }
+    view.read.add(mounted.repoPath);
+    configFiles.add(mounted.repoPath);
+    const env = stringEnv(replica);
+    const loaded = loadRouterConfig(files, mounted.repoPath, env, configPath);
+    issues.push(...loaded.issues);
+    const config = loaded.config;
+    if (config === undefined) continue;
+    fleetConfig ??= config;
+    const pgConfig = config.store.postgres;
+    if (config.store.kind !== 'postgres' || pgConfig === null) {
+      add(`${at}.volumes`, `${mounted.repoPath} keeps its store in ${config.store.kind}: the fleet replicas need store.kind postgres`);
+      continue;
+    }
+    if (pgConfig.urlEnv === null) add('store', 'name the connection URL by urlEnv (the password stays out of the file, as in deploy/kubernetes)', mounted.repoPath);
+    else if (env[pgConfig.urlEnv] === undefined) add(`${at}.environment`, `the config reads ${pgConfig.urlEnv}, which the service does not set`);
+    let url: URL | undefined;
+    try {
+      url = new URL(pgConfig.url);
+    } catch {
+      add(`${at}.environment`, `${String(pgConfig.urlEnv)} is not a URL`);
+    }
+    if (url !== undefined && pgName !== undefined) {
+      const where = `${at}.environment.${String(pgConfig.urlEnv)}`;
+      const reached = resolveHost(services, name, url.hostname);
+      if (!reached.includes(pgName) || reached.length !== 1) add(where, `${url.hostname} does not reach service ${pgName} from ${name} (on the networks they share)`);
+      if ((url.port === '' ? 5432 : Number(url.port)) !== 5432) add(where, `port ${url.port} is not PostgreSQL's 5432`);
+      if (decodeURIComponent(url.username) !== pgEnv.POSTGRES_USER) add(where, `user ${url.username} is not ${pgName}'s POSTGRES_USER (${String(pgEnv.POSTGRES_USER)})`);
+      if (decodeURIComponent(url.password) !== pgEnv.POSTGRES_PASSWORD) add(where, `the password is not ${pgName}'s POSTGRES_PASSWORD`);
+      if (url.pathname.replace(/^\//, '') !== pgEnv.POSTGRES_DB) add(where, `database ${url.pathname.replace(/^\//, '')} is not ${pgName}'s POSTGRES_DB (${String(pgEnv.POSTGRES_DB)})`);
+    }
+    if (pgName !== undefined && replica.depends_on?.[pgName]?.condition !== 'service_healthy') add(`${at}.depends_on`, `wait for ${pgName} with condition service_healthy (a replica that starts first cannot migrate)`);
+    for (const [backend, endpoint] of backendEndpoints(config)) {
+      const reached = resolveHost(services, name, endpoint.host);
+      if (!reached.some((s) => view.trinoPorts.get(s) === endpoint.port)) add(`${at}.networks`, `backend ${backend}: ${endpoint.host}:${endpoint.port} is no Trino service ${name} reaches`);
+    }
+  }
+  if (configFiles.size > 1) add('services', `the replicas load different configs (${[...configFiles].join(', ')}): one fleet, one seed`);
+
+  // ---- the fleet's Envoy ----
+  const envoyNames = inFleet.filter((n) => ENVOY_IMAGE.test(services[n]?.image ?? ''));
+  const envoyName = envoyNames[0];
+  const envoy = envoyName === undefined ? undefined : services[envoyName];
+  if (envoyName === undefined || envoy === undefined) {
+    add('services', `profile ${FLEET_PROFILE} needs an Envoy of its own in front of the replicas`);
+    return issues;
+  }
+  const at = `services.${envoyName}`;
+  if (!PINNED_ENVOY_IMAGE.test(envoy.image ?? '')) add(`${at}.image`, 'pin Envoy to a release (envoyproxy/envoy:vX.Y.Z)');
+  const published = (envoy.ports ?? []).map((p) => Number(p.split(':').slice(-2)[0]));
+  for (const port of published) if (view.published.includes(port)) add(`${at}.ports`, `host port ${port} is already published by the default services`);
+  for (const name of replicas) if (envoy.depends_on?.[name]?.condition !== 'service_healthy') add(`${at}.depends_on`, `wait for ${name} with condition service_healthy`);
+  const cmd = envoy.command ?? [];
+  const cflag = cmd.findIndex((w) => w === '-c' || w === '--config-path');
+  const envoyConfigPath = (cflag >= 0 ? cmd[cflag + 1] : undefined) ?? '/etc/envoy/envoy.yaml';
+  const envoyFile = mountedFile(mountsOf(envoy), envoyConfigPath);
+  if ('error' in envoyFile || !files.isFile(envoyFile.repoPath)) {
+    add(`${at}.volumes`, `Envoy reads ${envoyConfigPath}: ${'error' in envoyFile ? envoyFile.error : `${envoyFile.repoPath} does not exist`}`);
+    return issues;
+  }
+  if (fleetConfig === undefined) return issues;
+  const doc: unknown = parseYaml(files.read(envoyFile.repoPath));
+  if (!isRecord(doc)) return issues;
+  const facts = bootstrapFacts(doc);
+  const routerPorts = new Set(Object.values(fleetConfig.listen as Readonly<Record<string, ListenAddress | null>>).filter((a): a is ListenAddress => a !== null && !isLoopbackHost(a.host)).map((a) => a.port));
+  const grpc = new Set(facts.grpcClusterRefs.map((r) => r.name));
+  const fileNote = `(${envoyFile.repoPath} as mounted by ${envoyName})`;
+  for (const cluster of facts.clusters.values()) {
+    for (const ep of cluster.endpoints) {
+      const reached = resolveHost(services, envoyName, ep.host);
+      if (grpc.has(cluster.name)) {
+        const sorted = [...reached].sort();
+        if (JSON.stringify(sorted) !== JSON.stringify([...replicas].sort())) add(`${at}.networks`, `cluster ${cluster.name}: ${ep.host} resolves to [${sorted.join(', ')}], not the fleet replicas [${replicas.join(', ')}] ${fileNote}`);
+        else if (!routerPorts.has(ep.port)) add(`${at}.networks`, `cluster ${cluster.name}: the replicas do not listen on ${ep.port} ${fileNote}`);
+      } else if (!reached.some((s) => view.trinoPorts.get(s) === ep.port)) {
+        add(`${at}.networks`, `cluster ${cluster.name}: ${ep.host}:${ep.port} is no Trino service ${envoyName} reaches ${fileNote}`);
+      }
+    }
+  }
+  const clusters = new Set(backendClusters(facts).map((c) => c.name));
+  for (const b of fleetConfig.routing.backends) if (!clusters.has(b.name)) add(`${at}.volumes`, `no cluster named ${b.name}, a backend of the fleet's router config ${fileNote}`);
   return issues;
 }

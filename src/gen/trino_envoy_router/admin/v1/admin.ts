@@ -77,6 +77,25 @@ export interface UptimeSchedule {
   timeZone: string;
 }
 
+/**
+ * How current a read of the routing state is. A replica on PostgreSQL keeps routing from memory
+ * while the database is down; its admin reads then answer from that memory and say so.
+ */
+export interface StoreFreshness {
+  /** When this replica last heard from the store (a read, a poll or a change notification). */
+  storeSyncedAt?:
+    | Date
+    | undefined;
+  /**
+   * 0 when the reply is the store's current state (read from it now, or a snapshot kept current
+   * by a live change feed). Otherwise the time since store_synced_at: changes committed since
+   * (by any replica) may be missing from the reply.
+   */
+  staleForMs: number;
+  /** Why the reply may be stale (the store's error, or the change feed being cut); empty when fresh. */
+  staleReason: string;
+}
+
 export interface ListBackendsRequest {
 }
 
@@ -84,6 +103,8 @@ export interface ListBackendsResponse {
   backends: Backend[];
   /** Store revision the list was read at. */
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface GetBackendRequest {
@@ -93,6 +114,8 @@ export interface GetBackendRequest {
 export interface GetBackendResponse {
   backend?: Backend | undefined;
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface CreateBackendRequest {
@@ -199,6 +222,8 @@ export interface ListGroupsResponse {
   groups: Group[];
   defaultGroup: string;
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface GetGroupRequest {
@@ -208,6 +233,8 @@ export interface GetGroupRequest {
 export interface GetGroupResponse {
   group?: Group | undefined;
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface CreateGroupRequest {
@@ -303,6 +330,8 @@ export interface ListRulesRequest {
 export interface ListRulesResponse {
   rules: Rule[];
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface GetRuleRequest {
@@ -312,6 +341,8 @@ export interface GetRuleRequest {
 export interface GetRuleResponse {
   rule?: Rule | undefined;
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface CreateRuleRequest {
@@ -497,6 +528,8 @@ export interface GetStatusResponse {
   /** False when no health monitor runs: states and health are "unknown". */
   monitored: boolean;
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface BackendStatus {
@@ -600,6 +633,8 @@ export interface ExportConfigRequest {
 export interface ExportConfigResponse {
   yaml: string;
   revision: number;
+  /** How current this read is (the store may be down or its change feed cut). */
+  freshness?: StoreFreshness | undefined;
 }
 
 export interface ImportConfigRequest {
@@ -910,6 +945,119 @@ export const UptimeSchedule: MessageFns<UptimeSchedule> = {
   },
 };
 
+function createBaseStoreFreshness(): StoreFreshness {
+  return { storeSyncedAt: undefined, staleForMs: 0, staleReason: "" };
+}
+
+export const StoreFreshness: MessageFns<StoreFreshness> = {
+  encode(message: StoreFreshness, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.storeSyncedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.storeSyncedAt), writer.uint32(10).fork()).join();
+    }
+    if (message.staleForMs !== 0) {
+      writer.uint32(16).uint64(message.staleForMs);
+    }
+    if (message.staleReason !== "") {
+      writer.uint32(26).string(message.staleReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoreFreshness {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoreFreshness();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.storeSyncedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.staleForMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.staleReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoreFreshness {
+    return {
+      storeSyncedAt: isSet(object.storeSyncedAt)
+        ? fromJsonTimestamp(object.storeSyncedAt)
+        : isSet(object.store_synced_at)
+        ? fromJsonTimestamp(object.store_synced_at)
+        : undefined,
+      staleForMs: isSet(object.staleForMs)
+        ? globalThis.Number(object.staleForMs)
+        : isSet(object.stale_for_ms)
+        ? globalThis.Number(object.stale_for_ms)
+        : 0,
+      staleReason: isSet(object.staleReason)
+        ? globalThis.String(object.staleReason)
+        : isSet(object.stale_reason)
+        ? globalThis.String(object.stale_reason)
+        : "",
+    };
+  },
+
+  toJSON(message: StoreFreshness): unknown {
+    const obj: any = {};
+    if (message.storeSyncedAt !== undefined) {
+      obj.storeSyncedAt = message.storeSyncedAt.toISOString();
+    }
+    if (message.staleForMs !== 0) {
+      obj.staleForMs = Math.round(message.staleForMs);
+    }
+    if (message.staleReason !== "") {
+      obj.staleReason = message.staleReason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoreFreshness>, I>>(base?: I): StoreFreshness {
+    return StoreFreshness.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoreFreshness>, I>>(object: I): StoreFreshness {
+    const message = createBaseStoreFreshness();
+    message.storeSyncedAt = object.storeSyncedAt ?? undefined;
+    message.staleForMs = object.staleForMs ?? 0;
+    message.staleReason = object.staleReason ?? "";
+    return message;
+  },
+};
+
 function createBaseListBackendsRequest(): ListBackendsRequest {
   return {};
 }
@@ -963,7 +1111,7 @@ export const ListBackendsRequest: MessageFns<ListBackendsRequest> = {
 };
 
 function createBaseListBackendsResponse(): ListBackendsResponse {
-  return { backends: [], revision: 0 };
+  return { backends: [], revision: 0, freshness: undefined };
 }
 
 export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
@@ -973,6 +1121,9 @@ export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(16).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1006,6 +1157,14 @@ export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1022,6 +1181,7 @@ export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
     return {
       backends: globalThis.Array.isArray(object?.backends) ? object.backends.map((e: any) => Backend.fromJSON(e)) : [],
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -1033,6 +1193,9 @@ export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -1043,6 +1206,9 @@ export const ListBackendsResponse: MessageFns<ListBackendsResponse> = {
     const message = createBaseListBackendsResponse();
     message.backends = object.backends?.map((e) => Backend.fromPartial(e)) || [];
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -1115,7 +1281,7 @@ export const GetBackendRequest: MessageFns<GetBackendRequest> = {
 };
 
 function createBaseGetBackendResponse(): GetBackendResponse {
-  return { backend: undefined, revision: 0 };
+  return { backend: undefined, revision: 0, freshness: undefined };
 }
 
 export const GetBackendResponse: MessageFns<GetBackendResponse> = {
@@ -1125,6 +1291,9 @@ export const GetBackendResponse: MessageFns<GetBackendResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(16).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1158,6 +1327,14 @@ export const GetBackendResponse: MessageFns<GetBackendResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1174,6 +1351,7 @@ export const GetBackendResponse: MessageFns<GetBackendResponse> = {
     return {
       backend: isSet(object.backend) ? Backend.fromJSON(object.backend) : undefined,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -1184,6 +1362,9 @@ export const GetBackendResponse: MessageFns<GetBackendResponse> = {
     }
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
     }
     return obj;
   },
@@ -1197,6 +1378,9 @@ export const GetBackendResponse: MessageFns<GetBackendResponse> = {
       ? Backend.fromPartial(object.backend)
       : undefined;
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -2589,7 +2773,7 @@ export const ListGroupsRequest: MessageFns<ListGroupsRequest> = {
 };
 
 function createBaseListGroupsResponse(): ListGroupsResponse {
-  return { groups: [], defaultGroup: "", revision: 0 };
+  return { groups: [], defaultGroup: "", revision: 0, freshness: undefined };
 }
 
 export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
@@ -2602,6 +2786,9 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(24).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2643,6 +2830,14 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2664,6 +2859,7 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
         ? globalThis.String(object.default_group)
         : "",
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -2678,6 +2874,9 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -2689,6 +2888,9 @@ export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
     message.groups = object.groups?.map((e) => Group.fromPartial(e)) || [];
     message.defaultGroup = object.defaultGroup ?? "";
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -2761,7 +2963,7 @@ export const GetGroupRequest: MessageFns<GetGroupRequest> = {
 };
 
 function createBaseGetGroupResponse(): GetGroupResponse {
-  return { group: undefined, revision: 0 };
+  return { group: undefined, revision: 0, freshness: undefined };
 }
 
 export const GetGroupResponse: MessageFns<GetGroupResponse> = {
@@ -2771,6 +2973,9 @@ export const GetGroupResponse: MessageFns<GetGroupResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(16).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2804,6 +3009,14 @@ export const GetGroupResponse: MessageFns<GetGroupResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2820,6 +3033,7 @@ export const GetGroupResponse: MessageFns<GetGroupResponse> = {
     return {
       group: isSet(object.group) ? Group.fromJSON(object.group) : undefined,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -2831,6 +3045,9 @@ export const GetGroupResponse: MessageFns<GetGroupResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -2841,6 +3058,9 @@ export const GetGroupResponse: MessageFns<GetGroupResponse> = {
     const message = createBaseGetGroupResponse();
     message.group = (object.group !== undefined && object.group !== null) ? Group.fromPartial(object.group) : undefined;
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -4324,7 +4544,7 @@ export const ListRulesRequest: MessageFns<ListRulesRequest> = {
 };
 
 function createBaseListRulesResponse(): ListRulesResponse {
-  return { rules: [], revision: 0 };
+  return { rules: [], revision: 0, freshness: undefined };
 }
 
 export const ListRulesResponse: MessageFns<ListRulesResponse> = {
@@ -4334,6 +4554,9 @@ export const ListRulesResponse: MessageFns<ListRulesResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(16).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -4367,6 +4590,14 @@ export const ListRulesResponse: MessageFns<ListRulesResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4383,6 +4614,7 @@ export const ListRulesResponse: MessageFns<ListRulesResponse> = {
     return {
       rules: globalThis.Array.isArray(object?.rules) ? object.rules.map((e: any) => Rule.fromJSON(e)) : [],
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -4394,6 +4626,9 @@ export const ListRulesResponse: MessageFns<ListRulesResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -4404,6 +4639,9 @@ export const ListRulesResponse: MessageFns<ListRulesResponse> = {
     const message = createBaseListRulesResponse();
     message.rules = object.rules?.map((e) => Rule.fromPartial(e)) || [];
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -4476,7 +4714,7 @@ export const GetRuleRequest: MessageFns<GetRuleRequest> = {
 };
 
 function createBaseGetRuleResponse(): GetRuleResponse {
-  return { rule: undefined, revision: 0 };
+  return { rule: undefined, revision: 0, freshness: undefined };
 }
 
 export const GetRuleResponse: MessageFns<GetRuleResponse> = {
@@ -4486,6 +4724,9 @@ export const GetRuleResponse: MessageFns<GetRuleResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(16).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -4519,6 +4760,14 @@ export const GetRuleResponse: MessageFns<GetRuleResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4535,6 +4784,7 @@ export const GetRuleResponse: MessageFns<GetRuleResponse> = {
     return {
       rule: isSet(object.rule) ? Rule.fromJSON(object.rule) : undefined,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -4546,6 +4796,9 @@ export const GetRuleResponse: MessageFns<GetRuleResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -4556,6 +4809,9 @@ export const GetRuleResponse: MessageFns<GetRuleResponse> = {
     const message = createBaseGetRuleResponse();
     message.rule = (object.rule !== undefined && object.rule !== null) ? Rule.fromPartial(object.rule) : undefined;
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -6881,7 +7137,7 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { backends: [], monitored: false, revision: 0 };
+  return { backends: [], monitored: false, revision: 0, freshness: undefined };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -6894,6 +7150,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(24).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -6935,6 +7194,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6954,6 +7221,7 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : [],
       monitored: isSet(object.monitored) ? globalThis.Boolean(object.monitored) : false,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -6968,6 +7236,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -6979,6 +7250,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.backends = object.backends?.map((e) => BackendStatus.fromPartial(e)) || [];
     message.monitored = object.monitored ?? false;
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
@@ -8324,7 +8598,7 @@ export const ExportConfigRequest: MessageFns<ExportConfigRequest> = {
 };
 
 function createBaseExportConfigResponse(): ExportConfigResponse {
-  return { yaml: "", revision: 0 };
+  return { yaml: "", revision: 0, freshness: undefined };
 }
 
 export const ExportConfigResponse: MessageFns<ExportConfigResponse> = {
@@ -8334,6 +8608,9 @@ export const ExportConfigResponse: MessageFns<ExportConfigResponse> = {
     }
     if (message.revision !== 0) {
       writer.uint32(16).uint64(message.revision);
+    }
+    if (message.freshness !== undefined) {
+      StoreFreshness.encode(message.freshness, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -8367,6 +8644,14 @@ export const ExportConfigResponse: MessageFns<ExportConfigResponse> = {
             message.revision = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.freshness = StoreFreshness.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8383,6 +8668,7 @@ export const ExportConfigResponse: MessageFns<ExportConfigResponse> = {
     return {
       yaml: isSet(object.yaml) ? globalThis.String(object.yaml) : "",
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
     };
   },
 
@@ -8394,6 +8680,9 @@ export const ExportConfigResponse: MessageFns<ExportConfigResponse> = {
     if (message.revision !== 0) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.freshness !== undefined) {
+      obj.freshness = StoreFreshness.toJSON(message.freshness);
+    }
     return obj;
   },
 
@@ -8404,6 +8693,9 @@ export const ExportConfigResponse: MessageFns<ExportConfigResponse> = {
     const message = createBaseExportConfigResponse();
     message.yaml = object.yaml ?? "";
     message.revision = object.revision ?? 0;
+    message.freshness = (object.freshness !== undefined && object.freshness !== null)
+      ? StoreFreshness.fromPartial(object.freshness)
+      : undefined;
     return message;
   },
 };
