@@ -80,6 +80,8 @@ function longestPresentPrefix(path: readonly PathSegment[], raw: unknown): PathS
   let node = raw;
   for (const segment of path) {
     if (node === null || typeof node !== 'object') break;
+    // One condition written without its list (`header: {...}`): the engine's [0] is the object itself.
+    if (typeof segment === 'number' && !Array.isArray(node) && segment === 0) continue;
     kept.push(segment);
     node = (node as Record<PropertyKey, unknown>)[segment];
   }

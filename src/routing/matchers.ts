@@ -158,3 +158,22 @@ export function compileConditions(match: RuleMatch): CompiledCondition[] {
   }
   return conditions;
 }
+
+const ABSENT = '(absent)';
+
+/** The request's value of each kind of field, as explain prints it. */
+const FACT_TEXT: { readonly [K in FieldKind]: (fact: FieldKinds[K]['fact']) => string } = {
+  string: (value) => (value === undefined || value === '' ? ABSENT : value),
+  ports: (port) => (port === undefined ? ABSENT : String(port)),
+  tags: (tags) => (tags.length === 0 ? ABSENT : tags.join(', ')),
+  properties: (map) => (map.size === 0 ? ABSENT : [...map].map(([k, v]) => `${k}=${v}`).join(', ')),
+  headers: (map) => (map.size === 0 ? ABSENT : [...map].map(([k, v]) => `${k}: ${v}`).join('; ')),
+};
+
+/** Every field of the table with its explain label and the request's value. */
+export function labeledFacts(facts: RequestFacts): { label: string; value: string }[] {
+  return RULE_FIELDS.map((definition) => ({
+    label: definition.label,
+    value: (FACT_TEXT[definition.kind] as (fact: unknown) => string)((definition as FieldDefinition).read(facts)),
+  }));
+}
