@@ -81,7 +81,7 @@ describe('RuleService', () => {
     const response = await admin.rules.listRules({});
     expect(names(response.rules)).toEqual(['etl-tags', 'airflow']);
     expect(response.rules[0]).toEqual({
-      name: 'etl-tags', priority: 10, group: 'etl',
+      name: 'etl-tags', priority: 10, group: 'etl', requestedGroups: [], noFallback: false,
       match: { listenerPort: [], sessionProperties: {}, header: [], clientTags: { kind: { $case: 'containsAny', value: { values: ['etl'] } } } },
     });
     expect((await admin.rules.getRule({ name: 'airflow' })).rule?.match?.source).toEqual({ kind: { $case: 'exact', value: 'airflow' } });
