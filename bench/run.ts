@@ -14,7 +14,7 @@
  *
  * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js,
  * --only unix-socket (just the Unix-socket-against-TCP scenario), --only store (just the
- * PostgreSQL-against-SQLite scenario).
+ * PostgreSQL-against-SQLite scenario), --only engine (just section 3, no servers started).
  * Writes bench/results/bench-<time>.json and prints the tables.
  */
 import { execSync } from 'node:child_process';
@@ -38,7 +38,7 @@ const repsArg = argv.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 3 : 5;
 const PROFILE = !argv.includes('--no-profile');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-const ONLY_SCENARIOS = ['unix-socket', 'store'];
+const ONLY_SCENARIOS = ['unix-socket', 'store', 'engine'];
 if (ONLY !== undefined && !ONLY_SCENARIOS.includes(ONLY)) throw new Error(`--only: unknown scenario ${ONLY} (known: ${ONLY_SCENARIOS.join(', ')})`);
 const CLIENT = argv.includes('--client') ? (argv[argv.indexOf('--client') + 1] as 'h2' | 'grpc-js') : 'h2';
 const CONCURRENCY = 64;
@@ -68,12 +68,13 @@ const log = (line: string): void => {
 /** `router`: on SQLite (every scenario but 9); `router-pg`: the same router on PostgreSQL (scenario 9). */
 type ServerName = 'router' | 'floor' | 'router-pg';
 
-const servers: Record<ServerName, Child> = {
+// Section 3 alone runs in its own child: the servers and the load generator are not started.
+const servers: Record<ServerName, Child> = ONLY === 'engine' ? ({} as Record<ServerName, Child>) : {
   floor: Child.start('floor', sibling(here, './servers/floor-server'), { logFile: join(resultsDir, `floor-${stamp}.log`) }),
   router: Child.start('router', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-${stamp}.log`) }),
   'router-pg': Child.start('router-pg', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-pg-${stamp}.log`) }),
 };
-const load = Child.start('loadgen', sibling(here, './servers/loadgen'));
+const load = ONLY === 'engine' ? (undefined as unknown as Child) : Child.start('loadgen', sibling(here, './servers/loadgen'));
 
 interface Slice {
   readonly rps: number;
@@ -434,10 +435,7 @@ async function main(): Promise<void> {
   await servers.router.call('stop');
   await Promise.all([servers.router.stop(), servers.floor.stop(), servers['router-pg'].stop()]);
 
-  log('3. routing engine and the request path in-process');
-  const engineChild = Child.start('engine', sibling(here, './scenarios/engine'));
-  const engine = await engineChild.call<EngineResult>('run', { rounds: REPS, ms: quick ? 300 : 500 });
-  await engineChild.stop();
+  const engine = await engineScenario();
 
   log(`6. memory with ${MEMORY_IDS.toLocaleString('en-US')} query ids`);
   const memoryChild = Child.start('memory', sibling(here, './scenarios/memory'), { execArgv: ['--expose-gc'] });
@@ -499,12 +497,7 @@ async function main(): Promise<void> {
   ));
   out.push('');
 
-  const rp = engine.requestPath;
-  out.push(table('3. Routing engine alone (decide) and the request path in-process (decode, edge, route, encode)', ['', 'value', '', '', 'goal', ''], [
-    [`example config (${engine.example.rules} rules, ${engine.example.backends} backends): decisions/s`, fmtInt(engine.example.median), '', `(${spread(engine.example.runs.map((x) => x / 1e6))} M)`, '>= 1,000,000', verdict(engine.example.median >= 1e6)],
-    [`${engine.large.rules} rules, ${engine.large.backends} backends, ${engine.large.groups} groups: decisions/s`, fmtInt(engine.large.median), '', `(${spread(engine.large.runs, 0)})`, '', ''],
-    ...Object.entries(rp).map(([name, v]): Row => [`request path ${name}: us/request router / floor`, fmt(v.routerUs, 1), fmt(v.floorUs, 1), `${v.routerUs >= v.floorUs ? '+' : ''}${fmt(v.routerUs - v.floorUs, 1)} us`, '', '']),
-  ]));
+  out.push(engineTable(engine));
   out.push('');
 
   const fuRows = (name: string, p: Pair<Slice>): Row => {
@@ -595,8 +588,30 @@ interface MemoryResult {
   readonly learnMs: number;
 }
 
-(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : main()).catch(async (error: unknown) => {
+async function engineScenario(): Promise<EngineResult> {
+  log('3. routing engine and the request path in-process');
+  const engineChild = Child.start('engine', sibling(here, './scenarios/engine'));
+  const engine = await engineChild.call<EngineResult>('run', { rounds: REPS, ms: quick ? 300 : 500 });
+  await engineChild.stop();
+  return engine;
+}
+
+function engineTable(engine: EngineResult): string {
+  const rp = engine.requestPath;
+  return table('3. Routing engine alone (decide) and the request path in-process (decode, edge, route, encode)', ['', 'value', '', '', 'goal', ''], [
+    [`example config (${engine.example.rules} rules, ${engine.example.backends} backends): decisions/s`, fmtInt(engine.example.median), '', `(${spread(engine.example.runs.map((x) => x / 1e6))} M)`, '>= 1,000,000', verdict(engine.example.median >= 1e6)],
+    [`${engine.large.rules} rules, ${engine.large.backends} backends, ${engine.large.groups} groups: decisions/s`, fmtInt(engine.large.median), '', `(${spread(engine.large.runs, 0)})`, '', ''],
+    ...Object.entries(rp).map(([name, v]): Row => [`request path ${name}: us/request router / floor`, fmt(v.routerUs, 1), fmt(v.floorUs, 1), `${v.routerUs >= v.floorUs ? '+' : ''}${fmt(v.routerUs - v.floorUs, 1)} us`, '', '']),
+  ]);
+}
+
+async function engineOnly(): Promise<void> {
+  const engine = await engineScenario();
+  process.stdout.write(`\ntrino-envoy-router benchmark (--only engine): ${new Date().toISOString()}; machine: ${machine().cpu}, ${machine().cores} cores\n\n${engineTable(engine)}\n`);
+}
+
+(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : ONLY === 'engine' ? engineOnly() : main()).catch(async (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
-  for (const child of [load, servers.router, servers.floor, servers['router-pg']]) await child.stop().catch(() => undefined);
+  for (const child of [load, servers.router, servers.floor, servers['router-pg']]) await child?.stop().catch(() => undefined);
 });

@@ -72,7 +72,7 @@ function facts(extra: Partial<RequestFacts>): RequestFacts {
   return {
     method: 'POST', path: '/v1/statement', host: 'trino.example.com:8080', listenerPort: 8080,
     user: 'analyst1', source: 'trino-cli', catalog: 'hive', schema: 'default', clientInfo: undefined,
-    clientTags: [], sessionProperties: new Map(), ...extra,
+    clientTags: [], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), ...extra,
   };
 }
 

@@ -4,7 +4,8 @@
  * the same RouterConfig. Secrets read from the environment are written as the variable's name.
  */
 import { stringify } from 'yaml';
-import type { RoutingConfig, RuleMatch, StringMatch } from '../routing/model.js';
+import { RULE_FIELDS, type FieldKind, type FieldKinds } from '../routing/fields.js';
+import type { RoutingConfig, RuleMatch } from '../routing/model.js';
 import { formatGrpcListenAddress, type GrpcListenAddress } from './listen-address.js';
 import type { PrefixKeyConfig, RouterConfig } from './router-config.js';
 
@@ -112,21 +113,28 @@ function routingSections(routing: RoutingConfig) {
       name: r.name,
       priority: r.priority,
       group: r.group,
+      backend: r.backend ?? null,
+      requestedGroups: r.requestedGroups === undefined ? null : [...r.requestedGroups],
+      fallback: r.fallback ?? null,
       match: renderMatch(r.match),
     })),
   };
 }
 
-function renderStringMatch(match: StringMatch): string | StringMatch {
-  return 'exact' in match ? match.exact : match;
-}
+/** Each kind as the file writes it: the shorthand where there is one. */
+const TO_FILE: { readonly [K in FieldKind]: (spec: FieldKinds[K]['spec']) => unknown } = {
+  string: (spec) => ('exact' in spec ? spec.exact : spec),
+  tags: (spec) => spec,
+  ports: (spec) => spec,
+  properties: (spec) => spec,
+  headers: (spec) => spec,
+};
 
 function renderMatch(match: RuleMatch): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(match) as [keyof RuleMatch, unknown][]) {
-    if (value === undefined) continue;
-    if (field === 'listenerPort' || field === 'clientTags' || field === 'sessionProperties') out[field] = value;
-    else out[field] = renderStringMatch(value as StringMatch);
+  for (const definition of RULE_FIELDS) {
+    const spec = match[definition.key];
+    if (spec !== undefined) out[definition.key] = (TO_FILE[definition.kind] as (s: unknown) => unknown)(spec);
   }
   return out;
 }

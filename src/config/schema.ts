@@ -4,6 +4,7 @@
  * by routing/validate.ts, for the file and the admin API alike.
  */
 import { z } from 'zod';
+import { RULE_FIELDS, type FieldKind } from '../routing/fields.js';
 import { formatGrpcListenAddress, grpcAddressesClash, parseGrpcListenAddress, parseListenAddress, sameGrpcAddress, type GrpcListenAddress } from './listen-address.js';
 
 /**
@@ -80,18 +81,28 @@ const tagsMatch = z.union([
 
 const port = z.number().int('expected an integer port');
 
-const ruleMatch = closed({
-  method: stringMatch.optional(),
-  path: stringMatch.optional(),
-  host: stringMatch.optional(),
-  listenerPort: z.union([port, z.array(port).min(1, 'expected at least one port')]).optional(),
-  user: stringMatch.optional(),
-  source: stringMatch.optional(),
-  catalog: stringMatch.optional(),
-  schema: stringMatch.optional(),
-  clientInfo: stringMatch.optional(),
-  clientTags: tagsMatch.optional(),
-  sessionProperties: z.record(z.string(), z.string()).optional(),
+const headerName = z.string();
+const headerMatch = z.union([
+  closed({ name: headerName, exact: z.string() }),
+  closed({ name: headerName, anyOf: z.array(z.string()).min(1, 'expected at least one value') }),
+  closed({ name: headerName, regex: z.string() }),
+  closed({ name: headerName, present: z.boolean() }),
+]);
+
+/** How a condition of each kind of rule field is written in the file (shorthands included). */
+export const FILE_KIND_SCHEMAS = {
+  string: stringMatch,
+  tags: tagsMatch,
+  ports: z.union([port, z.array(port).min(1, 'expected at least one port')]),
+  properties: z.record(z.string(), z.string()),
+  headers: z.union([headerMatch, z.array(headerMatch).min(1, 'expected at least one header condition')]),
+} as const satisfies { readonly [K in FieldKind]: z.ZodType };
+
+export type FileKindInput<K extends FieldKind> = z.output<(typeof FILE_KIND_SCHEMAS)[K]>;
+
+/** Every field of the rule field table, each optional, in the table's order. */
+const ruleMatch = closed(Object.fromEntries(RULE_FIELDS.map((f) => [f.key, FILE_KIND_SCHEMAS[f.kind].optional()])) as {
+  [E in (typeof RULE_FIELDS)[number] as E['key']]: z.ZodOptional<(typeof FILE_KIND_SCHEMAS)[E['kind']]>
 });
 
 const schedule = closed({
@@ -125,6 +136,12 @@ const rule = closed({
   name: z.string(),
   priority: z.number().default(100),
   group: z.string(),
+  /** One backend for the rule's queries; `group` takes them when it cannot (unless fallback: false). */
+  backend: z.string().nullable().default(null),
+  /** Groups a client may name in X-Trino-Routing-Group; the named one replaces `group`. */
+  requestedGroups: z.array(z.string()).min(1, 'expected at least one group').nullable().default(null),
+  /** false: refuse what the rule's own target cannot take, instead of falling back. */
+  fallback: z.literal(false, 'expected false (the default is to fall back)').nullable().default(null),
   match: ruleMatch.default({}),
 });
 

@@ -2,11 +2,10 @@
  * The file's routing sections in the engine's shape, and the way back from an engine field
  * path (as validate.ts reports it) to the file's field path (as the operator wrote it).
  */
-import type { Backend, RoutingConfig, RoutingGroup, RoutingRule, RuleMatch, StringMatch } from '../routing/model.js';
+import { RULE_FIELDS, type FieldKind, type FieldKinds } from '../routing/fields.js';
+import type { Backend, RoutingConfig, RoutingGroup, RoutingRule, RuleMatch } from '../routing/model.js';
 import type { PathSegment } from '../routing/validate.js';
-import type { RoutingPart, RuleMatchInput, StringMatchInput } from './schema.js';
-
-const STRING_FIELDS = ['method', 'path', 'host', 'user', 'source', 'catalog', 'schema', 'clientInfo'] as const;
+import type { FileKindInput, RoutingPart, RuleMatchInput } from './schema.js';
 
 /** Builds the RoutingConfig; absent optional values are left out, never set to undefined. */
 export function toRoutingConfig(file: RoutingPart): RoutingConfig {
@@ -30,28 +29,31 @@ export function toRoutingConfig(file: RoutingPart): RoutingConfig {
       name: r.name,
       priority: r.priority,
       group: r.group,
+      ...(r.backend === null ? {} : { backend: r.backend }),
+      ...(r.requestedGroups === null ? {} : { requestedGroups: [...r.requestedGroups] }),
+      ...(r.fallback === null ? {} : { fallback: false as const }),
       match: toRuleMatch(r.match),
     })),
     defaultGroup: file.routing.defaultGroup,
   };
 }
 
-function toStringMatch(input: StringMatchInput): StringMatch {
-  return typeof input === 'string' ? { exact: input } : input;
-}
+/** The file's shorthands, per kind of field: a plain string is `{exact}`, one port or header condition a list of one. */
+const FROM_FILE: { readonly [K in FieldKind]: (input: FileKindInput<K>) => FieldKinds[K]['spec'] } = {
+  string: (input) => (typeof input === 'string' ? { exact: input } : input),
+  tags: (input) => input,
+  ports: (input) => (typeof input === 'number' ? [input] : [...input]),
+  properties: (input) => ({ ...input }),
+  headers: (input) => (Array.isArray(input) ? [...input] : [input]),
+};
 
 function toRuleMatch(input: RuleMatchInput): RuleMatch {
-  const match: { -readonly [K in keyof RuleMatch]: RuleMatch[K] } = {};
-  for (const field of STRING_FIELDS) {
-    const spec = input[field];
-    if (spec !== undefined) match[field] = toStringMatch(spec);
+  const match: Record<string, unknown> = {};
+  for (const definition of RULE_FIELDS) {
+    const spec = input[definition.key];
+    if (spec !== undefined) match[definition.key] = (FROM_FILE[definition.kind] as (i: unknown) => unknown)(spec);
   }
-  if (input.listenerPort !== undefined) {
-    match.listenerPort = typeof input.listenerPort === 'number' ? [input.listenerPort] : [...input.listenerPort];
-  }
-  if (input.clientTags !== undefined) match.clientTags = input.clientTags;
-  if (input.sessionProperties !== undefined) match.sessionProperties = { ...input.sessionProperties };
-  return match;
+  return match as RuleMatch;
 }
 
 /**
@@ -78,6 +80,8 @@ function longestPresentPrefix(path: readonly PathSegment[], raw: unknown): PathS
   let node = raw;
   for (const segment of path) {
     if (node === null || typeof node !== 'object') break;
+    // One condition written without its list (`header: {...}`): the engine's [0] is the object itself.
+    if (typeof segment === 'number' && !Array.isArray(node) && segment === 0) continue;
     kept.push(segment);
     node = (node as Record<PropertyKey, unknown>)[segment];
   }

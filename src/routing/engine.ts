@@ -2,7 +2,7 @@
  * The routing engine: request facts -> first matching rule -> group -> backend. Pure and
  * synchronous; everything it needs (snapshot, backend conditions, strategy state) is passed in.
  */
-import type { Backend, BackendHealth, GroupMember, RequestFacts } from './model.js';
+import type { Backend, BackendHealth, GroupMember, RequestFacts, RoutingRule } from './model.js';
 import type { CompiledRule, RoutingSnapshot } from './snapshot.js';
 import { pickCandidate, type Candidate, type StrategyState } from './strategies.js';
 
@@ -50,6 +50,8 @@ export interface RoutedDecision {
 
 export interface GroupAttempt {
   readonly group: string;
+  /** The rule's own backend (`backend:`), tried before any group; `group` is then the rule's group. */
+  readonly pinned?: true | undefined;
   readonly backends: readonly { readonly backend: string; readonly reason: IneligibleReason }[];
 }
 
@@ -112,7 +114,38 @@ export function decide(
   state: StrategyState,
 ): EngineDecision {
   const rule = findRule(snapshot, facts);
-  return decideForGroup(snapshot, rule?.rule.group ?? snapshot.defaultGroup, rule?.rule.name, conditions, state);
+  if (rule === undefined) return decideForGroup(snapshot, snapshot.defaultGroup, undefined, conditions, state);
+  return decideForRule(snapshot, rule.rule, facts, conditions, state);
+}
+
+/** The group a rule sends this request to: the client's X-Trino-Routing-Group if the rule lists it. */
+export function ruleGroup(rule: RoutingRule, facts: RequestFacts): string {
+  const requested = facts.routingGroup;
+  return requested !== undefined && rule.requestedGroups?.includes(requested) === true ? requested : rule.group;
+}
+
+/**
+ * A matched rule's target: its backend when it names one and that backend can take the query,
+ * else its group (the client's requested one when listed) and that group's fallbacks; with
+ * `fallback: false` nothing beyond the backend, or beyond the group itself.
+ */
+export function decideForRule(
+  snapshot: RoutingSnapshot,
+  rule: RoutingRule,
+  facts: RequestFacts,
+  conditions: BackendConditions,
+  state: StrategyState,
+): EngineDecision {
+  const followFallback = rule.fallback !== false;
+  if (rule.backend !== undefined) {
+    const reason = ineligibility(snapshot.backends.get(rule.backend), conditions.get(rule.backend) ?? HEALTHY);
+    if (reason === undefined) return { outcome: 'routed', backend: rule.backend, group: rule.group, rule: rule.name, fellBackFrom: [] };
+    const pinned: GroupAttempt = { group: rule.group, pinned: true, backends: [{ backend: rule.backend, reason }] };
+    if (!followFallback) return rejected(rule.name, [pinned]);
+    const decision = decideForGroup(snapshot, rule.group, rule.name, conditions, state);
+    return decision.outcome === 'routed' ? decision : rejected(rule.name, [pinned, ...decision.attempts]);
+  }
+  return decideForGroup(snapshot, ruleGroup(rule, facts), rule.name, conditions, state, followFallback);
 }
 
 export function decideForGroup(
@@ -121,6 +154,7 @@ export function decideForGroup(
   ruleName: string | undefined,
   conditions: BackendConditions,
   state: StrategyState,
+  followFallback = true,
 ): EngineDecision {
   const tried: string[] = [];
   let attempts: GroupAttempt[] | undefined;
@@ -129,30 +163,29 @@ export function decideForGroup(
     const group = snapshot.groups.get(groupName);
     if (group === undefined) break;
     const candidates: Candidate[] = [];
-    const rejected: { backend: string; reason: IneligibleReason }[] = [];
+    const rejectedMembers: { backend: string; reason: IneligibleReason }[] = [];
     for (const member of group.members) {
       const condition = conditions.get(member.backend) ?? HEALTHY;
       const backend = snapshot.backends.get(member.backend);
       let reason = ineligibility(backend, condition);
       if (reason === undefined && group.strategy === 'weighted' && member.weight <= 0) reason = 'zero_weight';
       if (reason === undefined) candidates.push(candidateOf(member, condition, backend?.maxLoad));
-      else rejected.push({ backend: member.backend, reason });
+      else rejectedMembers.push({ backend: member.backend, reason });
     }
     const picked = pickCandidate(group.strategy, group.name, candidates, state);
     if (picked !== undefined) {
       return { outcome: 'routed', backend: picked.member.backend, group: group.name, rule: ruleName, fellBackFrom: tried };
     }
-    (attempts ??= []).push({ group: group.name, backends: rejected });
+    (attempts ??= []).push({ group: group.name, backends: rejectedMembers });
     tried.push(group.name);
-    groupName = group.fallback;
+    groupName = followFallback ? group.fallback : undefined;
   }
-  const all = (attempts ?? []).flatMap((a) => a.backends);
-  return {
-    outcome: 'rejected',
-    rule: ruleName,
-    attempts: attempts ?? [],
-    transient: all.some((b) => !CONFIG_REASONS.has(b.reason)),
-  };
+  return rejected(ruleName, attempts ?? []);
+}
+
+function rejected(ruleName: string | undefined, attempts: readonly GroupAttempt[]): RejectedDecision {
+  const all = attempts.flatMap((a) => a.backends);
+  return { outcome: 'rejected', rule: ruleName, attempts, transient: all.some((b) => !CONFIG_REASONS.has(b.reason)) };
 }
 
 function candidateOf(member: GroupMember, condition: BackendCondition, maxLoad: number | undefined): Candidate {
@@ -172,7 +205,7 @@ export function describeRejection(decision: RejectedDecision): string {
     const backends = a.backends.length === 0
       ? 'no backends'
       : a.backends.map((b) => `${b.backend} ${b.reason.replaceAll('_', ' ')}`).join(', ');
-    return `group ${a.group}: ${backends}`;
+    return a.pinned === true ? `rule backend ${backends}` : `group ${a.group}: ${backends}`;
   });
   return `No Trino cluster can take this query now (${parts.join('; ')})`;
 }

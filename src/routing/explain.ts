@@ -9,7 +9,7 @@
  * the engine's own eligibility check.
  */
 import { decodeRefusal } from './replies.js';
-import { decideForGroup, ineligibility, type BackendCondition, type BackendConditions, type IneligibleReason } from './engine.js';
+import { decideForGroup, ineligibility, ruleGroup, type BackendCondition, type BackendConditions, type IneligibleReason } from './engine.js';
 import type { ForwardInstruction, Mechanism, ReplyInstruction } from './decision.js';
 import type { RequestFacts, RoutingGroup } from './model.js';
 import { RequestRouter, type Incoming, type RequestRouterDeps } from './request-router.js';
@@ -214,7 +214,8 @@ function evaluateRules(snapshot: RoutingSnapshot, facts: RequestFacts): RuleEval
     const wouldMatch = conditions.every((c) => c.matched);
     const result: RuleResult = decided ? 'not_reached' : wouldMatch ? 'matched' : 'not_matched';
     if (wouldMatch) decided = true;
-    return { name: compiled.rule.name, priority: compiled.rule.priority, group: compiled.rule.group, result, wouldMatch, conditions };
+    // The group this request would be sent to (the client's requested one when the rule lists it).
+    return { name: compiled.rule.name, priority: compiled.rule.priority, group: ruleGroup(compiled.rule, facts), result, wouldMatch, conditions };
   });
 }
 

@@ -2,7 +2,8 @@
  * Rule conditions compiled once per configuration snapshot into predicates, so the request
  * path does no parsing or regex compilation.
  */
-import type { RequestFacts, RuleMatch, StringMatch, TagsMatch } from './model.js';
+import { RULE_FIELDS, type FieldDefinition, type FieldKind, type FieldKinds } from './fields.js';
+import type { HeaderMatch, RequestFacts, RuleMatch, StringMatch, TagsMatch } from './model.js';
 
 export type StringPredicate = (value: string | undefined) => boolean;
 
@@ -69,85 +70,110 @@ export function compileTagsMatch(match: TagsMatch): (tags: readonly string[]) =>
 
 /** One condition of a rule, evaluated alone (used by explain). */
 export interface CompiledCondition {
-  readonly field: keyof RuleMatch;
+  /** The rule field's key (fields.ts); a header condition's also names the header. */
+  readonly field: string;
   readonly expected: string;
   readonly test: (facts: RequestFacts) => boolean;
   /** What the request had for this field, for explanations. */
   readonly actual: (facts: RequestFacts) => string;
 }
 
-type StringField = 'method' | 'path' | 'host' | 'user' | 'source' | 'catalog' | 'schema' | 'clientInfo';
-const STRING_FIELDS: readonly StringField[] = [
-  'method', 'path', 'host', 'user', 'source', 'catalog', 'schema', 'clientInfo',
-];
-
-/**
- * The condition's test with the field read by its own function literal, so each read is a
- * monomorphic property load instead of a megamorphic `facts[field]` (the rule walk's main cost
- * with many rules).
- */
-function fieldTest(field: StringField, predicate: StringPredicate): (facts: RequestFacts) => boolean {
-  switch (field) {
-    case 'method': return (facts) => predicate(facts.method);
-    case 'path': return (facts) => predicate(facts.path);
-    case 'host': return (facts) => predicate(facts.host);
-    case 'user': return (facts) => predicate(facts.user);
-    case 'source': return (facts) => predicate(facts.source);
-    case 'catalog': return (facts) => predicate(facts.catalog);
-    case 'schema': return (facts) => predicate(facts.schema);
-    case 'clientInfo': return (facts) => predicate(facts.clientInfo);
-  }
-}
-
 function show(value: string | undefined): string {
   return value === undefined ? '(absent)' : JSON.stringify(value);
 }
 
+export function describeTagsMatch(spec: TagsMatch): string {
+  return 'containsAll' in spec
+    ? `contains all of ${JSON.stringify(spec.containsAll)}`
+    : `contains any of ${JSON.stringify(spec.containsAny)}`;
+}
+
+export function describeHeaderMatch(spec: HeaderMatch): string {
+  if ('present' in spec) return spec.present ? 'present' : 'absent';
+  return describeStringMatch(spec);
+}
+
+type Compiler<K extends FieldKind> = (
+  definition: FieldDefinition<K>,
+  spec: FieldKinds[K]['spec'],
+  out: CompiledCondition[],
+) => void;
+
+/** How each kind of condition is compiled; the fields come from the table. */
+const COMPILERS: { readonly [K in FieldKind]: Compiler<K> } = {
+  string: ({ key, read, test }, spec, out) => {
+    out.push({ field: key, expected: describeStringMatch(spec), test: test(compileStringMatch(spec)), actual: (facts) => show(read(facts)) });
+  },
+  ports: ({ key, read, test }, spec, out) => {
+    const ports = new Set(spec);
+    out.push({
+      field: key,
+      expected: `any of ${JSON.stringify([...ports])}`,
+      test: test((port) => port !== undefined && ports.has(port)),
+      actual: (facts) => String(read(facts) ?? '(absent)'),
+    });
+  },
+  tags: ({ key, read, test }, spec, out) => {
+    out.push({ field: key, expected: describeTagsMatch(spec), test: test(compileTagsMatch(spec)), actual: (facts) => JSON.stringify(read(facts)) });
+  },
+  properties: ({ key, read, test }, spec, out) => {
+    const required = Object.entries(spec);
+    out.push({
+      field: key,
+      expected: required.map(([k, v]) => `${k}=${v}`).join(', '),
+      test: test((properties) => {
+        for (const [k, v] of required) if (properties.get(k) !== v) return false;
+        return true;
+      }),
+      actual: (facts) => required.map(([k]) => `${k}=${read(facts).get(k) ?? '(absent)'}`).join(', '),
+    });
+  },
+  headers: ({ key, read, test }, spec, out) => {
+    // One condition per header named, so explain shows which one failed.
+    for (const condition of spec) {
+      const name = condition.name.toLowerCase();
+      const predicate: StringPredicate = 'present' in condition
+        ? (condition.present ? (value) => value !== undefined : (value) => value === undefined)
+        : compileStringMatch(condition);
+      out.push({
+        field: `${key} ${name}`,
+        expected: describeHeaderMatch(condition),
+        test: test((headers) => predicate(headers.get(name))),
+        actual: (facts) => show(read(facts).get(name)),
+      });
+    }
+  },
+};
+
+function compileField<K extends FieldKind>(definition: FieldDefinition<K>, spec: FieldKinds[K]['spec'], out: CompiledCondition[]): void {
+  (COMPILERS[definition.kind] as Compiler<K>)(definition, spec, out);
+}
+
+/** The rule's conditions, in the field table's order. */
 export function compileConditions(match: RuleMatch): CompiledCondition[] {
   const conditions: CompiledCondition[] = [];
-  for (const field of STRING_FIELDS) {
-    const spec = match[field];
-    if (spec === undefined) continue;
-    const predicate = compileStringMatch(spec);
-    conditions.push({
-      field,
-      expected: describeStringMatch(spec),
-      test: fieldTest(field, predicate),
-      actual: (facts) => show(facts[field]),
-    });
-  }
-  if (match.listenerPort !== undefined) {
-    const ports = new Set(match.listenerPort);
-    conditions.push({
-      field: 'listenerPort',
-      expected: `any of ${JSON.stringify([...ports])}`,
-      test: (facts) => facts.listenerPort !== undefined && ports.has(facts.listenerPort),
-      actual: (facts) => (facts.listenerPort === undefined ? '(absent)' : String(facts.listenerPort)),
-    });
-  }
-  if (match.clientTags !== undefined) {
-    const predicate = compileTagsMatch(match.clientTags);
-    const spec = match.clientTags;
-    conditions.push({
-      field: 'clientTags',
-      expected: 'containsAll' in spec
-        ? `contains all of ${JSON.stringify(spec.containsAll)}`
-        : `contains any of ${JSON.stringify(spec.containsAny)}`,
-      test: (facts) => predicate(facts.clientTags),
-      actual: (facts) => JSON.stringify(facts.clientTags),
-    });
-  }
-  if (match.sessionProperties !== undefined) {
-    const required = Object.entries(match.sessionProperties);
-    conditions.push({
-      field: 'sessionProperties',
-      expected: required.map(([k, v]) => `${k}=${v}`).join(', '),
-      test: (facts) => {
-        for (const [k, v] of required) if (facts.sessionProperties.get(k) !== v) return false;
-        return true;
-      },
-      actual: (facts) => required.map(([k]) => `${k}=${facts.sessionProperties.get(k) ?? '(absent)'}`).join(', '),
-    });
+  for (const definition of RULE_FIELDS) {
+    const spec = match[definition.key];
+    if (spec !== undefined) compileField(definition as FieldDefinition, spec as never, conditions);
   }
   return conditions;
+}
+
+const ABSENT = '(absent)';
+
+/** The request's value of each kind of field, as explain prints it. */
+const FACT_TEXT: { readonly [K in FieldKind]: (fact: FieldKinds[K]['fact']) => string } = {
+  string: (value) => (value === undefined || value === '' ? ABSENT : value),
+  ports: (port) => (port === undefined ? ABSENT : String(port)),
+  tags: (tags) => (tags.length === 0 ? ABSENT : tags.join(', ')),
+  properties: (map) => (map.size === 0 ? ABSENT : [...map].map(([k, v]) => `${k}=${v}`).join(', ')),
+  headers: (map) => (map.size === 0 ? ABSENT : [...map].map(([k, v]) => `${k}: ${v}`).join('; ')),
+};
+
+/** Every field of the table with its explain label and the request's value. */
+export function labeledFacts(facts: RequestFacts): { label: string; value: string }[] {
+  return RULE_FIELDS.map((definition) => ({
+    label: definition.label,
+    value: (FACT_TEXT[definition.kind] as (fact: unknown) => string)((definition as FieldDefinition).read(facts)),
+  }));
 }

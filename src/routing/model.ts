@@ -3,6 +3,7 @@
  * tells us (facts). Plain data, no I/O: the config loader and the store produce these, the
  * engine reads them.
  */
+import type { RuleMatchOf } from './fields.js';
 
 /** A Trino coordinator behind Envoy. `name` is also the Envoy cluster name. */
 export interface Backend {
@@ -57,28 +58,38 @@ export type TagsMatch =
   | { readonly containsAll: readonly string[] }
   | { readonly containsAny: readonly string[] };
 
-/** Every present condition must hold for the rule to match. */
-export interface RuleMatch {
-  readonly method?: StringMatch;
-  readonly path?: StringMatch;
-  readonly host?: StringMatch;
-  readonly listenerPort?: readonly number[];
-  readonly user?: StringMatch;
-  readonly source?: StringMatch;
-  readonly catalog?: StringMatch;
-  readonly schema?: StringMatch;
-  readonly clientInfo?: StringMatch;
-  readonly clientTags?: TagsMatch;
-  /** Each key must be set in the request's session to exactly this value. */
-  readonly sessionProperties?: Readonly<Record<string, string>>;
-}
+/**
+ * A condition on one request header, by name (case-insensitive). The value is the header's
+ * lines joined with "," (as Envoy joins them for ext_authz); `present` asks only whether the
+ * header was sent (true) or not (false).
+ */
+export type HeaderMatch = { readonly name: string } & (StringMatch | { readonly present: boolean });
+
+/** Every present condition must hold for the rule to match. Its keys are the field table's (fields.ts). */
+export type RuleMatch = RuleMatchOf;
 
 export interface RoutingRule {
   readonly name: string;
   /** Lower runs first; ties are broken by name so the order is total. */
   readonly priority: number;
   readonly match: RuleMatch;
+  /** Where the rule sends a query, unless `backend` or `requestedGroups` says otherwise. */
   readonly group: string;
+  /**
+   * One backend the rule's queries go to (trino-gateway #789). When it cannot take a query,
+   * the query goes to `group` (and its fallbacks), or is refused with `fallback: false`.
+   */
+  readonly backend?: string | undefined;
+  /**
+   * Groups a client may name in X-Trino-Routing-Group (trino-gateway's selector): a named
+   * group of this list replaces `group`; no header, or a group not listed, leaves `group`.
+   */
+  readonly requestedGroups?: readonly string[] | undefined;
+  /**
+   * false: no fallback beyond the rule's own target (the backend alone, or the group alone
+   * without its fallback chain); a query the target cannot take is refused. Absent: true.
+   */
+  readonly fallback?: false | undefined;
 }
 
 /** The whole routing configuration, as one value the engine reads. */
@@ -102,6 +113,13 @@ export interface RequestFacts {
   readonly clientInfo: string | undefined;
   readonly clientTags: readonly string[];
   readonly sessionProperties: ReadonlyMap<string, string>;
+  /** X-Trino-Routing-Group (or X-Presto-Routing-Group), trimmed; empty means absent. */
+  readonly routingGroup: string | undefined;
+  /**
+   * The headers some rule of the current snapshot names (lower-case name -> lines joined with
+   * ","); other headers are not copied.
+   */
+  readonly headers: ReadonlyMap<string, string>;
 }
 
 /** Live state of a backend as the monitor sees it. */

@@ -74,6 +74,24 @@ export interface Incoming {
 }
 
 const NO_TAGS: readonly string[] = [];
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
+/**
+ * The headers rules name, lines joined with "," as Envoy joins them in ext_authz's headers
+ * map, so a header condition reads the same value in both edge modes. Nothing is copied when
+ * no rule names a header.
+ */
+function namedHeaders(headers: HeaderList, names: ReadonlySet<string>): ReadonlyMap<string, string> {
+  if (names.size === 0) return NO_HEADERS;
+  let kept: Map<string, string> | undefined;
+  for (const [name, value] of headers) {
+    if (!names.has(name)) continue;
+    kept ??= new Map();
+    const earlier = kept.get(name);
+    kept.set(name, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  return kept ?? NO_HEADERS;
+}
 const NO_SESSION: ReadonlyMap<string, string> = new Map();
 
 /** Everything known about the request being routed, passed between the steps below. */
@@ -277,6 +295,8 @@ export class RequestRouter {
       clientInfo: parsed.clientInfo,
       clientTags: parsed.clientTags.length > 0 ? parsed.clientTags : NO_TAGS,
       sessionProperties: parsed.sessionProperties.size > 0 ? parsed.sessionProperties : NO_SESSION,
+      routingGroup: parsed.routingGroup,
+      headers: namedHeaders(headers, this.deps.snapshot().headerNames),
     };
   }
 

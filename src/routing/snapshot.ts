@@ -3,6 +3,7 @@
  * snapshot from start to end; a change builds a new snapshot and swaps it in whole, so no
  * request ever sees half of a change.
  */
+import { mentionedHeaders } from './fields.js';
 import { compileConditions, type CompiledCondition } from './matchers.js';
 import type { Backend, RequestFacts, RoutingConfig, RoutingGroup, RoutingRule } from './model.js';
 import { RuleIndex } from './rule-index.js';
@@ -24,6 +25,8 @@ export interface RoutingSnapshot {
   /** Finds the first matching rule of `rules` without testing every rule (rule-index.ts). */
   readonly ruleIndex: RuleIndex;
   readonly defaultGroup: string;
+  /** Lower-case names of the headers some rule's condition names: the only ones facts keep. */
+  readonly headerNames: ReadonlySet<string>;
 }
 
 export function compareRules(a: RoutingRule, b: RoutingRule): number {
@@ -54,5 +57,6 @@ export function compileSnapshot(config: RoutingConfig, revision: number): Routin
     rules,
     ruleIndex: new RuleIndex(rules),
     defaultGroup: config.defaultGroup,
+    headerNames: mentionedHeaders(config.rules.map((r) => r.match)),
   };
 }

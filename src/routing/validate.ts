@@ -4,7 +4,8 @@
  * cycles, and whether regexes, cron expressions and time zones would work at run time.
  * Pure: it returns every problem found, each with the field path it concerns.
  */
-import type { RoutingConfig, RuleMatch, StringMatch, TagsMatch, UptimeSchedule } from './model.js';
+import { RULE_FIELD_KEYS, RULE_FIELDS, type FieldKind, type FieldKinds } from './fields.js';
+import type { HeaderMatch, RoutingConfig, RuleMatch, StringMatch, TagsMatch, UptimeSchedule } from './model.js';
 
 export type PathSegment = string | number;
 
@@ -20,10 +21,9 @@ export interface ValidationIssue {
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 export const MAX_REGEX_LENGTH = 1000;
 const STRATEGIES: ReadonlySet<string> = new Set(['round_robin', 'random', 'weighted', 'least_load']);
-const STRING_MATCH_FIELDS = ['method', 'path', 'host', 'user', 'source', 'catalog', 'schema', 'clientInfo'] as const;
-const MATCH_FIELDS: ReadonlySet<string> = new Set<string>([
-  ...STRING_MATCH_FIELDS, 'listenerPort', 'clientTags', 'sessionProperties',
-]);
+const MATCH_FIELDS: ReadonlySet<string> = new Set<string>(RULE_FIELD_KEYS);
+/** An HTTP field name (RFC 9110 token); pseudo-headers such as :path have fields of their own. */
+export const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function formatPath(segments: readonly PathSegment[]): string {
   let out = '';
@@ -85,6 +85,18 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
     const at = root.at('rules', i);
     if (!Number.isSafeInteger(rule.priority)) at.add(`expected an integer, got ${String(rule.priority)}`, 'priority');
     if (!groupNames.has(rule.group)) at.add(`unknown group ${JSON.stringify(rule.group)}`, 'group');
+    if (rule.backend !== undefined && !backendNames.has(rule.backend)) at.add(`unknown backend ${JSON.stringify(rule.backend)}`, 'backend');
+    if (rule.requestedGroups !== undefined) {
+      if (!Array.isArray(rule.requestedGroups) || rule.requestedGroups.length === 0) {
+        at.add('expected a non-empty list of the groups a client may name in X-Trino-Routing-Group', 'requestedGroups');
+      } else {
+        rule.requestedGroups.forEach((name, k) => {
+          if (!groupNames.has(name)) at.add(`unknown group ${JSON.stringify(name)}`, 'requestedGroups', k);
+        });
+      }
+      if (rule.backend !== undefined) at.add('a rule names either one backend or the groups a client may request, not both', 'requestedGroups');
+    }
+    if (rule.fallback !== undefined && rule.fallback !== false) at.add('expected false (no fallback) or no value', 'fallback');
     checkMatch(rule.match, at.at('match'));
   });
 
@@ -185,6 +197,39 @@ function checkSchedule(schedule: UptimeSchedule, at: IssueList): void {
   if (zoneProblem !== undefined) at.add(zoneProblem, 'timeZone');
 }
 
+type Checker<K extends FieldKind> = (spec: FieldKinds[K]['spec'], at: IssueList) => void;
+
+/** How each kind of condition is checked; the fields come from the table. */
+const CHECKERS: { readonly [K in FieldKind]: Checker<K> } = {
+  string: checkStringMatch,
+  tags: checkTagsMatch,
+  ports: (ports, at) => {
+    if (!Array.isArray(ports) || ports.length === 0) {
+      at.add('expected a port or a non-empty list of ports');
+      return;
+    }
+    ports.forEach((port, k) => {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) at.add(`expected a port 1-65535, got ${String(port)}`, k);
+    });
+  },
+  properties: (props, at) => {
+    if (props === null || typeof props !== 'object' || Object.keys(props).length === 0) {
+      at.add('expected a non-empty map of session property names to values');
+      return;
+    }
+    for (const [name, value] of Object.entries(props)) {
+      if (typeof value !== 'string') at.add(`expected a string value, got ${typeof value}`, name);
+    }
+  },
+  headers: (conditions, at) => {
+    if (!Array.isArray(conditions) || conditions.length === 0) {
+      at.add('expected a header condition or a non-empty list of them');
+      return;
+    }
+    conditions.forEach((condition, k) => checkHeaderMatch(condition, at.at(k)));
+  },
+};
+
 function checkMatch(match: RuleMatch, at: IssueList): void {
   if (match === null || typeof match !== 'object') {
     at.add('expected an object of conditions');
@@ -193,38 +238,33 @@ function checkMatch(match: RuleMatch, at: IssueList): void {
   for (const key of Object.keys(match)) {
     if (!MATCH_FIELDS.has(key)) at.add(`unknown condition; expected one of ${[...MATCH_FIELDS].join(', ')}`, key);
   }
-  for (const field of STRING_MATCH_FIELDS) {
-    const spec = match[field];
-    if (spec !== undefined) checkStringMatch(spec, at.at(field));
-  }
-  if (match.listenerPort !== undefined) {
-    if (!Array.isArray(match.listenerPort) || match.listenerPort.length === 0) {
-      at.add('expected a port or a non-empty list of ports', 'listenerPort');
-    } else {
-      match.listenerPort.forEach((port, k) => {
-        if (!Number.isInteger(port) || port < 1 || port > 65535) {
-          at.add(`expected a port 1-65535, got ${String(port)}`, 'listenerPort', k);
-        }
-      });
-    }
-  }
-  if (match.clientTags !== undefined) checkTagsMatch(match.clientTags, at.at('clientTags'));
-  if (match.sessionProperties !== undefined) {
-    const props = match.sessionProperties;
-    if (props === null || typeof props !== 'object' || Object.keys(props).length === 0) {
-      at.add('expected a non-empty map of session property names to values', 'sessionProperties');
-    } else {
-      for (const [name, value] of Object.entries(props)) {
-        if (typeof value !== 'string') at.add(`expected a string value, got ${typeof value}`, 'sessionProperties', name);
-      }
-    }
+  for (const definition of RULE_FIELDS) {
+    const spec = match[definition.key];
+    if (spec !== undefined) (CHECKERS[definition.kind] as Checker<FieldKind>)(spec as never, at.at(definition.key));
   }
 }
 
-function checkStringMatch(spec: StringMatch, at: IssueList): void {
+function checkHeaderMatch(condition: HeaderMatch, at: IssueList): void {
+  if (condition === null || typeof condition !== 'object') {
+    at.add('expected {name, exact | anyOf | regex | present}');
+    return;
+  }
+  const { name, ...rest } = condition as HeaderMatch & Record<string, unknown>;
+  if (typeof name !== 'string' || !HEADER_NAME_PATTERN.test(name)) {
+    at.add(`not a header name: ${JSON.stringify(name)} (letters, digits and !#$%&'*+.^_\`|~- only; pseudo-headers have their own conditions)`, 'name');
+  }
+  if ('present' in rest) {
+    if (Object.keys(rest).length !== 1) at.add('expected exactly one of exact, anyOf, regex, present');
+    else if (typeof rest.present !== 'boolean') at.add('expected true or false', 'present');
+    return;
+  }
+  checkStringMatch(rest as StringMatch, at, ', present');
+}
+
+function checkStringMatch(spec: StringMatch, at: IssueList, more = ''): void {
   const keys = spec !== null && typeof spec === 'object' ? Object.keys(spec) : [];
   if (keys.length !== 1 || !['exact', 'anyOf', 'regex'].includes(keys[0] ?? '')) {
-    at.add('expected exactly one of exact, anyOf, regex');
+    at.add(`expected exactly one of exact, anyOf, regex${more}`);
     return;
   }
   if ('exact' in spec) {

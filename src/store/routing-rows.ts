@@ -31,6 +31,8 @@ export interface RuleRow {
   readonly priority: number;
   readonly group_name: string;
   readonly match_json: string;
+  /** backend, requestedGroups and fallback when set; `{}` otherwise. */
+  readonly target_json: string;
 }
 
 export function backendFromRow(row: BackendRow): Backend {
@@ -75,10 +77,18 @@ export function groupParams(group: RoutingGroup) {
   return { name: group.name, strategy: group.strategy, fallback: group.fallback ?? null };
 }
 
+type RuleTarget = Pick<RoutingRule, 'backend' | 'requestedGroups' | 'fallback'>;
+
 export function ruleFromRow(row: RuleRow): RoutingRule {
-  return { name: row.name, priority: row.priority, group: row.group_name, match: JSON.parse(row.match_json) as RuleMatch };
+  const target = JSON.parse(row.target_json) as RuleTarget;
+  return { name: row.name, priority: row.priority, group: row.group_name, match: JSON.parse(row.match_json) as RuleMatch, ...target };
 }
 
 export function ruleParams(rule: RoutingRule) {
-  return { name: rule.name, priority: rule.priority, group_name: rule.group, match_json: JSON.stringify(rule.match) };
+  const target: RuleTarget = {
+    ...(rule.backend === undefined ? {} : { backend: rule.backend }),
+    ...(rule.requestedGroups === undefined ? {} : { requestedGroups: rule.requestedGroups }),
+    ...(rule.fallback === undefined ? {} : { fallback: rule.fallback }),
+  };
+  return { name: rule.name, priority: rule.priority, group_name: rule.group, match_json: JSON.stringify(rule.match), target_json: JSON.stringify(target) };
 }

@@ -68,6 +68,11 @@ export interface TrinoRequestHeaders {
   readonly transactionSupport: boolean;
   readonly resourceEstimates: ReadonlyMap<string, string>;
   readonly queryDataEncoding: string | undefined;
+  /**
+   * X-Trino-Routing-Group: not a Trino header but trino-gateway's group selector, which
+   * clients moving from it still send (first line, trimmed; empty means absent).
+   */
+  readonly routingGroup: string | undefined;
 }
 
 // Header fields, by the suffix after the protocol prefix.
@@ -90,6 +95,7 @@ const ROLE = 15;
 const EXTRA_CREDENTIAL = 16;
 const PREPARED_STATEMENT = 17;
 const RESOURCE_ESTIMATE = 18;
+const ROUTING_GROUP = 19;
 
 const FIELD_SUFFIXES: readonly (readonly [string, number])[] = [
   ['user', USER],
@@ -111,6 +117,7 @@ const FIELD_SUFFIXES: readonly (readonly [string, number])[] = [
   ['extra-credential', EXTRA_CREDENTIAL],
   ['prepared-statement', PREPARED_STATEMENT],
   ['resource-estimate', RESOURCE_ESTIMATE],
+  ['routing-group', ROUTING_GROUP],
 ];
 
 /** Full lower-case header name (both prefixes) -> field: one hash lookup per x- header. */
@@ -223,6 +230,7 @@ export function parseTrinoHeaders(
   let clientCapabilities: string | undefined;
   let transactionId: string | undefined;
   let queryDataEncoding: string | undefined;
+  let routingGroup: string | undefined;
   let authorization: string | undefined;
   let session: PropertyList | undefined;
   let roles: PropertyList | undefined;
@@ -263,6 +271,7 @@ export function parseTrinoHeaders(
       case CLIENT_CAPABILITIES: clientCapabilities ??= value; break;
       case TRANSACTION_ID: transactionId ??= value; break;
       case QUERY_DATA_ENCODING: queryDataEncoding ??= value; break;
+      case ROUTING_GROUP: routingGroup ??= value; break;
       case SESSION: failure = readList((session ??= new PropertyList()), name, value, maxEntries, false); break;
       case ROLE: failure = readList((roles ??= new PropertyList()), name, value, maxEntries, false); break;
       case EXTRA_CREDENTIAL: failure = readList((extraCredentials ??= new PropertyList()), name, value, maxEntries, false); break;
@@ -318,6 +327,7 @@ export function parseTrinoHeaders(
     transactionSupport: transactionId !== undefined,
     resourceEstimates: nonEmpty(resourceEstimates),
     queryDataEncoding: trimmedOrUndefined(queryDataEncoding),
+    routingGroup: trimmedOrUndefined(routingGroup),
   };
 }
 

@@ -81,8 +81,8 @@ describe('RuleService', () => {
     const response = await admin.rules.listRules({});
     expect(names(response.rules)).toEqual(['etl-tags', 'airflow']);
     expect(response.rules[0]).toEqual({
-      name: 'etl-tags', priority: 10, group: 'etl',
-      match: { listenerPort: [], sessionProperties: {}, clientTags: { kind: { $case: 'containsAny', value: { values: ['etl'] } } } },
+      name: 'etl-tags', priority: 10, group: 'etl', requestedGroups: [], noFallback: false,
+      match: { listenerPort: [], sessionProperties: {}, header: [], clientTags: { kind: { $case: 'containsAny', value: { values: ['etl'] } } } },
     });
     expect((await admin.rules.getRule({ name: 'airflow' })).rule?.match?.source).toEqual({ kind: { $case: 'exact', value: 'airflow' } });
     await failure(admin.rules.getRule({ name: 'nope' }), grpc.status.NOT_FOUND, /rule "nope" does not exist/);
@@ -91,13 +91,14 @@ describe('RuleService', () => {
   it('creates rules with every kind of condition, priority 100 by default', async () => {
     const created = await admin.rules.createRule({
       rule: {
-        name: 'bi', group: 'adhoc', priority: undefined,
+        name: 'bi', group: 'adhoc', priority: undefined, requestedGroups: [], noFallback: false,
         match: {
           user: { kind: { $case: 'regex', value: '^bi_' } },
           catalog: { kind: { $case: 'anyOf', value: { values: ['hive', 'iceberg'] } } },
           listenerPort: [8443],
           clientTags: { kind: { $case: 'containsAll', value: { values: ['a', 'b'] } } },
           sessionProperties: { query_priority: '1' },
+          header: [],
         },
       },
     });
@@ -109,25 +110,25 @@ describe('RuleService', () => {
   });
 
   it('refuses bad rules naming the field', async () => {
-    const rule = (extra: Partial<Rule>): Rule => ({ name: 'x', group: 'adhoc', priority: 1, match: { listenerPort: [], sessionProperties: {} }, ...extra });
+    const rule = (extra: Partial<Rule>): Rule => ({ requestedGroups: [], noFallback: false, name: 'x', group: 'adhoc', priority: 1, match: { listenerPort: [], sessionProperties: {}, header: [] }, ...extra });
     await failure(admin.rules.createRule({ rule: rule({ name: 'bi' }) }), grpc.status.ALREADY_EXISTS);
     await failure(admin.rules.createRule({ rule: rule({ group: 'nope' }) }), grpc.status.INVALID_ARGUMENT, /^rule\.group: unknown group "nope"/);
-    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [], sessionProperties: {}, user: { kind: { $case: 'regex', value: '(' } } } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.user\.regex: invalid regular expression/);
-    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [], sessionProperties: {}, source: {} } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.source: set exactly one of exact, any_of, regex/);
-    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [70000], sessionProperties: {} } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.listener_port\[0\]: expected a port 1-65535/);
-    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [], sessionProperties: {}, clientTags: { kind: { $case: 'containsAny', value: { values: [] } } } } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.client_tags\.contains_any: expected a non-empty list/);
+    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [], sessionProperties: {}, header: [], user: { kind: { $case: 'regex', value: '(' } } } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.user\.regex: invalid regular expression/);
+    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [], sessionProperties: {}, header: [], source: {} } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.source: set exactly one of exact, any_of, regex/);
+    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [70000], sessionProperties: {}, header: [] } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.listener_port\[0\]: expected a port 1-65535/);
+    await failure(admin.rules.createRule({ rule: rule({ match: { listenerPort: [], sessionProperties: {}, header: [], clientTags: { kind: { $case: 'containsAny', value: { values: [] } } } } }) }), grpc.status.INVALID_ARGUMENT, /^rule\.match\.client_tags\.contains_any: expected a non-empty list/);
     await failure(admin.rules.createRule({ rule: rule({ name: '' }) }), grpc.status.INVALID_ARGUMENT, /^rule\.name: required/);
   });
 
   it('updates masked fields and keeps the others', async () => {
-    const updated = await admin.rules.updateRule({ rule: { name: 'bi', group: 'etl', priority: 5 }, updateMask: ['priority'] });
+    const updated = await admin.rules.updateRule({ rule: { requestedGroups: [], noFallback: false, name: 'bi', group: 'etl', priority: 5 }, updateMask: ['priority'] });
     expect(updated.rule).toMatchObject({ priority: 5, group: 'adhoc' });
     expect(updated.rule?.match?.user).toEqual({ kind: { $case: 'regex', value: '^bi_' } });
-    const matchOnly = await admin.rules.updateRule({ rule: { name: 'bi', group: '', match: { listenerPort: [], sessionProperties: {}, user: { kind: { $case: 'exact', value: 'bob' } } } }, updateMask: ['match'] });
+    const matchOnly = await admin.rules.updateRule({ rule: { requestedGroups: [], noFallback: false, name: 'bi', group: '', match: { listenerPort: [], sessionProperties: {}, header: [], user: { kind: { $case: 'exact', value: 'bob' } } } }, updateMask: ['match'] });
     expect((await storedRule(fixture.router.store, 'bi'))).toEqual({ name: 'bi', priority: 5, group: 'adhoc', match: { user: { exact: 'bob' } } });
     expect(matchOnly.revision).toBe((await fixture.router.store.routing.revision()));
-    await failure(admin.rules.updateRule({ rule: { name: 'nope', group: 'adhoc' }, updateMask: [] }), grpc.status.NOT_FOUND);
-    await failure(admin.rules.updateRule({ rule: { name: 'bi', group: 'nope' }, updateMask: ['group'] }), grpc.status.INVALID_ARGUMENT, /^rule\.group: unknown group/);
+    await failure(admin.rules.updateRule({ rule: { requestedGroups: [], noFallback: false, name: 'nope', group: 'adhoc' }, updateMask: [] }), grpc.status.NOT_FOUND);
+    await failure(admin.rules.updateRule({ rule: { requestedGroups: [], noFallback: false, name: 'bi', group: 'nope' }, updateMask: ['group'] }), grpc.status.INVALID_ARGUMENT, /^rule\.group: unknown group/);
   });
 
   it('reorders every rule in one change; refuses a partial, repeated or unknown list', async () => {

@@ -40,7 +40,7 @@ describe.each([
 
   it('a rule created through the API routes the very next query', async () => {
     await admin.groups.createGroup({ group: { name: 'dave-b', strategy: '', members: [{ backend: 'trino-b' }], isDefault: false } });
-    await admin.rules.createRule({ rule: { name: 'dave', priority: 1, group: 'dave-b', match: { listenerPort: [], sessionProperties: {}, user: { kind: { $case: 'exact', value: 'dave' } } } } });
+    await admin.rules.createRule({ rule: { requestedGroups: [], noFallback: false, name: 'dave', priority: 1, group: 'dave-b', match: { listenerPort: [], sessionProperties: {}, header: [], user: { kind: { $case: 'exact', value: 'dave' } } } } });
     for (let i = 0; i < 3; i++) expect(clusterOf(await submit(chain.envoy.url, 'SELECT 1', user('dave')))).toBe('trino-b');
 
     await admin.groups.updateGroup({ group: { name: 'dave-b', strategy: '', members: [{ backend: 'trino-a' }], isDefault: false }, updateMask: ['members'] });

@@ -17,7 +17,7 @@ import {
 import { encodePropertyList } from '../../src/trino/property-list.js';
 import { anyText, anyUtf16, hostileString, RUNS, SPECIAL_CHARS } from './arbitraries.js';
 
-const SINGLE_TRIMMED = ['user', 'original-user', 'catalog', 'schema', 'path', 'trace-token', 'query-data-encoding'] as const;
+const SINGLE_TRIMMED = ['user', 'original-user', 'catalog', 'schema', 'path', 'trace-token', 'query-data-encoding', 'routing-group'] as const;
 const SINGLE_AS_SENT = ['source', 'time-zone', 'language', 'client-info'] as const;
 const LIST_HEADERS = ['session', 'role', 'extra-credential', 'resource-estimate'] as const;
 
@@ -136,6 +136,7 @@ function expected(model: ClientModel): TrinoRequestHeaders {
     transactionSupport: model.transaction !== undefined,
     resourceEstimates: new Map(model.lists['resource-estimate'] ?? []),
     queryDataEncoding: trimmedOrUndefined(s['query-data-encoding']),
+    routingGroup: trimmedOrUndefined(s['routing-group']),
   };
 }
 

@@ -371,7 +371,7 @@ async function churn(deadline: number): Promise<void> {
         }));
         break;
       case 1:
-        await adminCall('UpdateRule', () => admin().rules.updateRule({ rule: { name: 'analysts', group: i % 12 === 1 ? 'etl' : 'analysts' }, updateMask: ['group'] }));
+        await adminCall('UpdateRule', () => admin().rules.updateRule({ rule: { name: 'analysts', group: i % 12 === 1 ? 'etl' : 'analysts', requestedGroups: [], noFallback: false }, updateMask: ['group'] }));
         break;
       case 2:
         await adminCall('CreateBackend', () => admin().backends.createBackend({ backend: { name: `churn-${i}`, url: `http://127.0.0.1:1/${i}`, enabled: false, ...blank } }));

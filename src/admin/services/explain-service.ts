@@ -9,13 +9,15 @@ import type {
 } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import type { HeaderList } from '../../trino/header-list.js';
 import { explainRequest, type Explanation } from '../../routing/explain.js';
+import { labeledFacts } from '../../routing/matchers.js';
 import type { RequestFacts } from '../../routing/model.js';
 import type { Incoming } from '../../routing/request-router.js';
 import type { Handlers } from '../call.js';
 import type { AdminDeps } from '../deps.js';
 import { InvalidArgumentError } from '../errors.js';
+import { HEADER_NAME_PATTERN } from '../../routing/validate.js';
 
-const HEADER_NAME = /^:?[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 
 export function explainHandlers(deps: AdminDeps): Handlers<typeof ExplainServiceService> {
   return {
@@ -30,7 +32,7 @@ export function incomingOf(request: ExplainRequest): Incoming {
   if (!path.startsWith('/')) throw new InvalidArgumentError('path', `expected a path starting with "/", got ${JSON.stringify(path)}`);
   const headers: [string, string][] = [[':method', method], [':path', path]];
   request.headers.forEach((header, i) => {
-    if (!HEADER_NAME.test(header.name)) throw new InvalidArgumentError(`headers[${i}].name`, `not a header name: ${JSON.stringify(header.name)}`);
+    if (!HEADER_NAME_PATTERN.test(header.name.startsWith(':') ? header.name.slice(1) : header.name)) throw new InvalidArgumentError(`headers[${i}].name`, `not a header name: ${JSON.stringify(header.name)}`);
     const name = header.name.toLowerCase();
     if (name === ':method' || name === ':path') throw new InvalidArgumentError(`headers[${i}].name`, `give ${name.slice(1)} in its own field`);
     headers.push([name, header.value]);
@@ -93,5 +95,8 @@ function factsToApi(facts: RequestFacts): ApiRequestFacts {
     clientInfo: facts.clientInfo,
     clientTags: [...facts.clientTags],
     sessionProperties: Object.fromEntries(facts.sessionProperties),
+    routingGroup: facts.routingGroup,
+    headers: Object.fromEntries(facts.headers),
+    labeled: labeledFacts(facts),
   };
 }

@@ -102,6 +102,8 @@ function describe(e: ExplainResponse, options: ExplainOptions): string {
 }
 
 function factsBlock(f: RequestFacts): string {
+  // A router that labels its facts (every field of its rule table) is printed as it says.
+  if (f.labeled.length > 0) return block(f.labeled.map((fact) => [fact.label, fact.value]));
   const absent = '(absent)';
   const session = Object.entries(f.sessionProperties).map(([k, v]) => `${k}=${v}`).join(', ');
   return block([

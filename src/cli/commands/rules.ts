@@ -30,10 +30,11 @@ export function registerRules(program: Command, runtime: CliRuntime): void {
     .requiredOption('--group <group>', 'the group its queries go to')
     .option('--priority <n>', 'lower runs first (default 100)', integer)
     .option('--match <yaml>', MATCH_HELP, text)
+    .option('--backend <backend>', BACKEND_HELP, text)
+    .option('--requested-groups <groups>', REQUESTED_HELP, list)
+    .option('--no-fallback', NO_FALLBACK_HELP)
     .action((name: string, options: RuleOptions, command: Command) => run(command, async (s) => {
-      const response = await s.client.rules.createRule({
-        rule: { name, group: options.group ?? '', priority: options.priority, match: matchOf(options.match) },
-      });
+      const response = await s.client.rules.createRule({ rule: ruleOf(name, options) });
       s.print(response, () => `created rule ${name} (revision ${response.revision})`);
     }));
 
@@ -42,16 +43,20 @@ export function registerRules(program: Command, runtime: CliRuntime): void {
     .option('--group <group>', 'the group its queries go to')
     .option('--priority <n>', 'lower runs first', integer)
     .option('--match <yaml>', `replace the conditions; ${MATCH_HELP}`, text)
+    .option('--backend <backend>', `${BACKEND_HELP}; "" removes it`)
+    .option('--requested-groups <groups>', `${REQUESTED_HELP}; "" removes them`, list)
+    .option('--no-fallback', NO_FALLBACK_HELP)
+    .option('--fallback', 'fall back again (undoes --no-fallback)')
     .action((name: string, options: RuleOptions, command: Command) => run(command, async (s) => {
       const mask: string[] = [];
       if (options.group !== undefined) mask.push('group');
       if (options.priority !== undefined) mask.push('priority');
       if (options.match !== undefined) mask.push('match');
-      if (mask.length === 0) throw new UsageError('nothing to update: give --group, --priority or --match');
-      const response = await s.client.rules.updateRule({
-        rule: { name, group: options.group ?? '', priority: options.priority, match: matchOf(options.match) },
-        updateMask: mask,
-      });
+      if (options.backend !== undefined) mask.push('backend');
+      if (options.requestedGroups !== undefined) mask.push('requested_groups');
+      if (command.getOptionValueSource('fallback') === 'cli') mask.push('no_fallback');
+      if (mask.length === 0) throw new UsageError('nothing to update: give --group, --priority, --match, --backend, --requested-groups or --[no-]fallback');
+      const response = await s.client.rules.updateRule({ rule: ruleOf(name, options), updateMask: mask });
       s.print(response, () => `updated rule ${name}: ${mask.join(', ')} (revision ${response.revision})`);
     }));
 
@@ -75,6 +80,37 @@ interface RuleOptions {
   readonly group?: string;
   readonly priority?: number;
   readonly match?: string;
+  readonly backend?: string;
+  readonly requestedGroups?: string[];
+  /** false with --no-fallback. */
+  readonly fallback?: boolean;
+}
+
+const BACKEND_HELP = 'send the rule\'s queries to this one backend; its group takes those it cannot';
+const REQUESTED_HELP = 'groups a client may name in X-Trino-Routing-Group (comma-separated); the named one replaces the group';
+const NO_FALLBACK_HELP = 'refuse what the rule\'s backend (or its group alone) cannot take instead of falling back';
+
+function list(value: string): string[] {
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
+function ruleOf(name: string, options: RuleOptions): Rule {
+  return {
+    name,
+    group: options.group ?? '',
+    priority: options.priority,
+    match: matchOf(options.match),
+    backend: options.backend === '' ? undefined : options.backend,
+    requestedGroups: options.requestedGroups ?? [],
+    noFallback: options.fallback === false,
+  };
+}
+
+function target(rule: Rule): string {
+  const parts = [rule.backend === undefined ? rule.group : `backend ${rule.backend}, else ${rule.group}`];
+  if (rule.requestedGroups.length > 0) parts.push(`or the requested one of ${rule.requestedGroups.join(', ')}`);
+  if (rule.noFallback) parts.push('no fallback');
+  return parts.join('; ');
 }
 
 function matchOf(text: string | undefined): RuleMatch | undefined {
@@ -82,7 +118,7 @@ function matchOf(text: string | undefined): RuleMatch | undefined {
 }
 
 function ruleTable(rules: readonly Rule[]): string {
-  return table(['PRIORITY', 'NAME', 'GROUP', 'MATCH'], rules.map((r) => [String(r.priority ?? ''), r.name, r.group, describeMatch(r.match)]));
+  return table(['PRIORITY', 'NAME', 'GROUP', 'MATCH'], rules.map((r) => [String(r.priority ?? ''), r.name, target(r), describeMatch(r.match)]));
 }
 
 function ruleBlock(rule: Rule | undefined): string {
@@ -91,6 +127,9 @@ function ruleBlock(rule: Rule | undefined): string {
     ['name', rule.name],
     ['priority', String(rule.priority ?? '')],
     ['group', rule.group],
+    ...(rule.backend === undefined ? [] : [['backend', rule.backend] as [string, string]]),
+    ...(rule.requestedGroups.length === 0 ? [] : [['requested groups', rule.requestedGroups.join(', ')] as [string, string]]),
+    ...(rule.noFallback ? [['fallback', 'no'] as [string, string]] : []),
     ['match', describeMatch(rule.match)],
   ]);
 }

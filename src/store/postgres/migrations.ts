@@ -136,6 +136,15 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: 'rule targets: one backend, groups a client may request, no fallback',
+    // Kept beside group_name (still the rule's group, and its fallback target) as one JSON
+    // object, {} for a rule that names only its group.
+    sql: `
+      ALTER TABLE routing_rules ADD COLUMN target_json json NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

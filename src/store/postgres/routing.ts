@@ -31,7 +31,7 @@ import { ROUTING_CHANNEL } from './notifications.js';
 const SELECT_BACKENDS = 'SELECT name, url, enabled::int AS enabled, prefix_routing::int AS prefix_routing, max_load, schedules::text AS schedules, draining::int AS draining FROM backends ORDER BY position, name';
 const SELECT_GROUPS = 'SELECT name, strategy, fallback FROM routing_groups ORDER BY position, name';
 const SELECT_MEMBERS = 'SELECT group_name, backend, weight FROM group_members ORDER BY group_name, position';
-const SELECT_RULES = 'SELECT name, priority, group_name, match_json::text AS match_json FROM routing_rules ORDER BY position, name';
+const SELECT_RULES = 'SELECT name, priority, group_name, match_json::text AS match_json, target_json::text AS target_json FROM routing_rules ORDER BY position, name';
 const SELECT_SETTINGS = "SELECT key, value FROM settings WHERE key IN ('revision', 'default_group')";
 
 export class PostgresRoutingStore implements RoutingStore {
@@ -107,10 +107,10 @@ export class PostgresRoutingStore implements RoutingStore {
     for (const { entity, position } of writes.rules.upsert) {
       const p = ruleParams(entity);
       await run(
-        `INSERT INTO routing_rules (name, priority, group_name, match_json, position, updated_at) VALUES ($1, $2, $3, $4::json, $5, $6)
+        `INSERT INTO routing_rules (name, priority, group_name, match_json, target_json, position, updated_at) VALUES ($1, $2, $3, $4::json, $5::json, $6, $7)
          ON CONFLICT (name) DO UPDATE SET priority = excluded.priority, group_name = excluded.group_name,
-           match_json = excluded.match_json, position = excluded.position, updated_at = excluded.updated_at`,
-        [p.name, p.priority, p.group_name, p.match_json, position, updatedAt]);
+           match_json = excluded.match_json, target_json = excluded.target_json, position = excluded.position, updated_at = excluded.updated_at`,
+        [p.name, p.priority, p.group_name, p.match_json, p.target_json, position, updatedAt]);
     }
     if (writes.defaultGroup !== undefined) {
       await run("INSERT INTO settings (key, value) VALUES ('default_group', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [writes.defaultGroup]);

@@ -136,6 +136,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX backend_state_history_by_time ON backend_state_history (changed_at);
     `,
   },
+  {
+    version: 4,
+    description: 'rule targets: one backend, groups a client may request, no fallback',
+    // Kept beside group_name (still the rule's group, and its fallback target) as one JSON
+    // object, {} for a rule that names only its group.
+    sql: `
+      ALTER TABLE routing_rules ADD COLUMN target_json TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(target_json));
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -104,7 +104,7 @@ function prepareRoutingStatements(db: Database.Database) {
     backends: prepare<BackendRow>('SELECT name, url, enabled, prefix_routing, max_load, schedules, draining FROM backends ORDER BY position, name'),
     groups: prepare<GroupRow>('SELECT name, strategy, fallback FROM routing_groups ORDER BY position, name'),
     members: prepare<MemberRow>('SELECT group_name, backend, weight FROM group_members ORDER BY group_name, position'),
-    rules: prepare<RuleRow>('SELECT name, priority, group_name, match_json FROM routing_rules ORDER BY position, name'),
+    rules: prepare<RuleRow>('SELECT name, priority, group_name, match_json, target_json FROM routing_rules ORDER BY position, name'),
     setting: prepare<{ value: unknown }>('SELECT value FROM settings WHERE key = ?'),
     putSetting: prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     bumpRevision: prepare<{ value: number }>("UPDATE settings SET value = value + 1 WHERE key = 'revision' RETURNING value"),
@@ -126,10 +126,10 @@ function prepareRoutingStatements(db: Database.Database) {
     insertMember: prepare('INSERT INTO group_members (group_name, backend, weight, position) VALUES (?, ?, ?, ?)'),
     deleteMembers: prepare('DELETE FROM group_members WHERE group_name = ?'),
     upsertRule: prepare(
-      `INSERT INTO routing_rules (name, priority, group_name, match_json, position, updated_at)
-       VALUES (@name, @priority, @group_name, @match_json, @position, @updated_at)
+      `INSERT INTO routing_rules (name, priority, group_name, match_json, target_json, position, updated_at)
+       VALUES (@name, @priority, @group_name, @match_json, @target_json, @position, @updated_at)
        ON CONFLICT (name) DO UPDATE SET priority = excluded.priority, group_name = excluded.group_name,
-         match_json = excluded.match_json, position = excluded.position, updated_at = excluded.updated_at`),
+         match_json = excluded.match_json, target_json = excluded.target_json, position = excluded.position, updated_at = excluded.updated_at`),
     deleteRule: prepare('DELETE FROM routing_rules WHERE name = ?'),
   };
 }

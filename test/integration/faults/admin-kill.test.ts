@@ -98,7 +98,7 @@ groups:
           ack(k, (await client.groups.updateGroup({ group: { name: `pool-${k}`, strategy: '', members: members.map((name) => ({ backend: name })), isDefault: false }, updateMask: ['members'] })).revision);
           acked[k]!.memberLists.push(members);
           const rule = `r${k}-${i}`;
-          ack(k, (await client.rules.createRule({ rule: { name: rule, priority: 1000 + k * 1000 + i, group: `pool-${k}`, match: { user: { kind: { $case: "exact", value: `u${k}-${i}` } }, listenerPort: [], sessionProperties: {} } } })).revision);
+          ack(k, (await client.rules.createRule({ rule: { requestedGroups: [], noFallback: false, name: rule, priority: 1000 + k * 1000 + i, group: `pool-${k}`, match: { user: { kind: { $case: "exact", value: `u${k}-${i}` } }, listenerPort: [], sessionProperties: {}, header: [] } } })).revision);
           acked[k]!.rules.push(rule);
         } catch {
           return; // the router is gone: this writer's last call may or may not have landed

@@ -12,7 +12,7 @@ function facts(extra: Partial<RequestFacts>): RequestFacts {
   return {
     method: 'POST', path: '/v1/statement', host: 'trino', listenerPort: 8080, user: 'alice',
     source: 'trino-cli', catalog: undefined, schema: undefined, clientInfo: undefined,
-    clientTags: [], sessionProperties: new Map(), ...extra,
+    clientTags: [], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), ...extra,
   };
 }
 

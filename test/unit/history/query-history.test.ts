@@ -24,7 +24,7 @@ function logSink() {
 function facts(user: string, extra: Partial<RequestFacts> = {}): RequestFacts {
   return {
     method: 'POST', path: '/v1/statement', host: 'envoy:8080', listenerPort: 8080, user, source: 'trino-cli',
-    catalog: undefined, schema: undefined, clientInfo: undefined, clientTags: ['etl'], sessionProperties: new Map(), ...extra,
+    catalog: undefined, schema: undefined, clientInfo: undefined, clientTags: ['etl'], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), ...extra,
   };
 }
 

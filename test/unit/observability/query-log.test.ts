@@ -7,7 +7,7 @@ import { captureLogs } from './log-capture.js';
 
 const facts: RequestFacts = {
   method: 'POST', path: '/v1/statement', host: 'envoy:8080', listenerPort: 8080, user: 'etl_loader', source: 'airflow',
-  catalog: 'hive', schema: 'web', clientInfo: undefined, clientTags: ['nightly', 'etl'], sessionProperties: new Map([['query_max_run_time', '1h']]),
+  catalog: 'hive', schema: 'web', clientInfo: undefined, clientTags: ['nightly', 'etl'], sessionProperties: new Map([['query_max_run_time', '1h']]), routingGroup: undefined, headers: new Map(),
 };
 
 const query: QuerySubmitted = {

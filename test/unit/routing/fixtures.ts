@@ -17,6 +17,8 @@ export function facts(extra: Partial<RequestFacts> = {}): RequestFacts {
     clientInfo: undefined,
     clientTags: [],
     sessionProperties: new Map(),
+    routingGroup: undefined,
+    headers: new Map(),
     ...extra,
   };
 }

@@ -282,7 +282,20 @@ export interface Rule {
   priority?: number | undefined;
   group: string;
   /** Every condition given must match; no condition matches every request. */
-  match?: RuleMatch | undefined;
+  match?:
+    | RuleMatch
+    | undefined;
+  /** One backend for the rule's queries; `group` takes those it cannot (unless no_fallback). */
+  backend?:
+    | string
+    | undefined;
+  /** Groups a client may name in X-Trino-Routing-Group: the named one replaces `group`. */
+  requestedGroups: string[];
+  /**
+   * True: a query the rule's own target (its backend, or its group alone) cannot take is
+   * refused instead of falling back.
+   */
+  noFallback: boolean;
 }
 
 export interface RuleMatch {
@@ -303,11 +316,25 @@ export interface RuleMatch {
     | undefined;
   /** Each key must be set in the request's session to exactly this value. */
   sessionProperties: { [key: string]: string };
+  /** X-Trino-Routing-Group (or X-Presto-Routing-Group), trimmed. */
+  routingGroup?:
+    | StringMatch
+    | undefined;
+  /** Conditions on any request header (each must hold). */
+  header: HeaderMatch[];
 }
 
 export interface RuleMatch_SessionPropertiesEntry {
   key: string;
   value: string;
+}
+
+export interface HeaderMatch {
+  /** Case-insensitive; repeated lines are joined with ",". */
+  name: string;
+  kind?: { $case: "exact"; value: string } | { $case: "anyOf"; value: StringList } | { $case: "regex"; value: string } | //
+  /** true: the header is sent; false: it is not. */
+  { $case: "present"; value: boolean } | undefined;
 }
 
 export interface StringMatch {
@@ -459,10 +486,27 @@ export interface RequestFacts {
   clientInfo?: string | undefined;
   clientTags: string[];
   sessionProperties: { [key: string]: string };
+  routingGroup?:
+    | string
+    | undefined;
+  /** The headers some rule names, lower-case, lines joined with ",". */
+  headers: { [key: string]: string };
+  /** Every field as explain labels it (the field table's label and the request's value). */
+  labeled: LabeledFact[];
 }
 
 export interface RequestFacts_SessionPropertiesEntry {
   key: string;
+  value: string;
+}
+
+export interface RequestFacts_HeadersEntry {
+  key: string;
+  value: string;
+}
+
+export interface LabeledFact {
+  label: string;
   value: string;
 }
 
@@ -3660,7 +3704,15 @@ export const SetDefaultGroupResponse: MessageFns<SetDefaultGroupResponse> = {
 };
 
 function createBaseRule(): Rule {
-  return { name: "", priority: undefined, group: "", match: undefined };
+  return {
+    name: "",
+    priority: undefined,
+    group: "",
+    match: undefined,
+    backend: undefined,
+    requestedGroups: [],
+    noFallback: false,
+  };
 }
 
 export const Rule: MessageFns<Rule> = {
@@ -3676,6 +3728,15 @@ export const Rule: MessageFns<Rule> = {
     }
     if (message.match !== undefined) {
       RuleMatch.encode(message.match, writer.uint32(34).fork()).join();
+    }
+    if (message.backend !== undefined) {
+      writer.uint32(42).string(message.backend);
+    }
+    for (const v of message.requestedGroups) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.noFallback !== false) {
+      writer.uint32(56).bool(message.noFallback);
     }
     return writer;
   },
@@ -3725,6 +3786,30 @@ export const Rule: MessageFns<Rule> = {
             message.match = RuleMatch.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestedGroups.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.noFallback = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3743,6 +3828,17 @@ export const Rule: MessageFns<Rule> = {
       priority: isSet(object.priority) ? globalThis.Number(object.priority) : undefined,
       group: isSet(object.group) ? globalThis.String(object.group) : "",
       match: isSet(object.match) ? RuleMatch.fromJSON(object.match) : undefined,
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : undefined,
+      requestedGroups: globalThis.Array.isArray(object?.requestedGroups)
+        ? object.requestedGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.requested_groups)
+        ? object.requested_groups.map((e: any) => globalThis.String(e))
+        : [],
+      noFallback: isSet(object.noFallback)
+        ? globalThis.Boolean(object.noFallback)
+        : isSet(object.no_fallback)
+        ? globalThis.Boolean(object.no_fallback)
+        : false,
     };
   },
 
@@ -3760,6 +3856,15 @@ export const Rule: MessageFns<Rule> = {
     if (message.match !== undefined) {
       obj.match = RuleMatch.toJSON(message.match);
     }
+    if (message.backend !== undefined) {
+      obj.backend = message.backend;
+    }
+    if (message.requestedGroups?.length) {
+      obj.requestedGroups = message.requestedGroups;
+    }
+    if (message.noFallback !== false) {
+      obj.noFallback = message.noFallback;
+    }
     return obj;
   },
 
@@ -3774,6 +3879,9 @@ export const Rule: MessageFns<Rule> = {
     message.match = (object.match !== undefined && object.match !== null)
       ? RuleMatch.fromPartial(object.match)
       : undefined;
+    message.backend = object.backend ?? undefined;
+    message.requestedGroups = object.requestedGroups?.map((e) => e) || [];
+    message.noFallback = object.noFallback ?? false;
     return message;
   },
 };
@@ -3791,6 +3899,8 @@ function createBaseRuleMatch(): RuleMatch {
     clientInfo: undefined,
     clientTags: undefined,
     sessionProperties: {},
+    routingGroup: undefined,
+    header: [],
   };
 }
 
@@ -3833,6 +3943,12 @@ export const RuleMatch: MessageFns<RuleMatch> = {
     globalThis.Object.entries(message.sessionProperties).forEach(([key, value]: [string, string]) => {
       RuleMatch_SessionPropertiesEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
     });
+    if (message.routingGroup !== undefined) {
+      StringMatch.encode(message.routingGroup, writer.uint32(98).fork()).join();
+    }
+    for (const v of message.header) {
+      HeaderMatch.encode(v!, writer.uint32(106).fork()).join();
+    }
     return writer;
   },
 
@@ -3950,6 +4066,22 @@ export const RuleMatch: MessageFns<RuleMatch> = {
             }
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.routingGroup = StringMatch.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.header.push(HeaderMatch.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4013,6 +4145,14 @@ export const RuleMatch: MessageFns<RuleMatch> = {
           {},
         )
         : {},
+      routingGroup: isSet(object.routingGroup)
+        ? StringMatch.fromJSON(object.routingGroup)
+        : isSet(object.routing_group)
+        ? StringMatch.fromJSON(object.routing_group)
+        : undefined,
+      header: globalThis.Array.isArray(object?.header)
+        ? object.header.map((e: any) => HeaderMatch.fromJSON(e))
+        : [],
     };
   },
 
@@ -4057,6 +4197,12 @@ export const RuleMatch: MessageFns<RuleMatch> = {
         });
       }
     }
+    if (message.routingGroup !== undefined) {
+      obj.routingGroup = StringMatch.toJSON(message.routingGroup);
+    }
+    if (message.header?.length) {
+      obj.header = message.header.map((e) => HeaderMatch.toJSON(e));
+    }
     return obj;
   },
 
@@ -4100,6 +4246,10 @@ export const RuleMatch: MessageFns<RuleMatch> = {
         }
         return acc;
       }, {});
+    message.routingGroup = (object.routingGroup !== undefined && object.routingGroup !== null)
+      ? StringMatch.fromPartial(object.routingGroup)
+      : undefined;
+    message.header = object.header?.map((e) => HeaderMatch.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4189,6 +4339,167 @@ export const RuleMatch_SessionPropertiesEntry: MessageFns<RuleMatch_SessionPrope
     const message = createBaseRuleMatch_SessionPropertiesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHeaderMatch(): HeaderMatch {
+  return { name: "", kind: undefined };
+}
+
+export const HeaderMatch: MessageFns<HeaderMatch> = {
+  encode(message: HeaderMatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    switch (message.kind?.$case) {
+      case "exact":
+        writer.uint32(18).string(message.kind.value);
+        break;
+      case "anyOf":
+        StringList.encode(message.kind.value, writer.uint32(26).fork()).join();
+        break;
+      case "regex":
+        writer.uint32(34).string(message.kind.value);
+        break;
+      case "present":
+        writer.uint32(40).bool(message.kind.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeaderMatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeaderMatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "exact", value: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = { $case: "anyOf", value: StringList.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.kind = { $case: "regex", value: reader.string() };
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.kind = { $case: "present", value: reader.bool() };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeaderMatch {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      kind: isSet(object.exact)
+        ? { $case: "exact", value: globalThis.String(object.exact) }
+        : isSet(object.anyOf)
+        ? { $case: "anyOf", value: StringList.fromJSON(object.anyOf) }
+        : isSet(object.any_of)
+        ? { $case: "anyOf", value: StringList.fromJSON(object.any_of) }
+        : isSet(object.regex)
+        ? { $case: "regex", value: globalThis.String(object.regex) }
+        : isSet(object.present)
+        ? { $case: "present", value: globalThis.Boolean(object.present) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: HeaderMatch): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.kind?.$case === "exact") {
+      obj.exact = message.kind.value;
+    } else if (message.kind?.$case === "anyOf") {
+      obj.anyOf = StringList.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "regex") {
+      obj.regex = message.kind.value;
+    } else if (message.kind?.$case === "present") {
+      obj.present = message.kind.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeaderMatch>, I>>(base?: I): HeaderMatch {
+    return HeaderMatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeaderMatch>, I>>(object: I): HeaderMatch {
+    const message = createBaseHeaderMatch();
+    message.name = object.name ?? "";
+    switch (object.kind?.$case) {
+      case "exact": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "exact", value: object.kind.value };
+        }
+        break;
+      }
+      case "anyOf": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "anyOf", value: StringList.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "regex": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "regex", value: object.kind.value };
+        }
+        break;
+      }
+      case "present": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "present", value: object.kind.value };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -6012,6 +6323,9 @@ function createBaseRequestFacts(): RequestFacts {
     clientInfo: undefined,
     clientTags: [],
     sessionProperties: {},
+    routingGroup: undefined,
+    headers: {},
+    labeled: [],
   };
 }
 
@@ -6050,6 +6364,15 @@ export const RequestFacts: MessageFns<RequestFacts> = {
     globalThis.Object.entries(message.sessionProperties).forEach(([key, value]: [string, string]) => {
       RequestFacts_SessionPropertiesEntry.encode({ key: key as any, value }, writer.uint32(90).fork()).join();
     });
+    if (message.routingGroup !== undefined) {
+      writer.uint32(98).string(message.routingGroup);
+    }
+    globalThis.Object.entries(message.headers).forEach(([key, value]: [string, string]) => {
+      RequestFacts_HeadersEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    for (const v of message.labeled) {
+      LabeledFact.encode(v!, writer.uint32(114).fork()).join();
+    }
     return writer;
   },
 
@@ -6157,6 +6480,33 @@ export const RequestFacts: MessageFns<RequestFacts> = {
             }
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.routingGroup = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = RequestFacts_HeadersEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.headers[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.labeled.push(LabeledFact.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6220,6 +6570,28 @@ export const RequestFacts: MessageFns<RequestFacts> = {
           {},
         )
         : {},
+      routingGroup: isSet(object.routingGroup)
+        ? globalThis.String(object.routingGroup)
+        : isSet(object.routing_group)
+        ? globalThis.String(object.routing_group)
+        : undefined,
+      headers: isObject(object.headers)
+        ? (globalThis.Object.entries(object.headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      labeled: globalThis.Array.isArray(object?.labeled)
+        ? object.labeled.map((e: any) => LabeledFact.fromJSON(e))
+        : [],
     };
   },
 
@@ -6264,6 +6636,21 @@ export const RequestFacts: MessageFns<RequestFacts> = {
         });
       }
     }
+    if (message.routingGroup !== undefined) {
+      obj.routingGroup = message.routingGroup;
+    }
+    if (message.headers) {
+      const entries = globalThis.Object.entries(message.headers) as [string, string][];
+      if (entries.length > 0) {
+        obj.headers = {};
+        entries.forEach(([k, v]) => {
+          obj.headers[k] = v;
+        });
+      }
+    }
+    if (message.labeled?.length) {
+      obj.labeled = message.labeled.map((e) => LabeledFact.toJSON(e));
+    }
     return obj;
   },
 
@@ -6289,6 +6676,17 @@ export const RequestFacts: MessageFns<RequestFacts> = {
         }
         return acc;
       }, {});
+    message.routingGroup = object.routingGroup ?? undefined;
+    message.headers = (globalThis.Object.entries(object.headers ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.labeled = object.labeled?.map((e) => LabeledFact.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6377,6 +6775,176 @@ export const RequestFacts_SessionPropertiesEntry: MessageFns<RequestFacts_Sessio
   ): RequestFacts_SessionPropertiesEntry {
     const message = createBaseRequestFacts_SessionPropertiesEntry();
     message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseRequestFacts_HeadersEntry(): RequestFacts_HeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const RequestFacts_HeadersEntry: MessageFns<RequestFacts_HeadersEntry> = {
+  encode(message: RequestFacts_HeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestFacts_HeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestFacts_HeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestFacts_HeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: RequestFacts_HeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RequestFacts_HeadersEntry>, I>>(base?: I): RequestFacts_HeadersEntry {
+    return RequestFacts_HeadersEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RequestFacts_HeadersEntry>, I>>(object: I): RequestFacts_HeadersEntry {
+    const message = createBaseRequestFacts_HeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLabeledFact(): LabeledFact {
+  return { label: "", value: "" };
+}
+
+export const LabeledFact: MessageFns<LabeledFact> = {
+  encode(message: LabeledFact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.label !== "") {
+      writer.uint32(10).string(message.label);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LabeledFact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabeledFact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LabeledFact {
+    return {
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: LabeledFact): unknown {
+    const obj: any = {};
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LabeledFact>, I>>(base?: I): LabeledFact {
+    return LabeledFact.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LabeledFact>, I>>(object: I): LabeledFact {
+    const message = createBaseLabeledFact();
+    message.label = object.label ?? "";
     message.value = object.value ?? "";
     return message;
   },
