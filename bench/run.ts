@@ -9,7 +9,7 @@
  * is the median of several slices and the ratios are computed per slice pair.
  *
  * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js,
- * --only unix-socket (just the Unix-socket-against-TCP scenario).
+ * --only unix-socket (just the Unix-socket-against-TCP scenario), --only statement-facts (just 9).
  * Writes bench/results/bench-<time>.json and prints the tables.
  */
 import { execSync } from 'node:child_process';
@@ -23,6 +23,7 @@ import { median, range } from './lib/stats.js';
 import { fmt, fmtInt, fmtMb, fmtMs, table, type Row } from './lib/table.js';
 import type { Usage } from './lib/usage.js';
 import type { FleetResult } from './scenarios/fleet.js';
+import type { StatementSizeResult } from './scenarios/statement.js';
 import type { MaxResult, RateResult } from './servers/loadgen.js';
 
 // ---- options ----
@@ -33,7 +34,7 @@ const repsArg = argv.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 3 : 5;
 const PROFILE = !argv.includes('--no-profile');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-if (ONLY !== undefined && ONLY !== 'unix-socket') throw new Error(`--only: unknown scenario ${ONLY} (known: unix-socket)`);
+if (ONLY !== undefined && ONLY !== 'unix-socket' && ONLY !== 'statement-facts') throw new Error(`--only: unknown scenario ${ONLY} (known: unix-socket, statement-facts)`);
 const CLIENT = argv.includes('--client') ? (argv[argv.indexOf('--client') + 1] as 'h2' | 'grpc-js') : 'h2';
 const CONCURRENCY = 64;
 const MAX_WARMUP_MS = 500;
@@ -346,6 +347,8 @@ async function main(): Promise<void> {
   const fleet = await fleetChild.call<FleetResult>('run', { changes: FLEET_CHANGES, rows: FLEET_ROWS });
   await fleetChild.stop();
 
+  const statementFacts = await runStatementFacts();
+
   const loadAfter = loadavg();
   const seconds = (Date.now() - started) / 1000;
 
@@ -439,6 +442,8 @@ async function main(): Promise<void> {
     [`prune the oldest ${fmtInt(own.postgres.pruned)} beyond the row cap`, fmtMs(own.postgres.pruneMs), fmtMs(own.sqlite.pruneMs), '', '', ''],
   ]));
 
+  out.push('', statementFactsTable(statementFacts));
+
   if (profiles !== undefined) {
     out.push('');
     const perRequest = (s: ReturnType<typeof summarizeProfile>, slice: Slice, layer: string): number => {
@@ -469,7 +474,7 @@ async function main(): Promise<void> {
     settings: { reps: REPS, latencyReps: LATENCY_REPS, client: CLIENT, concurrency: CONCURRENCY, maxMs: MAX_MS, rateMs: RATE_MS, lowRateMs: LOW_RATE_MS, halfRate, lowRate, followUpIds: FOLLOW_UP_IDS },
     throughput: { 'submit-1k': tp1k, 'submit-16k': tp16k, grpcJsClientFloor: grpcJsClient },
     latency: { half: latHalf, low: latLow }, unixSocket,
-    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet,
+    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet, statementFacts,
     profiles: profiles === undefined ? undefined : { files: profiles.files, router: profiles.router, floor: profiles.floor },
     problems, report,
   }, null, 1));
@@ -490,7 +495,25 @@ interface MemoryResult {
   readonly learnMs: number;
 }
 
-(ONLY === 'unix-socket' ? unixSocketOnly() : main()).catch(async (error: unknown) => {
+async function runStatementFacts(): Promise<StatementSizeResult[]> {
+  log('9. statement facts: 2 KB and 100 KB queries, on the main thread and through the worker pool');
+  const child = Child.start('statement', sibling(here, './scenarios/statement'));
+  const result = await child.call<StatementSizeResult[]>('run', { runs: quick ? 5 : 10 });
+  await child.stop();
+  return result;
+}
+
+function statementFactsTable(results: readonly StatementSizeResult[]): string {
+  return table('9. Statement facts (dt-sql-parser Trino grammar): us per parse, and the longest main-thread event-loop block', ['', 'parse on main thread', 'through worker pool', 'longest block with pool', '', ''],
+    results.map((r) => [`${fmtInt(r.bytes / 1024)} KB query (median of ${r.runs})`, `${fmtInt(r.mainThreadUs)} us`, `${fmtInt(r.poolUs)} us`, `${fmt(r.poolMaxBlockMs, 1)} ms`, '', '']));
+}
+
+async function statementFactsOnly(): Promise<void> {
+  const results = await runStatementFacts();
+  process.stdout.write(`${statementFactsTable(results)}\n`);
+}
+
+(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'statement-facts' ? statementFactsOnly() : main()).catch(async (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
   for (const child of [load, servers.router, servers.floor]) await child.stop().catch(() => undefined);
