@@ -14,7 +14,8 @@
  *
  * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js,
  * --only unix-socket (just the Unix-socket-against-TCP scenario), --only store (just the
- * PostgreSQL-against-SQLite scenario), --only engine (just section 3, no servers started).
+ * PostgreSQL-against-SQLite scenario), --only engine (just section 3, no servers started),
+ * --only statement-facts (just scenario 10).
  * Writes bench/results/bench-<time>.json and prints the tables.
  */
 import { execSync } from 'node:child_process';
@@ -28,6 +29,7 @@ import { median, range } from './lib/stats.js';
 import { fmt, fmtInt, fmtMb, fmtMs, table, type Row } from './lib/table.js';
 import type { Usage } from './lib/usage.js';
 import type { FleetResult } from './scenarios/fleet.js';
+import type { StatementSizeResult } from './scenarios/statement.js';
 import type { MaxResult, RateResult } from './servers/loadgen.js';
 
 // ---- options ----
@@ -38,7 +40,7 @@ const repsArg = argv.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 3 : 5;
 const PROFILE = !argv.includes('--no-profile');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-const ONLY_SCENARIOS = ['unix-socket', 'store', 'engine'];
+const ONLY_SCENARIOS = ['unix-socket', 'store', 'engine', 'statement-facts'];
 if (ONLY !== undefined && !ONLY_SCENARIOS.includes(ONLY)) throw new Error(`--only: unknown scenario ${ONLY} (known: ${ONLY_SCENARIOS.join(', ')})`);
 const CLIENT = argv.includes('--client') ? (argv[argv.indexOf('--client') + 1] as 'h2' | 'grpc-js') : 'h2';
 const CONCURRENCY = 64;
@@ -69,12 +71,12 @@ const log = (line: string): void => {
 type ServerName = 'router' | 'floor' | 'router-pg';
 
 // Section 3 alone runs in its own child: the servers and the load generator are not started.
-const servers: Record<ServerName, Child> = ONLY === 'engine' ? ({} as Record<ServerName, Child>) : {
+const servers: Record<ServerName, Child> = ONLY === 'engine' || ONLY === 'statement-facts' ? ({} as Record<ServerName, Child>) : {
   floor: Child.start('floor', sibling(here, './servers/floor-server'), { logFile: join(resultsDir, `floor-${stamp}.log`) }),
   router: Child.start('router', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-${stamp}.log`) }),
   'router-pg': Child.start('router-pg', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-pg-${stamp}.log`) }),
 };
-const load = ONLY === 'engine' ? (undefined as unknown as Child) : Child.start('loadgen', sibling(here, './servers/loadgen'));
+const load = ONLY === 'engine' || ONLY === 'statement-facts' ? (undefined as unknown as Child) : Child.start('loadgen', sibling(here, './servers/loadgen'));
 
 interface Slice {
   readonly rps: number;
@@ -447,6 +449,8 @@ async function main(): Promise<void> {
   const fleet = await fleetChild.call<FleetResult>('run', { changes: FLEET_CHANGES, rows: FLEET_ROWS });
   await fleetChild.stop();
 
+  const statementFacts = await runStatementFacts();
+
   const loadAfter = loadavg();
   const seconds = (Date.now() - started) / 1000;
 
@@ -535,6 +539,8 @@ async function main(): Promise<void> {
     [`prune the oldest ${fmtInt(own.postgres.pruned)} beyond the row cap`, fmtMs(own.postgres.pruneMs), fmtMs(own.sqlite.pruneMs), '', '', ''],
   ]));
 
+  out.push('', statementFactsTable(statementFacts));
+
   if (profiles !== undefined) {
     out.push('');
     const perRequest = (s: ReturnType<typeof summarizeProfile>, slice: Slice, layer: string): number => {
@@ -567,7 +573,7 @@ async function main(): Promise<void> {
     settings: { reps: REPS, latencyReps: LATENCY_REPS, client: CLIENT, concurrency: CONCURRENCY, maxMs: MAX_MS, rateMs: RATE_MS, lowRateMs: LOW_RATE_MS, halfRate, lowRate, followUpIds: FOLLOW_UP_IDS },
     throughput: { 'submit-1k': tp1k, 'submit-16k': tp16k, grpcJsClientFloor: grpcJsClient },
     latency: { half: latHalf, low: latLow }, unixSocket,
-    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet, store: storeCompared,
+    engine, followUps: { learned, prefix: fuPrefix, queryId: fuQueryId }, churn: churned, memory, fleet, store: storeCompared, statementFacts,
     profiles: profiles === undefined ? undefined : { files: profiles.files, router: profiles.router, floor: profiles.floor },
     problems, report,
   }, null, 1));
@@ -610,7 +616,25 @@ async function engineOnly(): Promise<void> {
   process.stdout.write(`\ntrino-envoy-router benchmark (--only engine): ${new Date().toISOString()}; machine: ${machine().cpu}, ${machine().cores} cores\n\n${engineTable(engine)}\n`);
 }
 
-(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : ONLY === 'engine' ? engineOnly() : main()).catch(async (error: unknown) => {
+async function runStatementFacts(): Promise<StatementSizeResult[]> {
+  log('10. statement facts: 2 KB and 100 KB queries, on the main thread and through the worker pool');
+  const child = Child.start('statement', sibling(here, './scenarios/statement'));
+  const result = await child.call<StatementSizeResult[]>('run', { runs: quick ? 5 : 10 });
+  await child.stop();
+  return result;
+}
+
+function statementFactsTable(results: readonly StatementSizeResult[]): string {
+  return table('10. Statement facts (dt-sql-parser Trino grammar): us per parse, and the longest main-thread event-loop block', ['', 'parse on main thread', 'through worker pool', 'longest block with pool', '', ''],
+    results.map((r) => [`${fmtInt(r.bytes / 1024)} KB query (median of ${r.runs})`, `${fmtInt(r.mainThreadUs)} us`, `${fmtInt(r.poolUs)} us`, `${fmt(r.poolMaxBlockMs, 1)} ms`, '', '']));
+}
+
+async function statementFactsOnly(): Promise<void> {
+  const results = await runStatementFacts();
+  process.stdout.write(`${statementFactsTable(results)}\n`);
+}
+
+(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : ONLY === 'engine' ? engineOnly() : ONLY === 'statement-facts' ? statementFactsOnly() : main()).catch(async (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
   for (const child of [load, servers.router, servers.floor, servers['router-pg']]) await child?.stop().catch(() => undefined);
