@@ -164,43 +164,11 @@ function evaluateAttribute(expr: string, cb: FilterCallbacks, response: Response
 }
 
 /** Reads a whole body, failing with 'overflow' past `limit` bytes (without consuming further). */
-export function readAll(readable: Readable, limit: number): Promise<Buffer | 'overflow' | Error> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const cleanup = (): void => {
-      readable.off('data', onData);
-      readable.off('end', onEnd);
-      readable.off('error', onError);
-      readable.off('close', onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      total += chunk.length;
-      if (total > limit) {
-        cleanup();
-        readable.pause();
-        resolve('overflow');
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      resolve(err);
-    };
-    const onClose = (): void => {
-      cleanup();
-      resolve(new Error('body stream closed before its end'));
-    };
-    readable.on('data', onData);
-    readable.on('end', onEnd);
-    readable.on('error', onError);
-    readable.on('close', onClose);
-  });
+export async function readAll(readable: Readable, limit: number): Promise<Buffer | 'overflow' | Error> {
+  // The whole body, or 'overflow' once more than `limit` bytes came before its end.
+  const read = await readUpTo(readable, limit);
+  if (read instanceof Error) return read;
+  return read.ended ? read.data : 'overflow';
 }
 
 /**
