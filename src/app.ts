@@ -26,6 +26,7 @@ import type { QueryHistorySource } from './history/query-record.js';
 import type { BackendConditions } from './routing/engine.js';
 import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './routing/request-router.js';
 import { createStrategyState } from './routing/strategies.js';
+import { StatementAnalyzer } from './statement/analyzer.js';
 import { listen, shutdownGracefully } from './runtime/grpc-server.js';
 import { RoutingSource } from './routing/routing-source.js';
 import { startOwnershipPersistence } from './stickiness/ownership-persistence.js';
@@ -187,6 +188,11 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       metrics?.watchHistoryPruning(() => history.prunedTotals());
     }
 
+    // Parser threads start with the first statement a rule needs: most configs have no such rule.
+    let analyzer: StatementAnalyzer | undefined;
+    const statementBounds = config.statements;
+    cleanups.push(() => analyzer?.close());
+
     // Shared with the admin API, whose explain runs exactly these parts dry.
     const routerDeps: RequestRouterDeps = {
       snapshot: routing.current,
@@ -204,7 +210,13 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
-      ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody }),
+      ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody, onStatement: metrics.statementRead }),
+      statements: (sql, session) => (analyzer ??= new StatementAnalyzer({
+        poolSize: statementBounds.workers,
+        maxBytes: statementBounds.maxBytes,
+        timeoutMs: statementBounds.timeBudgetMs,
+        maxQueue: statementBounds.maxQueue,
+      })).analyze(sql, session),
       unavailable: config.requests.unavailable,
       now: Date.now,
       onQuery: (query) => {

@@ -25,7 +25,7 @@ import {
   ProcessingResponse,
 } from '../../src/gen/envoy/service/ext_proc/v3/external_processor.js';
 import { decide, type BackendConditions } from '../../src/routing/engine.js';
-import type { Backend, RequestFacts, RoutingConfig, RoutingGroup, RoutingRule, StrategyName } from '../../src/routing/model.js';
+import { NO_STATEMENT, type Backend, type RequestFacts, type RoutingConfig, type RoutingGroup, type RoutingRule, type StrategyName } from '../../src/routing/model.js';
 import { RequestRouter } from '../../src/routing/request-router.js';
 import { compileSnapshot, type RoutingSnapshot } from '../../src/routing/snapshot.js';
 import { createStrategyState } from '../../src/routing/strategies.js';
@@ -72,7 +72,7 @@ function facts(extra: Partial<RequestFacts>): RequestFacts {
   return {
     method: 'POST', path: '/v1/statement', host: 'trino.example.com:8080', listenerPort: 8080,
     user: 'analyst1', source: 'trino-cli', catalog: 'hive', schema: 'default', clientInfo: undefined,
-    clientTags: [], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), ...extra,
+    clientTags: [], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), statement: NO_STATEMENT, ...extra,
   };
 }
 

@@ -55,6 +55,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       tls: config.admin.tls,
     },
     xds: config.xds,
+    statements: config.statements,
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
   return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;
@@ -128,6 +129,7 @@ const TO_FILE: { readonly [K in FieldKind]: (spec: FieldKinds[K]['spec']) => unk
   ports: (spec) => spec,
   properties: (spec) => spec,
   headers: (spec) => spec,
+  names: (spec) => ('glob' in spec ? (spec.glob.length === 1 ? spec.glob[0] : spec.glob) : spec),
 };
 
 function renderMatch(match: RuleMatch): Record<string, unknown> {

@@ -114,6 +114,13 @@ export interface RouterConfig {
   };
   /** How the Envoy cluster of each backend is built (served over xDS at listen.xds). */
   readonly xds: XdsSettings;
+  /** Bounds of statement reading for statement rules (src/statement/analyzer.ts). */
+  readonly statements: {
+    readonly maxBytes: number;
+    readonly timeBudgetMs: number;
+    readonly workers: number;
+    readonly maxQueue: number;
+  };
 }
 
 /** PEM files of the admin port's TLS; clientCaFile set = mutual TLS (client certificates required). */

@@ -79,6 +79,14 @@ const tagsMatch = z.union([
   closed({ containsAll: z.array(nonEmpty).min(1, 'expected at least one tag') }),
 ]);
 
+/** A glob, a list of globs (shorthands for `{glob}`), `{glob: [...]}` or `{regex}`. */
+const namesMatch = z.union([
+  nonEmpty,
+  z.array(nonEmpty).min(1, 'expected at least one glob'),
+  closed({ glob: z.array(nonEmpty).min(1, 'expected at least one glob') }),
+  closed({ regex: z.string() }),
+]);
+
 const port = z.number().int('expected an integer port');
 
 const headerName = z.string();
@@ -96,6 +104,7 @@ export const FILE_KIND_SCHEMAS = {
   ports: z.union([port, z.array(port).min(1, 'expected at least one port')]),
   properties: z.record(z.string(), z.string()),
   headers: z.union([headerMatch, z.array(headerMatch).min(1, 'expected at least one header condition')]),
+  names: namesMatch,
 } as const satisfies { readonly [K in FieldKind]: z.ZodType };
 
 export type FileKindInput<K extends FieldKind> = z.output<(typeof FILE_KIND_SCHEMAS)[K]>;
@@ -377,6 +386,9 @@ const xdsSettings = closed({
  *   10000}`, `tls` null (the URL's sslmode decides) or `{caFile, certFile, keyFile: null,
  *   verify: true}` (paths resolve against the config file's folder).
  * - `logging.level` "info".
+ * - `statements` (read only when a rule has a statement condition): `maxBytes` 262144 (larger
+ *   bodies are "statement unknown"), `timeBudgetMs` 400 (a parse over it is "unknown"),
+ *   `workers` 1 (parser threads), `maxQueue` 64 (statements waiting beyond it are "unknown").
  * - `routing.defaultGroup` required; `routing.unavailable` "failed-query";
  *   `routing.jwtUserClaim` "sub"; `routing.prefix` null (no prefix routing; required when a
  *   backend sets `prefixRouting: true`), `prefix.maxAgeHours` 24; `routing.queryIds`
@@ -460,8 +472,17 @@ export function configFileSchema(env: Environment) {
       maxRows: positiveInt.default(1_000_000),
     }).nullable().prefault({}),
     xds: xdsSettings.prefault({}),
+    statements: closed({
+      maxBytes: positiveInt.max(MAX_STATEMENT_BYTES, `at most ${MAX_STATEMENT_BYTES} bytes (Envoy's buffer limit caps what it sends anyway)`).default(256 * 1024),
+      timeBudgetMs: positiveInt.max(900, 'at most 900 ms: the answer must reach Envoy within its ext_proc message_timeout (1 s in the shipped configs)').default(400),
+      workers: positiveInt.max(16).default(1),
+      maxQueue: positiveInt.default(64),
+    }).prefault({}),
   });
 }
+
+/** The largest statement the router reads for statement rules (Envoy's default buffer limit, 1 MiB). */
+export const MAX_STATEMENT_BYTES = 1024 * 1024;
 
 export type ConfigFile = z.output<ReturnType<typeof configFileSchema>>;
 export type StringMatchInput = z.output<typeof stringMatch>;

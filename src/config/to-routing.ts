@@ -45,6 +45,7 @@ const FROM_FILE: { readonly [K in FieldKind]: (input: FileKindInput<K>) => Field
   ports: (input) => (typeof input === 'number' ? [input] : [...input]),
   properties: (input) => ({ ...input }),
   headers: (input) => (Array.isArray(input) ? [...input] : [input]),
+  names: (input) => (typeof input === 'string' ? { glob: [input] } : Array.isArray(input) ? { glob: [...input] } : input),
 };
 
 function toRuleMatch(input: RuleMatchInput): RuleMatch {

@@ -8,7 +8,7 @@
  */
 import type { CheckRequest } from '../gen/envoy/service/auth/v3/external_auth.js';
 import type { AttributeContext_HttpRequest, AttributeContext_Peer } from '../gen/envoy/service/auth/v3/attribute_context.js';
-import type { Incoming } from '../routing/request-router.js';
+import type { Incoming, IncomingBody } from '../routing/request-router.js';
 import { headerValue, readHeaderMap, type HeaderList } from './header-codec.js';
 
 export type CheckRequestProblem = 'no_http_request' | 'no_method' | 'no_path';
@@ -52,6 +52,21 @@ function listenerPortOf(destination: AttributeContext_Peer | undefined): number 
   return port?.$case === 'portValue' && port.value > 0 && port.value <= 65535 ? port.value : undefined;
 }
 
+/**
+ * The body Envoy buffered for the check (`with_request_body`): `raw_body` with pack_as_bytes,
+ * else `body` (UTF-8); `x-envoy-auth-partial-body: true` when max_request_bytes cut it
+ * (ext_authz.cc, allow_partial_message). No body although the request has one
+ * (Content-Length or chunked): the filter was not configured to send it.
+ */
+function bodyOf(http: AttributeContext_HttpRequest, headers: HeaderList): IncomingBody {
+  const bytes = http.rawBody.length > 0 ? http.rawBody : Buffer.from(http.body, 'utf8');
+  const complete = headerValue(headers, 'x-envoy-auth-partial-body') !== 'true';
+  if (bytes.length > 0) return { bytes, complete, sent: true };
+  const length = headerValue(headers, 'content-length');
+  const hasBody = (length !== undefined && length.trim() !== '0') || headerValue(headers, 'transfer-encoding') !== undefined;
+  return { bytes, complete, sent: !hasBody };
+}
+
 /** The request as the router's edges hand it over, or why it cannot be routed. */
 export function incomingOf(request: CheckRequest): Incoming | CheckRequestError {
   const http = request.attributes?.request?.http;
@@ -69,5 +84,5 @@ export function incomingOf(request: CheckRequest): Incoming | CheckRequestError 
   if ((headerValue(headers, ':path') ?? '') === '') {
     return new CheckRequestError('no_path', 'The ext_authz CheckRequest names no request path');
   }
-  return { headers, listenerPort: listenerPortOf(request.attributes?.destination) };
+  return { headers, listenerPort: listenerPortOf(request.attributes?.destination), body: bodyOf(http, headers) };
 }

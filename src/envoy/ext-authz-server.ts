@@ -12,7 +12,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { CheckRequest, CheckResponse } from '../gen/envoy/service/auth/v3/external_auth.js';
-import type { RequestContext, RequestRouter } from '../routing/request-router.js';
+import { AwaitingBody, type RequestContext, type RequestRouter } from '../routing/request-router.js';
 import { openStream, type EdgeObserver } from './edge-observer.js';
 import { CheckRequestError, incomingOf } from './ext-authz-request.js';
 import { allowResponse, badRequestResponse, denyResponse } from './ext-authz-response.js';
@@ -64,7 +64,9 @@ export function createExtAuthzHandler(router: RequestRouter, observer: EdgeObser
         answer(responseFor(context));
       };
       const routed = router.route(incoming);
-      if (routed instanceof Promise) routed.then(decided).catch(fail);
+      // The check carries the body (or says it has none), so the router never waits for one.
+      if (routed instanceof AwaitingBody) fail(new Error('the router asked for a request body the check already carries'));
+      else if (routed instanceof Promise) routed.then(decided).catch(fail);
       else decided(routed);
     } catch (error) {
       fail(error);

@@ -18,7 +18,7 @@ import {
 } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { HeaderValueOption } from '../gen/envoy/config/core/v3/base.js';
 import type { ForwardInstruction, ReplyInstruction } from '../routing/decision.js';
-import type { RequestContext, RequestRouter } from '../routing/request-router.js';
+import { AwaitingBody, NO_BODY, type RequestContext, type RequestRouter } from '../routing/request-router.js';
 import { reusedResponse, type ExtProcRequest } from './ext-proc-codec.js';
 import { overwriteHeader } from './header-codec.js';
 import { openStream, type EdgeObserver } from './edge-observer.js';
@@ -64,6 +64,20 @@ const WATCH_HEADERS = watchMode(false);
 const WATCH_HEADERS_AND_BODY = watchMode(true);
 
 /**
+ * Asks Envoy for a submission's body before it is routed (a statement rule, or a statement
+ * that may start a transaction): BUFFERED_PARTIAL holds the headers until the body, up to the
+ * buffer limit, has been answered, and never fails an oversized one with 413
+ * (ext_proc.cc handleDataBufferedPartialMode). The response is watched as every submission's is.
+ */
+const READ_BODY = reusedResponse(response({ $case: 'requestHeaders', value: { response: CONTINUE } }, {
+  ...WATCH_HEADERS_AND_BODY,
+  requestBodyMode: ProcessingMode_BodySendMode.BUFFERED_PARTIAL,
+}));
+
+/** The request phase a routing answer goes to: its headers, or (for a held submission) its body. */
+type RequestPhase = 'requestHeaders' | 'requestBody';
+
+/**
  * Routing answers without a :path rewrite depend only on the response watch, the backend and
  * its prefix of the current second: every submission and query-id follow-up to a backend in
  * one second gets the same answer, so the last one per watch and backend is kept, built and
@@ -72,18 +86,18 @@ const WATCH_HEADERS_AND_BODY = watchMode(true);
 const reusedForwards = new Map<string, { readonly prefix: string | undefined; readonly answer: ProcessingResponse }>();
 const REUSED_FORWARDS_MAX = 4096;
 
-function forwardResponse(instruction: ForwardInstruction): ProcessingResponse {
-  if (instruction.path !== undefined) return buildForwardResponse(instruction);
-  const key = `${instruction.watch} ${instruction.backend}`;
+function forwardResponse(instruction: ForwardInstruction, phase: RequestPhase): ProcessingResponse {
+  if (instruction.path !== undefined) return buildForwardResponse(instruction, phase);
+  const key = `${phase} ${instruction.watch} ${instruction.backend}`;
   const last = reusedForwards.get(key);
   if (last !== undefined && last.prefix === instruction.forwardedPrefix) return last.answer;
   if (last === undefined && reusedForwards.size >= REUSED_FORWARDS_MAX) reusedForwards.clear();
-  const answer = reusedResponse(buildForwardResponse(instruction));
+  const answer = reusedResponse(buildForwardResponse(instruction, phase));
   reusedForwards.set(key, { prefix: instruction.forwardedPrefix, answer });
   return answer;
 }
 
-function buildForwardResponse(instruction: ForwardInstruction): ProcessingResponse {
+function buildForwardResponse(instruction: ForwardInstruction, phase: RequestPhase): ProcessingResponse {
   const plan = forwardHeaders(instruction);
   const setHeaders: HeaderValueOption[] = plan.set.map(([name, value]) => overwriteHeader(name, value));
   const headerMutation: HeaderMutation = { setHeaders, removeHeaders: [...plan.remove] };
@@ -97,6 +111,8 @@ function buildForwardResponse(instruction: ForwardInstruction): ProcessingRespon
     trailers: undefined,
     clearRouteCache: true,
   };
+  // A body answer carries no mode: the headers answer (READ_BODY) already set it.
+  if (phase === 'requestBody') return response({ $case: 'requestBody', value: { response: common } });
   return response({ $case: 'requestHeaders', value: { response: common } }, mode);
 }
 
@@ -127,6 +143,8 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
   return (call: Stream) => {
     const release = openStream(observer, EDGE);
     let context: RequestContext | undefined;
+    /** A submission held for its body (READ_BODY sent), until its request_body message. */
+    let awaiting: AwaitingBody | undefined;
     let closed = false;
     /** Set while fail() hands grpc-js its status, so the 'error' listener does not count it twice. */
     let endingWithError = false;
@@ -154,11 +172,20 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       release();
     };
 
-    const answerRequestHeaders = (routed: RequestContext, startedAt: bigint): void => {
+    const answer = (routed: RequestContext, startedAt: bigint, phase: RequestPhase): void => {
       context = routed;
       const instruction = routed.instruction;
       observer.routed(EDGE, routed, Number(process.hrtime.bigint() - startedAt) / 1e9);
-      write(instruction.kind === 'forward' ? forwardResponse(instruction) : immediateResponse(instruction));
+      write(instruction.kind === 'forward' ? forwardResponse(instruction, phase) : immediateResponse(instruction));
+    };
+
+    const settle = (routed: RequestContext | AwaitingBody | Promise<RequestContext>, startedAt: bigint, phase: RequestPhase): void | Promise<void> => {
+      if (routed instanceof AwaitingBody) {
+        awaiting = routed;
+        return write(READ_BODY);
+      }
+      if (!(routed instanceof Promise)) return answer(routed, startedAt, phase);
+      return routed.then((done) => answer(done, startedAt, phase));
     };
 
     const handle = (message: ExtProcRequest): void | Promise<void> => {
@@ -166,9 +193,9 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
       switch (request?.$case) {
         case 'requestHeaders': {
           const startedAt = process.hrtime.bigint();
-          const routed = router.route({ headers: request.value.headers, listenerPort: listenerPortOf(message) });
-          if (!(routed instanceof Promise)) return answerRequestHeaders(routed, startedAt);
-          return routed.then((context) => answerRequestHeaders(context, startedAt));
+          // Headers that end the stream: no body will follow, so none is asked for.
+          const body = request.value.endOfStream ? NO_BODY : undefined;
+          return settle(router.route({ headers: request.value.headers, listenerPort: listenerPortOf(message), body }), startedAt, 'requestHeaders');
         }
         case 'responseHeaders':
           if (context !== undefined) router.onResponseHeaders(context, request.value.headers);
@@ -176,9 +203,14 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
         case 'responseBody':
           if (context !== undefined && request.value.body.length > 0) router.onResponseBody(context, request.value.body);
           return write(RESPONSE_BODY_CONTINUE);
-        // Never asked for, but a config that sends them must still get an answer.
-        case 'requestBody':
-          return write(REQUEST_BODY_CONTINUE);
+        case 'requestBody': {
+          const held = awaiting;
+          // Asked for only to route a held submission; a config that sends bodies anyway still gets an answer.
+          if (held === undefined) return write(REQUEST_BODY_CONTINUE);
+          awaiting = undefined;
+          const body = { bytes: request.value.body, complete: request.value.endOfStream, sent: true };
+          return settle(router.routeWithBody(held, body), process.hrtime.bigint(), 'requestBody');
+        }
         case 'requestTrailers':
           return write(REQUEST_TRAILERS_CONTINUE);
         case 'responseTrailers':

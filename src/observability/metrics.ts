@@ -20,6 +20,7 @@ import type { OwnershipSizes } from '../stickiness/ownership.js';
 import type { XdsObserver } from '../xds/observer.js';
 import type { XdsType } from '../xds/resources.js';
 import type { UnreadBodyReason } from '../trino/body-encoding.js';
+import { UNKNOWN_REASONS, type StatementOutcome } from '../statement/facts.js';
 import { BoundedLabel } from './bounded-label.js';
 import { CellHistogram, CellTree, type CountCell, type HistogramCell, type Labels } from './metric-cells.js';
 
@@ -51,6 +52,7 @@ export const METRIC_NAMES = {
   healthLeader: 'trino_router_health_leader',
   storeFeedConnected: 'trino_router_store_feed_connected',
   responseBodiesUnread: 'trino_router_response_bodies_unread_total',
+  statementsRead: 'trino_router_statements_read_total',
 } as const;
 
 /** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
@@ -124,6 +126,7 @@ export class RouterMetrics {
 
   private readonly adminCalls: Counter<'method' | 'code'>;
   private readonly responseBodiesUnread: Counter<'reason'>;
+  private readonly statementsRead: Counter<'outcome' | 'reason'>;
   private readonly xdsStreams: Gauge;
   private readonly xdsResponses: Counter<'type'>;
   private readonly xdsAcks: Counter<'type'>;
@@ -169,6 +172,14 @@ export class RouterMetrics {
       registers,
     });
     for (const reason of UNREAD_BODY_REASONS) this.responseBodiesUnread.inc({ reason }, 0);
+    this.statementsRead = new Counter({
+      name: METRIC_NAMES.statementsRead,
+      help: 'Submission statements read for statement rules: parsed, or unknown with the reason (too_large, timeout, syntax_error, overloaded, ...); unknown ones are routed as the rules say for statementKind unknown.',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
+    this.statementsRead.inc({ outcome: 'parsed', reason: '' }, 0);
+    for (const reason of UNKNOWN_REASONS) this.statementsRead.inc({ outcome: 'unknown', reason }, 0);
     this.xdsStreams = new Gauge({ name: METRIC_NAMES.xdsStreams, help: 'Open xDS (ADS) streams: Envoys taking their clusters from the router.', registers });
     this.xdsResponses = new Counter({ name: METRIC_NAMES.xdsResponses, help: 'xDS responses sent, by resource type (cluster, listener).', labelNames: ['type'], registers });
     this.xdsAcks = new Counter({ name: METRIC_NAMES.xdsAcks, help: 'xDS responses a client accepted (ACK), by resource type.', labelNames: ['type'], registers });
@@ -246,6 +257,11 @@ export class RouterMetrics {
     const group = decision === undefined ? NONE : this.groups.value(decision.group);
     const rule = decision?.rule === undefined ? NONE : this.rules.value(decision.rule);
     this.submittedCells.cell(backend, group, rule).value++;
+  };
+
+  /** Only submissions a statement rule needed read (milliseconds of parsing each): prom-client directly. */
+  readonly statementRead = (outcome: StatementOutcome): void => {
+    this.statementsRead.inc(outcome.status === 'parsed' ? { outcome: 'parsed', reason: '' } : { outcome: 'unknown', reason: outcome.reason });
   };
 
   /** The admin server's `onCall(method, code)` (not on the request path: prom-client directly). */

@@ -113,9 +113,27 @@ export function decide(
   conditions: BackendConditions,
   state: StrategyState,
 ): EngineDecision {
-  const rule = findRule(snapshot, facts);
+  return decideMatched(snapshot, findRule(snapshot, facts), facts, conditions, state);
+}
+
+/** decide() once the first matching rule (or none) is known. */
+export function decideMatched(
+  snapshot: RoutingSnapshot,
+  rule: CompiledRule | undefined,
+  facts: RequestFacts,
+  conditions: BackendConditions,
+  state: StrategyState,
+): EngineDecision {
   if (rule === undefined) return decideForGroup(snapshot, snapshot.defaultGroup, undefined, conditions, state);
   return decideForRule(snapshot, rule.rule, facts, conditions, state);
+}
+
+/**
+ * Whether the request's statement could still change the decision: the first rule that may
+ * match (statement conditions not known yet count as holding) has a statement condition.
+ */
+export function awaitsStatement(rule: CompiledRule | undefined, facts: RequestFacts): boolean {
+  return facts.statement === undefined && rule !== undefined && rule.needsStatement;
 }
 
 /** The group a rule sends this request to: the client's X-Trino-Routing-Group if the rule lists it. */

@@ -12,7 +12,8 @@ import { decodeRefusal } from './replies.js';
 import { decideForGroup, ineligibility, ruleGroup, type BackendCondition, type BackendConditions, type IneligibleReason } from './engine.js';
 import type { ForwardInstruction, Mechanism, ReplyInstruction } from './decision.js';
 import type { RequestFacts, RoutingGroup } from './model.js';
-import { RequestRouter, type Incoming, type RequestRouterDeps } from './request-router.js';
+import { AwaitingBody, RequestRouter, type Incoming, type RequestContext, type RequestRouterDeps } from './request-router.js';
+import type { StatementOutcome } from '../statement/facts.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { PeekableStrategyState, StrategyState } from './strategies.js';
 
@@ -79,6 +80,8 @@ export interface Explanation {
   readonly groups: readonly GroupEvaluation[];
   readonly reply: ExplainedReply | undefined;
   readonly rewrittenPath: string | undefined;
+  /** The statement as read for a statement rule (undefined when no rule needed it). */
+  readonly statement: StatementOutcome | undefined;
   readonly summary: string;
 }
 
@@ -87,7 +90,11 @@ const NO_CONDITION: BackendCondition = { health: 'healthy', load: 0, inSchedule:
 /** The highest roll a StrategyState may return: with roll 0 it brackets every random pick. */
 const LAST_ROLL = 1 - Number.EPSILON;
 
-export function explainRequest(deps: RequestRouterDeps, request: Incoming): Explanation {
+/** What explain hands the router for a submission whose SQL was not given. */
+const NO_SQL_GIVEN = { bytes: new Uint8Array(0), complete: true, sent: false } as const;
+
+/** Synchronous unless a statement is read (the SQL was given and a statement rule needs it). */
+export function explainRequest(deps: RequestRouterDeps, request: Incoming): Explanation | Promise<Explanation> {
   // One snapshot and one view of the backends for the whole explanation.
   const snapshot = deps.snapshot();
   const conditions = deps.conditions();
@@ -99,14 +106,21 @@ export function explainRequest(deps: RequestRouterDeps, request: Incoming): Expl
     probe: undefined,
     onQuery: undefined,
   });
-  const routed = dryRun.route(request);
-  // Without a probe the router never waits; a promise here means the router changed shape.
-  if (routed instanceof Promise) throw new Error('explain: the dry run of the router unexpectedly went asynchronous');
-  const { instruction, facts } = routed;
-  const rules = facts === undefined ? [] : evaluateRules(snapshot, facts);
-  return instruction.kind === 'forward'
-    ? explainForward(deps, snapshot, conditions, instruction, facts, rules)
-    : explainReplyInstruction(deps, snapshot, conditions, instruction, facts, rules);
+  let routed = dryRun.route(request);
+  if (routed instanceof AwaitingBody) routed = dryRun.routeWithBody(routed, request.body ?? NO_SQL_GIVEN);
+  const explain = (context: RequestContext): Explanation => {
+    const { instruction, facts } = context;
+    const rules = facts === undefined ? [] : evaluateRules(snapshot, facts);
+    const explained = instruction.kind === 'forward'
+      ? explainForward(deps, snapshot, conditions, instruction, facts, rules)
+      : explainReplyInstruction(deps, snapshot, conditions, instruction, facts, rules);
+    const statement = context.statement?.status === 'unknown' && context.statement.reason === 'body_not_sent' && request.body === undefined
+      ? { ...context.statement, detail: 'no SQL was given to explain' }
+      : context.statement;
+    return { ...explained, statement };
+  };
+  // Without a probe the router waits only for a statement's facts.
+  return routed instanceof Promise ? routed.then(explain) : explain(routed);
 }
 
 /** Forwarded: by ownership (a follow-up or a transaction), or by the rules with every reason. */
@@ -190,6 +204,7 @@ function base(snapshot: RoutingSnapshot): Draft {
     rules: [],
     groups: [],
     reply: undefined,
+    statement: undefined,
     rewrittenPath: undefined,
   };
 }

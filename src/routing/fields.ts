@@ -7,7 +7,8 @@
  * its own format). A new condition on an existing kind is one entry here, its proto field, and
  * the parser that puts its value into RequestFacts.
  */
-import type { HeaderMatch, RequestFacts, StringMatch, TagsMatch } from './model.js';
+import { STATEMENT_KINDS } from '../statement/facts.js';
+import type { HeaderMatch, NamesMatch, RequestFacts, StringMatch, TagsMatch } from './model.js';
 
 /** What a condition on the field looks like (and what the facts hold for it). */
 export interface FieldKinds {
@@ -21,6 +22,8 @@ export interface FieldKinds {
   readonly properties: { readonly spec: Readonly<Record<string, string>>; readonly fact: ReadonlyMap<string, string> };
   /** Named request headers (lower-case name -> value, repeated lines joined with ","). */
   readonly headers: { readonly spec: readonly HeaderMatch[]; readonly fact: ReadonlyMap<string, string> };
+  /** A list of names (tables); glob / regex, true when any name matches. */
+  readonly names: { readonly spec: NamesMatch; readonly fact: readonly string[] };
 }
 
 export type FieldKind = keyof FieldKinds;
@@ -41,6 +44,8 @@ export interface FieldDefinition<K extends FieldKind = FieldKind> {
   readonly label: string;
   readonly kind: K;
   readonly phase: FieldPhase;
+  /** The only values an exact / anyOf condition may name (a closed set such as statement kinds). */
+  readonly values?: readonly string[] | undefined;
   /**
    * Filing order in the rule index (lower: tried first, the most selective); undefined: the
    * index never files rules under this field (their rules are filed under another condition).
@@ -58,6 +63,10 @@ export interface FieldDefinition<K extends FieldKind = FieldKind> {
    */
   readonly test: (check: (value: FieldKinds[K]['fact']) => boolean) => (facts: RequestFacts) => boolean;
 }
+
+/** What `statementKind` may name: Trino's statement kinds, and `unknown` for SQL that could not be read. */
+export const STATEMENT_KIND_VALUES: readonly string[] = [...STATEMENT_KINDS, 'unknown'];
+const NO_NAMES: readonly string[] = [];
 
 function field<const Key extends string, K extends FieldKind>(
   definition: FieldDefinition<K> & { readonly key: Key },
@@ -80,6 +89,13 @@ export const RULE_FIELDS = [
   field({ key: 'sessionProperties', apiName: 'session_properties', label: 'session', kind: 'properties', phase: 'headers', indexRank: 10, read: (f) => f.sessionProperties, test: (p) => (f) => p(f.sessionProperties) }),
   field({ key: 'routingGroup', apiName: 'routing_group', label: 'routing group', kind: 'string', phase: 'headers', indexRank: 3, read: (f) => f.routingGroup, test: (p) => (f) => p(f.routingGroup) }),
   field({ key: 'header', apiName: 'header', label: 'headers', kind: 'headers', phase: 'headers', indexRank: 11, read: (f) => f.headers, test: (p) => (f) => p(f.headers) }),
+  // The statement's fields: known only once the body is read. Until then (statement undefined)
+  // a condition "could hold", so the rule index finds the first rule that may match.
+  field({ key: 'statementKind', apiName: 'statement_kind', label: 'statement kind', kind: 'string', phase: 'body', indexRank: undefined, values: STATEMENT_KIND_VALUES, read: (f) => f.statement?.kind, test: (p) => (f) => f.statement === undefined || p(f.statement.kind) }),
+  field({ key: 'tablesRead', apiName: 'tables_read', label: 'tables read', kind: 'names', phase: 'body', indexRank: undefined, read: (f) => f.statement?.tablesRead ?? NO_NAMES, test: (p) => (f) => f.statement === undefined || p(f.statement.tablesRead) }),
+  field({ key: 'tablesWritten', apiName: 'tables_written', label: 'tables written', kind: 'names', phase: 'body', indexRank: undefined, read: (f) => f.statement?.tablesWritten ?? NO_NAMES, test: (p) => (f) => f.statement === undefined || p(f.statement.tablesWritten) }),
+  field({ key: 'tables', apiName: 'tables', label: 'tables', kind: 'names', phase: 'body', indexRank: undefined, read: (f) => f.statement?.tables ?? NO_NAMES, test: (p) => (f) => f.statement === undefined || p(f.statement.tables) }),
+  field({ key: 'statementText', apiName: 'statement_text', label: 'statement text', kind: 'string', phase: 'body', indexRank: undefined, read: (f) => f.statement?.text, test: (p) => (f) => f.statement === undefined || p(f.statement.text) }),
 ] as const;
 
 type Entry = (typeof RULE_FIELDS)[number];
@@ -100,6 +116,12 @@ const BY_KEY: ReadonlyMap<string, FieldDefinition> = new Map(RULE_FIELDS.map((f)
 
 export function ruleField(key: string): FieldDefinition | undefined {
   return BY_KEY.get(key);
+}
+
+/** Whether a rule with these conditions needs the statement (a body field) to be decided. */
+export function needsStatement(match: RuleMatchOf): boolean {
+  for (const definition of RULE_FIELDS) if (definition.phase === 'body' && match[definition.key] !== undefined) return true;
+  return false;
 }
 
 /** The names of the headers some condition of these matches mentions, lower-case. */

@@ -2,8 +2,8 @@
  * Rule conditions compiled once per configuration snapshot into predicates, so the request
  * path does no parsing or regex compilation.
  */
-import { RULE_FIELDS, type FieldDefinition, type FieldKind, type FieldKinds } from './fields.js';
-import type { HeaderMatch, RequestFacts, RuleMatch, StringMatch, TagsMatch } from './model.js';
+import { RULE_FIELDS, type FieldDefinition, type FieldKind, type FieldKinds, type FieldPhase } from './fields.js';
+import type { HeaderMatch, NamesMatch, RequestFacts, RuleMatch, StringMatch, TagsMatch } from './model.js';
 
 export type StringPredicate = (value: string | undefined) => boolean;
 
@@ -52,6 +52,28 @@ export function describeStringMatch(match: StringMatch): string {
   return `~ /${match.regex}/`;
 }
 
+const GLOB_SPECIAL = /[\\^$.|+()[\]{}]/g;
+
+/** A glob as a regex source: `*` any run of characters, `?` one, everything else literal. */
+function globSource(glob: string): string {
+  return glob.toLowerCase().replace(GLOB_SPECIAL, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+}
+
+/** True when any of the names matches (names are lower-case: Trino lowercases them). */
+export function compileNamesMatch(match: NamesMatch): (names: readonly string[]) => boolean {
+  const pattern = 'glob' in match
+    ? new RegExp(`^(?:${match.glob.map(globSource).join('|')})$`, 'su')
+    : new RegExp(match.regex, 'u');
+  return (names) => {
+    for (const name of names) if (pattern.test(name)) return true;
+    return false;
+  };
+}
+
+export function describeNamesMatch(match: NamesMatch): string {
+  return 'glob' in match ? `any like ${match.glob.join(', ')}` : `any ~ /${match.regex}/`;
+}
+
 export function compileTagsMatch(match: TagsMatch): (tags: readonly string[]) => boolean {
   // Plain loops: no callback closure allocated per request and rule.
   if ('containsAll' in match) {
@@ -72,6 +94,8 @@ export function compileTagsMatch(match: TagsMatch): (tags: readonly string[]) =>
 export interface CompiledCondition {
   /** The rule field's key (fields.ts); a header condition's also names the header. */
   readonly field: string;
+  /** When the request's value is known (a statement field: once the body is read). */
+  readonly phase: FieldPhase;
   readonly expected: string;
   readonly test: (facts: RequestFacts) => boolean;
   /** What the request had for this field, for explanations. */
@@ -101,25 +125,27 @@ type Compiler<K extends FieldKind> = (
 
 /** How each kind of condition is compiled; the fields come from the table. */
 const COMPILERS: { readonly [K in FieldKind]: Compiler<K> } = {
-  string: ({ key, read, test }, spec, out) => {
-    out.push({ field: key, expected: describeStringMatch(spec), test: test(compileStringMatch(spec)), actual: (facts) => show(read(facts)) });
+  string: ({ key, phase, read, test }, spec, out) => {
+    out.push({ field: key, phase, expected: describeStringMatch(spec), test: test(compileStringMatch(spec)), actual: (facts) => show(read(facts)) });
   },
-  ports: ({ key, read, test }, spec, out) => {
+  ports: ({ key, phase, read, test }, spec, out) => {
     const ports = new Set(spec);
     out.push({
       field: key,
+      phase,
       expected: `any of ${JSON.stringify([...ports])}`,
       test: test((port) => port !== undefined && ports.has(port)),
       actual: (facts) => String(read(facts) ?? '(absent)'),
     });
   },
-  tags: ({ key, read, test }, spec, out) => {
-    out.push({ field: key, expected: describeTagsMatch(spec), test: test(compileTagsMatch(spec)), actual: (facts) => JSON.stringify(read(facts)) });
+  tags: ({ key, phase, read, test }, spec, out) => {
+    out.push({ field: key, phase, expected: describeTagsMatch(spec), test: test(compileTagsMatch(spec)), actual: (facts) => JSON.stringify(read(facts)) });
   },
-  properties: ({ key, read, test }, spec, out) => {
+  properties: ({ key, phase, read, test }, spec, out) => {
     const required = Object.entries(spec);
     out.push({
       field: key,
+      phase,
       expected: required.map(([k, v]) => `${k}=${v}`).join(', '),
       test: test((properties) => {
         for (const [k, v] of required) if (properties.get(k) !== v) return false;
@@ -128,7 +154,7 @@ const COMPILERS: { readonly [K in FieldKind]: Compiler<K> } = {
       actual: (facts) => required.map(([k]) => `${k}=${read(facts).get(k) ?? '(absent)'}`).join(', '),
     });
   },
-  headers: ({ key, read, test }, spec, out) => {
+  headers: ({ key, phase, read, test }, spec, out) => {
     // One condition per header named, so explain shows which one failed.
     for (const condition of spec) {
       const name = condition.name.toLowerCase();
@@ -137,11 +163,15 @@ const COMPILERS: { readonly [K in FieldKind]: Compiler<K> } = {
         : compileStringMatch(condition);
       out.push({
         field: `${key} ${name}`,
+        phase,
         expected: describeHeaderMatch(condition),
         test: test((headers) => predicate(headers.get(name))),
         actual: (facts) => show(read(facts).get(name)),
       });
     }
+  },
+  names: ({ key, phase, read, test }, spec, out) => {
+    out.push({ field: key, phase, expected: describeNamesMatch(spec), test: test(compileNamesMatch(spec)), actual: (facts) => JSON.stringify(read(facts)) });
   },
 };
 
@@ -168,6 +198,7 @@ const FACT_TEXT: { readonly [K in FieldKind]: (fact: FieldKinds[K]['fact']) => s
   tags: (tags) => (tags.length === 0 ? ABSENT : tags.join(', ')),
   properties: (map) => (map.size === 0 ? ABSENT : [...map].map(([k, v]) => `${k}=${v}`).join(', ')),
   headers: (map) => (map.size === 0 ? ABSENT : [...map].map(([k, v]) => `${k}: ${v}`).join('; ')),
+  names: (names) => (names.length === 0 ? ABSENT : names.join(', ')),
 };
 
 /** Every field of the table with its explain label and the request's value. */

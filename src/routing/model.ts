@@ -54,6 +54,15 @@ export type StringMatch =
   | { readonly anyOf: readonly string[] }
   | { readonly regex: string };
 
+/**
+ * How a list of names (a statement's tables, `catalog.schema.table`, lower-case as Trino
+ * resolves them) is matched: true when any name matches any glob (`*` any run of characters,
+ * `?` one character; case-insensitive) or the regex.
+ */
+export type NamesMatch =
+  | { readonly glob: readonly string[] }
+  | { readonly regex: string };
+
 export type TagsMatch =
   | { readonly containsAll: readonly string[] }
   | { readonly containsAny: readonly string[] };
@@ -120,7 +129,29 @@ export interface RequestFacts {
    * ","); other headers are not copied.
    */
   readonly headers: ReadonlyMap<string, string>;
+  /**
+   * What the submission's SQL does, for rules on the statement. Undefined: not read (yet): a
+   * submission whose body a rule may still need; statement conditions then count as "could
+   * hold". A request that is not a submission has NO_STATEMENT.
+   */
+  readonly statement: StatementView | undefined;
 }
+
+/** A statement as the rules see it (built from statement facts, see statement-view.ts). */
+export interface StatementView {
+  /** A statement kind (statement/facts.ts), `unknown` when the SQL could not be read; undefined: no statement. */
+  readonly kind: string | undefined;
+  /** `catalog.schema.table`, lower-case; a part the session could not supply is `?`. */
+  readonly tablesRead: readonly string[];
+  readonly tablesWritten: readonly string[];
+  /** Read and written. */
+  readonly tables: readonly string[];
+  /** The SQL text as sent, when the whole body was read. */
+  readonly text: string | undefined;
+}
+
+/** The statement of a request that is not a submission: no statement condition holds. */
+export const NO_STATEMENT: StatementView = { kind: undefined, tablesRead: [], tablesWritten: [], tables: [], text: undefined };
 
 /** Live state of a backend as the monitor sees it. */
 export type BackendHealth = 'healthy' | 'unhealthy' | 'pending' | 'draining' | 'unknown';

@@ -20,13 +20,19 @@ import {
   type PrefixKeyring,
 } from '../stickiness/route-prefix.js';
 import type { ForwardInstruction, Mechanism, ReplyInstruction, ResponseWatch, RouteInstruction } from './decision.js';
-import { decide, describeRejection, type BackendConditions, type EngineDecision } from './engine.js';
-import type { RequestFacts } from './model.js';
-import type { RoutingSnapshot } from './snapshot.js';
+import { awaitsStatement, decideMatched, describeRejection, findRule, type BackendConditions, type EngineDecision } from './engine.js';
+import { NO_STATEMENT, type RequestFacts } from './model.js';
+import type { CompiledRule, RoutingSnapshot } from './snapshot.js';
+import { statementView } from './statement-view.js';
+import { unknownOutcome, type StatementOutcome, type StatementSession } from '../statement/facts.js';
+import { mayChangeTransaction } from '../statement/leading-keyword.js';
 import type { StrategyState } from './strategies.js';
 import {
   decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, unknownQueryResourceReply, type RouterErrorKind,
 } from './replies.js';
+
+/** Reads a statement's facts (a bounded worker pool: statement/analyzer.ts); never rejects. */
+export type StatementReader = (sql: string, session: StatementSession) => Promise<StatementOutcome>;
 
 /** Asks every backend whether it knows a query; resolves to the owner or undefined. */
 export type QueryProbe = (queryId: string, headers: HeaderList, backends: readonly string[]) => Promise<string | undefined>;
@@ -47,6 +53,10 @@ export interface RequestRouterDeps {
   readonly onQuery?: (event: QuerySubmitted) => void;
   /** A submission's response body the router could not read (its Content-Encoding): counted, never silent. */
   readonly onUnreadBody?: (reason: UnreadBodyReason) => void;
+  /** Statement facts for statement rules; undefined: such rules see every statement as `unknown`. */
+  readonly statements?: StatementReader | undefined;
+  /** Every statement read for a rule, parsed or not (metrics). */
+  readonly onStatement?: (outcome: StatementOutcome) => void;
 }
 
 export interface QuerySubmitted {
@@ -55,6 +65,8 @@ export interface QuerySubmitted {
   readonly mechanism: Mechanism;
   readonly facts: RequestFacts | undefined;
   readonly decision: EngineDecision | undefined;
+  /** The statement as read for a statement rule; undefined when no rule needed it. */
+  readonly statement: StatementOutcome | undefined;
   readonly at: number;
 }
 
@@ -64,13 +76,52 @@ export interface RequestContext {
   readonly transactionId: string | undefined;
   /** The request carried a transaction header (NONE included): its query may start one. */
   readonly transactionAware: boolean;
+  /**
+   * The query's responses are to be watched for a transaction starting or ending: a
+   * transaction-aware submission whose statement may start or end one (its polls then too).
+   */
+  readonly watchTransactions: boolean;
   readonly facts: RequestFacts | undefined;
+  /** The statement as read for a statement rule, when one needed it. */
+  readonly statement: StatementOutcome | undefined;
   readonly receivedAt: number;
+}
+
+/** A submission's body as an edge has it. */
+export interface IncomingBody {
+  readonly bytes: Uint8Array;
+  /** false: cut (Envoy's buffer limit, ext_authz max_request_bytes with allow_partial_message). */
+  readonly complete: boolean;
+  /** false: Envoy sent none although the request has one (ext_authz without with_request_body). */
+  readonly sent: boolean;
 }
 
 export interface Incoming {
   readonly headers: HeaderList;
   readonly listenerPort: number | undefined;
+  /**
+   * The request body, when the edge already has all it will get (ext_authz, or a request that
+   * ended with its headers). Undefined: the edge can ask Envoy for it (ext_proc), so route()
+   * answers AwaitingBody when a rule needs the statement.
+   */
+  readonly body?: IncomingBody | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+/** The body of a request whose headers ended the stream. */
+export const NO_BODY: IncomingBody = { bytes: EMPTY, complete: true, sent: true };
+
+/**
+ * A submission the router cannot route before reading its body: a statement rule could still
+ * decide it, or its statement may start or end a transaction. The edge asks Envoy for the body
+ * (ext_proc BUFFERED_PARTIAL) and hands it to routeWithBody().
+ */
+export class AwaitingBody {
+  constructor(
+    /** @internal */ readonly scope: Scope,
+    /** Transaction-owned submissions are routed to this owner whatever the body says. */
+    /** @internal */ readonly transactionOwner: string | undefined,
+  ) {}
 }
 
 const NO_TAGS: readonly string[] = [];
@@ -95,7 +146,7 @@ function namedHeaders(headers: HeaderList, names: ReadonlySet<string>): Readonly
 const NO_SESSION: ReadonlyMap<string, string> = new Map();
 
 /** Everything known about the request being routed, passed between the steps below. */
-interface Scope {
+export interface Scope {
   readonly request: Incoming;
   readonly method: string;
   /** The path the coordinator knows (route prefix removed). */
@@ -131,8 +182,11 @@ export class RequestRouter {
     return prefix;
   }
 
-  /** Routes a request. Synchronous unless a probe is needed. */
-  route(request: Incoming): RequestContext | Promise<RequestContext> {
+  /**
+   * Routes a request. Synchronous unless a probe (or, with the body given, a statement parse)
+   * is needed; AwaitingBody when the submission's body must be read first.
+   */
+  route(request: Incoming): RequestContext | AwaitingBody | Promise<RequestContext> {
     const now = this.deps.now();
     const method = headerValue(request.headers, ':method') ?? 'GET';
     // An absolute-form request target (presto-client's cancel) read as the origin form Envoy's
@@ -169,7 +223,7 @@ export class RequestRouter {
     return this.context(scope, failedStatementReply(refusal.kind, refusal.message), undefined);
   }
 
-  private routePath(scope: Scope, prefixOwner: string | undefined): RequestContext | Promise<RequestContext> {
+  private routePath(scope: Scope, prefixOwner: string | undefined): RequestContext | AwaitingBody | Promise<RequestContext> {
     const trinoPath = classifyTrinoPath(scope.method, scope.path);
     switch (trinoPath.kind) {
       case 'submit':
@@ -203,23 +257,108 @@ export class RequestRouter {
     }
   }
 
-  private routeNewQuery(scope: Scope, submission: boolean): RequestContext {
+  private routeNewQuery(scope: Scope, submission: boolean): RequestContext | AwaitingBody | Promise<RequestContext> {
     if (scope.transactionId !== undefined) {
       const owner = this.deps.ownership.transactionOwner(scope.transactionId);
       if (owner === undefined) {
         return this.reply(scope, 'unknown_transaction', `Unknown transaction ${scope.transactionId}: this router never saw it start`);
       }
-      return this.context(scope, this.forward(scope, owner, 'transaction', submission ? 'headers_and_body' : 'headers', undefined), undefined);
+      if (!submission) return this.context(scope, this.forward(scope, owner, 'transaction', 'headers', undefined), undefined, true);
+      // Only a COMMIT or ROLLBACK ends the transaction: its body says whether to watch the polls.
+      const body = scope.request.body;
+      if (body === undefined) return new AwaitingBody(scope, owner);
+      return this.transactionSubmission(scope, owner, body);
     }
-    const facts = this.facts(scope);
+    const snapshot = this.deps.snapshot();
+    const facts = this.facts(scope, snapshot, submission);
     if (typeof facts === 'string') return this.reply(scope, 'bad_headers', facts);
-    const decision = decide(this.deps.snapshot(), facts, this.deps.conditions(), this.deps.strategy);
+    const rule = findRule(snapshot, facts);
+    // A JDBC/CLI submission (Transaction-Id: NONE) may start a transaction: one look at its body
+    // spares a response-headers exchange on every poll of every other query.
+    if ((submission && scope.transactionAware) || awaitsStatement(rule, facts)) {
+      const body = scope.request.body;
+      if (body === undefined) return new AwaitingBody(scope, undefined);
+      return this.submissionWithBody(scope, facts, rule, body);
+    }
+    return this.decided(scope, facts, rule, submission, scope.transactionAware, undefined);
+  }
+
+  /**
+   * Routes a submission the router held for its body (see AwaitingBody). The snapshot is read
+   * again: the body may arrive after a configuration change.
+   */
+  routeWithBody(awaiting: AwaitingBody, body: IncomingBody): RequestContext | Promise<RequestContext> {
+    const scope = awaiting.scope;
+    if (awaiting.transactionOwner !== undefined) return this.transactionSubmission(scope, awaiting.transactionOwner, body);
+    const snapshot = this.deps.snapshot();
+    const facts = this.facts(scope, snapshot, true);
+    if (typeof facts === 'string') return this.reply(scope, 'bad_headers', facts);
+    return this.submissionWithBody(scope, facts, findRule(snapshot, facts), body);
+  }
+
+  private transactionSubmission(scope: Scope, owner: string, body: IncomingBody): RequestContext {
+    const sql = this.sqlOf(scope, body);
+    const watch = typeof sql !== 'string' || mayChangeTransaction(sql, this.preparedStatements(scope));
+    return this.context(scope, this.forward(scope, owner, 'transaction', 'headers_and_body', undefined), undefined, watch);
+  }
+
+  private submissionWithBody(
+    scope: Scope,
+    facts: RequestFacts,
+    rule: CompiledRule | undefined,
+    body: IncomingBody,
+  ): RequestContext | Promise<RequestContext> {
+    const sql = this.sqlOf(scope, body);
+    const watchFor = (parsed: StatementOutcome | undefined): boolean => {
+      if (!scope.transactionAware) return false;
+      if (parsed?.status === 'parsed') return parsed.facts.kind === 'transaction';
+      return typeof sql !== 'string' || mayChangeTransaction(sql, this.preparedStatements(scope));
+    };
+    if (!awaitsStatement(rule, facts)) return this.decided(scope, facts, rule, true, watchFor(undefined), undefined);
+    const finish = (outcome: StatementOutcome): RequestContext => {
+      this.deps.onStatement?.(outcome);
+      const snapshot = this.deps.snapshot();
+      const withStatement: RequestFacts = { ...facts, statement: statementView(outcome, typeof sql === 'string' && body.complete ? sql : undefined) };
+      return this.decided(scope, withStatement, findRule(snapshot, withStatement), true, watchFor(outcome), outcome);
+    };
+    if (typeof sql !== 'string') return finish(sql);
+    if (!body.complete) return finish(unknownOutcome('too_large', `the body was cut at ${body.bytes.length} bytes (Envoy's buffer limit)`));
+    if (sql.trim() === '') return finish(unknownOutcome('empty', 'the submission has no SQL'));
+    const reader = this.deps.statements;
+    if (reader === undefined) return finish(unknownOutcome('closed', 'statement reading is not configured'));
+    const session: StatementSession = { catalog: facts.catalog, schema: facts.schema, preparedStatements: this.preparedStatements(scope) };
+    return reader(sql, session).then(finish, (error: unknown) => finish(unknownOutcome('internal_error', error instanceof Error ? error.message : String(error))));
+  }
+
+  /** The SQL of a submission body, or why it has none the router can read. */
+  private sqlOf(scope: Scope, body: IncomingBody): string | StatementOutcome {
+    if (!body.sent) return unknownOutcome('body_not_sent', 'Envoy sent no request body (ext_authz needs with_request_body)');
+    const decoded = decodeBody(body.bytes, headerValue(scope.request.headers, 'content-encoding'));
+    if (!decoded.ok) return unknownOutcome('undecodable', `the body's Content-Encoding could not be decoded (${decoded.reason})`);
+    return Buffer.from(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.byteLength).toString('utf8');
+  }
+
+  /** X-Trino-Prepared-Statement, read only when a statement needs it (EXECUTE). */
+  private preparedStatements(scope: Scope): ReadonlyMap<string, string> {
+    const parsed = parseTrinoHeaders(scope.request.headers, this.deps.headerOptions);
+    return isTrinoHeaderError(parsed) ? NO_SESSION : parsed.preparedStatements;
+  }
+
+  private decided(
+    scope: Scope,
+    facts: RequestFacts,
+    rule: CompiledRule | undefined,
+    submission: boolean,
+    watchTransactions: boolean,
+    statement: StatementOutcome | undefined,
+  ): RequestContext {
+    const decision = decideMatched(this.deps.snapshot(), rule, facts, this.deps.conditions(), this.deps.strategy);
     if (decision.outcome === 'rejected') {
       const kind: RouterErrorKind = decision.transient ? 'no_backend' : 'no_backend_configured';
-      return this.context(scope, this.replyInstruction(scope, kind, describeRejection(decision)), facts);
+      return this.context(scope, this.replyInstruction(scope, kind, describeRejection(decision)), facts, false, statement);
     }
     const watch: ResponseWatch = submission ? 'headers_and_body' : scope.transactionAware ? 'headers' : 'none';
-    return this.context(scope, this.forward(scope, decision.backend, 'rules', watch, decision), facts);
+    return this.context(scope, this.forward(scope, decision.backend, 'rules', watch, decision), facts, watchTransactions, statement);
   }
 
   /** The owner of a query as this router knows it without asking a cluster: its id, else its coordinator's id. */
@@ -278,7 +417,7 @@ export class RequestRouter {
     return { kind: 'forward', backend, mechanism, path: scope.rewrittenPath, forwardedPrefix, watch, decision };
   }
 
-  private facts(scope: Scope): RequestFacts | string {
+  private facts(scope: Scope, snapshot: RoutingSnapshot, submission: boolean): RequestFacts | string {
     const headers = scope.request.headers;
     const parsed = parseTrinoHeaders(headers, this.deps.headerOptions);
     if (isTrinoHeaderError(parsed)) return parsed.message;
@@ -296,16 +435,26 @@ export class RequestRouter {
       clientTags: parsed.clientTags.length > 0 ? parsed.clientTags : NO_TAGS,
       sessionProperties: parsed.sessionProperties.size > 0 ? parsed.sessionProperties : NO_SESSION,
       routingGroup: parsed.routingGroup,
-      headers: namedHeaders(headers, this.deps.snapshot().headerNames),
+      headers: namedHeaders(headers, snapshot.headerNames),
+      // Unread until a statement rule needs it; a request that is not a submission has none.
+      statement: submission && snapshot.statementRules ? undefined : NO_STATEMENT,
     };
   }
 
-  private context(scope: Scope, instruction: RouteInstruction, facts: RequestFacts | undefined): RequestContext {
+  private context(
+    scope: Scope,
+    instruction: RouteInstruction,
+    facts: RequestFacts | undefined,
+    watchTransactions = false,
+    statement: StatementOutcome | undefined = undefined,
+  ): RequestContext {
     return {
       instruction,
       transactionId: scope.transactionId,
       transactionAware: scope.transactionAware,
+      watchTransactions,
       facts,
+      statement,
       receivedAt: scope.now,
     };
   }
@@ -358,13 +507,14 @@ export class RequestRouter {
     const ownership = this.deps.ownership;
     ownership.learnQuery(head.id, instruction.backend, 'response', now);
     ownership.learnCoordinator(coordinatorId, instruction.backend, now);
-    if (context.transactionAware) ownership.watchTransactions(head.id, now);
+    if (context.watchTransactions) ownership.watchTransactions(head.id, now);
     this.deps.onQuery?.({
       queryId: head.id,
       backend: instruction.backend,
       mechanism: instruction.mechanism,
       facts: context.facts,
       decision: instruction.decision,
+      statement: context.statement,
       at: now,
     });
   }

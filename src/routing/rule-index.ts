@@ -118,6 +118,13 @@ class NamedIndex implements FieldIndex {
   }
 }
 
+/** Files nothing: a kind whose conditions have no exact value a request must have. */
+class NoIndex implements FieldIndex {
+  readonly empty = true;
+  file(): boolean { return false; }
+  scan(_rules: readonly CompiledRule[], _facts: RequestFacts, best: number): number { return best; }
+}
+
 /** How each kind of field is indexed; the fields come from the table. */
 const INDEXES: { readonly [K in FieldKind]: (definition: FieldDefinition<K>) => FieldIndex } = {
   string: ({ read }) => new ValueIndex<string>(read, (spec: StringMatch) => acceptedValues(spec)),
@@ -134,6 +141,8 @@ const INDEXES: { readonly [K in FieldKind]: (definition: FieldDefinition<K>) => 
     }
     return [];
   }),
+  // Globs and regexes: nothing to look up (and statement fields are never indexed: unknown at headers).
+  names: () => new NoIndex(),
 };
 
 /** The indexable fields, most selective first. */

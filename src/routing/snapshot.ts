@@ -3,7 +3,7 @@
  * snapshot from start to end; a change builds a new snapshot and swaps it in whole, so no
  * request ever sees half of a change.
  */
-import { mentionedHeaders } from './fields.js';
+import { mentionedHeaders, needsStatement } from './fields.js';
 import { compileConditions, type CompiledCondition } from './matchers.js';
 import type { Backend, RequestFacts, RoutingConfig, RoutingGroup, RoutingRule } from './model.js';
 import { RuleIndex } from './rule-index.js';
@@ -12,6 +12,8 @@ export interface CompiledRule {
   readonly rule: RoutingRule;
   readonly conditions: readonly CompiledCondition[];
   readonly matches: (facts: RequestFacts) => boolean;
+  /** The rule has a condition on the statement: it is decided only once the body is read. */
+  readonly needsStatement: boolean;
 }
 
 export interface RoutingSnapshot {
@@ -27,6 +29,8 @@ export interface RoutingSnapshot {
   readonly defaultGroup: string;
   /** Lower-case names of the headers some rule's condition names: the only ones facts keep. */
   readonly headerNames: ReadonlySet<string>;
+  /** Some rule has a condition on the statement, so a submission's body may be needed. */
+  readonly statementRules: boolean;
 }
 
 export function compareRules(a: RoutingRule, b: RoutingRule): number {
@@ -39,6 +43,7 @@ function compileRule(rule: RoutingRule): CompiledRule {
   return {
     rule,
     conditions,
+    needsStatement: needsStatement(rule.match),
     matches: (facts) => {
       for (const test of tests) if (!test(facts)) return false;
       return true;
@@ -58,5 +63,6 @@ export function compileSnapshot(config: RoutingConfig, revision: number): Routin
     ruleIndex: new RuleIndex(rules),
     defaultGroup: config.defaultGroup,
     headerNames: mentionedHeaders(config.rules.map((r) => r.match)),
+    statementRules: rules.some((r) => r.needsStatement),
   };
 }

@@ -228,7 +228,32 @@ const CHECKERS: { readonly [K in FieldKind]: Checker<K> } = {
     }
     conditions.forEach((condition, k) => checkHeaderMatch(condition, at.at(k)));
   },
+  names: (spec, at) => {
+    const keys = spec !== null && typeof spec === 'object' ? Object.keys(spec) : [];
+    if (keys.length !== 1 || !['glob', 'regex'].includes(keys[0] ?? '')) {
+      at.add('expected exactly one of glob, regex');
+      return;
+    }
+    if ('glob' in spec) {
+      if (!Array.isArray(spec.glob) || spec.glob.length === 0) at.add('expected a non-empty list of globs such as hive.etl.*', 'glob');
+      else spec.glob.forEach((g, k) => { if (typeof g !== 'string' || g === '') at.add('expected a non-empty glob such as hive.etl.*', 'glob', k); });
+      return;
+    }
+    const problem = regexProblem(spec.regex);
+    if (problem !== undefined) at.add(problem, 'regex');
+  },
 };
+
+/** A field with a closed set of values (statement kinds): exact / anyOf must name one of them. */
+function checkClosedValues(spec: unknown, values: readonly string[], at: IssueList): void {
+  if (spec === null || typeof spec !== 'object') return;
+  const named = 'exact' in spec ? [spec.exact] : 'anyOf' in spec && Array.isArray(spec.anyOf) ? spec.anyOf : [];
+  named.forEach((value: unknown, k: number) => {
+    if (typeof value === 'string' && !values.includes(value)) {
+      at.add(`unknown value ${JSON.stringify(value)}; expected one of ${values.join(', ')}`, 'exact' in spec ? 'exact' : 'anyOf', ...('exact' in spec ? [] : [k]));
+    }
+  });
+}
 
 function checkMatch(match: RuleMatch, at: IssueList): void {
   if (match === null || typeof match !== 'object') {
@@ -240,7 +265,9 @@ function checkMatch(match: RuleMatch, at: IssueList): void {
   }
   for (const definition of RULE_FIELDS) {
     const spec = match[definition.key];
-    if (spec !== undefined) (CHECKERS[definition.kind] as Checker<FieldKind>)(spec as never, at.at(definition.key));
+    if (spec === undefined) continue;
+    (CHECKERS[definition.kind] as Checker<FieldKind>)(spec as never, at.at(definition.key));
+    if (definition.values !== undefined) checkClosedValues(spec, definition.values, at.at(definition.key));
   }
 }
 

@@ -42,9 +42,15 @@ export interface StatementSession {
   readonly preparedStatements?: ReadonlyMap<string, string> | undefined;
 }
 
+/**
+ * Why a statement has no facts: over the size cap or cut at Envoy's buffer limit, the parse
+ * over its time budget, not Trino SQL, an EXECUTE the session cannot resolve, every worker busy,
+ * the analyzer closed or failing, an empty body, a body Envoy did not send (ext_authz without
+ * with_request_body), or one whose Content-Encoding could not be decoded.
+ */
 export const UNKNOWN_REASONS = [
   'too_large', 'timeout', 'syntax_error', 'unresolved_prepared_statement', 'overloaded',
-  'closed', 'internal_error',
+  'closed', 'internal_error', 'empty', 'body_not_sent', 'undecodable',
 ] as const;
 export type UnknownReason = (typeof UNKNOWN_REASONS)[number];
 

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackendCondition } from '../../src/routing/engine.js';
-import { explainRequest } from '../../src/routing/explain.js';
+import { explainRequest, type Explanation } from '../../src/routing/explain.js';
+import { routeNow } from '../support/route-fully.js';
 import { createStrategyState } from '../../src/routing/strategies.js';
 import type { RoutingConfig } from '../../src/routing/model.js';
 import { RequestRouter, type RequestRouterDeps } from '../../src/routing/request-router.js';
@@ -66,10 +67,9 @@ describe('explain agrees with the router', () => {
         if (r.tags !== undefined) headers.push(['x-trino-client-tags', r.tags]);
         const incoming = { headers, listenerPort: r.port };
         const tick = strategy.peekTick('adhoc');
-        const explained = explainRequest(deps, incoming);
+        const explained = explainNow(deps, incoming);
         expect(strategy.peekTick('adhoc')).toBe(tick);
-        const routed = router.route(incoming);
-        if (routed instanceof Promise) throw new Error('no probe configured: routing must be synchronous');
+        const routed = routeNow(router, incoming);
         const instruction = routed.instruction;
         if (instruction.kind === 'forward') {
           expect(explained.outcome).toBe('forward');
@@ -94,10 +94,17 @@ describe('explain agrees with the router', () => {
       headerOptions: {}, unavailable: 'failed-query', now: () => 0,
     });
     const vip = { headers: [[':method', 'POST'], [':path', '/v1/statement'], ['x-trino-user', 'vip_1']] as [string, string][], listenerPort: 8443 };
-    const lottery = explainRequest(deps(0.9), vip);
+    const lottery = explainNow(deps(0.9), vip);
     expect(lottery).toMatchObject({ group: 'lottery', backendCertain: false, candidates: ['a', 'b'] });
     const bi = { headers: [[':method', 'POST'], [':path', '/v1/statement'], ['x-trino-user', 'x'], ['x-trino-source', 'tableau']] as [string, string][], listenerPort: undefined };
     // weighted: b has weight 0 (ineligible), c is disabled: only a remains.
-    expect(explainRequest(deps(0.9), bi)).toMatchObject({ group: 'weighted', backend: 'a', backendCertain: true, candidates: ['a'] });
+    expect(explainNow(deps(0.9), bi)).toMatchObject({ group: 'weighted', backend: 'a', backendCertain: true, candidates: ['a'] });
   });
 });
+
+/** Explain of a request without SQL: answered synchronously. */
+function explainNow(...args: Parameters<typeof explainRequest>): Explanation {
+  const explained = explainRequest(...args);
+  if (explained instanceof Promise) throw new Error('no SQL given: explain must be synchronous');
+  return explained;
+}

@@ -140,7 +140,7 @@ describe('explain, status, queries', () => {
     expect(unknown).toMatchObject({ code: 5, stderr: expect.stringMatching(/no backend is known to own query/) });
     expect((await cli('queries', 'owner', 'nope')).code).toBe(8);
     fixture.router.router.onResponseBody(
-      { instruction: { kind: 'forward', backend: 'trino-a', mechanism: 'rules', path: undefined, forwardedPrefix: undefined, watch: 'headers_and_body', decision: undefined }, transactionId: undefined, transactionAware: false, facts: undefined, receivedAt: Date.now() },
+      { instruction: { kind: 'forward', backend: 'trino-a', mechanism: 'rules', path: undefined, forwardedPrefix: undefined, watch: 'headers_and_body', decision: undefined }, transactionId: undefined, transactionAware: false, watchTransactions: false, statement: undefined, facts: undefined, receivedAt: Date.now() },
       Buffer.from('{"id":"20261122_120000_00002_abcde","infoUri":"http://x/ui","stats":{"state":"QUEUED"}}'),
     );
     const known = await cli('queries', 'owner', '20261122_120000_00002_abcde');

@@ -12,6 +12,7 @@ import type { EnvoyStandin } from '../standins/envoy/index.js';
 import { startFleetBackends, type FleetBackends } from '../support/fleet.js';
 import { freshDatabase } from '../support/postgres-databases.js';
 import { collect, eventually, submit } from '../support/statement-protocol.js';
+import { routeFully } from '../support/route-fully.js';
 
 const TOKEN = 'a-fleet-admin-token-long-enough';
 
@@ -88,7 +89,7 @@ describe('three replicas on one PostgreSQL store', () => {
 });
 
 function route(replica: RunningRouter, method: string, path: string): RequestContext | Promise<RequestContext> {
-  return replica.router.route({
+  return routeFully(replica.router, {
     headers: [[':method', method], [':path', path], [':authority', 'envoy'], ['x-trino-user', 'etl_fleet']],
     listenerPort: 8080,
   });

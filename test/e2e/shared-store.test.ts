@@ -7,6 +7,7 @@ import { startRouter, type RunningRouter } from '../../src/app.js';
 import type { RequestContext } from '../../src/routing/request-router.js';
 import { eventually, submit } from '../support/statement-protocol.js';
 import { startChain, type Chain } from './harness.js';
+import { routeFully } from '../support/route-fully.js';
 
 let chain: Chain;
 let second: RunningRouter;
@@ -22,7 +23,7 @@ afterAll(async () => {
 it('a query learned by one replica is routed by query id on the other after a sync', async () => {
   const first = await submit(chain.envoy.url, 'SELECT * FROM t /* rows=5 duration=60000 */', { 'X-Trino-User': 'etl_shared' });
   const path = new URL(first.body.nextUri).pathname;
-  const follow = (): RequestContext | Promise<RequestContext> => second.router.route({
+  const follow = (): RequestContext | Promise<RequestContext> => routeFully(second.router, {
     headers: [[':method', 'GET'], [':path', path], [':authority', 'envoy'], ['x-trino-user', 'etl_shared']],
     listenerPort: 8080,
   });

@@ -5,13 +5,14 @@
  */
 import type {
   HeaderMatch as ApiHeaderMatch,
+  NamesMatch as ApiNamesMatch,
   Rule as ApiRule,
   RuleMatch as ApiRuleMatch,
   StringMatch as ApiStringMatch,
   TagsMatch as ApiTagsMatch,
 } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { RULE_FIELDS, type FieldKind, type FieldKinds } from '../../routing/fields.js';
-import type { HeaderMatch, RoutingRule, RuleMatch, StringMatch, TagsMatch } from '../../routing/model.js';
+import type { HeaderMatch, NamesMatch, RoutingRule, RuleMatch, StringMatch, TagsMatch } from '../../routing/model.js';
 import { InvalidArgumentError } from '../errors.js';
 import { maskedFields } from './update-mask.js';
 
@@ -98,6 +99,7 @@ const KIND_CONVERTERS: {
     toApi: (spec) => spec.map(headerMatchToApi),
     fromApi: (api: ApiHeaderMatch[], at) => (api.length === 0 ? undefined : api.map((h, k) => headerMatchFromApi(h, `${at}[${k}]`))),
   },
+  names: { toApi: namesMatchToApi, fromApi: (api: ApiNamesMatch | undefined, at) => (api === undefined ? undefined : namesMatchFromApi(api, at)) },
 };
 
 /** The message's defaults for the fields that cannot be absent on the wire (repeated, maps). */
@@ -171,5 +173,21 @@ function tagsMatchFromApi(api: ApiTagsMatch, at: string): TagsMatch {
       return { containsAny: [...api.kind.value.values] };
     case undefined:
       throw new InvalidArgumentError(at, 'set exactly one of contains_any, contains_all');
+  }
+}
+
+function namesMatchToApi(spec: NamesMatch): ApiNamesMatch {
+  if ('glob' in spec) return { kind: { $case: 'glob', value: { values: [...spec.glob] } } };
+  return { kind: { $case: 'regex', value: spec.regex } };
+}
+
+function namesMatchFromApi(api: ApiNamesMatch, at: string): NamesMatch {
+  switch (api.kind?.$case) {
+    case 'glob':
+      return { glob: [...api.kind.value.values] };
+    case 'regex':
+      return { regex: api.kind.value };
+    case undefined:
+      throw new InvalidArgumentError(at, 'set exactly one of glob, regex');
   }
 }

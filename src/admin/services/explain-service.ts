@@ -6,11 +6,14 @@ import type {
   ExplainResponse,
   ExplainServiceService,
   RequestFacts as ApiRequestFacts,
+  StatementFacts as ApiStatementFacts,
 } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import type { HeaderList } from '../../trino/header-list.js';
 import { explainRequest, type Explanation } from '../../routing/explain.js';
 import { labeledFacts } from '../../routing/matchers.js';
 import type { RequestFacts } from '../../routing/model.js';
+import { tableText } from '../../routing/statement-view.js';
+import type { StatementOutcome } from '../../statement/facts.js';
 import type { Incoming } from '../../routing/request-router.js';
 import type { Handlers } from '../call.js';
 import type { AdminDeps } from '../deps.js';
@@ -21,7 +24,7 @@ import { HEADER_NAME_PATTERN } from '../../routing/validate.js';
 
 export function explainHandlers(deps: AdminDeps): Handlers<typeof ExplainServiceService> {
   return {
-    explain: (request) => explanationToApi(explainRequest(deps.router, incomingOf(request))),
+    explain: async (request) => explanationToApi(await explainRequest(deps.router, incomingOf(request))),
   };
 }
 
@@ -39,7 +42,25 @@ export function incomingOf(request: ExplainRequest): Incoming {
   });
   const port = request.listenerPort;
   if (port !== undefined && (port < 1 || port > 65535)) throw new InvalidArgumentError('listener_port', `expected 1-65535, got ${port}`);
-  return { headers: headers as HeaderList, listenerPort: port };
+  if (request.sql === undefined) return { headers: headers as HeaderList, listenerPort: port };
+  const bytes = Buffer.from(request.sql, 'utf8');
+  return { headers: headers as HeaderList, listenerPort: port, body: { bytes, complete: true, sent: true } };
+}
+
+function statementToApi(outcome: StatementOutcome): ApiStatementFacts {
+  const empty: ApiStatementFacts = {
+    status: outcome.status, kind: '', tablesRead: [], tablesWritten: [], preparedStatement: '', parseMicros: 0, unknownReason: '', detail: '', truncated: false,
+  };
+  if (outcome.status === 'unknown') return { ...empty, kind: 'unknown', unknownReason: outcome.reason, detail: outcome.detail, truncated: outcome.reason === 'too_large' };
+  const facts = outcome.facts;
+  return {
+    ...empty,
+    kind: facts.kind,
+    tablesRead: facts.tablesRead.map(tableText),
+    tablesWritten: facts.tablesWritten.map(tableText),
+    preparedStatement: facts.preparedStatement ?? '',
+    parseMicros: outcome.parseMicros,
+  };
 }
 
 export function explanationToApi(e: Explanation): ExplainResponse {
@@ -79,6 +100,7 @@ export function explanationToApi(e: Explanation): ExplainResponse {
     reply: e.reply === undefined ? undefined : { httpStatus: e.reply.status, reason: e.reply.reason, message: e.reply.message },
     summary: e.summary,
     rewrittenPath: e.rewrittenPath ?? '',
+    statement: e.statement === undefined ? undefined : statementToApi(e.statement),
   };
 }
 

@@ -45,9 +45,12 @@ export interface ExtProcEnv {
   readonly resources: () => ClusterResources | undefined;
   readonly onStreamOpened: () => void;
   readonly onError: () => void;
+  /** A message went to the server (its ProcessingRequest field: request_headers, request_body, ...). */
+  readonly onMessageSent?: (phase: string) => void;
 }
 
 type Direction = 'request' | 'response';
+const PHASE_FIELDS = ['request_headers', 'request_body', 'request_trailers', 'response_headers', 'response_body', 'response_trailers'] as const;
 type Phase = 'headers' | 'body';
 
 interface DirectionState {
@@ -557,6 +560,7 @@ class ExtProcFilter implements HttpFilter {
     msg.metadata_context = {};
     stream.send(msg);
     this.outstanding++;
+    for (const key of PHASE_FIELDS) if ((msg as Record<string, unknown>)[key] !== undefined) this.env.onMessageSent?.(key);
   }
 
   /** Takes the answer to the oldest message sent and not yet answered. */

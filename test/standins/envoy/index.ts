@@ -91,6 +91,7 @@ export async function startEnvoyStandin(options: EnvoyStandinOptions): Promise<E
             onError: () => {
               stats.extProcErrors++;
             },
+            onMessageSent: (phase) => stats.extProcMessage(phase),
           }),
         );
         break;

@@ -7,6 +7,8 @@ export interface StatsSnapshot {
   /** ext_authz Check calls made, and those that failed (unreachable, deadline, gRPC error). */
   extAuthzChecks: number;
   extAuthzErrors: number;
+  /** ext_proc messages sent to the server, by ProcessingRequest field (request_headers, request_body, ...). */
+  extProcMessages: Record<string, number>;
 }
 
 export interface LocalReplyRecord {
@@ -24,6 +26,11 @@ export class StandinStats {
   extAuthzChecks = 0;
   extAuthzErrors = 0;
   private readonly replies = new Map<string, number>();
+  private readonly messages = new Map<string, number>();
+
+  extProcMessage(phase: string): void {
+    this.messages.set(phase, (this.messages.get(phase) ?? 0) + 1);
+  }
   private last: LocalReplyRecord | undefined;
 
   localReply(status: number, reason: string, details?: string): void {
@@ -43,6 +50,7 @@ export class StandinStats {
       extProcErrors: this.extProcErrors,
       extAuthzChecks: this.extAuthzChecks,
       extAuthzErrors: this.extAuthzErrors,
+      extProcMessages: Object.fromEntries(this.messages),
     };
   }
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../../src/config/index.js';
 import { compileSnapshot } from '../../../src/routing/snapshot.js';
 import { findRule } from '../../../src/routing/engine.js';
-import type { RequestFacts } from '../../../src/routing/model.js';
+import { NO_STATEMENT, type RequestFacts } from '../../../src/routing/model.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const EXAMPLE = join(REPO_ROOT, 'config/example.yaml');
@@ -12,7 +12,7 @@ function facts(extra: Partial<RequestFacts>): RequestFacts {
   return {
     method: 'POST', path: '/v1/statement', host: 'trino', listenerPort: 8080, user: 'alice',
     source: 'trino-cli', catalog: undefined, schema: undefined, clientInfo: undefined,
-    clientTags: [], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), ...extra,
+    clientTags: [], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), statement: NO_STATEMENT, ...extra,
   };
 }
 

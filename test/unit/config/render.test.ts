@@ -220,6 +220,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
         tls: { caFile: '/etc/pki/tls/certs/ca-bundle.crt' },
         apiListeners: g.shareXds === 'own',
       },
+      statements: { maxBytes: 65536, timeBudgetMs: 300, workers: 2, maxQueue: 32 },
     };
     // fast-check may build null-prototype records; the loader builds plain objects.
     return { config: JSON.parse(JSON.stringify(config)) as RouterConfig, env };

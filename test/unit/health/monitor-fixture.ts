@@ -110,7 +110,7 @@ export function submissionTo(backend: string): RequestContext {
       decision: { outcome: 'routed', backend, group: 'g', rule: undefined, fellBackFrom: [] },
     },
     transactionId: undefined,
-    transactionAware: false,
+    transactionAware: false, watchTransactions: false, statement: undefined,
     facts: facts(),
     receivedAt: 0,
   };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueryHistory, type QueryHistoryStore } from '../../../src/history/query-history.js';
 import type { QueryRecord } from '../../../src/history/query-record.js';
-import type { RequestFacts } from '../../../src/routing/model.js';
+import { NO_STATEMENT, type RequestFacts } from '../../../src/routing/model.js';
 import type { QuerySubmitted } from '../../../src/routing/request-router.js';
 import { tempStore } from '../store/temp-store.js';
 import type { Store } from '../../../src/store/index.js';
@@ -24,7 +24,7 @@ function logSink() {
 function facts(user: string, extra: Partial<RequestFacts> = {}): RequestFacts {
   return {
     method: 'POST', path: '/v1/statement', host: 'envoy:8080', listenerPort: 8080, user, source: 'trino-cli',
-    catalog: undefined, schema: undefined, clientInfo: undefined, clientTags: ['etl'], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), ...extra,
+    catalog: undefined, schema: undefined, clientInfo: undefined, clientTags: ['etl'], sessionProperties: new Map(), routingGroup: undefined, headers: new Map(), statement: NO_STATEMENT, ...extra,
   };
 }
 
@@ -36,7 +36,7 @@ function submitted(at: number, user = 'alice', backend = 'trino-a'): QuerySubmit
     backend,
     mechanism: 'rules',
     facts: facts(user),
-    decision: { outcome: 'routed', backend, group: 'etl', rule: 'etl-tags', fellBackFrom: [] },
+    decision: { outcome: 'routed', backend, group: 'etl', rule: 'etl-tags', fellBackFrom: [] }, statement: undefined,
     at,
   };
 }

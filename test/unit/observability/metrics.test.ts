@@ -19,7 +19,7 @@ function forwarded(backend: string, mechanism: Mechanism, group?: string, rule?:
       decision: group === undefined ? undefined : { outcome: 'routed', backend, group, rule, fellBackFrom: [] },
     },
     transactionId: undefined,
-    transactionAware: false,
+    transactionAware: false, watchTransactions: false, statement: undefined,
     facts: undefined,
     receivedAt: 0,
   };
@@ -29,7 +29,7 @@ function replied(reason: string): RequestContext {
   return {
     instruction: { kind: 'reply', status: 404, contentType: 'application/json', body: '{}', reason },
     transactionId: undefined,
-    transactionAware: false,
+    transactionAware: false, watchTransactions: false, statement: undefined,
     facts: undefined,
     receivedAt: 0,
   };
@@ -123,7 +123,7 @@ describe('RouterMetrics: traffic', () => {
       backend: 'trino-b',
       mechanism: 'rules',
       facts: undefined,
-      decision: { outcome: 'routed', backend: 'trino-b', group: 'etl', rule: 'etl-user', fellBackFrom: [] },
+      decision: { outcome: 'routed', backend: 'trino-b', group: 'etl', rule: 'etl-user', fellBackFrom: [] }, statement: undefined,
       at: 1,
     };
     metrics.querySubmitted(query);

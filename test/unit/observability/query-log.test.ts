@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { edgeLogObserver } from '../../../src/observability/edge-log.js';
 import { QUERY_SUBMITTED_MESSAGE, queryLogListener } from '../../../src/observability/query-log.js';
-import type { RequestFacts } from '../../../src/routing/model.js';
+import { NO_STATEMENT, type RequestFacts } from '../../../src/routing/model.js';
 import type { QuerySubmitted, RequestContext } from '../../../src/routing/request-router.js';
 import { captureLogs } from './log-capture.js';
 
 const facts: RequestFacts = {
   method: 'POST', path: '/v1/statement', host: 'envoy:8080', listenerPort: 8080, user: 'etl_loader', source: 'airflow',
-  catalog: 'hive', schema: 'web', clientInfo: undefined, clientTags: ['nightly', 'etl'], sessionProperties: new Map([['query_max_run_time', '1h']]), routingGroup: undefined, headers: new Map(),
+  catalog: 'hive', schema: 'web', clientInfo: undefined, clientTags: ['nightly', 'etl'], sessionProperties: new Map([['query_max_run_time', '1h']]), routingGroup: undefined, headers: new Map(), statement: NO_STATEMENT,
 };
 
 const query: QuerySubmitted = {
@@ -15,7 +15,7 @@ const query: QuerySubmitted = {
   backend: 'trino-b',
   mechanism: 'rules',
   facts,
-  decision: { outcome: 'routed', backend: 'trino-b', group: 'etl', rule: 'etl-tags', fellBackFrom: [] },
+  decision: { outcome: 'routed', backend: 'trino-b', group: 'etl', rule: 'etl-tags', fellBackFrom: [] }, statement: undefined,
   at: 1,
 };
 
@@ -56,7 +56,7 @@ describe('per-request log lines', () => {
   const context: RequestContext = {
     instruction: { kind: 'forward', backend: 'trino-b', mechanism: 'rules', path: undefined, forwardedPrefix: undefined, watch: 'none', decision: query.decision },
     transactionId: undefined,
-    transactionAware: false,
+    transactionAware: false, watchTransactions: false, statement: undefined,
     facts,
     receivedAt: 0,
   };

@@ -15,6 +15,7 @@ import { OwnershipIndex } from '../../../src/stickiness/ownership.js';
 import type { ForwardInstruction } from '../../../src/routing/decision.js';
 import { isTrinoHeaderError, parseTrinoHeaders } from '../../../src/trino/headers.js';
 import { backend, facts } from './fixtures.js';
+import { routeNow } from '../../support/route-fully.js';
 
 function config(rules: RoutingRule[]): RoutingConfig {
   return {
@@ -43,7 +44,7 @@ function routeWith(rules: RoutingRule[], lines: [string, string][], conditions: 
     unavailable: 'failed-query',
     now: () => 0,
   });
-  const context = router.route({
+  const context = routeNow(router, {
     headers: [[':method', 'POST'], [':path', '/v1/statement'], [':authority', 'trino'], ['x-forwarded-proto', 'http'], ['x-trino-user', 'alice'], ...lines],
     listenerPort: 8080,
   });

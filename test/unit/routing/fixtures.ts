@@ -1,4 +1,4 @@
-import type { Backend, RequestFacts, RoutingConfig } from '../../../src/routing/model.js';
+import { NO_STATEMENT, type Backend, type RequestFacts, type RoutingConfig } from '../../../src/routing/model.js';
 
 export function backend(name: string, extra: Partial<Backend> = {}): Backend {
   return { name, url: `http://${name}:8080`, enabled: true, prefixRouting: true, schedules: [], ...extra };
@@ -19,6 +19,7 @@ export function facts(extra: Partial<RequestFacts> = {}): RequestFacts {
     sessionProperties: new Map(),
     routingGroup: undefined,
     headers: new Map(),
+    statement: NO_STATEMENT,
     ...extra,
   };
 }

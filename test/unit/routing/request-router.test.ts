@@ -5,13 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import type { HeaderList } from '../../../src/trino/header-list.js';
 import type { ForwardInstruction, ReplyInstruction } from '../../../src/routing/decision.js';
-import { RequestRouter, type QueryProbe, type QuerySubmitted, type RequestContext } from '../../../src/routing/request-router.js';
+import { AwaitingBody, RequestRouter, type QueryProbe, type QuerySubmitted, type RequestContext } from '../../../src/routing/request-router.js';
 import type { BackendConditions } from '../../../src/routing/engine.js';
 import { compileSnapshot } from '../../../src/routing/snapshot.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
 import { OwnershipIndex } from '../../../src/stickiness/ownership.js';
 import { createKeyring, signRoutePrefix } from '../../../src/stickiness/route-prefix.js';
 import { sampleConfig } from './fixtures.js';
+import { routeFully } from '../../support/route-fully.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const QUERY_ID = '20261122_120000_00001_abcde';
@@ -55,8 +56,9 @@ function request(method: string, path: string, extra: [string, string][] = []): 
   };
 }
 
-async function route(s: Setup, method: string, path: string, extra: [string, string][] = []): Promise<RequestContext> {
-  return s.router.route(request(method, path, extra));
+/** `sql`: the body Envoy hands over when the router asks for it (a transaction-aware submission). */
+async function route(s: Setup, method: string, path: string, extra: [string, string][] = [], sql = ''): Promise<RequestContext> {
+  return routeFully(s.router, request(method, path, extra), sql);
 }
 
 function forwarded(context: RequestContext): ForwardInstruction {
@@ -250,7 +252,7 @@ describe('follow-ups', () => {
 describe('transactions', () => {
   it('a started transaction keeps its statements on its backend until Clear-Transaction-Id', async () => {
     const s = setup();
-    const start = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'NONE'], ['x-trino-client-tags', 'etl']]);
+    const start = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'NONE'], ['x-trino-client-tags', 'etl']], 'START TRANSACTION');
     expect(forwarded(start).watch).toBe('headers_and_body');
     s.router.onResponseBody(start, Buffer.from(JSON.stringify({ id: QUERY_ID })));
     // Trino sends Started-Transaction-Id with a later page: polls of this query are watched.
@@ -258,9 +260,38 @@ describe('transactions', () => {
     expect(forwarded(poll).watch).toBe('headers');
     s.router.onResponseHeaders(poll, [['x-trino-started-transaction-id', 'tx-1']]);
 
-    const inTransaction = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'tx-1']]);
+    const inTransaction = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'tx-1']], 'COMMIT');
     expect(forwarded(inTransaction)).toMatchObject({ backend: 'b', mechanism: 'transaction' });
     s.router.onResponseHeaders(inTransaction, [['x-trino-clear-transaction-id', 'true']]);
     expect(replied(await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'tx-1']])).reason).toBe('unknown_transaction');
+  });
+
+  // The Java clients send Transaction-Id: NONE on every submission; only a statement that can
+  // start or end a transaction gets its polls watched (one body exchange instead of one per poll).
+  const ID_2 = '20260101_000000_00002_abcde';
+  it.each([
+    ['SELECT 1', false],
+    ['  -- nightly\n/* tx */ start transaction', true],
+    ['commit work', true],
+    ['ROLLBACK', true],
+    ['"START" TRANSACTION', false],
+    ['EXECUTE q1', true],
+    ['EXECUTE q2', false],
+    ['EXECUTE unknown_name', true],
+    ["EXECUTE IMMEDIATE 'SELECT 1'", true],
+  ])('a NONE submission of %j watches its polls: %s', async (sql, watched) => {
+    const s = setup();
+    const prepared = ['x-trino-prepared-statement', 'q1=START+TRANSACTION,q2=SELECT+1'] as [string, string];
+    const start = await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'NONE'], prepared], sql);
+    expect(start.watchTransactions).toBe(watched);
+    s.router.onResponseBody(start, Buffer.from(JSON.stringify({ id: ID_2 })));
+    const poll = await route(s, 'GET', `/v1/statement/executing/${ID_2}/y1/1`);
+    expect(forwarded(poll).watch).toBe(watched ? 'headers' : 'none');
+  });
+
+  it('a submission without a transaction header is never held for its body', () => {
+    const s = setup();
+    const routed = s.router.route(request('POST', '/v1/statement', []));
+    expect(routed).not.toBeInstanceOf(AwaitingBody);
   });
 });

@@ -15,6 +15,7 @@ import { createStrategyState } from '../../../src/routing/strategies.js';
 import { OwnershipIndex } from '../../../src/stickiness/ownership.js';
 import type { HeaderList } from '../../../src/trino/header-list.js';
 import { backend, sampleConfig } from './fixtures.js';
+import { routeFully } from '../../support/route-fully.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const healthy: BackendCondition = { health: 'healthy', load: 0, inSchedule: true };
@@ -45,7 +46,7 @@ function request(method: string, path: string, extra: [string, string][] = []): 
 }
 
 async function submit(r: RequestRouter, extra: [string, string][] = []): Promise<ReplyInstruction & { json: any }> {
-  const context = await r.route(request('POST', '/v1/statement', extra));
+  const context = await routeFully(r, request('POST', '/v1/statement', extra));
   expect(context.instruction.kind).toBe('reply');
   const reply = context.instruction as ReplyInstruction;
   return { ...reply, json: JSON.parse(reply.body) };
@@ -87,7 +88,7 @@ describe('nothing usable anywhere', () => {
     const { requestRouter } = router({ unavailable: 'failed-query', conditions: new Map([['a', down], ['b', down]]) });
     const reply = await submit(requestRouter, [['x-trino-source', 'airflow']]);
     expect(reply.status).toBe(200);
-    const poll = await requestRouter.route(request('GET', new URL(reply.json.nextUri as string).pathname));
+    const poll = await routeFully(requestRouter, request('GET', new URL(reply.json.nextUri as string).pathname));
     const answer = poll.instruction as ReplyInstruction;
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ stats: { state: 'FAILED' }, error: { message: MESSAGE, errorName: 'NO_NODES_AVAILABLE' } });
@@ -111,7 +112,7 @@ describe('follow-ups of a running query', () => {
         ['DELETE', `/v1/statement/executing/${QUERY_ID}/yslug/1`],
         ['GET', `/v1/query/${QUERY_ID}`],
       ] as const) {
-        const context = await requestRouter.route(request(method, path));
+        const context = await routeFully(requestRouter, request(method, path));
         expect(context.instruction).toMatchObject({ kind: 'forward', backend: 'a', mechanism: 'query_id' });
       }
     });

@@ -322,11 +322,34 @@ export interface RuleMatch {
     | undefined;
   /** Conditions on any request header (each must hold). */
   header: HeaderMatch[];
+  /**
+   * Conditions on a submission's statement (its body is then read): the statement kind
+   * (query, insert, create_table_as, modify, ddl, show, explain, call, set_session,
+   * transaction, other; unknown for SQL the router could not read), the tables it reads,
+   * writes, or either (catalog.schema.table, lower-case), and the SQL text.
+   */
+  statementKind?: StringMatch | undefined;
+  tablesRead?: NamesMatch | undefined;
+  tablesWritten?: NamesMatch | undefined;
+  tables?: NamesMatch | undefined;
+  statementText?: StringMatch | undefined;
 }
 
 export interface RuleMatch_SessionPropertiesEntry {
   key: string;
   value: string;
+}
+
+/** True when any of the names matches. */
+export interface NamesMatch {
+  kind?:
+    | //
+    /** `*` any run of characters, `?` one; case-insensitive; e.g. hive.etl.* */
+    { $case: "glob"; value: StringList }
+    | //
+    /** JavaScript regular expression with the `u` flag. */
+    { $case: "regex"; value: string }
+    | undefined;
 }
 
 export interface HeaderMatch {
@@ -434,7 +457,33 @@ export interface ExplainRequest {
    */
   headers: Header[];
   /** Envoy listener port the request arrives on. */
-  listenerPort?: number | undefined;
+  listenerPort?:
+    | number
+    | undefined;
+  /**
+   * The submission's SQL (its body), for statement rules. Absent: rules on the statement see
+   * it as unknown (no SQL given).
+   */
+  sql?: string | undefined;
+}
+
+/** A statement as the router read it for a statement rule. */
+export interface StatementFacts {
+  /** parsed or unknown. */
+  status: string;
+  /** Statement kind when parsed (query, insert, create_table_as, ...). */
+  kind: string;
+  tablesRead: string[];
+  tablesWritten: string[];
+  /** The prepared statement an EXECUTE ran. */
+  preparedStatement: string;
+  /** Parse time in microseconds (parsed only). */
+  parseMicros: number;
+  /** Why it is unknown (too_large, timeout, syntax_error, ...) and the detail. */
+  unknownReason: string;
+  detail: string;
+  /** The body was cut (Envoy's buffer limit or the router's cap): the rules saw `unknown`. */
+  truncated: boolean;
 }
 
 export interface ExplainResponse {
@@ -472,6 +521,8 @@ export interface ExplainResponse {
   summary: string;
   /** Path sent to the backend when a route prefix is stripped. */
   rewrittenPath: string;
+  /** The statement as read, when a statement rule needed it. */
+  statement?: StatementFacts | undefined;
 }
 
 export interface RequestFacts {
@@ -3901,6 +3952,11 @@ function createBaseRuleMatch(): RuleMatch {
     sessionProperties: {},
     routingGroup: undefined,
     header: [],
+    statementKind: undefined,
+    tablesRead: undefined,
+    tablesWritten: undefined,
+    tables: undefined,
+    statementText: undefined,
   };
 }
 
@@ -3948,6 +4004,21 @@ export const RuleMatch: MessageFns<RuleMatch> = {
     }
     for (const v of message.header) {
       HeaderMatch.encode(v!, writer.uint32(106).fork()).join();
+    }
+    if (message.statementKind !== undefined) {
+      StringMatch.encode(message.statementKind, writer.uint32(114).fork()).join();
+    }
+    if (message.tablesRead !== undefined) {
+      NamesMatch.encode(message.tablesRead, writer.uint32(122).fork()).join();
+    }
+    if (message.tablesWritten !== undefined) {
+      NamesMatch.encode(message.tablesWritten, writer.uint32(130).fork()).join();
+    }
+    if (message.tables !== undefined) {
+      NamesMatch.encode(message.tables, writer.uint32(138).fork()).join();
+    }
+    if (message.statementText !== undefined) {
+      StringMatch.encode(message.statementText, writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -4082,6 +4153,46 @@ export const RuleMatch: MessageFns<RuleMatch> = {
             message.header.push(HeaderMatch.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.statementKind = StringMatch.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.tablesRead = NamesMatch.decode(reader, reader.uint32());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.tablesWritten = NamesMatch.decode(reader, reader.uint32());
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.tables = NamesMatch.decode(reader, reader.uint32());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.statementText = StringMatch.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4153,6 +4264,27 @@ export const RuleMatch: MessageFns<RuleMatch> = {
       header: globalThis.Array.isArray(object?.header)
         ? object.header.map((e: any) => HeaderMatch.fromJSON(e))
         : [],
+      statementKind: isSet(object.statementKind)
+        ? StringMatch.fromJSON(object.statementKind)
+        : isSet(object.statement_kind)
+        ? StringMatch.fromJSON(object.statement_kind)
+        : undefined,
+      tablesRead: isSet(object.tablesRead)
+        ? NamesMatch.fromJSON(object.tablesRead)
+        : isSet(object.tables_read)
+        ? NamesMatch.fromJSON(object.tables_read)
+        : undefined,
+      tablesWritten: isSet(object.tablesWritten)
+        ? NamesMatch.fromJSON(object.tablesWritten)
+        : isSet(object.tables_written)
+        ? NamesMatch.fromJSON(object.tables_written)
+        : undefined,
+      tables: isSet(object.tables) ? NamesMatch.fromJSON(object.tables) : undefined,
+      statementText: isSet(object.statementText)
+        ? StringMatch.fromJSON(object.statementText)
+        : isSet(object.statement_text)
+        ? StringMatch.fromJSON(object.statement_text)
+        : undefined,
     };
   },
 
@@ -4203,6 +4335,21 @@ export const RuleMatch: MessageFns<RuleMatch> = {
     if (message.header?.length) {
       obj.header = message.header.map((e) => HeaderMatch.toJSON(e));
     }
+    if (message.statementKind !== undefined) {
+      obj.statementKind = StringMatch.toJSON(message.statementKind);
+    }
+    if (message.tablesRead !== undefined) {
+      obj.tablesRead = NamesMatch.toJSON(message.tablesRead);
+    }
+    if (message.tablesWritten !== undefined) {
+      obj.tablesWritten = NamesMatch.toJSON(message.tablesWritten);
+    }
+    if (message.tables !== undefined) {
+      obj.tables = NamesMatch.toJSON(message.tables);
+    }
+    if (message.statementText !== undefined) {
+      obj.statementText = StringMatch.toJSON(message.statementText);
+    }
     return obj;
   },
 
@@ -4250,6 +4397,21 @@ export const RuleMatch: MessageFns<RuleMatch> = {
       ? StringMatch.fromPartial(object.routingGroup)
       : undefined;
     message.header = object.header?.map((e) => HeaderMatch.fromPartial(e)) || [];
+    message.statementKind = (object.statementKind !== undefined && object.statementKind !== null)
+      ? StringMatch.fromPartial(object.statementKind)
+      : undefined;
+    message.tablesRead = (object.tablesRead !== undefined && object.tablesRead !== null)
+      ? NamesMatch.fromPartial(object.tablesRead)
+      : undefined;
+    message.tablesWritten = (object.tablesWritten !== undefined && object.tablesWritten !== null)
+      ? NamesMatch.fromPartial(object.tablesWritten)
+      : undefined;
+    message.tables = (object.tables !== undefined && object.tables !== null)
+      ? NamesMatch.fromPartial(object.tables)
+      : undefined;
+    message.statementText = (object.statementText !== undefined && object.statementText !== null)
+      ? StringMatch.fromPartial(object.statementText)
+      : undefined;
     return message;
   },
 };
@@ -4339,6 +4501,107 @@ export const RuleMatch_SessionPropertiesEntry: MessageFns<RuleMatch_SessionPrope
     const message = createBaseRuleMatch_SessionPropertiesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseNamesMatch(): NamesMatch {
+  return { kind: undefined };
+}
+
+export const NamesMatch: MessageFns<NamesMatch> = {
+  encode(message: NamesMatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.kind?.$case) {
+      case "glob":
+        StringList.encode(message.kind.value, writer.uint32(10).fork()).join();
+        break;
+      case "regex":
+        writer.uint32(18).string(message.kind.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NamesMatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNamesMatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = { $case: "glob", value: StringList.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = { $case: "regex", value: reader.string() };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NamesMatch {
+    return {
+      kind: isSet(object.glob)
+        ? { $case: "glob", value: StringList.fromJSON(object.glob) }
+        : isSet(object.regex)
+        ? { $case: "regex", value: globalThis.String(object.regex) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: NamesMatch): unknown {
+    const obj: any = {};
+    if (message.kind?.$case === "glob") {
+      obj.glob = StringList.toJSON(message.kind.value);
+    } else if (message.kind?.$case === "regex") {
+      obj.regex = message.kind.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NamesMatch>, I>>(base?: I): NamesMatch {
+    return NamesMatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NamesMatch>, I>>(object: I): NamesMatch {
+    const message = createBaseNamesMatch();
+    switch (object.kind?.$case) {
+      case "glob": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "glob", value: StringList.fromPartial(object.kind.value) };
+        }
+        break;
+      }
+      case "regex": {
+        if (object.kind?.value !== undefined && object.kind?.value !== null) {
+          message.kind = { $case: "regex", value: object.kind.value };
+        }
+        break;
+      }
+    }
     return message;
   },
 };
@@ -5863,7 +6126,7 @@ export const Header: MessageFns<Header> = {
 };
 
 function createBaseExplainRequest(): ExplainRequest {
-  return { method: "", path: "", headers: [], listenerPort: undefined };
+  return { method: "", path: "", headers: [], listenerPort: undefined, sql: undefined };
 }
 
 export const ExplainRequest: MessageFns<ExplainRequest> = {
@@ -5879,6 +6142,9 @@ export const ExplainRequest: MessageFns<ExplainRequest> = {
     }
     if (message.listenerPort !== undefined) {
       writer.uint32(32).uint32(message.listenerPort);
+    }
+    if (message.sql !== undefined) {
+      writer.uint32(42).string(message.sql);
     }
     return writer;
   },
@@ -5928,6 +6194,14 @@ export const ExplainRequest: MessageFns<ExplainRequest> = {
             message.listenerPort = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sql = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5950,6 +6224,7 @@ export const ExplainRequest: MessageFns<ExplainRequest> = {
         : isSet(object.listener_port)
         ? globalThis.Number(object.listener_port)
         : undefined,
+      sql: isSet(object.sql) ? globalThis.String(object.sql) : undefined,
     };
   },
 
@@ -5967,6 +6242,9 @@ export const ExplainRequest: MessageFns<ExplainRequest> = {
     if (message.listenerPort !== undefined) {
       obj.listenerPort = Math.round(message.listenerPort);
     }
+    if (message.sql !== undefined) {
+      obj.sql = message.sql;
+    }
     return obj;
   },
 
@@ -5979,6 +6257,234 @@ export const ExplainRequest: MessageFns<ExplainRequest> = {
     message.path = object.path ?? "";
     message.headers = object.headers?.map((e) => Header.fromPartial(e)) || [];
     message.listenerPort = object.listenerPort ?? undefined;
+    message.sql = object.sql ?? undefined;
+    return message;
+  },
+};
+
+function createBaseStatementFacts(): StatementFacts {
+  return {
+    status: "",
+    kind: "",
+    tablesRead: [],
+    tablesWritten: [],
+    preparedStatement: "",
+    parseMicros: 0,
+    unknownReason: "",
+    detail: "",
+    truncated: false,
+  };
+}
+
+export const StatementFacts: MessageFns<StatementFacts> = {
+  encode(message: StatementFacts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    for (const v of message.tablesRead) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.tablesWritten) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.preparedStatement !== "") {
+      writer.uint32(42).string(message.preparedStatement);
+    }
+    if (message.parseMicros !== 0) {
+      writer.uint32(48).uint64(message.parseMicros);
+    }
+    if (message.unknownReason !== "") {
+      writer.uint32(58).string(message.unknownReason);
+    }
+    if (message.detail !== "") {
+      writer.uint32(66).string(message.detail);
+    }
+    if (message.truncated !== false) {
+      writer.uint32(72).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatementFacts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatementFacts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tablesRead.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tablesWritten.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.preparedStatement = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.parseMicros = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.unknownReason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatementFacts {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      tablesRead: globalThis.Array.isArray(object?.tablesRead)
+        ? object.tablesRead.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tables_read)
+        ? object.tables_read.map((e: any) => globalThis.String(e))
+        : [],
+      tablesWritten: globalThis.Array.isArray(object?.tablesWritten)
+        ? object.tablesWritten.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.tables_written)
+        ? object.tables_written.map((e: any) => globalThis.String(e))
+        : [],
+      preparedStatement: isSet(object.preparedStatement)
+        ? globalThis.String(object.preparedStatement)
+        : isSet(object.prepared_statement)
+        ? globalThis.String(object.prepared_statement)
+        : "",
+      parseMicros: isSet(object.parseMicros)
+        ? globalThis.Number(object.parseMicros)
+        : isSet(object.parse_micros)
+        ? globalThis.Number(object.parse_micros)
+        : 0,
+      unknownReason: isSet(object.unknownReason)
+        ? globalThis.String(object.unknownReason)
+        : isSet(object.unknown_reason)
+        ? globalThis.String(object.unknown_reason)
+        : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: StatementFacts): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.tablesRead?.length) {
+      obj.tablesRead = message.tablesRead;
+    }
+    if (message.tablesWritten?.length) {
+      obj.tablesWritten = message.tablesWritten;
+    }
+    if (message.preparedStatement !== "") {
+      obj.preparedStatement = message.preparedStatement;
+    }
+    if (message.parseMicros !== 0) {
+      obj.parseMicros = Math.round(message.parseMicros);
+    }
+    if (message.unknownReason !== "") {
+      obj.unknownReason = message.unknownReason;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatementFacts>, I>>(base?: I): StatementFacts {
+    return StatementFacts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatementFacts>, I>>(object: I): StatementFacts {
+    const message = createBaseStatementFacts();
+    message.status = object.status ?? "";
+    message.kind = object.kind ?? "";
+    message.tablesRead = object.tablesRead?.map((e) => e) || [];
+    message.tablesWritten = object.tablesWritten?.map((e) => e) || [];
+    message.preparedStatement = object.preparedStatement ?? "";
+    message.parseMicros = object.parseMicros ?? 0;
+    message.unknownReason = object.unknownReason ?? "";
+    message.detail = object.detail ?? "";
+    message.truncated = object.truncated ?? false;
     return message;
   },
 };
@@ -6000,6 +6506,7 @@ function createBaseExplainResponse(): ExplainResponse {
     reply: undefined,
     summary: "",
     rewrittenPath: "",
+    statement: undefined,
   };
 }
 
@@ -6049,6 +6556,9 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
     }
     if (message.rewrittenPath !== "") {
       writer.uint32(122).string(message.rewrittenPath);
+    }
+    if (message.statement !== undefined) {
+      StatementFacts.encode(message.statement, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -6186,6 +6696,14 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
             message.rewrittenPath = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.statement = StatementFacts.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6231,6 +6749,7 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
         : isSet(object.rewritten_path)
         ? globalThis.String(object.rewritten_path)
         : "",
+      statement: isSet(object.statement) ? StatementFacts.fromJSON(object.statement) : undefined,
     };
   },
 
@@ -6281,6 +6800,9 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
     if (message.rewrittenPath !== "") {
       obj.rewrittenPath = message.rewrittenPath;
     }
+    if (message.statement !== undefined) {
+      obj.statement = StatementFacts.toJSON(message.statement);
+    }
     return obj;
   },
 
@@ -6306,6 +6828,9 @@ export const ExplainResponse: MessageFns<ExplainResponse> = {
     message.reply = (object.reply !== undefined && object.reply !== null) ? Reply.fromPartial(object.reply) : undefined;
     message.summary = object.summary ?? "";
     message.rewrittenPath = object.rewrittenPath ?? "";
+    message.statement = (object.statement !== undefined && object.statement !== null)
+      ? StatementFacts.fromPartial(object.statement)
+      : undefined;
     return message;
   },
 };
