@@ -398,9 +398,13 @@ export class RequestRouter {
 
   /** A follow-up of a known query: straight to its owner, whatever the owner's state. */
   private forwardTo(scope: Scope, backend: string, mechanism: Mechanism, trinoPath: TrinoPath): RequestContext {
-    const watchTransactions = trinoPath.kind === 'statement'
-      && (scope.transactionAware || this.deps.ownership.watchesTransactions(trinoPath.queryId));
-    return this.context(scope, this.forward(scope, backend, mechanism, watchTransactions ? 'headers' : 'none', undefined), undefined);
+    const ownership = this.deps.ownership;
+    const watched = trinoPath.kind === 'statement' && ownership.watchesTransactions(trinoPath.queryId);
+    const watchTransactions = trinoPath.kind === 'statement' && (scope.transactionAware || watched);
+    const context = this.context(scope, this.forward(scope, backend, mechanism, watchTransactions ? 'headers' : 'none', undefined), undefined);
+    // A COMMIT's poll without the transaction header (the Java client's): the watch knows it.
+    const transactionId = context.transactionId ?? (watched ? ownership.watchedTransaction((trinoPath as { queryId: string }).queryId) : undefined);
+    return transactionId === context.transactionId ? context : { ...context, transactionId };
   }
 
   private forward(
@@ -507,7 +511,7 @@ export class RequestRouter {
     const ownership = this.deps.ownership;
     ownership.learnQuery(head.id, instruction.backend, 'response', now);
     ownership.learnCoordinator(coordinatorId, instruction.backend, now);
-    if (context.watchTransactions) ownership.watchTransactions(head.id, now);
+    if (context.watchTransactions) ownership.watchTransactions(head.id, now, context.transactionId);
     this.deps.onQuery?.({
       queryId: head.id,
       backend: instruction.backend,

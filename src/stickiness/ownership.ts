@@ -42,7 +42,8 @@ export class OwnershipIndex {
    * Queries whose submission carried a transaction header: their polls are watched for
    * Started/Clear-Transaction-Id, which Trino sends with a later page, not the first.
    */
-  private readonly transactionWatch: AgedMap<true>;
+  /** Queries whose polls are watched for a transaction starting or ending -> the transaction they run in ('' none). */
+  private readonly transactionWatch: AgedMap<string>;
   /** Interned backend names so a million entries share a handful of strings. */
   private readonly backendNames = new Map<string, string>();
 
@@ -104,12 +105,23 @@ export class OwnershipIndex {
     }
   }
 
-  watchTransactions(queryId: string, nowMs: number): void {
-    this.transactionWatch.add(ownCopy(queryId), true, nowMs);
+  /**
+   * Watches the query's polls for Started-/Clear-Transaction-Id. `transactionId`: the one it
+   * runs in (a COMMIT's or ROLLBACK's), which a Clear-Transaction-Id on a poll ends: the Java
+   * client sends the transaction header on submissions only.
+   */
+  watchTransactions(queryId: string, nowMs: number, transactionId?: string): void {
+    this.transactionWatch.add(ownCopy(queryId), transactionId ?? '', nowMs);
   }
 
   watchesTransactions(queryId: string): boolean {
-    return this.transactionWatch.get(queryId) === true;
+    return this.transactionWatch.get(queryId) !== undefined;
+  }
+
+  /** The transaction a watched query runs in, if any. */
+  watchedTransaction(queryId: string): string | undefined {
+    const transactionId = this.transactionWatch.get(queryId);
+    return transactionId === undefined || transactionId === '' ? undefined : transactionId;
   }
 
   /** Loads remembered state (at start) without reporting it as new. */
