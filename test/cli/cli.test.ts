@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRouterWithAdmin, TOKEN, type RouterWithAdmin, storedBackend, storedRule, storedGroup, storedConfig } from '../admin/support.js';
 import { runCli, type CliRun } from './run-cli.js';
@@ -125,6 +127,30 @@ describe('explain, status, queries', () => {
     expect(run.stdout).toMatch(/trino-b\s+yes\s+healthy\s+0\s+1\s+<- picked/);
     const json = JSON.parse((await cli('explain', '-H', 'X-Trino-User: bob', '-H', 'X-Trino-Source: airflow', '--json')).stdout);
     expect(json).toMatchObject({ outcome: 'forward', rule: 'airflow', group: 'etl', backend: 'trino-b' });
+  });
+
+  it('explain --sql and --sql-file show the statement as the router reads it and the rule it picks', async () => {
+    const created = await cli('rules', 'create', 'etl-writes', '--group', 'etl', '--priority', '1', '--match', '{tablesWritten: "hive.etl.*"}');
+    expect(created.code).toBe(0);
+    try {
+      const run = await cli('explain', '--user', 'bob', '--catalog', 'hive', '--schema', 'etl', '--sql', 'INSERT INTO events SELECT * FROM hive.raw.e');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('decision: forward to trino-b by rules (rule etl-writes -> group etl)');
+      expect(run.stdout).toMatch(/kind:\s+insert/);
+      expect(run.stdout).toMatch(/tables read:\s+hive\.raw\.e/);
+      expect(run.stdout).toMatch(/tables written:\s+hive\.etl\.events/);
+      const file = join(await mkdtemp(join(tmpdir(), 'ter-sql-')), 'q.sql');
+      await writeFile(file, 'SELECT * FROM hive.etl.events');
+      const read = await cli('explain', '--user', 'bob', '--sql-file', file);
+      expect(read.stdout).not.toContain('rule etl-writes ->');
+      expect(read.stdout).toMatch(/tables read:\s+hive\.etl\.events/);
+      const none = await cli('explain', '--user', 'bob');
+      expect(none.stdout).toMatch(/statement:\s+unknown \(body_not_sent\): no SQL was given to explain/);
+      expect((await cli('explain', '--sql', 'x', '--sql-file', file)).code).not.toBe(0);
+      expect((await cli('explain', '--sql-file', '/nonexistent/q.sql')).stderr).toMatch(/cannot read --sql-file/);
+    } finally {
+      await cli('rules', 'delete', 'etl-writes');
+    }
   });
 
   it('status shows every backend; a note when no monitor runs', async () => {

@@ -2,7 +2,9 @@
  * `explain`: what the router would do with a request now, and why.
  */
 import type { Command } from 'commander';
-import type { ExplainResponse, Header, RequestFacts } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import { readFile } from 'node:fs/promises';
+import type { ExplainResponse, Header, RequestFacts, StatementFacts } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import { UsageError } from '../errors.js';
 import { block, table } from '../output.js';
 import { collect, header, keyValue, port, text } from '../parse.js';
 import { withSession, type CliRuntime } from '../session.js';
@@ -19,6 +21,8 @@ interface ExplainOptions {
   readonly session?: [string, string][];
   readonly host?: string;
   readonly listenerPort?: number;
+  readonly sql?: string;
+  readonly sqlFile?: string;
 }
 
 export function registerExplain(program: Command, runtime: CliRuntime): void {
@@ -35,15 +39,46 @@ export function registerExplain(program: Command, runtime: CliRuntime): void {
     .option('--session <key=value>', 'shorthand for a X-Trino-Session entry (repeatable)', collect(keyValue))
     .option('--host <authority>', 'the Host the client uses', text)
     .option('--listener-port <port>', 'Envoy listener port the request arrives on', port)
+    .option('--sql <statement>', 'the submission\'s SQL, for rules on the statement (kind, tables, text)', text)
+    .option('--sql-file <path>', 'read the SQL from a file (- for stdin)', text)
     .action((options: ExplainOptions, command: Command) => withSession(runtime, command, async (s) => {
       const response = await s.client.explain.explain({
         method: options.method,
         path: options.path,
         headers: headersOf(options),
         listenerPort: options.listenerPort,
+        sql: await sqlOf(options),
       });
       s.print(response, () => describe(response, options));
     }));
+}
+
+async function sqlOf(options: ExplainOptions): Promise<string | undefined> {
+  if (options.sql !== undefined && options.sqlFile !== undefined) throw new UsageError('give --sql or --sql-file, not both');
+  if (options.sqlFile === undefined) return options.sql;
+  try {
+    return options.sqlFile === '-' ? await readStream(process.stdin) : await readFile(options.sqlFile, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --sql-file ${options.sqlFile}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function statementBlock(st: StatementFacts): string {
+  if (st.status !== 'parsed') return block([['statement', `unknown (${st.unknownReason}): ${st.detail}`], ['rules see', 'statementKind unknown, no tables']]);
+  const none = '(none)';
+  return block([
+    ['kind', st.kind],
+    ['tables read', st.tablesRead.length === 0 ? none : st.tablesRead.join(', ')],
+    ['tables written', st.tablesWritten.length === 0 ? none : st.tablesWritten.join(', ')],
+    ...(st.preparedStatement === '' ? [] : [['prepared statement', st.preparedStatement] as [string, string]]),
+    ['parse time', `${st.parseMicros} µs`],
+  ]);
 }
 
 function headersOf(options: ExplainOptions): Header[] {
@@ -64,6 +99,7 @@ function headersOf(options: ExplainOptions): Header[] {
 function describe(e: ExplainResponse, options: ExplainOptions): string {
   const sections = [`${options.method} ${options.path}`, `decision: ${e.summary}`];
   if (e.facts !== undefined) sections.push(`request as the rules see it:\n${indent(factsBlock(e.facts))}`);
+  if (e.statement !== undefined) sections.push(`statement:\n${indent(statementBlock(e.statement))}`);
   if (e.rules.length > 0) {
     sections.push(`rules (first match wins):\n${indent(table(
       ['RESULT', 'PRIORITY', 'RULE', 'GROUP', 'CONDITIONS'],
