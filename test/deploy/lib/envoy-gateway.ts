@@ -90,6 +90,9 @@ export function translateExtAuth(extAuth: Obj): Obj {
     clear_route_cache: extAuth.recomputeRoute === true,
   };
   if (typeof extAuth.statusOnError === 'number') config.status_on_error = { code: extAuth.statusOnError };
+  // internal/xds/translator/extauth.go: bodyToExtAuth becomes with_request_body, never partial.
+  const body = getPath(extAuth, 'bodyToExtAuth', 'maxRequestBytes');
+  if (typeof body === 'number') config.with_request_body = { max_request_bytes: body, allow_partial_message: false };
   return config;
 }
 

@@ -282,6 +282,13 @@ function checkIstiodValues(files: RepoFiles, protos: EnvoyProtos, router: Router
       failure_mode_allow: g.failOpen ?? false,
       clear_route_cache: g.clearRouteCache ?? false,
       ...(g.statusOnError === undefined ? {} : { status_on_error: { code: Number(g.statusOnError) } }),
+      ...(g.includeRequestBodyInCheck === undefined ? {} : {
+        with_request_body: {
+          max_request_bytes: g.includeRequestBodyInCheck.maxRequestBytes,
+          allow_partial_message: g.includeRequestBodyInCheck.allowPartialMessage ?? false,
+          pack_as_bytes: g.includeRequestBodyInCheck.packAsBytes ?? false,
+        },
+      }),
     };
     const decoded = checkProtoJson(protos, 'envoy.extensions.filters.http.ext_authz.v3.ExtAuthz', envoyEquivalent);
     for (const d of decoded.issues) add(` (as Envoy ExtAuthz ${d.path})`, d.message);

@@ -365,6 +365,12 @@ export const istiodValuesSchema = z.strictObject({
         failOpen: z.boolean().optional(),
         clearRouteCache: z.boolean().optional(),
         statusOnError: z.string().regex(/^[45]\d\d$/, 'expected an HTTP status such as "503"').optional(),
+        // MeshConfig EnvoyExternalAuthorizationRequestBodyConfig (istio.io/api mesh/v1alpha1/config.proto).
+        includeRequestBodyInCheck: z.strictObject({
+          maxRequestBytes: z.number().int().positive(),
+          allowPartialMessage: z.boolean().optional(),
+          packAsBytes: z.boolean().optional(),
+        }).optional(),
       }),
     })).min(1),
   }),
@@ -556,6 +562,8 @@ const securityPolicy = z.strictObject({
       failOpen: z.boolean().optional(),
       timeout: gwDuration.optional(),
       statusOnError: z.number().int().min(400).max(599).optional(),
+      // BodyToExtAuth (api/v1alpha1/ext_auth_types.go): no partial-message option.
+      bodyToExtAuth: z.strictObject({ maxRequestBytes: z.number().int().positive() }).optional(),
     }),
   }),
 });
