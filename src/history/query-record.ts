@@ -15,6 +15,20 @@ export interface QueryRecord {
   readonly clientTags: readonly string[];
   /** Epoch ms the router saw the query id. */
   readonly submittedAt: number;
+  /** The statement as read for a statement rule; null when no rule needed it. */
+  readonly statement: StatementSummary | null;
+}
+
+/** What the history keeps of a statement read for a rule (never the SQL text). */
+export interface StatementSummary {
+  /** A statement kind, or `unknown`. */
+  readonly kind: string;
+  readonly tablesRead: readonly string[];
+  readonly tablesWritten: readonly string[];
+  /** Parse time (0 when unknown). */
+  readonly parseMicros: number;
+  /** Why it is unknown (too_large: the body was over the cap or cut); null when parsed. */
+  readonly unknownReason: string | null;
 }
 
 export interface QueryHistoryFilter {

@@ -1,6 +1,8 @@
 /** A routed query as the router reports it (QuerySubmitted) -> the row the history keeps. */
 import type { QuerySubmitted } from '../routing/request-router.js';
-import type { QueryRecord } from './query-record.js';
+import { tableText } from '../routing/statement-view.js';
+import type { StatementOutcome } from '../statement/facts.js';
+import type { QueryRecord, StatementSummary } from './query-record.js';
 
 const NO_TAGS: readonly string[] = [];
 
@@ -17,5 +19,17 @@ export function toQueryRecord(query: QuerySubmitted): QueryRecord {
     source: facts?.source ?? null,
     clientTags: facts?.clientTags ?? NO_TAGS,
     submittedAt: query.at,
+    statement: query.statement === undefined ? null : statementSummary(query.statement),
+  };
+}
+
+export function statementSummary(outcome: StatementOutcome): StatementSummary {
+  if (outcome.status === 'unknown') return { kind: 'unknown', tablesRead: [], tablesWritten: [], parseMicros: 0, unknownReason: outcome.reason };
+  return {
+    kind: outcome.facts.kind,
+    tablesRead: outcome.facts.tablesRead.map(tableText),
+    tablesWritten: outcome.facts.tablesWritten.map(tableText),
+    parseMicros: outcome.parseMicros,
+    unknownReason: null,
   };
 }

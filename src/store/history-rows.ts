@@ -2,7 +2,7 @@
  * Rows of the query history table <-> QueryRecord, the same for every store backend
  * (client_tags is JSON text in both).
  */
-import type { QueryRecord } from '../history/query-record.js';
+import type { QueryRecord, StatementSummary } from '../history/query-record.js';
 import type { Mechanism } from '../routing/decision.js';
 
 export interface HistoryRow {
@@ -15,9 +15,11 @@ export interface HistoryRow {
   source: string | null;
   client_tags: string;
   submitted_at: number;
+  /** JSON text of a StatementSummary, or null. */
+  statement: string | null;
 }
 
-export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at';
+export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement';
 
 export function recordFromRow(row: HistoryRow): QueryRecord {
   return {
@@ -30,6 +32,27 @@ export function recordFromRow(row: HistoryRow): QueryRecord {
     source: row.source,
     clientTags: parseTags(row.client_tags),
     submittedAt: row.submitted_at,
+    statement: parseStatement(row.statement),
+  };
+}
+
+export function statementText(statement: StatementSummary | null): string | null {
+  return statement === null ? null : JSON.stringify(statement);
+}
+
+/** Written by statementText; anything else (a hand-edited row) reads as no statement. */
+function parseStatement(text: string | null): StatementSummary | null {
+  if (text === null) return null;
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { kind?: unknown }).kind !== 'string') return null;
+  const s = parsed as Partial<StatementSummary>;
+  const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : []);
+  return {
+    kind: s.kind!,
+    tablesRead: names(s.tablesRead),
+    tablesWritten: names(s.tablesWritten),
+    parseMicros: typeof s.parseMicros === 'number' ? s.parseMicros : 0,
+    unknownReason: typeof s.unknownReason === 'string' ? s.unknownReason : null,
   };
 }
 

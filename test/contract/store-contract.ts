@@ -245,7 +245,7 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
     let sequence = 0;
     const record = (fields: Partial<QueryRecord> & { submittedAt: number }): QueryRecord => ({
       queryId: `20260101_000000_${String(++sequence).padStart(5, '0')}_abcde`,
-      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [],
+      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null,
       ...fields,
     });
 
@@ -253,9 +253,12 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       const store = await open();
       const rows = [
         record({ submittedAt: 10, clientTags: ['etl', 'nightly'], rule: 'etl-tags', user: 'alice', source: 'cli', backend: 'trino-a', group: 'adhoc' }),
-        record({ submittedAt: 20, user: 'bob', source: 'airflow', backend: 'trino-b', group: 'etl' }),
+        record({
+          submittedAt: 20, user: 'bob', source: 'airflow', backend: 'trino-b', group: 'etl',
+          statement: { kind: 'insert', tablesRead: ['hive.raw.e'], tablesWritten: ['hive.etl.events'], parseMicros: 1234, unknownReason: null },
+        }),
         record({ submittedAt: 30, user: 'alice', source: 'airflow', backend: 'trino-b', group: 'etl' }),
-        record({ submittedAt: 40, user: null, source: null, group: null, mechanism: 'transaction' }),
+        record({ submittedAt: 40, user: null, source: null, group: null, mechanism: 'transaction', statement: { kind: 'unknown', tablesRead: [], tablesWritten: [], parseMicros: 0, unknownReason: 'too_large' } }),
       ];
       expect(await store.history.append(rows)).toBe(4);
       expect(await store.history.append(rows)).toBe(0);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BasicAuth, Trino } from 'trino-client';
 import { EDGES, startChain, type Chain } from './harness.js';
-import { follow, submit } from '../support/statement-protocol.js';
+import { eventually, follow, submit } from '../support/statement-protocol.js';
 
 const ROUTING = `groups:
   - { name: dashboards, strategy: round_robin, backends: [trino-a] }
@@ -73,6 +73,17 @@ describe.each(EDGES)('statement rules through Envoy\'s %s', (edge) => {
       const after = chain.envoy.stats().extProcMessages;
       expect((after.request_body ?? 0) - (before.request_body ?? 0)).toBe(1);
       expect((after.request_headers ?? 0) - (before.request_headers ?? 0)).toBeGreaterThan(1);
+    });
+
+    it('keeps the statement facts in the query history (never the SQL)', async () => {
+      expect(await clusterOf(chain, 'INSERT INTO hive.etl.audit SELECT * FROM hive.raw.audit /* rows=2 */', { source: 'history-check' })).toBe('trino-b');
+      let rows = await chain.router.store.history.list({ source: 'history-check' });
+      await eventually(async () => (rows = await chain.router.store.history.list({ source: 'history-check' })).length === 1);
+      expect(rows[0]).toMatchObject({
+        backend: 'trino-b', rule: 'etl-writes',
+        statement: { kind: 'insert', tablesWritten: ['hive.etl.audit'], tablesRead: ['hive.raw.audit'], unknownReason: null },
+      });
+      expect(JSON.stringify(rows[0])).not.toContain('INSERT');
     });
   }
 });

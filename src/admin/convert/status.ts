@@ -63,5 +63,16 @@ export function queryRecordToApi(record: QueryRecord): ApiQueryRecord {
     source: record.source ?? '',
     clientTags: [...record.clientTags],
     submittedAt: new Date(record.submittedAt),
+    statement: record.statement === null ? undefined : {
+      status: record.statement.unknownReason === null ? 'parsed' : 'unknown',
+      kind: record.statement.kind,
+      tablesRead: [...record.statement.tablesRead],
+      tablesWritten: [...record.statement.tablesWritten],
+      preparedStatement: '',
+      parseMicros: record.statement.parseMicros,
+      unknownReason: record.statement.unknownReason ?? '',
+      detail: '',
+      truncated: record.statement.unknownReason === 'too_large',
+    },
   };
 }

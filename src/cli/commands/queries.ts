@@ -2,6 +2,7 @@
  * `queries`: the history of routed queries, and who owns one query.
  */
 import type { Command } from 'commander';
+import type { StatementFacts } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { block, orDash, table, when, yesNo } from '../output.js';
 import { nonNegativeInteger, pointInTime, text } from '../parse.js';
 import { withSession, type CliRuntime } from '../session.js';
@@ -41,8 +42,8 @@ export function registerQueries(program: Command, runtime: CliRuntime): void {
       s.print(response, () => {
         const now = s.now();
         return table(
-          ['SUBMITTED', 'QUERY ID', 'BACKEND', 'GROUP', 'RULE', 'MECHANISM', 'USER', 'SOURCE'],
-          response.queries.map((q) => [when(q.submittedAt, now), q.queryId, q.backend, orDash(q.group), orDash(q.rule), q.mechanism, orDash(q.user), orDash(q.source)]),
+          ['SUBMITTED', 'QUERY ID', 'BACKEND', 'GROUP', 'RULE', 'MECHANISM', 'USER', 'SOURCE', 'STATEMENT'],
+          response.queries.map((q) => [when(q.submittedAt, now), q.queryId, q.backend, orDash(q.group), orDash(q.rule), q.mechanism, orDash(q.user), orDash(q.source), statementCell(q.statement)]),
         );
       });
     }));
@@ -65,4 +66,12 @@ export function registerQueries(program: Command, runtime: CliRuntime): void {
         ]),
       ].join('\n'));
     }));
+}
+
+/** The statement a rule read: its kind and the tables it writes (reads, if none), or why it was unknown. */
+function statementCell(st: StatementFacts | undefined): string {
+  if (st === undefined) return '-';
+  if (st.status !== 'parsed') return `unknown (${st.unknownReason})`;
+  const tables = st.tablesWritten.length > 0 ? ` -> ${st.tablesWritten.join(',')}` : st.tablesRead.length > 0 ? ` <- ${st.tablesRead.join(',')}` : '';
+  return `${st.kind}${tables}`;
 }

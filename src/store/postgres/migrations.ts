@@ -145,6 +145,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE routing_rules ADD COLUMN target_json json NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 6,
+    description: 'query history: the statement a statement rule read (kind, tables, parse time)',
+    sql: `
+      ALTER TABLE query_history ADD COLUMN statement json;
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

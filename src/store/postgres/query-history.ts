@@ -7,7 +7,7 @@
 import { resolveHistoryFilter } from '../../history/filter.js';
 import type { HistoryPruneCounts, QueryHistoryStore } from '../../history/query-history.js';
 import type { QueryHistoryFilter, QueryRecord } from '../../history/query-record.js';
-import { HISTORY_COLUMNS, recordFromRow, type HistoryRow } from '../history-rows.js';
+import { HISTORY_COLUMNS, recordFromRow, statementText, type HistoryRow } from '../history-rows.js';
 import type { PostgresConnection } from './connection.js';
 
 const FILTER_COLUMNS = {
@@ -26,12 +26,12 @@ export class PostgresQueryHistoryStore implements QueryHistoryStore {
     if (records.length === 0) return 0;
     const result = await this.connection.query('write query history',
       `INSERT INTO query_history (${HISTORY_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::json[], $9::bigint[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::json[], $9::bigint[], $10::json[])
        ON CONFLICT (query_id) DO NOTHING`,
       [
         records.map((r) => r.queryId), records.map((r) => r.backend), records.map((r) => r.group), records.map((r) => r.rule),
         records.map((r) => r.mechanism), records.map((r) => r.user), records.map((r) => r.source),
-        records.map((r) => JSON.stringify(r.clientTags)), records.map((r) => r.submittedAt),
+        records.map((r) => JSON.stringify(r.clientTags)), records.map((r) => r.submittedAt), records.map((r) => statementText(r.statement)),
       ]);
     return result.rowCount ?? 0;
   }
@@ -48,7 +48,7 @@ export class PostgresQueryHistoryStore implements QueryHistoryStore {
     }
     values.push(resolved.limit);
     const result = await this.connection.query<HistoryRow>('read query history',
-      `SELECT ${HISTORY_COLUMNS.replace('client_tags', 'client_tags::text AS client_tags')} FROM query_history
+      `SELECT ${HISTORY_COLUMNS.replace('client_tags', 'client_tags::text AS client_tags').replace('statement', 'statement::text AS statement')} FROM query_history
        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY submitted_at DESC, id DESC LIMIT $${values.length}`, values);
     return result.rows.map(recordFromRow);

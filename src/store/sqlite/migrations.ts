@@ -145,6 +145,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE routing_rules ADD COLUMN target_json TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(target_json));
     `,
   },
+  {
+    version: 5,
+    description: 'query history: the statement a statement rule read (kind, tables, parse time)',
+    sql: `
+      ALTER TABLE query_history ADD COLUMN statement TEXT CHECK (statement IS NULL OR json_valid(statement));
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -685,7 +685,11 @@ export interface QueryRecord {
   user: string;
   source: string;
   clientTags: string[];
-  submittedAt?: Date | undefined;
+  submittedAt?:
+    | Date
+    | undefined;
+  /** The statement a statement rule read (never the SQL text); absent when no rule needed it. */
+  statement?: StatementFacts | undefined;
 }
 
 export interface GetQueryOwnerRequest {
@@ -9080,6 +9084,7 @@ function createBaseQueryRecord(): QueryRecord {
     source: "",
     clientTags: [],
     submittedAt: undefined,
+    statement: undefined,
   };
 }
 
@@ -9111,6 +9116,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     }
     if (message.submittedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.submittedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.statement !== undefined) {
+      StatementFacts.encode(message.statement, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -9200,6 +9208,14 @@ export const QueryRecord: MessageFns<QueryRecord> = {
             message.submittedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.statement = StatementFacts.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9235,6 +9251,7 @@ export const QueryRecord: MessageFns<QueryRecord> = {
         : isSet(object.submitted_at)
         ? fromJsonTimestamp(object.submitted_at)
         : undefined,
+      statement: isSet(object.statement) ? StatementFacts.fromJSON(object.statement) : undefined,
     };
   },
 
@@ -9267,6 +9284,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     if (message.submittedAt !== undefined) {
       obj.submittedAt = message.submittedAt.toISOString();
     }
+    if (message.statement !== undefined) {
+      obj.statement = StatementFacts.toJSON(message.statement);
+    }
     return obj;
   },
 
@@ -9284,6 +9304,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     message.source = object.source ?? "";
     message.clientTags = object.clientTags?.map((e) => e) || [];
     message.submittedAt = object.submittedAt ?? undefined;
+    message.statement = (object.statement !== undefined && object.statement !== null)
+      ? StatementFacts.fromPartial(object.statement)
+      : undefined;
     return message;
   },
 };
