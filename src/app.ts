@@ -45,6 +45,8 @@ export interface StartOptions {
 
 export interface RunningRouter {
   readonly config: RouterConfig;
+  /** The router's logger (JSON lines on stdout unless options.logger said otherwise). */
+  readonly logger: Logger;
   readonly store: Store;
   readonly router: RequestRouter;
   /** What the request router reads: the routing snapshot, the ownership index, conditions. */
@@ -296,6 +298,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     let closing: Promise<void> | undefined;
     return {
       config,
+      logger,
       store,
       router,
       serving: routerDeps,

@@ -66,6 +66,8 @@ export interface RequestContext {
   readonly transactionAware: boolean;
   readonly facts: RequestFacts | undefined;
   readonly receivedAt: number;
+  /** The request's method and the path the coordinator knows (for logs; follow-ups have no facts). */
+  readonly target?: { readonly method: string; readonly path: string };
 }
 
 export interface Incoming {
@@ -307,6 +309,7 @@ export class RequestRouter {
       transactionAware: scope.transactionAware,
       facts,
       receivedAt: scope.now,
+      target: { method: scope.method, path: scope.path },
     };
   }
 

@@ -8,6 +8,8 @@ import { UsageError } from '../errors.js';
 import type { CliRuntime } from '../session.js';
 
 export const DEFAULT_CONFIG = 'config/example.yaml';
+/** Logged once the router serves and SIGINT/SIGTERM stop it. */
+export const RUNNING_MESSAGE = 'router running (SIGINT or SIGTERM stops it)';
 
 export function registerServe(program: Command, runtime: CliRuntime & { serving: boolean }): void {
   program.command('serve', { isDefault: true })
@@ -26,10 +28,15 @@ export function registerServe(program: Command, runtime: CliRuntime & { serving:
       const running = await startRouter({ configPath: options.config });
       runtime.serving = true;
       const stop = (signal: string): void => {
-        runtime.output.err(`received ${signal}, shutting down`);
-        void running.close().then(() => process.exit(0));
+        // Logged like every other line (JSON on stdout), and flushed before the process ends.
+        running.logger.info({ signal }, 'shutting down');
+        void running.close().then(() => {
+          running.logger.info('stopped');
+          running.logger.flush(() => process.exit(0));
+        });
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      running.logger.info({ config: options.config }, RUNNING_MESSAGE);
     });
 }
