@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { RoutingSnapshot } from './routing/snapshot.js';
 import { startAdminServer } from './admin/index.js';
 import { formatGrpcListenAddress, formatListenAddress, loadConfigFile, sameGrpcAddress, type Environment, type RouterConfig } from './config/index.js';
-import { DEFAULT_MONITOR_USER } from './config/schema.js';
+import { DEFAULT_MONITOR_USER, DEVELOPMENT_PREFIX_KEYS } from './config/schema.js';
 import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
 import { createExtAuthzHandler } from './envoy/ext-authz-server.js';
 import { extProcService } from './envoy/ext-proc-codec.js';
@@ -87,6 +87,7 @@ const GRPC_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 export async function startRouter(options: StartOptions): Promise<RunningRouter> {
   const config = loadConfigFile(options.configPath, { env: options.env ?? process.env });
   const logger = options.logger ?? createLogger(config.logging.level);
+  warnDevelopmentKeys(config, logger);
   const store = await openStore(config.store, { logger });
   const cleanups: (() => void | Promise<void>)[] = [() => store.close()];
   try {
@@ -320,6 +321,16 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     await runCleanups(cleanups, logger);
     throw error;
   }
+}
+
+/** Every start with a shipped (public) prefix key says so: anyone can forge its route prefixes. */
+function warnDevelopmentKeys(config: RouterConfig, logger: Logger): void {
+  const ids = config.prefix?.keys.filter((key) => DEVELOPMENT_PREFIX_KEYS.has(key.secret)).map((key) => key.id) ?? [];
+  if (ids.length === 0) return;
+  logger.warn(
+    { prefixKeys: ids },
+    'routing.prefix uses the development key shipped with the project: it is public, so anyone can forge route prefixes. Replace it before real use with a key of your own (`openssl rand -base64 32`, e.g. in ROUTER_PREFIX_KEY with secretEnv)',
+  );
 }
 
 function keyringOf(config: RouterConfig): PrefixKeyring | undefined {

@@ -3,29 +3,18 @@
  * shutdown lines included; stderr stays empty.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { RUNNING_MESSAGE } from '../../src/cli/commands/serve.js';
+import { exampleConfigOnEphemeralPorts } from '../support/example-config.js';
 import { REPO_ROOT } from './run-cli.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
 const dir = mkdtempSync(join(tmpdir(), 'ter-serve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The example config on ephemeral loopback ports, its store in a temporary directory. */
-export function exampleConfigOnEphemeralPorts(into: string): string {
-  const text = readFileSync(join(REPO_ROOT, 'config/example.yaml'), 'utf8')
-    .replace(/"0\.0\.0\.0:9001"/g, '"127.0.0.1:0"')
-    .replace('"127.0.0.1:9002"', '"127.0.0.1:0"')
-    .replace('"0.0.0.0:9090"', '"127.0.0.1:0"')
-    .replace(/^dataDir: .*$/m, `dataDir: ${JSON.stringify(into)}`);
-  const path = join(into, 'router.yaml');
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('serve logs', () => {
   it('writes JSON lines with level names on stdout, up to the shutdown after SIGTERM', async () => {
