@@ -15,6 +15,7 @@ import { extProcService } from './envoy/ext-proc-codec.js';
 import { createExtProcHandler } from './envoy/ext-proc-server.js';
 import { AuthorizationService } from './gen/envoy/service/auth/v3/external_auth.js';
 import { edgeLogObserver } from './observability/edge-log.js';
+import { startIdleHint } from './observability/idle-hint.js';
 import { createLogger } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
@@ -41,6 +42,8 @@ export interface StartOptions {
   readonly env?: Environment;
   /** Defaults to a pino logger at the config's level, on stdout. */
   readonly logger?: Logger;
+  /** When the "nothing connected, nothing answers" hint is considered (default IDLE_HINT_AFTER_MS); null: never. */
+  readonly idleHintAfterMs?: number | null;
 }
 
 export interface RunningRouter {
@@ -224,6 +227,18 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     const router = new RequestRouter(routerDeps);
 
     const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
+    let extProcAddress = '';
+    if (options.idleHintAfterMs !== null) {
+      const hint = startIdleHint({
+        logger,
+        anyBackendAnswers: monitor === undefined ? undefined : () => monitor.status().some((b) => b.health === 'healthy'),
+        routerAddress: () => extProcAddress,
+        configPath: options.configPath,
+        ...(options.idleHintAfterMs === undefined ? {} : { afterMs: options.idleHintAfterMs }),
+      });
+      observers.push(hint.observer);
+      cleanups.push(() => hint.close());
+    }
     const edgeObserver = combineObservers(observers);
     // Requests decoded straight into header lists (ext-proc-codec.ts), not the generated objects.
     server.addService(extProcService, { process: createExtProcHandler(router, edgeObserver) });
@@ -241,7 +256,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     if (xds !== undefined && xdsShared) server.addService(AggregatedDiscoveryServiceService, xds.implementation);
     const extProcPort = await listen(server, config.listen.extProc, 'listen.extProc');
     cleanups.push(() => shutdownGracefully(server, SHUTDOWN_GRACE_MS, config.listen.extProc));
-    logger.info({ extProc: formatGrpcListenAddress(config.listen.extProc, extProcPort) }, 'ext_proc server listening');
+    extProcAddress = formatGrpcListenAddress(config.listen.extProc, extProcPort);
+    logger.info({ extProc: extProcAddress }, 'ext_proc server listening');
     let extAuthzPort: number | undefined;
     if (extAuthzAddress !== null) {
       if (extAuthzShared) extAuthzPort = extProcPort;
