@@ -8,13 +8,14 @@ import type { Logger } from 'pino';
 import type { RoutingSnapshot } from './routing/snapshot.js';
 import { startAdminServer } from './admin/index.js';
 import { formatGrpcListenAddress, formatListenAddress, loadConfigFile, sameGrpcAddress, type Environment, type RouterConfig } from './config/index.js';
-import { DEFAULT_MONITOR_USER } from './config/schema.js';
+import { DEFAULT_MONITOR_USER, DEVELOPMENT_PREFIX_KEYS } from './config/schema.js';
 import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
 import { createExtAuthzHandler } from './envoy/ext-authz-server.js';
 import { extProcService } from './envoy/ext-proc-codec.js';
 import { createExtProcHandler } from './envoy/ext-proc-server.js';
 import { AuthorizationService } from './gen/envoy/service/auth/v3/external_auth.js';
 import { edgeLogObserver } from './observability/edge-log.js';
+import { startIdleHint } from './observability/idle-hint.js';
 import { createLogger } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
@@ -42,10 +43,14 @@ export interface StartOptions {
   readonly env?: Environment;
   /** Defaults to a pino logger at the config's level, on stdout. */
   readonly logger?: Logger;
+  /** When the "nothing connected, nothing answers" hint is considered (default IDLE_HINT_AFTER_MS); null: never. */
+  readonly idleHintAfterMs?: number | null;
 }
 
 export interface RunningRouter {
   readonly config: RouterConfig;
+  /** The router's logger (JSON lines on stdout unless options.logger said otherwise). */
+  readonly logger: Logger;
   readonly store: Store;
   readonly router: RequestRouter;
   /** What the request router reads: the routing snapshot, the ownership index, conditions. */
@@ -86,6 +91,7 @@ const GRPC_MAX_RECEIVE_BYTES = 8 * 1024 * 1024;
 export async function startRouter(options: StartOptions): Promise<RunningRouter> {
   const config = loadConfigFile(options.configPath, { env: options.env ?? process.env });
   const logger = options.logger ?? createLogger(config.logging.level);
+  warnDevelopmentKeys(config, logger);
   const store = await openStore(config.store, { logger });
   const cleanups: (() => void | Promise<void>)[] = [() => store.close()];
   try {
@@ -233,6 +239,18 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     const router = new RequestRouter(routerDeps);
 
     const server = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_RECEIVE_BYTES });
+    let extProcAddress = '';
+    if (options.idleHintAfterMs !== null) {
+      const hint = startIdleHint({
+        logger,
+        anyBackendAnswers: monitor === undefined ? undefined : () => monitor.status().some((b) => b.health === 'healthy'),
+        routerAddress: () => extProcAddress,
+        configPath: options.configPath,
+        ...(options.idleHintAfterMs === undefined ? {} : { afterMs: options.idleHintAfterMs }),
+      });
+      observers.push(hint.observer);
+      cleanups.push(() => hint.close());
+    }
     const edgeObserver = combineObservers(observers);
     // Requests decoded straight into header lists (ext-proc-codec.ts), not the generated objects.
     server.addService(extProcService, { process: createExtProcHandler(router, edgeObserver) });
@@ -250,7 +268,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     if (xds !== undefined && xdsShared) server.addService(AggregatedDiscoveryServiceService, xds.implementation);
     const extProcPort = await listen(server, config.listen.extProc, 'listen.extProc');
     cleanups.push(() => shutdownGracefully(server, SHUTDOWN_GRACE_MS, config.listen.extProc));
-    logger.info({ extProc: formatGrpcListenAddress(config.listen.extProc, extProcPort) }, 'ext_proc server listening');
+    extProcAddress = formatGrpcListenAddress(config.listen.extProc, extProcPort);
+    logger.info({ extProc: extProcAddress }, 'ext_proc server listening');
     let extAuthzPort: number | undefined;
     if (extAuthzAddress !== null) {
       if (extAuthzShared) extAuthzPort = extProcPort;
@@ -308,6 +327,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     let closing: Promise<void> | undefined;
     return {
       config,
+      logger,
       store,
       router,
       serving: routerDeps,
@@ -329,6 +349,16 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     await runCleanups(cleanups, logger);
     throw error;
   }
+}
+
+/** Every start with a shipped (public) prefix key says so: anyone can forge its route prefixes. */
+function warnDevelopmentKeys(config: RouterConfig, logger: Logger): void {
+  const ids = config.prefix?.keys.filter((key) => DEVELOPMENT_PREFIX_KEYS.has(key.secret)).map((key) => key.id) ?? [];
+  if (ids.length === 0) return;
+  logger.warn(
+    { prefixKeys: ids },
+    'routing.prefix uses the development key shipped with the project: it is public, so anyone can forge route prefixes. Replace it before real use with a key of your own (`openssl rand -base64 32`, e.g. in ROUTER_PREFIX_KEY with secretEnv)',
+  );
 }
 
 function keyringOf(config: RouterConfig): PrefixKeyring | undefined {

@@ -15,7 +15,26 @@ export const processOutput: Output = {
 };
 
 export function json(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Date ? v.toISOString() : v), 2);
+  return JSON.stringify(plain(value), (_key, v: unknown) => (v instanceof Date ? v.toISOString() : v), 2);
+}
+
+/**
+ * The response with ts-proto's oneof wrappers (`kind: {$case: "regex", value: "^a"}`) written
+ * as protobuf's JSON mapping writes a oneof: the chosen field in the parent (`regex: "^a"`).
+ */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value !== 'object' || value === null || value instanceof Date || Buffer.isBuffer(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (isOneof(v)) out[v.$case] = plain(v.value);
+    else out[key] = plain(v);
+  }
+  return out;
+}
+
+function isOneof(value: unknown): value is { $case: string; value: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { $case?: unknown }).$case === 'string' && 'value' in value;
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */

@@ -19,7 +19,8 @@ export function parseMatch(text: string): ApiRuleMatch {
   try {
     data = parse(text);
   } catch (error) {
-    throw new UsageError(`--match: not YAML: ${(error as Error).message.split('\n')[0] ?? ''}`);
+    // The whole message: yaml puts the line, the column and the snippet with a caret after the first line.
+    throw new UsageError(`--match: not YAML: ${(error as Error).message.trimEnd()}`);
   }
   // Parsed as the match of a one-rule file, through the file's schema.
   const part = routingPartSchema.safeParse({
@@ -39,9 +40,17 @@ export function parseMatch(text: string): ApiRuleMatch {
   return matchToApi(rule?.match ?? {});
 }
 
+/** The match of a rule without conditions (`--match-all`). */
+export function noConditions(): ApiRuleMatch {
+  return matchToApi({});
+}
+
+/** What describeMatch says of a rule without conditions. */
+export const EVERY_REQUEST = '(every request)';
+
 /** `user ~ /^etl_/, clientTags contains any of ["etl"]`, or `(every request)`. */
 export function describeMatch(match: ApiRuleMatch | undefined): string {
   const conditions = compileConditions(matchFromApi(match, 'match'));
-  if (conditions.length === 0) return '(every request)';
+  if (conditions.length === 0) return EVERY_REQUEST;
   return conditions.map((c) => `${c.field} ${c.expected}`).join(', ');
 }

@@ -4,6 +4,7 @@
  * "required" for a missing field.
  */
 import type { z } from 'zod';
+import { didYouMean } from '../did-you-mean.js';
 import type { PathSegment } from '../routing/validate.js';
 
 export interface SchemaProblem {
@@ -74,36 +75,8 @@ function withArticle(noun: string): string {
 }
 
 function unknownKeyMessage(key: string, allowed: readonly string[]): string {
-  const suggestion = closest(key, allowed);
-  const hint = suggestion === undefined ? '' : ` (did you mean ${JSON.stringify(suggestion)}?)`;
+  const hint = didYouMean(key, allowed);
   return allowed.length === 0
     ? `unknown key ${JSON.stringify(key)}${hint}`
     : `unknown key ${JSON.stringify(key)}${hint}; expected one of: ${allowed.join(', ')}`;
-}
-
-/** The allowed key within edit distance 2 (case-insensitive), if any. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of allowed) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

@@ -160,6 +160,18 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Secrets shorter than this are guessable; an HMAC key or bearer token needs more. */
 export const MIN_SECRET_LENGTH = 16;
 
+/** A prefix key is an HMAC-SHA256 key: at least as many bytes as the hash (RFC 2104 section 3). */
+export const MIN_PREFIX_KEY_BYTES = 32;
+
+/**
+ * The prefix keys the project ships for trying it out (config/example.yaml, docker-compose.yml):
+ * public, so the router warns at every start that uses one.
+ */
+export const DEVELOPMENT_PREFIX_KEYS: ReadonlySet<string> = new Set([
+  'development-only-prefix-key-replace-me',
+  'compose-development-prefix-key-change-me',
+]);
+
 /**
  * A secret given inline (`<field>`) or named by an environment variable (`<field>Env`): exactly
  * one of the two. Resolved here so an unset variable is reported with the other problems;
@@ -171,7 +183,9 @@ function resolveSecret(
   given: { inline: string | null; envName: string | null },
   required: boolean,
   ctx: z.core.$RefinementCtx,
+  minimum: SecretMinimum = { length: MIN_SECRET_LENGTH, unit: 'characters', why: '' },
 ): string | null {
+  const size = (value: string): number => (minimum.unit === 'bytes' ? Buffer.byteLength(value, 'utf8') : value.length);
   const envField = `${field}Env`;
   if (given.inline !== null && given.envName !== null) {
     ctx.addIssue({ code: 'custom', path: [envField], message: `give either ${field} or ${envField}, not both` });
@@ -183,14 +197,14 @@ function resolveSecret(
       ctx.addIssue({ code: 'custom', path: [envField], message: `environment variable ${given.envName} is not set (or empty)` });
       return null;
     }
-    if (value.length < MIN_SECRET_LENGTH) {
-      ctx.addIssue({ code: 'custom', path: [envField], message: `environment variable ${given.envName} holds ${value.length} characters; at least ${MIN_SECRET_LENGTH} required` });
+    if (size(value) < minimum.length) {
+      ctx.addIssue({ code: 'custom', path: [envField], message: `environment variable ${given.envName} holds ${size(value)} ${minimum.unit}; at least ${minimum.length} required${minimum.why}` });
     }
     return value;
   }
   if (given.inline !== null) {
-    if (given.inline.length < MIN_SECRET_LENGTH) {
-      ctx.addIssue({ code: 'custom', path: [field], message: `expected at least ${MIN_SECRET_LENGTH} characters, got ${given.inline.length}` });
+    if (size(given.inline) < minimum.length) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `expected at least ${minimum.length} ${minimum.unit}, got ${size(given.inline)}${minimum.why}` });
     }
     return given.inline;
   }
@@ -198,13 +212,26 @@ function resolveSecret(
   return null;
 }
 
+interface SecretMinimum {
+  readonly length: number;
+  readonly unit: 'characters' | 'bytes';
+  /** Appended to the message: why, and how to make a good one. */
+  readonly why: string;
+}
+
+const PREFIX_KEY_MINIMUM: SecretMinimum = {
+  length: MIN_PREFIX_KEY_BYTES,
+  unit: 'bytes',
+  why: ' (an HMAC-SHA256 key; make one with `openssl rand -base64 32`)',
+};
+
 function prefixKey(env: Environment) {
   return closed({
     id: z.string().regex(/^[A-Za-z0-9]{1,16}$/, 'expected 1-16 letters or digits'),
     secret: z.string().nullable().default(null),
     secretEnv: nonEmpty.nullable().default(null),
   }).transform((key, ctx) => {
-    const secret = resolveSecret(env, 'secret', { inline: key.secret, envName: key.secretEnv }, true, ctx);
+    const secret = resolveSecret(env, 'secret', { inline: key.secret, envName: key.secretEnv }, true, ctx, PREFIX_KEY_MINIMUM);
     return { id: key.id, secret: secret ?? '', secretEnv: key.secretEnv };
   });
 }

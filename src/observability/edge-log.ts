@@ -6,6 +6,16 @@
 import type { Logger } from 'pino';
 import type { EdgeObserver } from '../envoy/edge-observer.js';
 import type { RequestContext } from '../routing/request-router.js';
+import { classifyTrinoPath, namesQuery } from '../trino/paths.js';
+
+/** Method, path and, for a follow-up, the query id its path names. */
+function requestOf(context: RequestContext): { method?: string; path?: string; queryId?: string } {
+  const method = context.target?.method ?? context.facts?.method;
+  const path = context.target?.path ?? context.facts?.path;
+  if (method === undefined || path === undefined) return {};
+  const trinoPath = classifyTrinoPath(method, path);
+  return namesQuery(trinoPath) ? { method, path, queryId: trinoPath.queryId } : { method, path };
+}
 
 export function edgeLogObserver(logger: Logger): EdgeObserver {
   return {
@@ -26,12 +36,11 @@ export function edgeLogObserver(logger: Logger): EdgeObserver {
           mechanism: instruction.mechanism,
           group: decision?.group,
           rule: decision?.rule,
-          method: context.facts?.method,
-          path: context.facts?.path,
+          ...requestOf(context),
           decisionMs,
         }, 'request routed');
       } else {
-        logger.debug({ edge, status: instruction.status, reason: instruction.reason, decisionMs }, 'request answered by the router');
+        logger.debug({ edge, status: instruction.status, reason: instruction.reason, ...requestOf(context), decisionMs }, 'request answered by the router');
       }
     },
   };

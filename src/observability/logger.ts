@@ -90,6 +90,8 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: pino
       redact: { paths: REDACTED_PATHS, censor: CENSOR },
       serializers: { err: redactError, error: redactError, headers: redactHeaders },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // "level":"warn" rather than pino's 40: readable without a lookup table.
+      formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );

@@ -117,7 +117,7 @@ function checked(current: RoutingConfig, next: RoutingConfig, kind?: RoutingEnti
 
 function indexOf(items: readonly { readonly name: string }[], kind: RoutingEntityKind, name: string): number {
   const index = items.findIndex((item) => item.name === name);
-  if (index < 0) throw new NotFoundError(kind, name);
+  if (index < 0) throw new NotFoundError(kind, name, items.map((item) => item.name));
   return index;
 }
 

@@ -2,14 +2,16 @@
  * Why a routing change is refused. The admin API maps them to gRPC codes (NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT); nothing was changed when one is thrown.
  */
+import { didYouMean } from '../did-you-mean.js';
 import { RouterError } from '../errors.js';
 import type { ValidationIssue } from './validate.js';
 
 export type RoutingEntityKind = 'backend' | 'group' | 'rule';
 
 export class NotFoundError extends RouterError {
-  constructor(readonly kind: RoutingEntityKind, readonly entityName: string) {
-    super('not_found', `${kind} ${JSON.stringify(entityName)} does not exist`, { kind, name: entityName });
+  /** `known`: the names of that kind that do exist, for a "did you mean". */
+  constructor(readonly kind: RoutingEntityKind, readonly entityName: string, known: Iterable<string> = []) {
+    super('not_found', `${kind} ${JSON.stringify(entityName)} does not exist${didYouMean(entityName, known)}`, { kind, name: entityName });
   }
 }
 

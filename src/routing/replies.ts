@@ -49,6 +49,9 @@ const SHAPES: Readonly<Record<RouterErrorKind, ErrorShape>> = {
   no_backend_configured: { status: 503, error: QUERY_REJECTED },
 };
 
+/** Every reason the router answers a request itself (the `outcome` values besides `forwarded`). */
+export const ROUTER_ERROR_KINDS: readonly RouterErrorKind[] = Object.keys(SHAPES) as RouterErrorKind[];
+
 /** The id a refused statement shows: a router refusal has no Trino query id. */
 export const REFUSED_QUERY_ID = 'router_refused';
 /** Where a refused submission's nextUri points; the router answers it itself. */

@@ -85,6 +85,8 @@ export interface RequestContext {
   /** The statement as read for a statement rule, when one needed it. */
   readonly statement: StatementOutcome | undefined;
   readonly receivedAt: number;
+  /** The request's method and the path the coordinator knows (for logs; follow-ups have no facts). */
+  readonly target?: { readonly method: string; readonly path: string };
 }
 
 /** A submission's body as an edge has it. */
@@ -460,6 +462,7 @@ export class RequestRouter {
       facts,
       statement,
       receivedAt: scope.now,
+      target: { method: scope.method, path: scope.path },
     };
   }
 

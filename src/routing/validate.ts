@@ -4,6 +4,7 @@
  * cycles, and whether regexes, cron expressions and time zones would work at run time.
  * Pure: it returns every problem found, each with the field path it concerns.
  */
+import { didYouMean } from '../did-you-mean.js';
 import { RULE_FIELD_KEYS, RULE_FIELDS, type FieldKind, type FieldKinds } from './fields.js';
 import type { HeaderMatch, RoutingConfig, RuleMatch, StringMatch, TagsMatch, UptimeSchedule } from './model.js';
 
@@ -76,7 +77,7 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
     checkMembers(group.members, group.strategy, backendNames, at);
     if (group.fallback !== undefined) {
       if (group.fallback === group.name) at.add('a group cannot fall back to itself', 'fallback');
-      else if (!groupNames.has(group.fallback)) at.add(`unknown group ${JSON.stringify(group.fallback)}`, 'fallback');
+      else if (!groupNames.has(group.fallback)) at.add(`unknown group ${JSON.stringify(group.fallback)}${didYouMean(group.fallback, groupNames)}`, 'fallback');
     }
   });
   checkFallbackCycles(cfg, root);
@@ -84,14 +85,14 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
   cfg.rules.forEach((rule, i) => {
     const at = root.at('rules', i);
     if (!Number.isSafeInteger(rule.priority)) at.add(`expected an integer, got ${String(rule.priority)}`, 'priority');
-    if (!groupNames.has(rule.group)) at.add(`unknown group ${JSON.stringify(rule.group)}`, 'group');
-    if (rule.backend !== undefined && !backendNames.has(rule.backend)) at.add(`unknown backend ${JSON.stringify(rule.backend)}`, 'backend');
+    if (!groupNames.has(rule.group)) at.add(`unknown group ${JSON.stringify(rule.group)}${didYouMean(rule.group, groupNames)}`, 'group');
+    if (rule.backend !== undefined && !backendNames.has(rule.backend)) at.add(`unknown backend ${JSON.stringify(rule.backend)}${didYouMean(rule.backend, backendNames)}`, 'backend');
     if (rule.requestedGroups !== undefined) {
       if (!Array.isArray(rule.requestedGroups) || rule.requestedGroups.length === 0) {
         at.add('expected a non-empty list of the groups a client may name in X-Trino-Routing-Group', 'requestedGroups');
       } else {
         rule.requestedGroups.forEach((name, k) => {
-          if (!groupNames.has(name)) at.add(`unknown group ${JSON.stringify(name)}`, 'requestedGroups', k);
+          if (!groupNames.has(name)) at.add(`unknown group ${JSON.stringify(name)}${didYouMean(name, groupNames)}`, 'requestedGroups', k);
         });
       }
       if (rule.backend !== undefined) at.add('a rule names either one backend or the groups a client may request, not both', 'requestedGroups');
@@ -101,7 +102,7 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
   });
 
   if (!groupNames.has(cfg.defaultGroup)) {
-    root.add(`unknown group ${JSON.stringify(cfg.defaultGroup)}: the default group must be one of the groups`, 'defaultGroup');
+    root.add(`unknown group ${JSON.stringify(cfg.defaultGroup)}${didYouMean(cfg.defaultGroup, groupNames)}: the default group must be one of the groups`, 'defaultGroup');
   }
   return issues;
 }
@@ -152,7 +153,7 @@ function checkMembers(
   const seen = new Set<string>();
   let positive = 0;
   members.forEach((member, j) => {
-    if (!backendNames.has(member.backend)) at.add(`unknown backend ${JSON.stringify(member.backend)}`, 'members', j, 'backend');
+    if (!backendNames.has(member.backend)) at.add(`unknown backend ${JSON.stringify(member.backend)}${didYouMean(member.backend, backendNames)}`, 'members', j, 'backend');
     else if (seen.has(member.backend)) at.add(`backend ${JSON.stringify(member.backend)} is listed twice`, 'members', j, 'backend');
     seen.add(member.backend);
     if (!(Number.isFinite(member.weight) && member.weight >= 0)) {

@@ -108,7 +108,7 @@ describe('ConfigService', () => {
     await failure(admin.config.importConfig({ yaml: 'a: [', dryRun: false, sourceName: '' }), grpc.status.INVALID_ARGUMENT, /^invalid configuration in import/);
     // A redacted secret with no running value to restore cannot load.
     const noKey = exported.yaml.replace('id: k1', 'id: k2');
-    await failure(admin.config.importConfig({ yaml: noKey, dryRun: true, sourceName: 'k2.yaml' }), grpc.status.INVALID_ARGUMENT, /routing\.prefix\.keys\[0\]\.secret: expected at least 16 characters/);
+    await failure(admin.config.importConfig({ yaml: noKey, dryRun: true, sourceName: 'k2.yaml' }), grpc.status.INVALID_ARGUMENT, /routing\.prefix\.keys\[0\]\.secret: expected at least 32 bytes/);
     expect((await storedBackend(fixture.router.store, 'trino-b')).url).toBe('http://127.0.0.1:18082');
   });
 });

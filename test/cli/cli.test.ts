@@ -2,13 +2,15 @@
  * The command line, run as a process against a running router's admin API: every command,
  * human tables and --json, clear errors and one exit code per cause.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRouterWithAdmin, TOKEN, type RouterWithAdmin, storedBackend, storedRule, storedGroup, storedConfig } from '../admin/support.js';
-import { runCli, type CliRun } from './run-cli.js';
+import { REPO_ROOT, runCli, type CliRun } from './run-cli.js';
 
 // Each command is a fresh Node process (about a second with tsx); a test runs several.
 vi.setConfig({ testTimeout: 120_000 });
@@ -43,6 +45,32 @@ describe('usage', () => {
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/--max-load <n>.*expected a positive number/);
   });
+
+  it('a misspelled command is an unknown command with a "did you mean", not an argument of serve', async () => {
+    const typo = await runCli(['backend', 'list']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^trino-envoy-router: unknown command "backend" \(did you mean "backends"\?\); the commands are serve, backends, groups/);
+    expect(typo.stderr).not.toContain('too many arguments');
+    expect((await runCli(['serve', 'now'])).stderr).toMatch(/serve takes no arguments, got "now"/);
+  });
+
+  it('drain --help shows the defaults in seconds, the unit the options take', async () => {
+    const help = (await runCli(['backends', 'drain', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--wait-timeout <seconds> give up waiting after this long \(exit 10\) \(default: 600\)/);
+    expect(help).toMatch(/--interval <seconds> how often to check while waiting \(default: 2\)/);
+  });
+
+  it('the package bin runs as `npx trino-envoy-router`', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    const bin = join(REPO_ROOT, pkg.bin['trino-envoy-router'] ?? '');
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
+    const env = { ...process.env };
+    delete env.TRINO_ROUTER_ADMIN_TOKEN;
+    delete env.TRINO_ROUTER_ADMIN_SERVER;
+    const { stdout } = await promisify(execFile)('npx', ['--no-install', 'trino-envoy-router', '--help'], { cwd: REPO_ROOT, env });
+    expect(stdout).toMatch(/^Usage: trino-envoy-router \[options\] \[command\]/);
+  });
 });
 
 describe('backends', () => {
@@ -76,6 +104,7 @@ describe('backends', () => {
     const invalid = await cli('backends', 'create', 'trino-d', '--url', 'ftp://x');
     expect(invalid).toMatchObject({ code: 8, stderr: expect.stringMatching(/backend\.url: expected an http or https URL/) });
     expect((await cli('backends', 'get', 'nope')).code).toBe(5);
+    expect(await cli('backends', 'get', 'trino-aa')).toMatchObject({ code: 5, stderr: 'trino-envoy-router: backend "trino-aa" does not exist (did you mean "trino-a"?) (NOT_FOUND)\n' });
     const inUse = await cli('backends', 'delete', 'trino-b');
     expect(inUse).toMatchObject({ code: 7, stderr: expect.stringMatching(/member of group\(s\) adhoc, etl.*\(FAILED_PRECONDITION\)/) });
     expect((await cli('backends', 'delete', 'trino-c')).code).toBe(0);
@@ -108,12 +137,35 @@ describe('groups and rules', () => {
     ]);
     const typo = await cli('rules', 'create', 'x', '--group', 'bi', '--match', '{usr: alice}');
     expect(typo).toMatchObject({ code: 2, stderr: expect.stringMatching(/--match: usr: unknown key "usr" \(did you mean "user"\?\)/) });
+    const notYaml = await cli('rules', 'create', 'x', '--group', 'bi', '--match', '{user: {regex: "^a"}, : x: y}');
+    expect(notYaml.code).toBe(2);
+    expect(notYaml.stderr).toContain('--match: not YAML: Block collections are not allowed within flow collections at line 1, column 25:\n\n{user: {regex: "^a"}, : x: y}\n                        ^^^^\n');
+    const group = await cli('rules', 'create', 'x', '--group', 'adhok', '--match', '{user: alice}');
+    expect(group).toMatchObject({ code: 8, stderr: expect.stringMatching(/rule\.group: unknown group "adhok" \(did you mean "adhoc"\?\)/) });
+    const asJson = JSON.parse((await cli('rules', 'get', 'bi-users', '--json')).stdout);
+    expect(asJson.rule.match).toMatchObject({ user: { regex: '^bi_' }, listenerPort: [8443] });
+    expect(JSON.stringify(asJson)).not.toContain('$case');
     const reordered = await cli('rules', 'reorder', 'airflow', 'etl-tags', 'bi-users');
     expect(reordered.code).toBe(0);
     expect((await storedConfig(fixture.router.store)).rules.map((r) => [r.name, r.priority]).sort()).toEqual([['airflow', 10], ['bi-users', 30], ['etl-tags', 20]]);
     expect((await cli('rules', 'reorder', 'airflow')).code).toBe(8);
     expect((await cli('rules', 'update', 'bi-users', '--group', 'nope')).code).toBe(8);
     expect((await cli('rules', 'delete', 'bi-users')).code).toBe(0);
+    expect((await cli('rules', 'delete', 'etl-tag')).stderr).toMatch(/rule "etl-tag" does not exist \(did you mean "etl-tags"\?\)/);
+  });
+
+  it('a rule without conditions needs --match-all: it would take every query', async () => {
+    for (const args of [[], ['--match', '{}']]) {
+      const refused = await cli('rules', 'create', 'everything', '--group', 'adhoc', ...args);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/rule everything: .*a rule without conditions takes every query that reaches its priority\. Give the conditions with --match .* or --match-all/);
+    }
+    expect((await storedConfig(fixture.router.store)).rules.map((r) => r.name)).not.toContain('everything');
+    expect((await cli('rules', 'create', 'everything', '--group', 'adhoc', '--match', '{user: x}', '--match-all')).code).toBe(2);
+    expect((await cli('rules', 'create', 'everything', '--group', 'adhoc', '--priority', '1000', '--match-all')).code).toBe(0);
+    expect((await cli('rules', 'get', 'everything')).stdout).toMatch(/match:\s+\(every request\)/);
+    expect((await cli('rules', 'update', 'everything', '--match', '{}')).code).toBe(2);
+    expect((await cli('rules', 'delete', 'everything')).code).toBe(0);
     expect((await cli('groups', 'delete', 'bi')).code).toBe(0);
   });
 });

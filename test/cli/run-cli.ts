@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 export interface CliRun {
   readonly code: number;

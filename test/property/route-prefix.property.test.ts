@@ -175,7 +175,7 @@ describe('splitting is total and lossless', () => {
         if (split === undefined) return;
         expect(`${ROUTE_PREFIX_ROOT}${split.backend}/${split.keyId}.${split.issued}.${split.signature}${split.rest}`).toBe(path);
         expect(split.rest.startsWith('/')).toBe(true);
-        const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-tests' }], 3600);
+        const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-tests-hmac' }], 3600);
         expect(() => verifyRoutePrefix(keyring, split, 0)).not.toThrow();
       }),
       MANY_RUNS,

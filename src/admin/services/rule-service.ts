@@ -82,7 +82,7 @@ function checkCompleteOrder(names: readonly string[], rules: readonly RoutingRul
   const known = new Set(rules.map((r) => r.name));
   const seen = new Set<string>();
   names.forEach((name, i) => {
-    if (!known.has(name)) throw new NotFoundError('rule', name);
+    if (!known.has(name)) throw new NotFoundError('rule', name, known);
     if (seen.has(name)) throw new InvalidArgumentError(`names[${i}]`, `rule ${JSON.stringify(name)} is listed twice`);
     seen.add(name);
   });

@@ -39,7 +39,7 @@ function selectBackends(all: readonly Backend[], names: readonly string[]): read
   if (names.length === 0) return all;
   return names.map((name) => {
     const backend = all.find((b) => b.name === name);
-    if (backend === undefined) throw new NotFoundError('backend', name);
+    if (backend === undefined) throw new NotFoundError('backend', name, all.map((b) => b.name));
     return backend;
   });
 }

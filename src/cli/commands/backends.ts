@@ -1,7 +1,7 @@
 /**
  * `backends`: list, get, create, update, delete, enable, disable, drain.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Backend, DrainProgress } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { CliFailure, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -98,8 +98,9 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
   backends.command('drain').description('send no new queries to a backend and report the queries still running')
     .argument('<name>')
     .option('--wait', 'wait until no query runs on it any more')
-    .option('--wait-timeout <seconds>', 'give up waiting after this long (exit 10)', seconds, 600_000)
-    .option('--interval <seconds>', 'how often to check while waiting', seconds, 2_000)
+    // Parsed to milliseconds; the help shows the default in seconds, as the option is given.
+    .addOption(new Option('--wait-timeout <seconds>', 'give up waiting after this long (exit 10)').argParser(seconds).default(600_000, '600'))
+    .addOption(new Option('--interval <seconds>', 'how often to check while waiting').argParser(seconds).default(2_000, '2'))
     .action((name: string, options: DrainOptions, command: Command) => run(command, async (s) => {
       const response = await s.client.backends.drainBackend({ name });
       const started = response.changed ? `draining backend ${name} (revision ${response.revision})` : `backend ${name} is already draining`;

@@ -6,7 +6,7 @@ import type { Rule, RuleMatch } from '../../gen/trino_envoy_router/admin/v1/admi
 import { UsageError } from '../errors.js';
 import { block, table } from '../output.js';
 import { integer, text } from '../parse.js';
-import { describeMatch, parseMatch } from '../rule-match.js';
+import { describeMatch, EVERY_REQUEST, noConditions, parseMatch } from '../rule-match.js';
 import { withSession, type CliRuntime, type Session } from '../session.js';
 
 const MATCH_HELP = 'conditions as in the config file, e.g. \'{user: {regex: "^etl_"}, clientTags: {containsAny: [etl]}}\'';
@@ -30,10 +30,12 @@ export function registerRules(program: Command, runtime: CliRuntime): void {
     .requiredOption('--group <group>', 'the group its queries go to')
     .option('--priority <n>', 'lower runs first (default 100)', integer)
     .option('--match <yaml>', MATCH_HELP, text)
+    .option('--match-all', MATCH_ALL_HELP)
     .option('--backend <backend>', BACKEND_HELP, text)
     .option('--requested-groups <groups>', REQUESTED_HELP, list)
     .option('--no-fallback', NO_FALLBACK_HELP)
     .action((name: string, options: RuleOptions, command: Command) => run(command, async (s) => {
+      checkConditions(name, options, 'create');
       const response = await s.client.rules.createRule({ rule: ruleOf(name, options) });
       s.print(response, () => `created rule ${name} (revision ${response.revision})`);
     }));
@@ -43,6 +45,7 @@ export function registerRules(program: Command, runtime: CliRuntime): void {
     .option('--group <group>', 'the group its queries go to')
     .option('--priority <n>', 'lower runs first', integer)
     .option('--match <yaml>', `replace the conditions; ${MATCH_HELP}`, text)
+    .option('--match-all', `remove every condition; ${MATCH_ALL_HELP}`)
     .option('--backend <backend>', `${BACKEND_HELP}; "" removes it`)
     .option('--requested-groups <groups>', `${REQUESTED_HELP}; "" removes them`, list)
     .option('--no-fallback', NO_FALLBACK_HELP)
@@ -51,7 +54,10 @@ export function registerRules(program: Command, runtime: CliRuntime): void {
       const mask: string[] = [];
       if (options.group !== undefined) mask.push('group');
       if (options.priority !== undefined) mask.push('priority');
-      if (options.match !== undefined) mask.push('match');
+      if (options.match !== undefined || options.matchAll === true) {
+        checkConditions(name, options, 'update');
+        mask.push('match');
+      }
       if (options.backend !== undefined) mask.push('backend');
       if (options.requestedGroups !== undefined) mask.push('requested_groups');
       if (command.getOptionValueSource('fallback') === 'cli') mask.push('no_fallback');
@@ -80,12 +86,14 @@ interface RuleOptions {
   readonly group?: string;
   readonly priority?: number;
   readonly match?: string;
+  readonly matchAll?: boolean;
   readonly backend?: string;
   readonly requestedGroups?: string[];
   /** false with --no-fallback. */
   readonly fallback?: boolean;
 }
 
+const MATCH_ALL_HELP = 'the rule has no conditions: it takes every query that reaches its priority';
 const BACKEND_HELP = 'send the rule\'s queries to this one backend; its group takes those it cannot';
 const REQUESTED_HELP = 'groups a client may name in X-Trino-Routing-Group (comma-separated); the named one replaces the group';
 const NO_FALLBACK_HELP = 'refuse what the rule\'s backend (or its group alone) cannot take instead of falling back';
@@ -94,12 +102,31 @@ function list(value: string): string[] {
   return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/**
+ * A rule without conditions takes every query from the rules after it, so it must be asked
+ * for with --match-all (an omitted or empty --match is refused).
+ */
+function checkConditions(name: string, options: RuleOptions, verb: 'create' | 'update'): void {
+  if (options.matchAll === true) {
+    if (options.match !== undefined) throw new UsageError('give --match or --match-all, not both');
+    return;
+  }
+  const match = options.match === undefined ? undefined : parseMatch(options.match);
+  if (match === undefined || describeMatch(match) === EVERY_REQUEST) {
+    const given = options.match === undefined ? 'no --match' : `--match ${JSON.stringify(options.match)} has no conditions`;
+    throw new UsageError(
+      `rule ${name}: ${given}; a rule without conditions takes every query that reaches its priority. `
+      + `Give the conditions with --match '{user: {regex: "^etl_"}}' (as in the config file), or --match-all if every query is meant${verb === 'create' ? '' : ' (it replaces the conditions)'}`,
+    );
+  }
+}
+
 function ruleOf(name: string, options: RuleOptions): Rule {
   return {
     name,
     group: options.group ?? '',
     priority: options.priority,
-    match: matchOf(options.match),
+    match: options.matchAll === true ? noConditions() : matchOf(options.match),
     backend: options.backend === '' ? undefined : options.backend,
     requestedGroups: options.requestedGroups ?? [],
     noFallback: options.fallback === false,

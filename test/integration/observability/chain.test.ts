@@ -107,7 +107,7 @@ describe('metrics, logs and history through the real chain', () => {
     const { queryId } = await run(alice(), 'SELECT * FROM t /* rows=25 */');
     const records = logs.lines.slice(from).map((line) => JSON.parse(line) as Record<string, unknown>);
 
-    const info = records.filter((r) => r.level === 30);
+    const info = records.filter((r) => r.level === 'info');
     expect(info).toHaveLength(1);
     expect(info[0]).toMatchObject({
       msg: QUERY_SUBMITTED_MESSAGE,
@@ -122,7 +122,11 @@ describe('metrics, logs and history through the real chain', () => {
     });
     const perRequest = records.filter((r) => r.msg === 'request routed');
     expect(perRequest.length).toBeGreaterThanOrEqual(3);
-    expect(perRequest.every((r) => r.level === 20)).toBe(true);
+    expect(perRequest.every((r) => r.level === 'debug')).toBe(true);
+    // The follow-ups (polls of the query) say which query and which path.
+    const followUps = perRequest.filter((r) => r.mechanism !== 'rules');
+    expect(followUps.length).toBeGreaterThanOrEqual(2);
+    for (const line of followUps) expect(line).toMatchObject({ queryId, method: 'GET', path: expect.stringMatching(new RegExp(`^/v1/statement/(queued|executing)/${queryId}/`)) });
   });
 
   it('credentials the clients send never reach the log', async () => {

@@ -171,22 +171,28 @@ const CASES: Case[] = [
     name: 'secretEnv holding a short secret',
     yaml: withLine(6, '    keys: [{ id: k1, secretEnv: ROUTER_PREFIX_KEY }]'),
     env: { ROUTER_PREFIX_KEY: 'short' },
-    path: 'routing.prefix.keys[0].secretEnv', line: 6, message: /holds 5 characters; at least 16/,
+    path: 'routing.prefix.keys[0].secretEnv', line: 6, message: /holds 5 bytes; at least 32 required \(an HMAC-SHA256 key; make one with `openssl rand -base64 32`\)/,
   },
   {
     name: 'secret and secretEnv both given',
-    yaml: withLine(6, '    keys: [{ id: k1, secret: "0123456789abcdef-secret", secretEnv: K }]'),
+    yaml: withLine(6, '    keys: [{ id: k1, secret: "0123456789abcdef-0123456789abcdef-secret", secretEnv: K }]'),
     env: { K: '0123456789abcdef-other' },
     path: 'routing.prefix.keys[0].secretEnv', line: 6, message: /either secret or secretEnv, not both/,
   },
   {
     name: 'inline secret too short',
     yaml: withLine(6, '    keys: [{ id: k1, secret: "tooshort" }]'),
-    path: 'routing.prefix.keys[0].secret', line: 6, message: /at least 16 characters, got 8/,
+    path: 'routing.prefix.keys[0].secret', line: 6, message: /at least 32 bytes, got 8/,
+  },
+  {
+    // The README has always asked for 32+: 31 bytes (30 characters, é is two bytes) are refused.
+    name: 'prefix key of 31 bytes',
+    yaml: withLine(6, '    keys: [{ id: k1, secret: "0123456789abcdef0123456789abcé" }]'),
+    path: 'routing.prefix.keys[0].secret', line: 6, message: /expected at least 32 bytes, got 31 \(an HMAC-SHA256 key/,
   },
   {
     name: 'prefix routing without keys',
-    yaml: withLine(5, '  prefix: null').replace('    keys: [{ id: k1, secret: "0123456789abcdef-secret" }]\n', ''),
+    yaml: withLine(5, '  prefix: null').replace('    keys: [{ id: k1, secret: "0123456789abcdef-0123456789abcdef-secret" }]\n', ''),
     path: 'backends[0].prefixRouting', line: 9, message: /prefix routing needs routing.prefix.keys/,
   },
   {

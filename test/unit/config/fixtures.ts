@@ -6,7 +6,7 @@ export const VALID_YAML = `listen:
 routing:
   defaultGroup: adhoc
   prefix:
-    keys: [{ id: k1, secret: "0123456789abcdef-secret" }]
+    keys: [{ id: k1, secret: "0123456789abcdef-0123456789abcdef-secret" }]
 backends:
   - name: trino-a
     url: http://127.0.0.1:8081

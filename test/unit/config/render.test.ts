@@ -20,9 +20,9 @@ describe('renderConfigYaml', () => {
   });
 
   it('writes env-sourced secrets as the variable name, never the value', () => {
-    const env = { PREFIX_KEY: 'a-secret-from-the-environment', ADMIN_TOKEN: 'an-admin-token-from-the-environment', READ_TOKEN: 'a-read-only-token-from-the-environment' };
+    const env = { PREFIX_KEY: 'a-prefix-key-secret-from-the-environment', ADMIN_TOKEN: 'an-admin-token-from-the-environment', READ_TOKEN: 'a-read-only-token-from-the-environment' };
     const text = VALID_YAML
-      .replace('{ id: k1, secret: "0123456789abcdef-secret" }', '{ id: k1, secretEnv: PREFIX_KEY }')
+      .replace('{ id: k1, secret: "0123456789abcdef-0123456789abcdef-secret" }', '{ id: k1, secretEnv: PREFIX_KEY }')
       .concat('admin: { tokenEnv: ADMIN_TOKEN, readTokenEnv: READ_TOKEN }\n');
     const config = parseConfig(text, 'router.yaml', { env, baseDir: '/srv/router' });
     expect(config.prefix?.keys[0]).toEqual({ id: 'k1', secret: env.PREFIX_KEY, secretEnv: 'PREFIX_KEY' });
@@ -37,7 +37,7 @@ describe('renderConfigYaml', () => {
   it('can redact inline secrets; a redacted export refuses to load', () => {
     const config = parseConfig(`${VALID_YAML}admin: { token: "inline-admin-token-0123", readToken: "inline-read-token-4567" }\n`, 'router.yaml', { env: {} });
     const rendered = renderConfigYaml(config, { secrets: 'redact' });
-    expect(rendered).not.toContain('0123456789abcdef-secret');
+    expect(rendered).not.toContain('0123456789abcdef-0123456789abcdef-secret');
     expect(rendered).not.toContain('inline-admin-token-0123');
     expect(rendered).not.toContain('inline-read-token-4567');
     expect(() => parseConfig(rendered, 'export.yaml', { env: {} })).toThrow(ConfigError);
@@ -155,6 +155,7 @@ function withoutKey<T extends object, K extends keyof T>(value: T, key: K): Omit
 
 function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Record<string, string> }> {
   const secret = fc.string({ unit: 'grapheme', minLength: 16, maxLength: 40 }).filter((s) => s.length >= 16);
+  const prefixSecret = fc.string({ unit: 'grapheme', minLength: 32, maxLength: 48 }).filter((s) => s.length >= 32);
   const address = (port: number) => fc.constantFrom('0.0.0.0', '127.0.0.1', '::1', '::', 'localhost').map((host) => ({ host, port }));
   return fc.record({
     routing: routingArbitrary(),
@@ -177,7 +178,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
     unavailable: fc.constantFrom('failed-query', 'retry') as fc.Arbitrary<'failed-query' | 'retry'>,
     jwtUserClaim: fc.constantFrom('sub', 'preferred_username', 'email'),
     keys: fc.uniqueArray(fc.stringMatching(/^[A-Za-z0-9]{1,16}$/), { minLength: 1, maxLength: 3 }).chain((ids) =>
-      fc.tuple(...ids.map((id, i) => fc.record({ id: fc.constant(id), secret, fromEnv: fc.boolean(), envName: fc.constant(`KEY_${i}`) })))),
+      fc.tuple(...ids.map((id, i) => fc.record({ id: fc.constant(id), secret: prefixSecret, fromEnv: fc.boolean(), envName: fc.constant(`KEY_${i}`) })))),
     maxAgeHours: positive,
     queryIds: fc.record({ retentionHours: positive, maxEntries: fc.integer({ min: 1, max: 10_000_000 }) }),
     monitor: fc.record({

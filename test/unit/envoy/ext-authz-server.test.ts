@@ -21,7 +21,7 @@ import { sampleConfig } from '../routing/fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const QUERY_ID = '20261122_120000_00001_abcde';
-const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-hmac' }], 3600);
+const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-hmac-sha256' }], 3600);
 const DOWN = { health: 'unhealthy', load: 0, inSchedule: true } as const;
 
 interface Events {

@@ -6,6 +6,17 @@ const BEARER = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNlY3JldA
 const PASSWORD = 'hunter2-correct-horse';
 const BASIC = Buffer.from(`alice:${PASSWORD}`).toString('base64');
 
+describe('log lines', () => {
+  it('name their level instead of pino\'s numbers', () => {
+    const logs = captureLogs();
+    logs.logger.debug('d');
+    logs.logger.info('i');
+    logs.logger.warn('w');
+    logs.logger.error('e');
+    expect(logs.records().map((r) => [r.level, r.msg])).toEqual([['debug', 'd'], ['info', 'i'], ['warn', 'w'], ['error', 'e']]);
+  });
+});
+
 describe('logger redaction', () => {
   it('redacts credential-named fields at the top and one level down', () => {
     const logs = captureLogs();

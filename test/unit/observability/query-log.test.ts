@@ -26,7 +26,7 @@ describe('query submission log', () => {
     const records = logs.records();
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({
-      level: 30,
+      level: 'info',
       msg: QUERY_SUBMITTED_MESSAGE,
       queryId: '20260110_101010_00042_abcde',
       user: 'etl_loader',
@@ -70,6 +70,26 @@ describe('per-request log lines', () => {
   it('at debug name the edge, backend, mechanism, group and rule', () => {
     const logs = captureLogs('debug');
     edgeLogObserver(logs.logger).routed('ext_proc', context, 0.00002);
-    expect(logs.records()[0]).toMatchObject({ level: 20, edge: 'ext_proc', backend: 'trino-b', mechanism: 'rules', group: 'etl', rule: 'etl-tags', decisionMs: 0.02 });
+    expect(logs.records()[0]).toMatchObject({ level: 'debug', edge: 'ext_proc', backend: 'trino-b', mechanism: 'rules', group: 'etl', rule: 'etl-tags', decisionMs: 0.02 });
+  });
+
+  it('a follow-up names its query id and path; an answer of the router its path', () => {
+    const logs = captureLogs('debug');
+    const path = '/v1/statement/executing/20260110_101010_00042_abcde/y0123/1';
+    edgeLogObserver(logs.logger).routed('ext_authz', {
+      ...context,
+      instruction: { kind: 'forward', backend: 'trino-b', mechanism: 'query_id', path: undefined, forwardedPrefix: undefined, watch: 'none', decision: undefined },
+      facts: undefined,
+      target: { method: 'GET', path },
+    }, 0.00001);
+    edgeLogObserver(logs.logger).routed('ext_proc', {
+      ...context,
+      instruction: { kind: 'reply', status: 410, contentType: 'text/plain', body: '', reason: 'unknown_query' },
+      facts: undefined,
+      target: { method: 'DELETE', path: '/v1/query/20260110_101010_00043_abcde' },
+    }, 0.00001);
+    const [followUp, answered] = logs.records();
+    expect(followUp).toMatchObject({ msg: 'request routed', backend: 'trino-b', mechanism: 'query_id', method: 'GET', path, queryId: '20260110_101010_00042_abcde' });
+    expect(answered).toMatchObject({ msg: 'request answered by the router', status: 410, reason: 'unknown_query', method: 'DELETE', queryId: '20260110_101010_00043_abcde' });
   });
 });

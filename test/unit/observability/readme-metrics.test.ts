@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRIC_NAMES, RouterMetrics } from '../../../src/observability/metrics.js';
+import { ROUTER_ERROR_KINDS } from '../../../src/routing/replies.js';
 
 const README = readFileSync(resolve(import.meta.dirname, '../../../README.md'), 'utf8');
 
@@ -30,5 +31,15 @@ describe('README metrics table', () => {
       const single = metrics.registry.getSingleMetric(metric.name) as unknown as { labelNames: readonly string[] };
       expect(documented.get(metric.name), metric.name).toEqual({ type: String(metric.type), labels: [...single.labelNames] });
     }
+  });
+});
+
+describe('README outcomes table', () => {
+  it('defines every outcome value: forwarded and each reason the router answers itself', () => {
+    const start = README.indexOf('**Outcomes**');
+    expect(start).toBeGreaterThan(0);
+    const rows = README.slice(start).split('\n\n')[1] ?? '';
+    const defined = [...rows.matchAll(/^\| `([a-z_]+)` \| [^|]+ \| (.+) \|$/gm)].map((m) => m[1]);
+    expect(defined.sort()).toEqual(['forwarded', ...ROUTER_ERROR_KINDS].sort());
   });
 });

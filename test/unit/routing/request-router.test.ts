@@ -17,7 +17,7 @@ import { routeFully } from '../../support/route-fully.js';
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const QUERY_ID = '20261122_120000_00001_abcde';
 const OTHER_COORDINATOR_QUERY = '20261122_120001_00007_abcde';
-const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-hmac' }], 3600);
+const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-hmac-sha256' }], 3600);
 
 interface Setup {
   readonly router: RequestRouter;
@@ -199,7 +199,7 @@ describe('follow-ups', () => {
     const s = setup();
     const genuine = signRoutePrefix(keyring, 'a', NOW / 1000);
     const forgedBackend = genuine.replace('/_tr/a/', '/_tr/b/');
-    const otherKey = signRoutePrefix(createKeyring([{ id: 'k1', secret: 'another-secret-long-enough!' }], 3600), 'b', NOW / 1000);
+    const otherKey = signRoutePrefix(createKeyring([{ id: 'k1', secret: 'another-secret-long-enough-for-hmac!' }], 3600), 'b', NOW / 1000);
     const expired = signRoutePrefix(keyring, 'a', NOW / 1000 - 7200);
     for (const prefix of [forgedBackend, otherKey, expired]) {
       const reply = replied(await route(s, 'GET', `${prefix}/v1/statement/executing/${QUERY_ID}/y1/1`));

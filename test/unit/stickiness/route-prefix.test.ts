@@ -8,7 +8,7 @@ import {
 } from '../../../src/stickiness/route-prefix.js';
 
 const now = 1_790_000_000;
-const keyring = createKeyring([{ id: 'k2', secret: 'second-secret-of-enough-length' }, { id: 'k1', secret: 'first-secret-of-enough-length' }], 86_400);
+const keyring = createKeyring([{ id: 'k2', secret: 'second-secret-of-enough-length-32b' }, { id: 'k1', secret: 'first-secret-of-enough-length-32b' }], 86_400);
 
 function prefixed(prefix: string, rest = '/v1/statement/executing/20261122_101010_00001_abcde/y/1') {
   const split = splitPrefixedPath(prefix + rest);
@@ -26,12 +26,12 @@ describe('route prefixes', () => {
   });
 
   it('a prefix signed with a retired-but-listed key still verifies (rotation)', () => {
-    const old = createKeyring([{ id: 'k1', secret: 'first-secret-of-enough-length' }], 86_400);
+    const old = createKeyring([{ id: 'k1', secret: 'first-secret-of-enough-length-32b' }], 86_400);
     expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(old, 'b', now)), now)).toEqual({ valid: true });
   });
 
   it('a prefix verified before is judged exactly as the first time: forgeries, other keys and expiry included', () => {
-    const ring = createKeyring([{ id: 'k1', secret: 'first-secret-of-enough-length' }], 3600);
+    const ring = createKeyring([{ id: 'k1', secret: 'first-secret-of-enough-length-32b' }], 3600);
     const prefix = signRoutePrefix(ring, 'trino-a', now);
     for (let i = 0; i < 3; i++) expect(verifyRoutePrefix(ring, prefixed(prefix), now)).toEqual({ valid: true });
     // Same key id, backend and issue time, another signature: still refused.
@@ -42,7 +42,7 @@ describe('route prefixes', () => {
     // Age is checked on every request.
     expect(verifyRoutePrefix(ring, prefixed(prefix), now + 3601)).toEqual({ valid: false, reason: 'expired' });
     // A keyring with another secret under the same key id knows nothing the first one verified.
-    const replaced = createKeyring([{ id: 'k1', secret: 'a-replacement-secret-value' }], 3600);
+    const replaced = createKeyring([{ id: 'k1', secret: 'a-replacement-secret-value-of-32-bytes' }], 3600);
     expect(verifyRoutePrefix(replaced, prefixed(prefix), now)).toEqual({ valid: false, reason: 'bad_signature' });
     expect(verifyRoutePrefix(ring, prefixed(prefix), now)).toEqual({ valid: true });
   });
@@ -53,7 +53,7 @@ describe('route prefixes', () => {
   });
 
   it('unknown keys, expired and far-future prefixes are refused', () => {
-    const other = createKeyring([{ id: 'k9', secret: 'some-other-secret-value' }], 86_400);
+    const other = createKeyring([{ id: 'k9', secret: 'some-other-secret-value-of-32-bytes' }], 86_400);
     expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(other, 'a', now)), now)).toMatchObject({ reason: 'unknown_key' });
     expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(keyring, 'a', now)), now + 86_401)).toMatchObject({ reason: 'expired' });
     expect(verifyRoutePrefix(keyring, prefixed(signRoutePrefix(keyring, 'a', now + 3600)), now)).toMatchObject({ reason: 'expired' });
