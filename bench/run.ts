@@ -29,7 +29,7 @@ import { median, range } from './lib/stats.js';
 import { fmt, fmtInt, fmtMb, fmtMs, table, type Row } from './lib/table.js';
 import type { Usage } from './lib/usage.js';
 import type { FleetResult } from './scenarios/fleet.js';
-import type { StatementSizeResult } from './scenarios/statement.js';
+import type { StatementSizeResult, SubmissionPathResult } from './scenarios/statement.js';
 import type { MaxResult, RateResult } from './servers/loadgen.js';
 
 // ---- options ----
@@ -616,17 +616,23 @@ async function engineOnly(): Promise<void> {
   process.stdout.write(`\ntrino-envoy-router benchmark (--only engine): ${new Date().toISOString()}; machine: ${machine().cpu}, ${machine().cores} cores\n\n${engineTable(engine)}\n`);
 }
 
-async function runStatementFacts(): Promise<StatementSizeResult[]> {
-  log('10. statement facts: 2 KB and 100 KB queries, on the main thread and through the worker pool');
+interface StatementBench { readonly sizes: StatementSizeResult[]; readonly submissions: SubmissionPathResult[] }
+
+async function runStatementFacts(): Promise<StatementBench> {
+  log('10. statement facts: 2 KB and 100 KB queries, on the main thread and through the worker pool; submissions with a statement rule');
   const child = Child.start('statement', sibling(here, './scenarios/statement'));
-  const result = await child.call<StatementSizeResult[]>('run', { runs: quick ? 5 : 10 });
+  const sizes = await child.call<StatementSizeResult[]>('run', { runs: quick ? 5 : 10 });
+  const submissions = await child.call<SubmissionPathResult[]>('submissions', { ms: quick ? 1000 : 3000 });
   await child.stop();
-  return result;
+  return { sizes, submissions };
 }
 
-function statementFactsTable(results: readonly StatementSizeResult[]): string {
-  return table('10. Statement facts (dt-sql-parser Trino grammar): us per parse, and the longest main-thread event-loop block', ['', 'parse on main thread', 'through worker pool', 'longest block with pool', '', ''],
-    results.map((r) => [`${fmtInt(r.bytes / 1024)} KB query (median of ${r.runs})`, `${fmtInt(r.mainThreadUs)} us`, `${fmtInt(r.poolUs)} us`, `${fmt(r.poolMaxBlockMs, 1)} ms`, '', '']));
+function statementFactsTable(results: StatementBench): string {
+  const sizes = table('10. Statement facts (dt-sql-parser Trino grammar): us per parse, and the longest main-thread event-loop block', ['', 'parse on main thread', 'through worker pool', 'longest block with pool', '', ''],
+    results.sizes.map((r) => [`${fmtInt(r.bytes / 1024)} KB query (median of ${r.runs})`, `${fmtInt(r.mainThreadUs)} us`, `${fmtInt(r.poolUs)} us`, `${fmt(r.poolMaxBlockMs, 1)} ms`, '', '']));
+  const submissions = table('10b. Submissions through the RequestRouter in-process (8 in flight): with a statement rule each is held for its body and parsed', ['', 'submissions/s', 'request messages', 'longest block', '', ''],
+    results.submissions.map((r) => [r.name, fmtInt(r.submissionsPerSecond), fmt(r.requestMessages, 1), `${fmt(r.maxBlockMs, 1)} ms`, '', '']));
+  return `${sizes}\n\n${submissions}`;
 }
 
 async function statementFactsOnly(): Promise<void> {
