@@ -4,7 +4,7 @@
  * instead. The report goes to `apply`; the leader publishes it for the fleet.
  */
 import type { Clock } from '../clock.js';
-import { describeFailure } from '../check-error.js';
+import { describeFailure, failureKindOf } from '../check-error.js';
 import { HttpSession, type FetchLike } from '../http-session.js';
 import { probeCoordinator, type ProbeReport } from '../probe.js';
 import type { SharedHealth } from '../shared-health.js';
@@ -74,10 +74,10 @@ export class Rounds {
     const mark = board.mark(name);
     let report: ProbeReport;
     try {
-      report = await probeCoordinator(session, { baseUrl: watched.backend.url, user: settings.user, uiLogin: settings.uiLogin });
+      report = await probeCoordinator(session, { baseUrl: watched.backend.url, backend: name, user: settings.user, uiLogin: settings.uiLogin });
     } catch (error) {
       const reason = describeFailure(error);
-      report = { observation: { kind: 'down', reason }, load: undefined, loadError: reason, coordinatorId: undefined };
+      report = { observation: { kind: 'down', reason, failure: failureKindOf(error) }, load: undefined, loadError: reason, coordinatorId: undefined };
     } finally {
       session.finish();
       if (watched.session === session) watched.session = undefined;
