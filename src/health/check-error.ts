@@ -15,8 +15,9 @@ export type CheckName = 'info' | 'state' | 'query' | 'load' | 'ui_stats';
  * - `tls`: the TLS handshake failed (an untrusted or wrong certificate, a refused client certificate).
  * - `protocol`: an answer the monitor cannot use (not JSON, not a coordinator, a failed query).
  * - `not_ready`: the coordinator answers but is not serving (not ACTIVE).
+ * - `credentials`: the monitor could not read its own credentials (a file gone, a variable unset).
  */
-export const FAILURE_KINDS = ['down', 'timeout', 'auth_refused', 'tls', 'protocol', 'not_ready'] as const;
+export const FAILURE_KINDS = ['down', 'timeout', 'auth_refused', 'tls', 'protocol', 'not_ready', 'credentials'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export class HealthCheckError extends RouterError {
@@ -47,6 +48,7 @@ export function describeFailure(error: unknown): string {
 
 /** The kind of a failure: a HealthCheckError's own, or `down` for anything else. */
 export function failureKindOf(error: unknown): FailureKind {
+  if (error instanceof RouterError && error.code === 'monitor_credentials_unreadable') return 'credentials';
   return error instanceof HealthCheckError ? error.failure : 'down';
 }
 

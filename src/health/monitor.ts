@@ -18,9 +18,11 @@ import type { Backend } from '../routing/model.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
 import { deriveState } from './backend-state.js';
 import { systemClock, type Clock } from './clock.js';
+import { MonitorCredentials, NO_MONITOR_AUTH } from './credentials.js';
 import { observe } from './health-machine.js';
 import type { FetchLike } from './http-session.js';
 import { submissionObserver } from './in-flight.js';
+import { monitorFetch } from './monitor-fetch.js';
 import { PREFIX_ROUTING_MIN_TRINO_VERSION, tooOldForPrefixRouting, type ProbeReport } from './probe.js';
 import { ScheduleBook } from './schedules.js';
 import type { StateHistoryStore } from './state-history.js';
@@ -51,7 +53,10 @@ export interface HealthMonitorOptions {
   /** Where state changes are kept; without it only the newest are kept, in memory. */
   readonly history?: StateHistoryStore | undefined;
   readonly clock?: Clock;
+  /** The transport (tests pass in-memory coordinators); default: fetch, node:https with TLS material. */
   readonly fetch?: FetchLike;
+  /** Where the credentials' environment variables are read; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** A health query revealed which coordinator runs on `backend` (for query-id routing). */
   readonly onCoordinator?: (coordinatorId: string, backend: string) => void;
   /** In a fleet: the shared judge of health; without it this replica checks on its own. */
@@ -94,7 +99,8 @@ export class HealthMonitor implements HealthStatusSource {
     });
     this.rounds = new Rounds({
       clock: this.clock,
-      fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+      fetch: options.fetch ?? monitorFetch,
+      credentials: new MonitorCredentials(this.settings.auth ?? NO_MONITOR_AUTH, this.settings.user, options.env),
       settings: this.settings,
       logger: this.logger,
       board: this.board,

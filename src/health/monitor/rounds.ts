@@ -4,6 +4,7 @@
  * instead. The report goes to `apply`; the leader publishes it for the fleet.
  */
 import type { Clock } from '../clock.js';
+import type { MonitorCredentials } from '../credentials.js';
 import { describeFailure, failureKindOf } from '../check-error.js';
 import { HttpSession, type FetchLike } from '../http-session.js';
 import { probeCoordinator, type ProbeReport } from '../probe.js';
@@ -20,6 +21,7 @@ export interface RoundParts {
   readonly logger: MonitorLogger;
   readonly board: ConditionBoard;
   readonly shared: SharedHealth | undefined;
+  readonly credentials: MonitorCredentials;
   /** Takes a round's report (`mark`: the in-flight mark taken when it started). */
   apply(watched: Watched, report: ProbeReport, mark: number): void;
 }
@@ -66,21 +68,24 @@ export class Rounds {
 
   private async run(watched: Watched): Promise<void> {
     if (await this.followLeader(watched)) return;
-    const { clock, fetch, settings, board, shared, logger } = this.parts;
+    const { clock, fetch, settings, board, shared, logger, credentials } = this.parts;
     const name = watched.backend.name;
-    const session = new HttpSession(fetch, clock, settings.timeoutMs);
-    watched.session = session;
     // Queries routed from here on may be missing from this round's load.
     const mark = board.mark(name);
     let report: ProbeReport;
+    let session: HttpSession | undefined;
     try {
-      report = await probeCoordinator(session, { baseUrl: watched.backend.url, backend: name, user: settings.user, uiLogin: settings.uiLogin });
+      const { user, identity } = await credentials.identityOf(name);
+      if (watched.stopped || this.closed) return;
+      session = new HttpSession(fetch, clock, settings.timeoutMs, identity);
+      watched.session = session;
+      report = await probeCoordinator(session, { baseUrl: watched.backend.url, backend: name, user, uiLogin: settings.uiLogin });
     } catch (error) {
       const reason = describeFailure(error);
       report = { observation: { kind: 'down', reason, failure: failureKindOf(error) }, load: undefined, loadError: reason, coordinatorId: undefined };
     } finally {
-      session.finish();
-      if (watched.session === session) watched.session = undefined;
+      session?.finish();
+      if (session !== undefined && watched.session === session) watched.session = undefined;
     }
     if (watched.stopped || this.closed) return;
     this.parts.apply(watched, report, mark);
