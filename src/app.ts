@@ -156,6 +156,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       history: store.backendStates,
       onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       shared: fleetHealth,
+      env: options.env ?? process.env,
     });
     let backendConditions: () => BackendConditions;
     if (monitor !== undefined) {

@@ -3,11 +3,11 @@
  * the routing cross-references of validate.ts) and thrown together as one ConfigError, each
  * with its field path and line.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { validateRoutingConfig } from '../routing/validate.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import type { AdminTlsFiles, RouterConfig } from './router-config.js';
+import type { AdminTlsFiles, MonitorAuthConfig, RouterConfig } from './router-config.js';
 import { configFileSchema, routingPartSchema, type ConfigFile, type Environment } from './schema.js';
 import { schemaProblems } from './schema-issues.js';
 import { fileFieldPath, toRoutingConfig } from './to-routing.js';
@@ -44,6 +44,7 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   }
   issues.push(...routingIssues(source));
   if (parsed.success) issues.push(...prefixRoutingIssues(parsed.data, source));
+  if (parsed.success) issues.push(...monitorAuthIssues(parsed.data, source, options.baseDir ?? process.cwd()));
   if (issues.length > 0 || !parsed.success) throw new ConfigError(sourceName, inFileOrder(dedupe(issues)));
   return toRouterConfig(parsed.data, options.baseDir ?? process.cwd());
 }
@@ -66,6 +67,28 @@ function prefixRoutingIssues(file: ConfigFile, source: YamlSource): ConfigIssue[
   return file.backends.flatMap((backend, i) => backend.prefixRouting
     ? [issueAt(source, ['backends', i, 'prefixRouting'], 'prefix routing needs routing.prefix.keys; add a key or set prefixRouting: false')]
     : []);
+}
+
+const AUTH_FILES = ['passwordFile', 'tokenFile', 'caFile', 'certFile', 'keyFile'] as const;
+
+/** The monitor's credential files must exist, and `monitor.backends` may name only configured backends. */
+function monitorAuthIssues(file: ConfigFile, source: YamlSource, baseDir: string): ConfigIssue[] {
+  const monitor = file.monitor;
+  if (monitor === null) return [];
+  const issues: ConfigIssue[] = [];
+  const checkFiles = (auth: MonitorAuthConfig | null, at: readonly (string | number)[]): void => {
+    for (const field of AUTH_FILES) {
+      const path = auth?.[field] ?? null;
+      if (path !== null && !existsSync(resolve(baseDir, path))) issues.push(issueAt(source, [...at, field], `file not found: ${resolve(baseDir, path)}`));
+    }
+  };
+  checkFiles(monitor.auth, ['monitor', 'auth']);
+  const names = new Set(file.backends.map((b) => b.name));
+  for (const [name, entry] of Object.entries(monitor.backends)) {
+    if (!names.has(name)) issues.push(issueAt(source, ['monitor', 'backends', name], `no backend named ${JSON.stringify(name)} (known: ${[...names].join(', ')})`));
+    checkFiles(entry.auth, ['monitor', 'backends', name, 'auth']);
+  }
+  return issues;
 }
 
 /** The same problem can be found twice (schema and cross-reference); report it once. */
@@ -109,7 +132,11 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     requests: { unavailable: file.routing.unavailable, jwtUserClaim: file.routing.jwtUserClaim },
     prefix: file.routing.prefix,
     queryIds: file.routing.queryIds,
-    monitor: file.monitor,
+    monitor: file.monitor === null ? null : {
+      ...file.monitor,
+      auth: resolveAuthFiles(file.monitor.auth, baseDir),
+      backends: Object.fromEntries(Object.entries(file.monitor.backends).map(([name, entry]) => [name, { auth: resolveAuthFiles(entry.auth, baseDir) as MonitorAuthConfig }])),
+    },
     admin: { ...file.admin, tls: file.admin.tls === null ? null : resolveTlsFiles(file.admin.tls, baseDir) },
     history: file.history,
     xds: file.xds,
@@ -123,6 +150,13 @@ function resolveTlsFiles(tls: { certFile: string; keyFile: string; clientCaFile:
     keyFile: resolve(baseDir, tls.keyFile),
     clientCaFile: tls.clientCaFile === null ? null : resolve(baseDir, tls.clientCaFile),
   };
+}
+
+function resolveAuthFiles(auth: MonitorAuthConfig | null, baseDir: string): MonitorAuthConfig | null {
+  if (auth === null) return null;
+  const resolved: Record<string, string | null> = { ...auth };
+  for (const field of AUTH_FILES) resolved[field] = resolveOptional(baseDir, auth[field]);
+  return resolved as unknown as MonitorAuthConfig;
 }
 
 function resolveOptional(baseDir: string, path: string | null): string | null {

@@ -96,6 +96,11 @@ export interface RouterConfig {
     readonly user: string;
     /** Absent: the defaults of src/health/load-weights.ts (running 1, queued 0.5). */
     readonly loadWeights?: { readonly running: number; readonly queued: number } | undefined;
+    readonly uiLogin?: boolean | undefined;
+    /** What the checks present to every coordinator; null: only X-Trino-User. */
+    readonly auth: MonitorAuthConfig | null;
+    /** Per backend name: its auth, replacing `auth` as a whole. */
+    readonly backends: Readonly<Record<string, { readonly auth: MonitorAuthConfig }>>;
   } | null;
   /** The query history's bounds; null: no history kept. */
   readonly history: {
@@ -152,4 +157,20 @@ export interface XdsSettings {
   readonly tls: { readonly caFile: string };
   /** Also serve, per backend, a Listener with an api_listener (proxyless gRPC xDS clients). */
   readonly apiListeners: boolean;
+}
+
+/**
+ * The monitor's credentials for a coordinator (schema.ts `monitorAuth`): environment variable
+ * names and file paths (resolved against the config file's folder), never the secrets.
+ */
+export interface MonitorAuthConfig {
+  /** Trino user of the checks (X-Trino-User, and the Basic user); null: monitor.user. */
+  readonly user: string | null;
+  readonly passwordEnv: string | null;
+  readonly passwordFile: string | null;
+  readonly tokenEnv: string | null;
+  readonly tokenFile: string | null;
+  readonly caFile: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
 }

@@ -369,6 +369,44 @@ const loadWeights = closed({
 }).refine((w) => w.running > 0 || w.queued > 0, 'at least one of running, queued must be above 0');
 
 /**
+ * What the health monitor presents to a coordinator (`monitor.auth`, and per backend
+ * `monitor.backends.<name>.auth`, which replaces the default as a whole): the Trino user of
+ * its checks, at most one of a password (HTTP Basic as that user) or a bearer token, each from
+ * an environment variable or a file (a file is re-read when it changes: rotating tokens), and
+ * for https coordinators a CA bundle and a client certificate with its key (mutual TLS). There
+ * are no inline secrets, so an export never holds one. Files are checked at load (load.ts).
+ */
+function monitorAuth(env: Environment) {
+  return closed({
+    user: nonEmpty.nullable().default(null),
+    passwordEnv: nonEmpty.nullable().default(null),
+    passwordFile: nonEmpty.nullable().default(null),
+    tokenEnv: nonEmpty.nullable().default(null),
+    tokenFile: nonEmpty.nullable().default(null),
+    caFile: nonEmpty.nullable().default(null),
+    certFile: nonEmpty.nullable().default(null),
+    keyFile: nonEmpty.nullable().default(null),
+  }).superRefine((auth, ctx) => {
+    const both = (a: keyof typeof auth, b: keyof typeof auth, message: string): void => {
+      if (auth[a] !== null && auth[b] !== null) ctx.addIssue({ code: 'custom', path: [b], message });
+    };
+    both('passwordEnv', 'passwordFile', 'give either passwordEnv or passwordFile, not both');
+    both('tokenEnv', 'tokenFile', 'give either tokenEnv or tokenFile, not both');
+    const password = auth.passwordEnv !== null || auth.passwordFile !== null;
+    const token = auth.tokenEnv !== null || auth.tokenFile !== null;
+    if (password && token) {
+      ctx.addIssue({ code: 'custom', path: [auth.tokenEnv !== null ? 'tokenEnv' : 'tokenFile'], message: 'give a password (Basic) or a token (Bearer), not both' });
+    }
+    if (auth.certFile !== null && auth.keyFile === null) ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'a client certificate (certFile) needs its key: give keyFile' });
+    if (auth.keyFile !== null && auth.certFile === null) ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'a client key (keyFile) needs its certificate: give certFile' });
+    for (const field of ['passwordEnv', 'tokenEnv'] as const) {
+      const name = auth[field];
+      if (name !== null && (env[name] ?? '') === '') ctx.addIssue({ code: 'custom', path: [field], message: `environment variable ${name} is not set (or empty)` });
+    }
+  });
+}
+
+/**
  * Circuit breakers of each backend's Envoy cluster: Envoy's defaults (1024 each) overflow a
  * busy cluster's polls into 503 UO. The one definition: the static clusters in envoy/*.yaml
  * carry the same values (test/deploy checks them against this).
@@ -429,7 +467,10 @@ const xdsSettings = closed({
  * - `monitor` `{intervalSeconds: 10, timeoutMs: 8000 (sized for Trino's 1 s poll hold), failureThreshold: 2, successThreshold: 2,
  *   user: "trino-router-monitor"}`; `monitor.loadWeights` absent = `{running: 1, queued: 0.5}`; `monitor.uiLogin` absent =
  *   false (true: when system.runtime.queries cannot be read, log in to the web UI as the
- *   monitor user, no password, and read /ui/api/stats)
+ *   monitor user, no password, and read /ui/api/stats); `monitor.auth` null (the checks send
+ *   only X-Trino-User) or `{user, passwordEnv|passwordFile | tokenEnv|tokenFile, caFile, certFile, keyFile}`
+ *   (each null by default; `user` null = monitor.user); `monitor.backends` {} or
+ *   `{<backend>: {auth: {...}}}` (that backend's auth replaces monitor.auth as a whole)
  *   (load score = running * running-weight + queued * queued-weight; a query routed since the
  *   last poll counts with the larger weight; at least one weight must be above 0).
  *   `monitor: null` runs no health checks: every backend is then taken as healthy and idle
@@ -492,6 +533,8 @@ export function configFileSchema(env: Environment) {
       user: nonEmpty.default(DEFAULT_MONITOR_USER),
       loadWeights: loadWeights.optional(),
       uiLogin: z.boolean().optional(),
+      auth: monitorAuth(env).nullable().default(null),
+      backends: z.record(z.string(), closed({ auth: monitorAuth(env) })).default({}),
     }).nullable().prefault({}),
     admin: adminSettings(env).prefault({}),
     history: closed({

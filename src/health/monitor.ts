@@ -3,53 +3,48 @@
  * and keeps what the request path reads (BackendConditions: health, load, schedule) in memory,
  * updated in place, so routing never waits for a check.
  *
- * Per backend one round of checks runs at a time (probe.ts); its observation goes through the
- * pure health state machine (health-machine.ts) and the state word is derived from it and the
- * operator's switches (backend-state.ts). Each change of the word is logged once and stored.
- * Uptime schedules are evaluated per minute (schedules.ts), and the queries routed between
- * two load polls are counted (in-flight.ts) so least_load spreads a burst.
+ * This file follows the routing snapshot (backends come and go) and turns each round's report
+ * into the backend's health and state word; the parts with one job each live in monitor/:
+ * rounds.ts (rounds of checks and their timers), condition-board.ts (what the request path
+ * reads), schedule-ticks.ts (uptime schedules per minute), state-journal.ts (the state
+ * history), status-view.ts (the status), settings.ts (the config's `monitor` section).
+ * Observations go through the pure health state machine (health-machine.ts) and the state word
+ * is derived from it and the operator's switches (backend-state.ts); each change of the word is
+ * logged once and stored.
  */
-import type { Logger } from 'pino';
 import type { EdgeObserver } from '../envoy/edge-observer.js';
-import type { BackendCondition, BackendConditions } from '../routing/engine.js';
+import type { BackendConditions } from '../routing/engine.js';
 import type { Backend } from '../routing/model.js';
 import type { RoutingSnapshot } from '../routing/snapshot.js';
 import { deriveState } from './backend-state.js';
-import { describeFailure } from './check-error.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { observe, UNKNOWN_TRACK, type HealthTrack, type Thresholds } from './health-machine.js';
-import { HttpSession, type FetchLike } from './http-session.js';
-import { InFlightCounter, submissionObserver } from './in-flight.js';
-import { DEFAULT_LOAD_WEIGHTS, inFlightWeight, loadScore, type LoadWeights } from './load-weights.js';
-import { PREFIX_ROUTING_MIN_TRINO_VERSION, probeCoordinator, tooOldForPrefixRouting, type LoadSample, type ProbeReport } from './probe.js';
-import { minuteOf, MINUTE_MS, ScheduleBook } from './schedules.js';
-import {
-  RecentChanges,
-  STATE_HISTORY_MAX_PER_BACKEND,
-  STATE_HISTORY_PRUNE_INTERVAL_MS,
-  STATE_HISTORY_RETENTION_MS,
-  type StateHistoryStore,
-} from './state-history.js';
+import { systemClock, type Clock } from './clock.js';
+import { MonitorCredentials, NO_MONITOR_AUTH } from './credentials.js';
+import { observe } from './health-machine.js';
+import type { FetchLike } from './http-session.js';
+import { submissionObserver } from './in-flight.js';
+import { monitorFetch } from './monitor-fetch.js';
+import { PREFIX_ROUTING_MIN_TRINO_VERSION, tooOldForPrefixRouting, type ProbeReport } from './probe.js';
+import { ScheduleBook } from './schedules.js';
+import type { StateHistoryStore } from './state-history.js';
 import type { SharedHealth } from './shared-health.js';
-import type { BackendState, BackendStateChange, BackendStatus, HealthStatusSource } from './status.js';
+import type { BackendStateChange, BackendStatus, HealthStatusSource } from './status.js';
+import { ConditionBoard } from './monitor/condition-board.js';
+import { Rounds } from './monitor/rounds.js';
+import { ScheduleTicks } from './monitor/schedule-ticks.js';
+import type { MonitorSettings } from './monitor/settings.js';
+import { StateJournal } from './monitor/state-journal.js';
+import { notWatched, statusOf } from './monitor/status-view.js';
+import type { MonitorLogger } from './monitor/timer-work.js';
+import { newWatched, type Watched } from './monitor/watched.js';
 
-export interface MonitorSettings extends Thresholds {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  /** Trino user of the monitor's queries. */
-  readonly user: string;
-  readonly loadWeights: LoadWeights;
-  /** Read load from /ui/api/stats through a web UI login when system.runtime.queries fails. */
-  readonly uiLogin?: boolean;
-}
+export { monitorSettingsOf, type MonitorSettings } from './monitor/settings.js';
+export type { MonitorLogger } from './monitor/timer-work.js';
 
 /** The routing snapshot and its changes (RoutingSource). */
 export interface RoutingView {
   current(): RoutingSnapshot;
   onChange(listener: (snapshot: RoutingSnapshot) => void): void;
 }
-
-export type MonitorLogger = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 
 export interface HealthMonitorOptions {
   readonly routing: RoutingView;
@@ -58,52 +53,26 @@ export interface HealthMonitorOptions {
   /** Where state changes are kept; without it only the newest are kept, in memory. */
   readonly history?: StateHistoryStore | undefined;
   readonly clock?: Clock;
+  /** The transport (tests pass in-memory coordinators); default: fetch, node:https with TLS material. */
   readonly fetch?: FetchLike;
+  /** Where the credentials' environment variables are read; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** A health query revealed which coordinator runs on `backend` (for query-id routing). */
   readonly onCoordinator?: (coordinatorId: string, backend: string) => void;
   /** In a fleet: the shared judge of health; without it this replica checks on its own. */
   readonly shared?: SharedHealth | undefined;
 }
 
-/** Everything known about one monitored backend. */
-interface Watched {
-  backend: Backend;
-  track: HealthTrack;
-  inSchedule: boolean;
-  /** The last load read, and whether the latest round could read it. */
-  load: LoadSample | undefined;
-  loadError: string | null;
-  overCeiling: boolean;
-  lastCheckAt: number | null;
-  lastError: string | null;
-  state: BackendState;
-  drainSince: number | null;
-  timer: TimerHandle | undefined;
-  session: HttpSession | undefined;
-  round: Promise<void> | undefined;
-  stopped: boolean;
-  /** The sequence of the last published report applied (followers apply each report once). */
-  appliedSequence: number;
-  /** The version last warned about as too old for prefix routing (one warning per version). */
-  prefixVersionWarned: string | undefined;
-}
-
 export class HealthMonitor implements HealthStatusSource {
   private readonly watched = new Map<string, Watched>();
-  /** What the request path reads; entries are replaced, never mutated. */
-  private readonly conditionMap = new Map<string, BackendCondition>();
-  private readonly inFlight = new InFlightCounter();
+  private readonly board: ConditionBoard;
   private readonly schedules: ScheduleBook;
-  private readonly recent = new RecentChanges();
+  private readonly ticks: ScheduleTicks;
+  private readonly rounds: Rounds;
+  private readonly journal: StateJournal;
   private readonly clock: Clock;
-  private readonly fetch: FetchLike;
   private readonly settings: MonitorSettings;
   private readonly logger: MonitorLogger;
-  private scheduleMinute = Number.NaN;
-  private minuteTimer: TimerHandle | undefined;
-  /** Set while the request path has seen a schedule switch whose state change is not recorded yet. */
-  private deferredStates: { timer: TimerHandle; at: number } | undefined;
-  private pruneTimer: TimerHandle | undefined;
   private started = false;
   private closed = false;
 
@@ -112,13 +81,32 @@ export class HealthMonitor implements HealthStatusSource {
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.clock = options.clock ?? systemClock;
-    this.fetch = options.fetch ?? ((url, init) => fetch(url, init));
     this.settings = options.settings;
     this.logger = options.logger;
+    this.board = new ConditionBoard(this.settings.loadWeights);
+    this.journal = new StateJournal(options.history, this.clock, this.logger);
     this.schedules = new ScheduleBook((problem) => this.logger.error(
       { backend: problem.backend, cron: problem.schedule.cron, timeZone: problem.schedule.timeZone, err: problem.message },
       'uptime schedule cannot be evaluated; it is ignored (the backend stays in rotation)',
     ));
+    this.ticks = new ScheduleTicks({
+      clock: this.clock,
+      logger: this.logger,
+      schedules: this.schedules,
+      board: this.board,
+      watched: () => this.watched.values(),
+      refresh: (watched, now) => void this.refresh(watched, now),
+    });
+    this.rounds = new Rounds({
+      clock: this.clock,
+      fetch: options.fetch ?? monitorFetch,
+      credentials: new MonitorCredentials(this.settings.auth ?? NO_MONITOR_AUTH, this.settings.user, options.env),
+      settings: this.settings,
+      logger: this.logger,
+      board: this.board,
+      shared: options.shared,
+      apply: (watched, report, mark) => this.apply(watched, report, mark),
+    });
     this.edgeObserver = submissionObserver((backend) => this.recordSubmission(backend));
   }
 
@@ -134,21 +122,20 @@ export class HealthMonitor implements HealthStatusSource {
       if (!this.closed) this.reconcile(snapshot);
     });
     const firstRounds = this.reconcile(this.options.routing.current());
-    this.scheduleMinuteTick();
-    this.prune();
+    this.ticks.start();
+    this.journal.startPruning();
     await Promise.all(firstRounds);
   }
 
   /** Stops every timer and check; resolves when no check is running any more. */
   async close(): Promise<void> {
     this.closed = true;
-    this.clock.clearTimeout(this.minuteTimer);
-    this.clock.clearTimeout(this.pruneTimer);
-    if (this.deferredStates !== undefined) this.clock.clearTimeout(this.deferredStates.timer);
-    this.deferredStates = undefined;
+    this.rounds.close();
+    this.ticks.close();
+    this.journal.close();
     const rounds: Promise<void>[] = [];
     for (const watched of this.watched.values()) {
-      this.stop(watched);
+      this.rounds.stop(watched);
       if (watched.round !== undefined) rounds.push(watched.round);
     }
     await Promise.all(rounds);
@@ -171,27 +158,19 @@ export class HealthMonitor implements HealthStatusSource {
    */
   conditions(): BackendConditions {
     const now = this.clock.now();
-    if (minuteOf(now) !== this.scheduleMinute) this.refreshSchedules(now, 'defer');
-    return this.conditionMap;
+    if (this.ticks.stale(now)) this.ticks.refresh(now, 'defer');
+    return this.board.conditions;
   }
 
   status(): readonly BackendStatus[] {
     return this.options.routing.current().config.backends.map((backend) => {
       const watched = this.watched.get(backend.name);
-      return watched === undefined ? notWatched(backend) : this.statusOf(watched);
+      return watched === undefined ? notWatched(backend) : statusOf(watched, this.board);
     });
   }
 
-  async history(backend: string, limit: number): Promise<readonly BackendStateChange[]> {
-    if (!(limit > 0)) return [];
-    const store = this.options.history;
-    if (store === undefined) return this.recent.list(backend, limit);
-    try {
-      return await store.list(backend, limit);
-    } catch (error) {
-      this.logger.warn({ err: error, backend }, 'could not read the backend state history from the store; showing the newest changes kept in memory');
-      return this.recent.list(backend, limit);
-    }
+  history(backend: string, limit: number): Promise<readonly BackendStateChange[]> {
+    return this.journal.list(backend, limit);
   }
 
   // ---- backends come and go ----
@@ -210,7 +189,7 @@ export class HealthMonitor implements HealthStatusSource {
         rounds.push(this.watch(backend, undefined, now));
       } else if (current.backend.url !== backend.url) {
         // Another coordinator: what was known about the old one says nothing about it.
-        this.stop(current);
+        this.rounds.stop(current);
         rounds.push(this.watch(backend, current, now));
       } else {
         current.backend = backend;
@@ -220,128 +199,23 @@ export class HealthMonitor implements HealthStatusSource {
     }
     for (const [name, watched] of this.watched) {
       if (names.has(name)) continue;
-      this.stop(watched);
+      this.rounds.stop(watched);
       this.watched.delete(name);
-      this.conditionMap.delete(name);
-      this.inFlight.forget(name);
+      this.board.forget(name);
       this.logger.info({ backend: name }, 'backend removed from the configuration; no longer monitored');
     }
-    this.scheduleMinute = minuteOf(now);
+    this.ticks.evaluatedAt(now);
     return rounds;
   }
 
   private watch(backend: Backend, previous: Watched | undefined, now: number): Promise<void> {
-    const watched: Watched = {
-      backend,
-      track: previous === undefined ? UNKNOWN_TRACK : { ...UNKNOWN_TRACK, reason: `coordinator URL changed to ${backend.url}; not checked yet` },
-      inSchedule: this.schedules.inSchedule(backend.name, now),
-      load: undefined,
-      loadError: null,
-      overCeiling: false,
-      lastCheckAt: null,
-      lastError: null,
-      // Carried over so the change from the old coordinator's state is logged.
-      state: previous?.state ?? 'unknown',
-      drainSince: previous?.drainSince ?? null,
-      timer: undefined,
-      session: undefined,
-      round: undefined,
-      stopped: false,
-      appliedSequence: -1,
-      prefixVersionWarned: undefined,
-    };
+    const watched = newWatched(backend, previous, this.schedules.inSchedule(backend.name, now));
     this.watched.set(backend.name, watched);
     this.refresh(watched, now);
-    return this.beginRound(watched);
+    return this.rounds.begin(watched);
   }
 
-  private stop(watched: Watched): void {
-    watched.stopped = true;
-    this.clock.clearTimeout(watched.timer);
-    watched.timer = undefined;
-    watched.session?.abort();
-  }
-
-  // ---- rounds of checks ----
-
-  /**
-   * Runs one round now; the next starts one interval after this one started (or at once if it
-   * overran). The promise never rejects: whatever a round throws is logged, and the next round
-   * is scheduled all the same, so a misbehaving coordinator can neither crash the process (an
-   * unhandled rejection) nor stop its own checks.
-   */
-  private beginRound(watched: Watched): Promise<void> {
-    watched.timer = undefined;
-    const startedAt = this.clock.now();
-    const round: Promise<void> = this.runRound(watched)
-      .catch((error: unknown) => this.logFailure('health check round failed unexpectedly', error, { backend: watched.backend.name }))
-      .then(() => {
-        if (watched.round === round) watched.round = undefined;
-        if (watched.stopped || this.closed) return;
-        const delay = Math.max(0, startedAt + this.settings.intervalMs - this.clock.now());
-        watched.timer = this.clock.setTimeout(() => void this.beginRound(watched), delay);
-      })
-      .catch(() => undefined);
-    watched.round = round;
-    return round;
-  }
-
-  private async runRound(watched: Watched): Promise<void> {
-    if (await this.followLeader(watched)) return;
-    const name = watched.backend.name;
-    const session = new HttpSession(this.fetch, this.clock, this.settings.timeoutMs);
-    watched.session = session;
-    // Queries routed from here on may be missing from this round's load.
-    const mark = this.inFlight.mark(name);
-    let report: ProbeReport;
-    try {
-      report = await probeCoordinator(session, { baseUrl: watched.backend.url, user: this.settings.user, uiLogin: this.settings.uiLogin });
-    } catch (error) {
-      const reason = describeFailure(error);
-      report = { observation: { kind: 'down', reason }, load: undefined, loadError: reason, coordinatorId: undefined };
-    } finally {
-      session.finish();
-      if (watched.session === session) watched.session = undefined;
-    }
-    if (watched.stopped || this.closed) return;
-    this.apply(watched, report, mark);
-    const shared = this.options.shared;
-    if (shared?.leading() === true) {
-      shared.publish(name, watched.backend.url, report, this.clock.now()).catch((error: unknown) =>
-        this.logger.warn({ err: error, backend: name }, 'could not publish a health report for the fleet; the other replicas check on their own once it is stale'));
-    }
-  }
-
-  /**
-   * A follower applies the leader's newest report instead of checking. True when it did (or
-   * when that report was applied already); false when this replica must check itself: it
-   * leads, there is no fleet, or the newest report is missing, about another URL, or stale.
-   */
-  private async followLeader(watched: Watched): Promise<boolean> {
-    const shared = this.options.shared;
-    if (shared === undefined || shared.leading()) return false;
-    const mark = this.inFlight.mark(watched.backend.name);
-    let published;
-    try {
-      published = await shared.latest(watched.backend.name);
-    } catch (error) {
-      this.logger.debug({ err: error, backend: watched.backend.name }, 'could not read the fleet\'s health report; checking on our own');
-      return false;
-    }
-    if (watched.stopped || this.closed) return true;
-    const freshAfter = this.clock.now() - this.settings.intervalMs - this.leaseMs();
-    if (published === undefined || published.url !== watched.backend.url || published.at < freshAfter) return false;
-    if (published.sequence !== watched.appliedSequence) {
-      watched.appliedSequence = published.sequence;
-      this.apply(watched, published.report, mark);
-    }
-    return true;
-  }
-
-  /** How much older than one interval a leader's report may be: one check's deadline and a second. */
-  private leaseMs(): number {
-    return this.settings.timeoutMs + 1_000;
-  }
+  // ---- a round's report ----
 
   private apply(watched: Watched, report: ProbeReport, mark: number): void {
     const name = watched.backend.name;
@@ -358,7 +232,7 @@ export class HealthMonitor implements HealthStatusSource {
     }
     // Even a round that could not read the load ends the count: otherwise a backend whose load
     // stays unreadable would pile up "in flight" queries until its ceiling shut it out for good.
-    this.inFlight.settle(name, mark);
+    this.board.settle(name, mark);
     if (report.coordinatorId !== undefined) this.learnCoordinator(report.coordinatorId, name);
     this.notePrefixVersion(watched, report.version);
     const stateChanged = this.refresh(watched, now);
@@ -396,7 +270,7 @@ export class HealthMonitor implements HealthStatusSource {
   /** Logs once when a backend's polled load crosses its ceiling, and once when it is back under. */
   private noteCeiling(watched: Watched, now: number): void {
     const maxLoad = watched.backend.maxLoad;
-    const score = this.polledScore(watched);
+    const score = this.board.polledScore(watched);
     const over = maxLoad !== undefined && watched.load !== undefined && score >= maxLoad;
     if (over === watched.overCeiling) return;
     watched.overCeiling = over;
@@ -406,191 +280,26 @@ export class HealthMonitor implements HealthStatusSource {
     );
   }
 
-  // ---- what the request path reads ----
+  // ---- the state word ----
 
   private recordSubmission(backend: string): void {
-    this.inFlight.record(backend);
+    this.board.recordSubmission(backend);
     const watched = this.watched.get(backend);
-    if (watched !== undefined) this.conditionMap.set(backend, this.conditionOf(watched));
-  }
-
-  private polledScore(watched: Watched): number {
-    const load = watched.load;
-    return load === undefined ? 0 : loadScore(load.running, load.queued, this.settings.loadWeights);
-  }
-
-  private conditionOf(watched: Watched): BackendCondition {
-    const inFlight = this.inFlight.count(watched.backend.name);
-    const polledLoad = this.polledScore(watched);
-    return {
-      health: watched.track.health,
-      load: polledLoad + inFlight * inFlightWeight(this.settings.loadWeights),
-      inSchedule: watched.inSchedule,
-      inFlight,
-      polledLoad,
-    };
-  }
-
-  /**
-   * Queries left on the backend, when the latest round could read its load. A drained backend
-   * stays drained when it stops answering (operators stop it once drained): nothing new was
-   * sent to it since it had no query left.
-   */
-  private remaining(watched: Watched): number | undefined {
-    const inFlight = this.inFlight.count(watched.backend.name);
-    if (watched.load === undefined || watched.loadError !== null) return watched.state === 'drained' && inFlight === 0 ? 0 : undefined;
-    return watched.load.running + watched.load.queued + inFlight;
+    if (watched !== undefined) this.board.post(watched);
   }
 
   /** Rebuilds the backend's condition and state word; returns true when the word changed. */
   private refresh(watched: Watched, now: number): boolean {
     const name = watched.backend.name;
-    this.conditionMap.set(name, this.conditionOf(watched));
-    const derived = deriveState({ backend: watched.backend, track: watched.track, inSchedule: watched.inSchedule, remaining: this.remaining(watched) });
+    this.board.post(watched);
+    const derived = deriveState({ backend: watched.backend, track: watched.track, inSchedule: watched.inSchedule, remaining: this.board.remaining(watched) });
     if (!derived.draining) watched.drainSince = null;
     else watched.drainSince ??= now;
     if (derived.state === watched.state) return false;
     const change: BackendStateChange = { backend: name, from: watched.state, to: derived.state, at: now, reason: derived.reason };
     watched.state = derived.state;
     this.logger.info({ backend: name, from: change.from, to: change.to, reason: change.reason, at: change.at }, 'backend state changed');
-    this.persist(change);
+    this.journal.record(change);
     return true;
   }
-
-  private persist(change: BackendStateChange): void {
-    this.recent.add(change);
-    this.options.history?.append(change, STATE_HISTORY_MAX_PER_BACKEND).catch((error: unknown) => {
-      this.logger.warn({ err: error, backend: change.backend, from: change.from, to: change.to }, 'could not store a backend state change; it is kept in memory only');
-    });
-  }
-
-  // ---- timers: schedule minutes, pruning ----
-
-  /**
-   * Re-evaluates uptime schedules when the minute has moved on since the last evaluation.
-   * `now` records state changes at once (timers); `defer` (the request path) only switches the
-   * conditions and leaves logging and storing the changes to a timer that fires right after.
-   */
-  private refreshSchedules(now: number, states: 'now' | 'defer'): void {
-    const minute = minuteOf(now);
-    if (minute === this.scheduleMinute) return;
-    this.scheduleMinute = minute;
-    let switched = false;
-    for (const watched of this.watched.values()) {
-      const inSchedule = this.schedules.inSchedule(watched.backend.name, now);
-      if (inSchedule === watched.inSchedule) continue;
-      watched.inSchedule = inSchedule;
-      switched = true;
-      if (states === 'now') this.refresh(watched, now);
-      else this.conditionMap.set(watched.backend.name, this.conditionOf(watched));
-    }
-    if (switched && states === 'defer' && this.deferredStates === undefined && !this.closed) {
-      const timer = this.clock.setTimeout(() => this.recordDeferredStates(), 0);
-      this.deferredStates = { timer, at: now };
-    }
-  }
-
-  /** Logs and stores the state changes a request saw first (at the time it saw them). */
-  private recordDeferredStates(): void {
-    const at = this.deferredStates?.at ?? this.clock.now();
-    this.deferredStates = undefined;
-    this.guarded('could not record backend state changes', () => {
-      for (const watched of this.watched.values()) this.refresh(watched, at);
-    });
-  }
-
-  /** Fires at every minute boundary, so schedule changes are logged even without traffic. */
-  private scheduleMinuteTick(): void {
-    if (this.closed) return;
-    const now = this.clock.now();
-    this.minuteTimer = this.clock.setTimeout(() => {
-      this.guarded('could not evaluate the uptime schedules', () => this.refreshSchedules(this.clock.now(), 'now'));
-      this.scheduleMinuteTick();
-    }, minuteOf(now) + MINUTE_MS - now);
-  }
-
-  /** Runs the work of a timer: an exception thrown from a timer callback would end the process. */
-  private guarded(what: string, work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      this.logFailure(`${what}; trying again at the next tick`, error);
-    }
-  }
-
-  private logFailure(what: string, error: unknown, context: Record<string, unknown> = {}): void {
-    try {
-      this.logger.error({ ...context, err: error }, what);
-    } catch {
-      // Not even the log could take it; the monitor goes on.
-    }
-  }
-
-  private prune(): void {
-    if (this.closed) return;
-    const store = this.options.history;
-    store?.pruneOlderThan(this.clock.now() - STATE_HISTORY_RETENTION_MS).then(
-      (deleted) => {
-        if (deleted > 0) this.logger.debug({ deleted }, 'pruned old backend state changes');
-      },
-      (error: unknown) => this.logger.warn({ err: error }, 'could not prune the backend state history; trying again later'),
-    );
-    this.pruneTimer = this.clock.setTimeout(() => this.guarded('could not prune the backend state history', () => this.prune()), STATE_HISTORY_PRUNE_INTERVAL_MS);
-  }
-
-  // ---- status ----
-
-  private statusOf(watched: Watched): BackendStatus {
-    const load = watched.load;
-    const remaining = this.remaining(watched);
-    return {
-      backend: watched.backend.name,
-      state: watched.state,
-      health: watched.track.health,
-      load: load === undefined ? null : { running: load.running, queued: load.queued, score: this.polledScore(watched) },
-      lastCheckAt: watched.lastCheckAt,
-      lastError: watched.lastError,
-      inSchedule: watched.inSchedule,
-      drain: watched.drainSince === null || remaining === undefined
-        ? null
-        : { remaining, drained: watched.state === 'drained', since: watched.drainSince },
-      inFlight: this.inFlight.count(watched.backend.name),
-      loadError: watched.loadError,
-    };
-  }
-}
-
-/** A backend of the snapshot the monitor has not picked up (only between a change and its listener). */
-function notWatched(backend: Backend): BackendStatus {
-  return {
-    backend: backend.name,
-    state: backend.enabled ? 'unknown' : 'disabled',
-    health: 'unknown',
-    load: null,
-    lastCheckAt: null,
-    lastError: null,
-    inSchedule: true,
-    drain: null,
-  };
-}
-
-/** Monitor settings from the config file's `monitor` section. */
-export function monitorSettingsOf(config: {
-  readonly intervalSeconds: number;
-  readonly timeoutMs: number;
-  readonly failureThreshold: number;
-  readonly successThreshold: number;
-  readonly user: string;
-  readonly loadWeights?: LoadWeights | undefined;
-  readonly uiLogin?: boolean | undefined;
-}): MonitorSettings {
-  return {
-    intervalMs: config.intervalSeconds * 1000,
-    timeoutMs: config.timeoutMs,
-    failureThreshold: config.failureThreshold,
-    successThreshold: config.successThreshold,
-    user: config.user,
-    loadWeights: config.loadWeights ?? DEFAULT_LOAD_WEIGHTS,
-    ...(config.uiLogin === true ? { uiLogin: true } : {}),
-  };
 }

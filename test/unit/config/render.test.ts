@@ -209,7 +209,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       requests: { unavailable: g.unavailable, jwtUserClaim: g.jwtUserClaim },
       prefix: { keys, maxAgeHours: g.maxAgeHours },
       queryIds: g.queryIds,
-      monitor: g.monitor,
+      monitor: g.monitor === null ? null : { ...g.monitor, auth: null, backends: {} },
       // A read-only token is valid only next to a (different) full token.
       admin: { token: g.adminToken, tokenEnv: null, readToken: g.adminToken === null || g.adminReadToken === g.adminToken ? null : g.adminReadToken, readTokenEnv: null,
         tls: g.adminTls === 'off' ? null : { certFile: '/etc/router/tls/admin.crt', keyFile: '/etc/router/tls/admin.key', clientCaFile: g.adminTls === 'mutual' ? '/etc/router/tls/clients-ca.crt' : null } },

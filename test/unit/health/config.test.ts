@@ -17,7 +17,7 @@ const parse = (extra: string) => parseConfig(`${BASE}${extra}`, 'router.yaml', {
 describe('health configuration', () => {
   it('defaults: monitor on every 10 s, running weighs 1 and queued 0.5, backends not draining', () => {
     const config = parse('');
-    expect(config.monitor).toEqual({ intervalSeconds: 10, timeoutMs: 8000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor' });
+    expect(config.monitor).toEqual({ intervalSeconds: 10, timeoutMs: 8000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor', auth: null, backends: {} });
     expect(monitorSettingsOf(config.monitor!)).toEqual({
       intervalMs: 10_000, timeoutMs: 8000, failureThreshold: 2, successThreshold: 2, user: 'trino-router-monitor', loadWeights: { running: 1, queued: 0.5 },
     });

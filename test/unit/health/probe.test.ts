@@ -45,13 +45,15 @@ describe('one round of checks', () => {
     expect(report.load).toMatchObject({ running: 1, queued: 0 });
   });
 
-  it('anything else is down, and says why', async () => {
-    expect((await probe(coordinator({ coordinator: false }))).observation).toEqual({ kind: 'down', reason: 'GET /v1/info: the node is not a coordinator' });
-    expect((await probe(coordinator({ nodeState: 'INACTIVE' }))).observation.reason).toBe('GET /v1/info/state: the coordinator reports INACTIVE');
-    expect((await probe(coordinator({ healthQueryError: 'NO_NODES_AVAILABLE' }))).observation.reason).toMatch(/^query 20261122_120000_\d{5}_abcde failed: NO_NODES_AVAILABLE: nope$/);
-    expect((await probe(coordinator({ reachable: 500 }))).observation.reason).toBe('GET /v1/info: HTTP 500 (broken)');
+  it('anything else is down, says why, and names the kind of failure', async () => {
+    expect((await probe(coordinator({ coordinator: false }))).observation).toEqual({ kind: 'down', reason: 'GET /v1/info: the node is not a coordinator', failure: 'protocol' });
+    expect((await probe(coordinator({ nodeState: 'INACTIVE' }))).observation).toEqual({ kind: 'down', reason: 'GET /v1/info/state: the coordinator reports INACTIVE', failure: 'not_ready' });
+    const failedQuery = (await probe(coordinator({ healthQueryError: 'NO_NODES_AVAILABLE' }))).observation;
+    expect(failedQuery.reason).toMatch(/^query 20261122_120000_\d{5}_abcde failed: NO_NODES_AVAILABLE: nope$/);
+    expect(failedQuery.failure).toBe('protocol');
+    expect((await probe(coordinator({ reachable: 500 }))).observation).toEqual({ kind: 'down', reason: 'GET /v1/info: HTTP 500 (broken)', failure: 'down' });
     const refused = await probe(coordinator({ reachable: 'refused' }));
-    expect(refused.observation.reason).toBe('GET /v1/info: fetch failed: connect ECONNREFUSED');
+    expect(refused.observation).toEqual({ kind: 'down', reason: 'GET /v1/info: fetch failed: connect ECONNREFUSED', failure: 'down' });
     expect(refused.load).toBeUndefined();
     expect(refused.coordinatorId).toBeUndefined();
   });
@@ -79,7 +81,22 @@ describe('one round of checks', () => {
     expect(settled).toBe(false);
     await clock.advance(1);
     const report = await pending;
-    expect(report.observation).toEqual({ kind: 'down', reason: 'GET /v1/info: no answer within 2000 ms' });
+    expect(report.observation).toEqual({ kind: 'down', reason: 'GET /v1/info: no answer within 2000 ms', failure: 'timeout' });
     expect(report.loadError).toMatch(/no answer within 2000 ms/);
+  });
+});
+
+describe('the checks as a list', () => {
+  it('the first health check of the list that does not pass decides, and a new check kind is one entry', async () => {
+    const { checkList } = await import('../../../src/health/checks/index.js');
+    const trino = fakeTrino({ [BASE]: coordinator() });
+    const refusing = { name: 'state' as const, role: 'health' as const, run: () => Promise.resolve({ outcome: 'fail' as const, failure: 'not_ready' as const, reason: 'custom check says no' }) };
+    const [info, , query, load] = checkList({});
+    if (info === undefined || query === undefined || load === undefined) throw new Error('the default list has info, state, query, load');
+    const report = await probeCoordinator(new HttpSession(trino.fetch, new FakeClock(0), 2_000), { baseUrl: BASE, user: USER }, [info, refusing, query, load]);
+    expect(report.observation).toEqual({ kind: 'down', reason: 'custom check says no', failure: 'not_ready' });
+    expect(report.load).toMatchObject({ running: 0, queued: 0 });
+    expect(checkList({}).map((c) => c.name)).toEqual(['info', 'state', 'query', 'load']);
+    expect(checkList({ uiLogin: true }).map((c) => c.name)).toEqual(['info', 'state', 'query', 'load', 'ui_stats']);
   });
 });
