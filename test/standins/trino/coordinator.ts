@@ -3,6 +3,7 @@
  * open transactions, spooled segments and the request log. A restart replaces the identity
  * and forgets queries, transactions and segments.
  */
+import type { AuthenticationSettings } from './authentication.js';
 import { killedFailure, type TrinoFailure } from './errors.js';
 import { isValidCoordinatorId, newNodeId, QueryIdGenerator, randomCoordinatorId } from './ids.js';
 import { planStatement, type KillOutcome, type RuntimeQueryRow } from './plan.js';
@@ -36,6 +37,8 @@ export interface CoordinatorSettings {
   readonly compression: boolean;
   /** A password authenticator over https: Basic passwords accepted (unchecked). */
   readonly acceptPasswords: boolean;
+  /** http-server.authentication.*: the authenticators; absent: the insecure one only. */
+  readonly authentication?: AuthenticationSettings | undefined;
 }
 
 export interface Submission {

@@ -7,6 +7,7 @@
  *   await trino.close();
  */
 export { FAST_POLL_HOLD_MS, startTrinoStandin, TRINO_POLL_HOLD_MS } from './standin.js';
+export { signTestJwt, type AuthenticationSettings, type AuthenticatorType } from './authentication.js';
 export type {
   LoggedStandinRequest, StandinFault, StandinNodeState, StandinQuery, TrinoStandin, TrinoStandinOptions,
 } from './types.js';

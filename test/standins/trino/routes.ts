@@ -4,6 +4,7 @@
  * and token rules follow Trino's resources; every URI in an answer is built from this request.
  */
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { authenticateSecure, isSecure } from './authentication.js';
 import type { Coordinator, NodeState } from './coordinator.js';
 import { killedFailure, preemptedFailure } from './errors.js';
 import { compressIfAccepted, parseDurationParam, sendBytes, sendEmpty, sendJson, sendText, sleep } from './http-io.js';
@@ -91,6 +92,26 @@ interface Identity {
 function authenticate(ctx: RequestContext): Identity | undefined {
   const headers = ctx.req.headers;
   const detection = detectProtocol(headers, ctx.c.settings.alternateHeaderName);
+  const secured = ctx.c.settings.authentication;
+  if (secured !== undefined) {
+    // Follows server/security/AuthenticationFilter.java (see authentication.ts).
+    if (isSecure(ctx.req, ctx.c.processForwarded)) {
+      const outcome = authenticateSecure(ctx.req, secured);
+      if (!outcome.ok) {
+        sendError(ctx.res, 401, outcome.message, outcome.challenges.length === 0 ? {} : { 'WWW-Authenticate': outcome.challenges });
+        return undefined;
+      }
+      if (!detection.ok) {
+        sendError(ctx.res, 400, detection.message);
+        return undefined;
+      }
+      return { user: requestUser(headers, detection.protocol, outcome.principal), protocol: detection.protocol };
+    }
+    if (secured.allowInsecureOverHttp === false) {
+      sendError(ctx.res, 403, 'Authentication over HTTP is not enabled');
+      return undefined;
+    }
+  }
   const challenge = { 'WWW-Authenticate': 'Basic realm="Trino"' };
   const principal = insecurePrincipal(headers, detection.ok ? detection.protocol : 'Trino', ctx.c.settings.acceptPasswords);
   if (principal?.ok === false) {

@@ -4,6 +4,7 @@
  * A 'hang' holds requests unanswered; changing the fault releases them to the new behaviour.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { readBody, sendText } from './http-io.js';
 
@@ -41,7 +42,15 @@ export class StandinServer {
   private fault: Fault = 'none';
   port = 0;
 
-  constructor(private readonly hooks: ServerHooks) {}
+  constructor(
+    private readonly hooks: ServerHooks,
+    /** https (Trino's http-server.https.*): client certificates are requested, verified against clientCa, never required. */
+    private readonly tlsFiles?: { readonly cert: string; readonly key: string; readonly clientCa?: string | undefined },
+  ) {}
+
+  get tls(): boolean {
+    return this.tlsFiles !== undefined;
+  }
 
   /** Listens on 127.0.0.1; port 0 picks a free one, a given port is retried while still busy. */
   async listen(port: number): Promise<number> {
@@ -60,7 +69,11 @@ export class StandinServer {
   }
 
   private listenOnce(port: number): Promise<Server> {
-    const server = createServer((req, res) => void this.accept(req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => void this.accept(req, res);
+    const tls = this.tlsFiles;
+    const server: Server = tls === undefined
+      ? createServer(onRequest)
+      : createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }) }, onRequest);
     server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);

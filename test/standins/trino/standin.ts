@@ -40,7 +40,7 @@ class RunningTrinoStandin implements TrinoStandin {
   constructor(private readonly coordinator: Coordinator, private readonly server: StandinServer) {}
 
   get url(): string {
-    return `http://127.0.0.1:${this.server.port}`;
+    return `${this.server.tls ? 'https' : 'http'}://127.0.0.1:${this.server.port}`;
   }
 
   get port(): number {
@@ -120,6 +120,7 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
       alternateHeaderName: options.alternateHeaderName,
       compression: options.compression ?? false,
       acceptPasswords: options.acceptPasswords ?? false,
+      authentication: options.authentication,
     },
     options.coordinatorId,
     options.starting ?? false,
@@ -128,7 +129,7 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
   const server: StandinServer = new StandinServer({
     record: (req) => coordinator.requestLog.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers: headerRecord(req.headers) }),
     handle: (req, res, body) => handleRequest(coordinator, req, res, body, `127.0.0.1:${server.port}`),
-  });
+  }, options.tls);
   await server.listen(0);
   return new RunningTrinoStandin(coordinator, server);
 }

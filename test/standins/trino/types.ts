@@ -1,4 +1,6 @@
 /** The stand-in's public types (re-exported by index.ts). */
+import type { AuthenticationSettings } from './authentication.js';
+
 
 export interface TrinoStandinOptions {
   /** Label used in row data and /v1/info environment; default 'trino'. */
@@ -46,6 +48,16 @@ export interface TrinoStandinOptions {
    * authenticator, which refuses a Basic header with a password (401).
    */
   acceptPasswords?: boolean;
+  /**
+   * http-server.authentication.type and its authenticators (authentication.ts): over https each
+   * is tried in order; over http only the insecure one, if allow-insecure-over-http (default true).
+   */
+  authentication?: AuthenticationSettings;
+  /**
+   * https instead of http (http-server.https.*): the server certificate and key (PEM), and the
+   * truststore for client certificates (requested, not required: CertificateAuthenticator decides).
+   */
+  tls?: { cert: string; key: string; clientCa?: string };
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
 }
@@ -76,7 +88,7 @@ export type StandinNodeState = 'ACTIVE' | 'INACTIVE';
 export type StandinFault = 'none' | 'hang' | 'reset' | 'garbage' | 'http500';
 
 export interface TrinoStandin {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with `tls`) */
   readonly url: string;
   readonly port: number;
   readonly name: string;
