@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEnvoyStandin, type EnvoyStandin } from '../standins/envoy/index.js';
 import { FAST_POLL_HOLD_MS, startTrinoStandin, type TrinoStandin, type TrinoStandinOptions } from '../standins/trino/index.js';
+import { BasicAuth, Trino } from 'trino-client';
 import { startRouter, type RunningRouter } from '../../src/app.js';
 import type { Logger } from '../../src/observability/logger.js';
 
@@ -188,4 +189,25 @@ function routerPortFor(edge: Edge, router: RunningRouter): number {
 
 export function writeFile(path: string, text: string): void {
   writeFileSync(path, text);
+}
+
+export interface ClusterOfOptions {
+  readonly source?: string;
+  readonly catalog?: string;
+  readonly schema?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** Runs `sql` as alice through the chain's Envoy: the clusters that served its rows (the stand-in puts its name in column 2), or the error. */
+export async function clusterOf(chain: Chain, sql: string, options: ClusterOfOptions = {}): Promise<string> {
+  const trino = Trino.create({
+    server: chain.envoy.url, auth: new BasicAuth('alice'), source: options.source ?? 'e2e',
+    catalog: options.catalog, schema: options.schema, extraHeaders: options.headers,
+  });
+  const clusters = new Set<string>();
+  for await (const result of await trino.query(sql)) {
+    if (result.error) return `error: ${result.error.message}`;
+    for (const row of (result.data ?? []) as unknown[][]) clusters.add(String(row[1]));
+  }
+  return [...clusters].join(',');
 }

@@ -7,8 +7,7 @@
  * body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BasicAuth, Trino } from 'trino-client';
-import { EDGES, startChain, type Chain } from './harness.js';
+import { clusterOf, EDGES, startChain, type Chain } from './harness.js';
 import { eventually, follow, submit } from '../support/statement-protocol.js';
 
 const ROUTING = `groups:
@@ -22,17 +21,6 @@ rules:
   - { name: dashboards, priority: 30, group: dashboards, match: { source: dashboards, statementKind: query } }
 statements: { maxBytes: 4096 }
 `;
-
-/** The cluster that served the query (the stand-in puts its name in column 2), or the error. */
-async function clusterOf(chain: Chain, sql: string, options: { source?: string; catalog?: string; schema?: string } = {}): Promise<string> {
-  const trino = Trino.create({ server: chain.envoy.url, auth: new BasicAuth('alice'), source: options.source ?? 'e2e', catalog: options.catalog, schema: options.schema });
-  const clusters = new Set<string>();
-  for await (const result of await trino.query(sql)) {
-    if (result.error) return `error: ${result.error.message}`;
-    for (const row of (result.data ?? []) as unknown[][]) clusters.add(String(row[1]));
-  }
-  return [...clusters].join(',');
-}
 
 describe.each(EDGES)('statement rules through Envoy\'s %s', (edge) => {
   let chain: Chain;

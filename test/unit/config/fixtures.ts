@@ -38,3 +38,8 @@ export function errorOf(text: string, options: ParseOptions = {}): ConfigError {
   }
   throw new Error('expected the config to be rejected');
 }
+
+/** VALID_YAML with these rules (YAML list items, indented two spaces) instead of none. */
+export function withRules(rules: string): string {
+  return VALID_YAML.replace('rules: []\n', `rules:\n${rules}`);
+}

@@ -5,11 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
 import { renderConfigYaml } from '../../../src/config/render.js';
-import { VALID_YAML, issuesOf } from './fixtures.js';
-
-function withRules(rules: string): string {
-  return VALID_YAML.replace('rules: []\n', `rules:\n${rules}`);
-}
+import { issuesOf, withRules } from './fixtures.js';
 
 describe('rule fields in the config file', () => {
   it('loads header conditions (one or a list), routingGroup, backend, requestedGroups and fallback: false', () => {

@@ -7,11 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
 import { renderConfigYaml } from '../../../src/config/render.js';
 import { matchFromApi, matchToApi } from '../../../src/admin/convert/rule.js';
-import { VALID_YAML, issuesOf } from './fixtures.js';
-
-function withRules(rules: string): string {
-  return VALID_YAML.replace('rules: []\n', `rules:\n${rules}`);
-}
+import { VALID_YAML, issuesOf, withRules } from './fixtures.js';
 
 describe('statement conditions in the config file', () => {
   it('loads kinds, table globs (shorthands included), a table regex and a text regex, and writes them back', () => {
