@@ -123,6 +123,9 @@ export class AwaitingBody {
     /** @internal */ readonly scope: Scope,
     /** Transaction-owned submissions are routed to this owner whatever the body says. */
     /** @internal */ readonly transactionOwner: string | undefined,
+    /** The facts read at the headers, and the snapshot they were read against (reused if still current). */
+    /** @internal */ readonly facts: RequestFacts | undefined = undefined,
+    /** @internal */ readonly snapshot: RoutingSnapshot | undefined = undefined,
   ) {}
 }
 
@@ -279,7 +282,7 @@ export class RequestRouter {
     // spares a response-headers exchange on every poll of every other query.
     if ((submission && scope.transactionAware) || awaitsStatement(rule, facts)) {
       const body = scope.request.body;
-      if (body === undefined) return new AwaitingBody(scope, undefined);
+      if (body === undefined) return new AwaitingBody(scope, undefined, facts, snapshot);
       return this.submissionWithBody(scope, facts, rule, body);
     }
     return this.decided(scope, facts, rule, submission, scope.transactionAware, undefined);
@@ -293,7 +296,8 @@ export class RequestRouter {
     const scope = awaiting.scope;
     if (awaiting.transactionOwner !== undefined) return this.transactionSubmission(scope, awaiting.transactionOwner, body);
     const snapshot = this.deps.snapshot();
-    const facts = this.facts(scope, snapshot, true);
+    // The headers are read again only if the configuration changed meanwhile (named headers, statement rules).
+    const facts = snapshot === awaiting.snapshot && awaiting.facts !== undefined ? awaiting.facts : this.facts(scope, snapshot, true);
     if (typeof facts === 'string') return this.reply(scope, 'bad_headers', facts);
     return this.submissionWithBody(scope, facts, findRule(snapshot, facts), body);
   }
