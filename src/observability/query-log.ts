@@ -6,7 +6,7 @@
  * them regardless).
  */
 import type { Logger } from 'pino';
-import type { QuerySubmitted } from '../routing/request-router.js';
+import type { QuerySubmitted, SubmissionRefused } from '../routing/request-router.js';
 
 export const QUERY_SUBMITTED_MESSAGE = 'query submitted';
 
@@ -25,5 +25,49 @@ export function queryLogListener(logger: Pick<Logger, 'info' | 'isLevelEnabled'>
       backend: query.backend,
       mechanism: query.mechanism,
     }, QUERY_SUBMITTED_MESSAGE);
+  };
+}
+
+export const SUBMISSION_REFUSED_MESSAGE = 'submission refused';
+/** Lines per second before refusals are only counted: an outage refuses every submission. */
+export const REFUSAL_LINES_PER_SECOND = 20;
+
+/**
+ * One info line per refused submission with the fields of the query line plus the reason and
+ * what the client was told. Past REFUSAL_LINES_PER_SECOND in a second the rest are counted and
+ * the next line says how many were left out (the query history keeps every one).
+ */
+export function refusalLogListener(
+  logger: Pick<Logger, 'info' | 'isLevelEnabled'>,
+  now: () => number = Date.now,
+): (refusal: SubmissionRefused) => void {
+  let second = -1;
+  let lines = 0;
+  let notLogged = 0;
+  return (refusal) => {
+    if (!logger.isLevelEnabled('info')) return;
+    const current = Math.floor(now() / 1000);
+    if (current !== second) {
+      second = current;
+      lines = 0;
+    }
+    if (lines >= REFUSAL_LINES_PER_SECOND) {
+      notLogged++;
+      return;
+    }
+    lines++;
+    const decision = refusal.decision;
+    const facts = refusal.facts;
+    logger.info({
+      reason: refusal.reason,
+      user: facts?.user ?? null,
+      source: facts?.source ?? null,
+      clientTags: facts?.clientTags ?? [],
+      rule: decision?.rule ?? null,
+      group: decision?.outcome === 'rejected' ? decision.attempts[0]?.group ?? null : null,
+      message: refusal.message,
+      ...(notLogged === 0 ? {} : { refusalsNotLogged: notLogged }),
+    }, SUBMISSION_REFUSED_MESSAGE);
+    notLogged = 0;
   };
 }
