@@ -228,25 +228,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       })).analyze(sql, session),
       unavailable: config.requests.unavailable,
       now: Date.now,
-      onQuery: (query) => {
-        // A failing listener must never fail the request it observes.
-        for (const listener of queryListeners) {
-          try {
-            listener(query);
-          } catch (error) {
-            logger.error({ err: error, queryId: query.queryId }, 'query listener failed');
-          }
-        }
-      },
-      onRefused: (refusal) => {
-        for (const listener of refusalListeners) {
-          try {
-            listener(refusal);
-          } catch (error) {
-            logger.error({ err: error, reason: refusal.reason }, 'refusal listener failed');
-          }
-        }
-      },
+      onQuery: fanOut(queryListeners, (error, query) => logger.error({ err: error, queryId: query.queryId }, 'query listener failed')),
+      onRefused: fanOut(refusalListeners, (error, refusal) => logger.error({ err: error, reason: refusal.reason }, 'refusal listener failed')),
     };
     const router = new RequestRouter(routerDeps);
 
@@ -401,4 +384,17 @@ async function runCleanups(cleanups: readonly (() => void | Promise<void>)[], lo
       logger.error({ err: error }, 'error while shutting down');
     }
   }
+}
+
+/** Calls every listener; a failing listener must never fail the request it observes. */
+function fanOut<E>(listeners: readonly ((event: E) => void)[], onError: (error: unknown, event: E) => void): (event: E) => void {
+  return (event) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        onError(error, event);
+      }
+    }
+  };
 }

@@ -6,6 +6,7 @@
  * them regardless).
  */
 import type { Logger } from 'pino';
+import type { RequestFacts } from '../routing/model.js';
 import type { QuerySubmitted, SubmissionRefused } from '../routing/request-router.js';
 
 export const QUERY_SUBMITTED_MESSAGE = 'query submitted';
@@ -14,18 +15,20 @@ export function queryLogListener(logger: Pick<Logger, 'info' | 'isLevelEnabled'>
   return (query) => {
     if (!logger.isLevelEnabled('info')) return;
     const decision = query.decision?.outcome === 'routed' ? query.decision : undefined;
-    const facts = query.facts;
     logger.info({
       queryId: query.queryId,
-      user: facts?.user ?? null,
-      source: facts?.source ?? null,
-      clientTags: facts?.clientTags ?? [],
+      ...senderFields(query.facts),
       rule: decision?.rule ?? null,
       group: decision?.group ?? null,
       backend: query.backend,
       mechanism: query.mechanism,
     }, QUERY_SUBMITTED_MESSAGE);
   };
+}
+
+/** Who sent the query, as the client declared it; null where not known, so every line has the fields. */
+function senderFields(facts: RequestFacts | undefined): { user: string | null; source: string | null; clientTags: readonly string[] } {
+  return { user: facts?.user ?? null, source: facts?.source ?? null, clientTags: facts?.clientTags ?? [] };
 }
 
 export const SUBMISSION_REFUSED_MESSAGE = 'submission refused';
@@ -57,12 +60,9 @@ export function refusalLogListener(
     }
     lines++;
     const decision = refusal.decision;
-    const facts = refusal.facts;
     logger.info({
       reason: refusal.reason,
-      user: facts?.user ?? null,
-      source: facts?.source ?? null,
-      clientTags: facts?.clientTags ?? [],
+      ...senderFields(refusal.facts),
       rule: decision?.rule ?? null,
       group: decision?.outcome === 'rejected' ? decision.attempts[0]?.group ?? null : null,
       message: refusal.message,
