@@ -1,5 +1,5 @@
 /**
- * The README's "Health, load, draining and schedules" section says what the code does: its
+ * The README's "Health, load, draining and schedules" section (under "Operating it") says what the code does: its
  * example loads through the config loader and routes as its comments say, its defaults are
  * the schema's, and its states and strategies tables list exactly the real ones.
  */
@@ -18,9 +18,12 @@ import { facts } from '../routing/fixtures.js';
 const README = readFileSync(resolve(import.meta.dirname, '../../../README.md'), 'utf8');
 
 function section(): string {
-  const start = README.indexOf('## Health, load, draining and schedules');
+  // A subsection of "Operating it": it ends at the next heading of its level or above.
+  const start = README.indexOf('\n### Health, load, draining and schedules\n');
   expect(start).toBeGreaterThan(0);
-  return README.slice(start, README.indexOf('\n## ', start + 1));
+  const next = /\n#{2,3} /g;
+  next.lastIndex = start + 1;
+  return README.slice(start, next.exec(README)?.index ?? README.length);
 }
 
 /** First cells of the rows of the table whose header row starts with `| <header> |`. */
