@@ -150,6 +150,10 @@ function judge(command: Located): Verdict {
 const where = (c: Located): string => `${c.file}:${c.line}: ${c.text}`;
 
 describe('README commands', () => {
+  it('README.md stays a README an operator can skim: under 700 lines (benchmarks and test matrices live in bench/ and test/)', () => {
+    expect(readFileSync(resolve(ROOT, 'README.md'), 'utf8').split('\n').length).toBeLessThan(700);
+  });
+
   it('finds the commands of every README (code blocks and inline)', () => {
     for (const file of DOCS) expect(COMMANDS.filter((c) => c.file === file).length, file).toBeGreaterThan(0);
     expect(COMMANDS.some((c) => c.source === 'inline')).toBe(true);
