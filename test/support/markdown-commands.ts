@@ -83,8 +83,9 @@ function inlineCommands(paragraph: readonly string[], firstLine: number, cliComm
   const joined = paragraph.join(' ');
   const starts: number[] = [];
   paragraph.reduce((at, l) => (starts.push(at), at + l.length + 1), 0);
-  for (const span of joined.matchAll(/`([^`]+)`/g)) {
-    const code = (span[1] as string).replace(/\s+/g, ' ').trim();
+  // A code span opens and closes with backtick runs of one length (```` ```sh ```` holds three).
+  for (const span of joined.matchAll(/(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)/g)) {
+    const code = (span[2] as string).replace(/\s+/g, ' ').trim();
     const first = code.split(' ', 1)[0] as string;
     // `backends drain trino-b`: a subcommand named without the program is a CLI command too.
     const command = INLINE_PROGRAMS.test(`${code} `) && code.includes(' ') ? code

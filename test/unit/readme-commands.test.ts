@@ -121,6 +121,7 @@ function checkSimple(words: readonly string[], complete: boolean): Verdict {
   if (program === 'npm') {
     const [verb, script, ...more] = args;
     if (verb === 'run') {
+      if (script !== undefined && /^<[^>]+>$/.test(script)) return verdict([], true); // `npm run <script>`
       if (script === undefined || !SCRIPTS.has(script)) return verdict([`npm run ${script ?? ''}: no such script in package.json (${[...SCRIPTS].join(', ')})`], true);
       const only = more.indexOf('--only');
       if (script === 'bench' && only >= 0 && !BENCH_ONLY.has(more[only + 1] ?? '')) return verdict([`npm run bench -- --only ${more[only + 1] ?? ''}: bench/run.ts knows ${[...BENCH_ONLY].join(', ')}`], true);
