@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
+import { FAILURE_KINDS } from '../../../src/health/check-error.js';
 import { monitorSettingsOf } from '../../../src/health/monitor.js';
 import { BACKEND_STATES } from '../../../src/observability/metrics.js';
 import { decide, describeRejection, type BackendCondition } from '../../../src/routing/engine.js';
@@ -119,5 +120,21 @@ describe('README: health, load, draining and schedules', () => {
     for (const strategy of strategies) {
       expect(() => parseConfig(MINIMAL.replace('backends: [a] }', `backends: [a], strategy: ${strategy} }`), 'strategy.yaml', OPTIONS)).not.toThrow();
     }
+  });
+});
+
+describe('README: troubleshooting an unhealthy backend', () => {
+  it('the failure table lists exactly the kinds a failed check is classified as', () => {
+    const start = README.indexOf('\n#### A backend is unhealthy\n');
+    expect(start).toBeGreaterThan(0);
+    const lines = README.slice(start).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('| Failure |'));
+    expect(at).toBeGreaterThan(0);
+    const kinds: string[] = [];
+    for (const line of lines.slice(at + 2)) {
+      if (!line.startsWith('|')) break;
+      kinds.push(code(line.split('|')[1]?.trim())!);
+    }
+    expect(kinds.sort()).toEqual([...FAILURE_KINDS].sort());
   });
 });
