@@ -197,10 +197,19 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       metrics?.watchHistoryPruning(() => history.prunedTotals());
     }
 
-    // Parser threads start with the first statement a rule needs: most configs have no such rule.
-    let analyzer: StatementAnalyzer | undefined;
+    // Parser threads start with the router when its rules read statements (and are waited for,
+    // so the first submissions are not spent on the grammar loading), else with the first
+    // statement a rule added later needs: most configs have no such rule.
     const statementBounds = config.statements;
+    let analyzer: StatementAnalyzer | undefined;
+    const statementAnalyzer = (): StatementAnalyzer => (analyzer ??= new StatementAnalyzer({
+      poolSize: statementBounds.workers,
+      maxBytes: statementBounds.maxBytes,
+      timeoutMs: statementBounds.timeBudgetMs,
+      maxQueue: statementBounds.maxQueue,
+    }));
     cleanups.push(() => analyzer?.close());
+    if (routing.current().statementRules) await waitForParsers(statementAnalyzer(), logger);
 
     // Shared with the admin API, whose explain runs exactly these parts dry.
     const routerDeps: RequestRouterDeps = {
@@ -220,12 +229,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
       ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody, onStatement: metrics.statementRead }),
-      statements: (sql, session) => (analyzer ??= new StatementAnalyzer({
-        poolSize: statementBounds.workers,
-        maxBytes: statementBounds.maxBytes,
-        timeoutMs: statementBounds.timeBudgetMs,
-        maxQueue: statementBounds.maxQueue,
-      })).analyze(sql, session),
+      statements: (sql, session) => statementAnalyzer().analyze(sql, session),
       unavailable: config.requests.unavailable,
       now: Date.now,
       onQuery: fanOut(queryListeners, (error, query) => logger.error({ err: error, queryId: query.queryId }, 'query listener failed')),
@@ -397,4 +401,17 @@ function fanOut<E>(listeners: readonly ((event: E) => void)[], onError: (error: 
       }
     }
   };
+}
+
+/** A parser start slower than this (a starved machine) is logged and no longer waited for. */
+const PARSER_START_WAIT_MS = 20_000;
+
+async function waitForParsers(analyzer: StatementAnalyzer, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), PARSER_START_WAIT_MS); });
+  const outcome = await Promise.race([analyzer.ready().then(() => 'ready' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    logger.warn({ waitedMs: PARSER_START_WAIT_MS }, 'the statement parser threads are still loading the grammar; statements asked meanwhile are routed as unknown (timeout)');
+  }
 }

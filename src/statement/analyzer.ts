@@ -1,7 +1,10 @@
 /**
  * StatementAnalyzer: statement facts off the event loop. A small worker_threads pool; each
- * statement gets a time budget, and a worker that overruns it is terminated and replaced, so
- * the caller hears `unknown: timeout` in time. A bounded queue answers `overloaded` when full.
+ * statement gets a time budget from the moment it is asked (waiting for a worker included:
+ * workers load the grammar at start, and an answer later than Envoy's ext_proc message_timeout
+ * is a 504 for the client, while `unknown` is routed by the rules), and a worker that overruns
+ * it is terminated and replaced, so the caller hears `unknown: timeout` in time. A bounded
+ * queue answers `overloaded` when full.
  * The grammar's ANTLR parse takes tens of ms for 2 KB and hundreds for 100 KB (bench
  * scenario statement-facts), too long for the main thread.
  */
@@ -12,13 +15,20 @@ import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 export interface StatementAnalyzerOptions {
   readonly poolSize?: number;
   readonly maxBytes?: number;
-  /** Budget per statement, from dispatch to a worker to its answer. */
+  /** Budget per statement, from analyze() to its answer. */
   readonly timeoutMs?: number;
   /** Statements waiting for a worker beyond this are answered `overloaded`. */
   readonly maxQueue?: number;
 }
 
-interface Job { readonly req: WorkerRequest; readonly resolve: (o: StatementOutcome) => void }
+interface Job {
+  readonly req: WorkerRequest;
+  readonly resolve: (o: StatementOutcome) => void;
+  /** Epoch ms the answer is due. */
+  readonly deadline: number;
+  /** Answers the job while it still waits for a worker. */
+  waitTimer: NodeJS.Timeout | undefined;
+}
 interface Slot { worker: Worker; ready: boolean; job: Job | undefined; timer: NodeJS.Timeout | undefined }
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -28,6 +38,8 @@ export class StatementAnalyzer {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Callers of ready() waiting for every worker to have the grammar loaded. */
+  private readyWaiters: (() => void)[] = [];
   readonly maxBytes: number;
   readonly timeoutMs: number;
   readonly maxQueue: number;
@@ -41,6 +53,17 @@ export class StatementAnalyzer {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
+  /** Resolves once every worker has its grammar loaded and warm (a replaced one too), so statements asked then are not spent waiting. */
+  ready(): Promise<void> {
+    if (this.closed || this.slots.every((s) => s.ready)) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private noteReady(): void {
+    if (!this.slots.every((s) => s.ready)) return;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
   analyze(sql: string, session: StatementSession = {}): Promise<StatementOutcome> {
     if (this.closed) return Promise.resolve(unknownOutcome('closed', 'the analyzer is closed'));
     // Checked here too: an oversized body is not worth copying to a worker.
@@ -52,14 +75,25 @@ export class StatementAnalyzer {
         id: this.nextId++, sql, catalog: session.catalog, schema: session.schema,
         prepared: [...(session.preparedStatements ?? new Map<string, string>())],
       };
-      this.queue.push({ req, resolve });
+      const job: Job = { req, resolve, deadline: Date.now() + this.timeoutMs, waitTimer: undefined };
+      job.waitTimer = setTimeout(() => {
+        const index = this.queue.indexOf(job);
+        if (index < 0) return;
+        this.queue.splice(index, 1);
+        resolve(unknownOutcome('timeout', `no parser thread was free within ${this.timeoutMs} ms (starting or busy)`));
+      }, this.timeoutMs);
+      this.queue.push(job);
       this.dispatch();
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.resolve(unknownOutcome('closed', 'the analyzer closed'));
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    for (const job of this.queue.splice(0)) {
+      clearTimeout(job.waitTimer);
+      job.resolve(unknownOutcome('closed', 'the analyzer closed'));
+    }
     await Promise.all(this.slots.map(async (slot) => {
       if (slot.timer) clearTimeout(slot.timer);
       slot.job?.resolve(unknownOutcome('closed', 'the analyzer closed'));
@@ -77,7 +111,12 @@ export class StatementAnalyzer {
       : new Worker(new URL('./parse-worker.js', import.meta.url), { workerData });
     const slot: Slot = { worker, ready: false, job: undefined, timer: undefined };
     worker.on('message', (msg: WorkerReply | { ready: true }) => {
-      if ('ready' in msg) { slot.ready = true; this.dispatch(); return; }
+      if ('ready' in msg) {
+        slot.ready = true;
+        this.noteReady();
+        this.dispatch();
+        return;
+      }
       if (slot.job?.req.id !== msg.id) return;
       this.finish(slot, msg.outcome);
     });
@@ -90,9 +129,11 @@ export class StatementAnalyzer {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job !== undefined || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
+      clearTimeout(job.waitTimer);
       slot.job = job;
-      // The budget runs from dispatch to a ready worker (the grammar already loaded).
-      slot.timer = setTimeout(() => { this.replace(slot, unknownOutcome('timeout', `no answer within ${this.timeoutMs} ms`)); }, this.timeoutMs);
+      // What is left of the budget once a worker with the grammar loaded takes it.
+      const left = Math.max(0, job.deadline - Date.now());
+      slot.timer = setTimeout(() => { this.replace(slot, unknownOutcome('timeout', `no answer within ${this.timeoutMs} ms`)); }, left);
       slot.worker.postMessage(job.req);
     }
   }

@@ -153,7 +153,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     `,
   },
   {
-    version: 9,
+    version: 7,
     description: 'query history: refused submissions (outcome and message)',
     sql: `
       ALTER TABLE query_history ADD COLUMN outcome text NOT NULL DEFAULT 'forwarded';

@@ -153,7 +153,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 8,
+    version: 6,
     description: 'query history: refused submissions (outcome and message)',
     // Existing rows were all forwarded. A refusal has no backend: '' (the column is NOT NULL).
     sql: `

@@ -15,6 +15,7 @@ afterEach(async () => { await analyzer?.close(); analyzer = undefined; });
 describe('StatementAnalyzer', () => {
   it('answers facts from a worker', async () => {
     analyzer = new StatementAnalyzer({ timeoutMs: 10_000 });
+    await analyzer.ready();
     const o = await analyzer.analyze('INSERT INTO hive.etl.t SELECT * FROM s', { catalog: 'hive', schema: 'web' });
     expect(o).toMatchObject({ status: 'parsed', facts: { kind: 'insert', tablesRead: [{ catalog: 'hive', schema: 'web', table: 's' }] } });
     expect(o.status === 'parsed' && o.parseMicros).toBeGreaterThan(0);
@@ -23,9 +24,15 @@ describe('StatementAnalyzer', () => {
   it('times out a statement that overruns the budget, then keeps serving', async () => {
     analyzer = new StatementAnalyzer({ timeoutMs: 300, maxBytes: 4 * 1024 * 1024 });
     expect(await analyzer.analyze(bigStatement(1024 * 1024))).toMatchObject({ status: 'unknown', reason: 'timeout' });
-    // The replacement worker loads the grammar before it takes the next statement.
+    await analyzer.ready();
     expect(await analyzer.analyze('COMMIT')).toMatchObject({ status: 'parsed', facts: { kind: 'transaction', transaction: 'commit' } });
   }, 60_000);
+
+  it('counts the wait for a worker in the budget: a statement asked while the grammar loads is unknown in time', async () => {
+    // No worker loads and warms the grammar within 1 ms.
+    analyzer = new StatementAnalyzer({ timeoutMs: 1 });
+    expect(await analyzer.analyze('SELECT 1')).toMatchObject({ status: 'unknown', reason: 'timeout', detail: expect.stringMatching(/no parser thread was free/) });
+  });
 
   it('answers too_large before copying to a worker, and overloaded past the queue bound', async () => {
     analyzer = new StatementAnalyzer({ maxBytes: 100, maxQueue: 1, timeoutMs: 10_000 });
