@@ -5,7 +5,7 @@
  * happens on timers, never on the request path; a store that fails costs retries, not routing.
  */
 import type { Logger } from 'pino';
-import { OwnershipIndex, type OwnershipLimits } from './ownership.js';
+import { DEFAULT_LOGIN_FLOW_RETENTION_MS, DEFAULT_MAX_LOGIN_FLOWS, OwnershipIndex, type OwnershipLimits } from './ownership.js';
 import { OwnershipJournal } from './ownership-journal.js';
 import type { OwnershipStore } from './ownership-store.js';
 
@@ -24,6 +24,11 @@ export interface OwnershipPersistence {
   readonly journal: OwnershipJournal;
   /** Writes our pending changes, then pulls entries other replicas wrote since the last pull. */
   sync(): Promise<void>;
+  /**
+   * A login flow this replica does not know, asked of the store (learned when found and still
+   * within the challenge timeout); undefined when unknown or the store cannot answer.
+   */
+  findLoginFlow(authIdHash: string): Promise<string | undefined>;
   /** Flushes pending writes and stops the timers. */
   close(): Promise<void>;
 }
@@ -50,12 +55,15 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
   const index = new OwnershipIndex(limits, (change) => journal.append(change));
 
   const startedAt = now();
-  const [queries, coordinators, transactions] = await Promise.all([
+  const loginFlowRetentionMs = limits.loginFlowRetentionMs ?? DEFAULT_LOGIN_FLOW_RETENTION_MS;
+  const maxLoginFlows = limits.maxLoginFlows ?? DEFAULT_MAX_LOGIN_FLOWS;
+  const [queries, coordinators, transactions, loginFlows] = await Promise.all([
     store.loadRecentQueryOwners(startedAt - limits.retentionMs, limits.maxQueries),
     store.listCoordinators(),
     store.listTransactions(),
+    store.loadRecentLoginFlows(startedAt - loginFlowRetentionMs, maxLoginFlows),
   ]);
-  index.restore({ queries, coordinators, transactions });
+  index.restore({ queries, coordinators, transactions, loginFlows });
   logger.info({ ...index.sizes() }, 'query ownership restored from the store');
 
   let lastSync = startedAt;
@@ -92,6 +100,8 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
         olderThan: at - limits.retentionMs,
         maxRows: limits.maxQueries,
         transactionsOlderThan: at - limits.transactionRetentionMs,
+        loginFlowsOlderThan: at - loginFlowRetentionMs,
+        maxLoginFlows,
       });
     } catch (error) {
       logger.warn({ err: error }, 'could not prune the ownership tables; will retry');
@@ -103,10 +113,23 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
   const pruneTimer = setInterval(() => void prune(), options.pruneIntervalMs);
   pruneTimer.unref();
 
+  const findLoginFlow = async (authIdHash: string): Promise<string | undefined> => {
+    try {
+      const found = await store.findLoginFlow(authIdHash);
+      if (found === undefined || !index.loginFlowCurrent(found.at, now())) return undefined;
+      index.applyPeerChanges([{ kind: 'login_flow', ...found }]);
+      return found.backend;
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read a login flow from the store');
+      return undefined;
+    }
+  };
+
   return {
     index,
     journal,
     sync,
+    findLoginFlow,
     async close() {
       if (syncTimer !== undefined) clearInterval(syncTimer);
       clearInterval(pruneTimer);
