@@ -109,6 +109,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         maxQueries: config.queryIds.maxEntries,
         retentionMs: config.queryIds.retentionHours * 3600_000,
         transactionRetentionMs: TRANSACTION_RETENTION_MS,
+        maxLoginFlows: config.loginFlows.maxEntries,
+        loginFlowRetentionMs: config.loginFlows.challengeTimeoutMinutes * 60_000,
       },
       logger,
       now: Date.now,
@@ -217,6 +219,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
+      // A login another replica saw challenged: rare, so a store read on a local miss.
+      findLoginFlow: ownership.findLoginFlow,
       ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody, onStatement: metrics.statementRead }),
       statements: (sql, session) => (analyzer ??= new StatementAnalyzer({
         poolSize: statementBounds.workers,
