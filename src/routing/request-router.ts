@@ -272,7 +272,7 @@ export class RequestRouter {
         return this.routeNewQuery(scope, false);
       case 'other': {
         const login = classifyLoginPath(scope.method, scope.path);
-        if (login !== undefined) return this.routeLogin(scope, login, prefixOwner, trinoPath);
+        if (login !== undefined) return withoutForwardedPrefix(this.routeLogin(scope, login, prefixOwner, trinoPath));
         if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
         return this.routeNewQuery(scope, false);
       }
@@ -620,6 +620,22 @@ export class RequestRouter {
       at: now,
     });
   }
+}
+
+/**
+ * Login steps reach Trino without X-Forwarded-Prefix: Trino puts it into the OAuth2
+ * redirect_uri it sends the IdP and computes again at the callback, so a prefix re-signed in
+ * between would fail the code exchange, and every cluster and second would need its own
+ * redirect URI registered. Unprefixed, it is `<gateway>/oauth2/callback` for all of them.
+ */
+function withoutForwardedPrefix(routed: RequestContext | AwaitingBody | Promise<RequestContext>): RequestContext | AwaitingBody | Promise<RequestContext> {
+  const strip = (context: RequestContext): RequestContext => {
+    const instruction = context.instruction;
+    if (instruction.kind !== 'forward' || instruction.forwardedPrefix === undefined) return context;
+    return { ...context, instruction: { ...instruction, forwardedPrefix: undefined } };
+  };
+  if (routed instanceof AwaitingBody) return routed;
+  return routed instanceof Promise ? routed.then(strip) : strip(routed);
 }
 
 /** `proto://authority` the client used (Envoy sets x-forwarded-proto before ext_proc runs). */
