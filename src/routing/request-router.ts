@@ -119,6 +119,11 @@ export interface Incoming {
    * answers AwaitingBody when a rule needs the statement.
    */
   readonly body?: IncomingBody | undefined;
+  /**
+   * false: the edge never sees responses (ext_authz), so an OAuth2 login the router does not
+   * know may be genuine: it goes by the rules instead of being refused. Default true (ext_proc).
+   */
+  readonly seesResponses?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -314,8 +319,10 @@ export class RequestRouter {
   private routeLoginFlow(scope: Scope, authIdHash: string, prefixOwner: string | undefined, trinoPath: TrinoPath): RequestContext | Promise<RequestContext> {
     const owner = this.deps.ownership.loginFlowOwner(authIdHash, scope.now);
     if (owner !== undefined) return this.context(scope, this.forward(scope, owner, 'login_flow', 'none', undefined), undefined);
-    const unknown = (): RequestContext => {
+    const unknown = (): RequestContext | Promise<RequestContext> => {
       if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+      // A request that is no submission is never held for its body.
+      if (scope.request.seesResponses === false) return this.routeNewQuery(scope, false) as RequestContext | Promise<RequestContext>;
       return this.reply(scope, 'forged_login', 'Unknown or expired login: no Trino cluster behind this router started it (an OAuth2 login must finish within the challenge timeout)');
     };
     const find = this.deps.findLoginFlow;

@@ -152,3 +152,14 @@ describe('web UI session', () => {
     expect(forwarded(await route(router, 'GET', '/ui/api/stats')).mechanism).toBe('rules');
   });
 });
+
+describe('through ext_authz (no responses seen)', () => {
+  it('an OAuth2 step the router never learned goes by the rules; a learned one by its flow; malformed still refused', async () => {
+    const { router, ownership } = setup();
+    const viaAuthz = (method: string, path: string) => routeFully(router, { ...incoming(method, path), seesResponses: false });
+    expect(forwarded(await viaAuthz('GET', `/oauth2/token/${AUTH_ID}`)).mechanism).toBe('rules');
+    ownership.learnLoginFlow(HASH, 'b', now);
+    expect(forwarded(await viaAuthz('GET', `/oauth2/token/${AUTH_ID}`))).toMatchObject({ backend: 'b', mechanism: 'login_flow' });
+    expect(refused(await viaAuthz('GET', '/oauth2/token/garbage')).reason).toBe('forged_login');
+  });
+});
