@@ -33,6 +33,9 @@ export interface OwnershipPersistence {
   close(): Promise<void>;
 }
 
+/** How long a replica waits before asking the store about an unknown login flow a second time. */
+const LOGIN_FLOW_RETRY_MS = 150;
+
 /** Entries a replica writes reach the store up to a flush interval late; pull with overlap. */
 const SYNC_OVERLAP_MS = 10_000;
 
@@ -52,7 +55,11 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
       failing = true;
     },
   });
-  const index = new OwnershipIndex(limits, (change) => journal.append(change));
+  const index = new OwnershipIndex(limits, (change) => {
+    journal.append(change);
+    // A login's next step may reach another replica milliseconds after the challenge: written now, not with the next batch.
+    if (change.kind === 'login_flow') void journal.flush();
+  });
 
   const startedAt = now();
   const loginFlowRetentionMs = limits.loginFlowRetentionMs ?? DEFAULT_LOGIN_FLOW_RETENTION_MS;
@@ -115,7 +122,12 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
 
   const findLoginFlow = async (authIdHash: string): Promise<string | undefined> => {
     try {
-      const found = await store.findLoginFlow(authIdHash);
+      let found = await store.findLoginFlow(authIdHash);
+      // The replica that saw the challenge may still be writing it: one more look, a moment later.
+      if (found === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, LOGIN_FLOW_RETRY_MS));
+        found = await store.findLoginFlow(authIdHash);
+      }
       if (found === undefined || !index.loginFlowCurrent(found.at, now())) return undefined;
       index.applyPeerChanges([{ kind: 'login_flow', ...found }]);
       return found.backend;
