@@ -106,6 +106,10 @@ async function runQuery(demo: Demo, ask: Ask, out: (line: string) => void): Prom
     queryId = result.id;
     if (result.error !== undefined) {
       out(`  REFUSED by the router: ${result.error.message}`);
+      const [refusal] = await demo.router.history?.list({ limit: 1 }) ?? [];
+      if (refusal !== undefined && refusal.outcome !== 'forwarded') {
+        out(`  kept:  in the query history as ${refusal.outcome} (group ${refusal.group ?? '-'}, user ${refusal.user ?? '-'}): trino-envoy-router queries list --outcome ${refusal.outcome}`);
+      }
       return;
     }
     rows += result.data?.length ?? 0;
@@ -118,7 +122,7 @@ async function runQuery(demo: Demo, ask: Ask, out: (line: string) => void): Prom
   const why = record.rule === null ? `no rule matched: the default group ${record.group ?? '?'}` : `rule ${record.rule} -> group ${record.group ?? '?'}`;
   const polls = (trino: TrinoStandin): number => trino.requestLog().filter((r) => r.method === 'GET' && r.path.includes(queryId)).length;
   const elsewhere = Object.values(demo.trino).filter((t) => t.name !== record.backend).reduce((n, t) => n + polls(t), 0);
-  const here = demo.trino[record.backend];
+  const here = record.backend === null ? undefined : demo.trino[record.backend];
   out(`  went:  ${record.backend} (${why})`);
   out(`  then:  ${here === undefined ? 0 : polls(here)} follow-up polls of ${queryId} for its ${rows} rows went to ${record.backend}, ${elsewhere} elsewhere (the router signs a route prefix into nextUri)`);
 }

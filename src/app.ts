@@ -19,13 +19,13 @@ import { startIdleHint } from './observability/idle-hint.js';
 import { createLogger } from './observability/logger.js';
 import { RouterMetrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
-import { queryLogListener } from './observability/query-log.js';
+import { queryLogListener, refusalLogListener } from './observability/query-log.js';
 import { HealthMonitor, monitorSettingsOf, ScheduleGate } from './health/index.js';
 import type { HealthStatusSource } from './health/status.js';
 import { QueryHistory } from './history/query-history.js';
 import type { QueryHistorySource } from './history/query-record.js';
 import type { BackendConditions } from './routing/engine.js';
-import { RequestRouter, type QuerySubmitted, type RequestRouterDeps } from './routing/request-router.js';
+import { RequestRouter, type QuerySubmitted, type RequestRouterDeps, type SubmissionRefused } from './routing/request-router.js';
 import { createStrategyState } from './routing/strategies.js';
 import { StatementAnalyzer } from './statement/analyzer.js';
 import { listen, shutdownGracefully } from './runtime/grpc-server.js';
@@ -141,6 +141,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     // Parts that follow the traffic (logs, metrics, history, load tracking) add themselves here.
     const observers: EdgeObserver[] = [edgeLogObserver(logger)];
     const queryListeners: ((query: QuerySubmitted) => void)[] = [queryLogListener(logger)];
+    const refusalListeners: ((refusal: SubmissionRefused) => void)[] = [refusalLogListener(logger)];
 
     // Health, load and schedules: the monitor checks every backend off the request path and
     // counts what the router sends between its load polls; without it only schedules apply.
@@ -193,6 +194,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     if (history !== undefined) {
       cleanups.push(() => history.close());
       queryListeners.push(history.record);
+      refusalListeners.push(history.recordRefusal);
       metrics?.watchJournal('history', () => history.writerStats());
       metrics?.watchHistoryPruning(() => history.prunedTotals());
     }
@@ -230,16 +232,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       })).analyze(sql, session),
       unavailable: config.requests.unavailable,
       now: Date.now,
-      onQuery: (query) => {
-        // A failing listener must never fail the request it observes.
-        for (const listener of queryListeners) {
-          try {
-            listener(query);
-          } catch (error) {
-            logger.error({ err: error, queryId: query.queryId }, 'query listener failed');
-          }
-        }
-      },
+      onQuery: fanOut(queryListeners, (error, query) => logger.error({ err: error, queryId: query.queryId }, 'query listener failed')),
+      onRefused: fanOut(refusalListeners, (error, refusal) => logger.error({ err: error, reason: refusal.reason }, 'refusal listener failed')),
     };
     const router = new RequestRouter(routerDeps);
 
@@ -394,4 +388,17 @@ async function runCleanups(cleanups: readonly (() => void | Promise<void>)[], lo
       logger.error({ err: error }, 'error while shutting down');
     }
   }
+}
+
+/** Calls every listener; a failing listener must never fail the request it observes. */
+function fanOut<E>(listeners: readonly ((event: E) => void)[], onError: (error: unknown, event: E) => void): (event: E) => void {
+  return (event) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        onError(error, event);
+      }
+    }
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * A minimal HTTP/2 gRPC client for the load generator, cheap enough per stream that the server
  * under test, not the generator, is the bottleneck (Envoy's own codec is C++; grpc-js's client
- * costs more CPU per stream than the server it measures, see README "Performance").
+ * costs more CPU per stream than the server it measures, see bench/README.md).
  *
  * It speaks just what an ext_proc client needs, over one TCP connection: the preface and
  * SETTINGS (with acks), PING acks, HEADERS for a new stream (one constant HPACK block, no

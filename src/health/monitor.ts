@@ -27,7 +27,7 @@ import { PREFIX_ROUTING_MIN_TRINO_VERSION, tooOldForPrefixRouting, type ProbeRep
 import { ScheduleBook } from './schedules.js';
 import type { StateHistoryStore } from './state-history.js';
 import type { SharedHealth } from './shared-health.js';
-import type { BackendStateChange, BackendStatus, HealthStatusSource } from './status.js';
+import type { BackendState, BackendStateChange, BackendStatus, HealthStatusSource } from './status.js';
 import { ConditionBoard } from './monitor/condition-board.js';
 import { Rounds } from './monitor/rounds.js';
 import { ScheduleTicks } from './monitor/schedule-ticks.js';
@@ -62,6 +62,9 @@ export interface HealthMonitorOptions {
   /** In a fleet: the shared judge of health; without it this replica checks on its own. */
   readonly shared?: SharedHealth | undefined;
 }
+
+/** States whose arrival is logged at warn (the rest at info). */
+const STATES_LOGGED_AT_WARN: ReadonlySet<BackendState> = new Set<BackendState>(['unhealthy', 'draining']);
 
 export class HealthMonitor implements HealthStatusSource {
   private readonly watched = new Map<string, Watched>();
@@ -239,7 +242,8 @@ export class HealthMonitor implements HealthStatusSource {
     if (watched.track.health !== before && !stateChanged) {
       // The state word did not move (an operator switch or the schedule decides it), but the
       // health did: still worth one line.
-      this.logger.info({ backend: name, from: before, to: watched.track.health, reason: watched.track.reason }, 'backend health changed');
+      const level = watched.track.health === 'unhealthy' ? 'warn' : 'info';
+      this.logger[level]({ backend: name, from: before, to: watched.track.health, reason: watched.track.reason }, 'backend health changed');
     }
     this.noteCeiling(watched, now);
   }
@@ -298,7 +302,9 @@ export class HealthMonitor implements HealthStatusSource {
     if (derived.state === watched.state) return false;
     const change: BackendStateChange = { backend: name, from: watched.state, to: derived.state, at: now, reason: derived.reason };
     watched.state = derived.state;
-    this.logger.info({ backend: name, from: change.from, to: change.to, reason: change.reason, at: change.at }, 'backend state changed');
+    // A backend that stops taking queries is what an operator is paged for: warn, not info.
+    const level = STATES_LOGGED_AT_WARN.has(change.to) ? 'warn' : 'info';
+    this.logger[level]({ backend: name, from: change.from, to: change.to, reason: change.reason, at: change.at }, 'backend state changed');
     this.journal.record(change);
     return true;
   }

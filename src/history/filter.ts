@@ -3,6 +3,7 @@
  * exactly what the contract in query-record.ts promises.
  */
 import { InvalidHistoryFilterError } from './errors.js';
+import { isRequestOutcome, type RequestOutcome } from '../routing/replies.js';
 import type { QueryHistoryFilter } from './query-record.js';
 
 export const DEFAULT_HISTORY_LIMIT = 100;
@@ -13,6 +14,7 @@ export interface ResolvedHistoryFilter {
   readonly source: string | undefined;
   readonly backend: string | undefined;
   readonly group: string | undefined;
+  readonly outcome: RequestOutcome | undefined;
   readonly from: number | undefined;
   readonly to: number | undefined;
   readonly limit: number;
@@ -25,6 +27,7 @@ export function resolveHistoryFilter(filter: QueryHistoryFilter): ResolvedHistor
     source: filter.source,
     backend: filter.backend,
     group: filter.group,
+    outcome: outcomeOf(filter.outcome),
     from: timeBound('from', filter.from),
     to: timeBound('to', filter.to),
     limit: resolveLimit(filter.limit),
@@ -42,5 +45,12 @@ function resolveLimit(limit: number | undefined): number {
 function timeBound(field: 'from' | 'to', value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isFinite(value)) throw new InvalidHistoryFilterError(field, 'must be epoch milliseconds', value);
+  return value;
+}
+
+/** The admin API passes any string: an outcome nobody records is refused, not silently empty. */
+function outcomeOf(value: string | undefined): RequestOutcome | undefined {
+  if (value === undefined) return undefined;
+  if (!isRequestOutcome(value)) throw new InvalidHistoryFilterError('outcome', 'is not an outcome (forwarded, or a router reply reason)', value);
   return value;
 }

@@ -5,10 +5,10 @@
  * yield to the event loop between them, so pruning a backlog never stalls routing.
  */
 import type { Logger } from 'pino';
-import type { QuerySubmitted } from '../routing/request-router.js';
+import type { QuerySubmitted, SubmissionRefused } from '../routing/request-router.js';
 import { WriteBehind, type WriteBehindStats } from '../runtime/write-behind.js';
 import type { QueryHistoryFilter, QueryHistorySource, QueryRecord } from './query-record.js';
-import { toQueryRecord } from './to-query-record.js';
+import { refusalRecord, toQueryRecord } from './to-query-record.js';
 
 /** What the history needs of the store (QueryHistoryRepository in production). */
 export interface QueryHistoryStore {
@@ -101,6 +101,11 @@ export class QueryHistory implements QueryHistorySource {
   /** The query listener (request path): converts and buffers, no I/O. */
   readonly record = (query: QuerySubmitted): void => {
     this.writer.append(toQueryRecord(query));
+  };
+
+  /** The refusal listener (request path), likewise. */
+  readonly recordRefusal = (refusal: SubmissionRefused): void => {
+    this.writer.append(refusalRecord(refusal));
   };
 
   /** Newest first; what is still buffered is written first, so a listing includes it. */

@@ -3,10 +3,14 @@
  * history store implements QueryHistorySource; readers depend only on these types.
  */
 import type { Mechanism } from '../routing/decision.js';
+import type { RequestOutcome } from '../routing/replies.js';
 
+/** A routed query, or a submission the router refused (outcome its reason, no backend). */
 export interface QueryRecord {
+  /** Trino's query id; a refusal has none, so the router makes one (`refused_…`). */
   readonly queryId: string;
-  readonly backend: string;
+  /** Null for a refusal. */
+  readonly backend: string | null;
   readonly group: string | null;
   readonly rule: string | null;
   readonly mechanism: Mechanism;
@@ -17,6 +21,10 @@ export interface QueryRecord {
   readonly submittedAt: number;
   /** The statement as read for a statement rule; null when no rule needed it. */
   readonly statement: StatementSummary | null;
+  /** `forwarded`, or the reason the router refused the submission. */
+  readonly outcome: RequestOutcome;
+  /** What the client was told when refused; null when forwarded. */
+  readonly message: string | null;
 }
 
 /** What the history keeps of a statement read for a rule (never the SQL text). */
@@ -36,6 +44,8 @@ export interface QueryHistoryFilter {
   readonly source?: string;
   readonly backend?: string;
   readonly group?: string;
+  /** `forwarded` or a reply reason; anything else is refused (InvalidHistoryFilterError). */
+  readonly outcome?: string;
   /** Inclusive epoch ms bounds on submittedAt. */
   readonly from?: number;
   readonly to?: number;

@@ -1,5 +1,7 @@
-/** A routed query as the router reports it (QuerySubmitted) -> the row the history keeps. */
-import type { QuerySubmitted } from '../routing/request-router.js';
+/** A routed query (QuerySubmitted) or a refused submission (SubmissionRefused) -> the row the history keeps. */
+import { randomUUID } from 'node:crypto';
+import { FORWARDED } from '../routing/replies.js';
+import type { QuerySubmitted, SubmissionRefused } from '../routing/request-router.js';
 import { tableText } from '../routing/statement-view.js';
 import type { StatementOutcome } from '../statement/facts.js';
 import type { QueryRecord, StatementSummary } from './query-record.js';
@@ -20,6 +22,31 @@ export function toQueryRecord(query: QuerySubmitted): QueryRecord {
     clientTags: facts?.clientTags ?? NO_TAGS,
     submittedAt: query.at,
     statement: query.statement === undefined ? null : statementSummary(query.statement),
+    outcome: FORWARDED,
+    message: null,
+  };
+}
+
+/** Prefix of the ids the router gives refusals: Trino's ids start with a date, so they never collide. */
+export const REFUSAL_ID_PREFIX = 'refused_';
+
+export function refusalRecord(refusal: SubmissionRefused): QueryRecord {
+  const decision = refusal.decision;
+  const facts = refusal.facts;
+  return {
+    queryId: `${REFUSAL_ID_PREFIX}${randomUUID().replaceAll('-', '')}`,
+    backend: null,
+    // The group the rules sent it to first: the one an operator looks at.
+    group: decision?.outcome === 'rejected' ? decision.attempts[0]?.group ?? null : null,
+    rule: decision?.rule ?? null,
+    mechanism: 'rules',
+    user: facts?.user ?? null,
+    source: facts?.source ?? null,
+    clientTags: facts?.clientTags ?? NO_TAGS,
+    submittedAt: refusal.at,
+    statement: refusal.statement === undefined ? null : statementSummary(refusal.statement),
+    outcome: refusal.reason,
+    message: refusal.message,
   };
 }
 

@@ -15,6 +15,7 @@ import type { BackendState, BackendStatus, HealthStatusSource } from '../health/
 import type { HistoryPruneCounts } from '../history/query-history.js';
 import { MECHANISMS, type Mechanism } from '../routing/decision.js';
 import type { QuerySubmitted, RequestContext } from '../routing/request-router.js';
+import { FORWARDED } from '../routing/replies.js';
 import type { WriteBehindStats } from '../runtime/write-behind.js';
 import type { OwnershipSizes } from '../stickiness/ownership.js';
 import type { XdsObserver } from '../xds/observer.js';
@@ -68,8 +69,6 @@ export const BACKEND_STATES = [
 const everyStateListed: Exclude<BackendState, (typeof BACKEND_STATES)[number]> extends never ? true : never = true;
 void everyStateListed;
 
-/** The outcome of a forwarded request; a reply's outcome is its reason (no_backend, unknown_query…). */
-export const FORWARDED = 'forwarded';
 /** Label value where a dimension does not apply (e.g. the group of a follow-up). */
 const NONE = '';
 

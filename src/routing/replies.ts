@@ -55,6 +55,15 @@ const SHAPES: Readonly<Record<RouterErrorKind, ErrorShape>> = {
 /** Every reason the router answers a request itself (the `outcome` values besides `forwarded`). */
 export const ROUTER_ERROR_KINDS: readonly RouterErrorKind[] = Object.keys(SHAPES) as RouterErrorKind[];
 
+/** The outcome of a forwarded request; a reply's outcome is its reason (no_backend, unknown_query…). */
+export const FORWARDED = 'forwarded';
+/** What became of a request: metrics' `outcome` label and the query history's outcome. */
+export type RequestOutcome = typeof FORWARDED | RouterErrorKind;
+
+export function isRequestOutcome(value: string): value is RequestOutcome {
+  return value === FORWARDED || Object.hasOwn(SHAPES, value);
+}
+
 /** The id a refused statement shows: a router refusal has no Trino query id. */
 export const REFUSED_QUERY_ID = 'router_refused';
 /** Where a refused submission's nextUri points; the router answers it itself. */
@@ -77,7 +86,8 @@ function isStatementPath(path: string): boolean {
   return path === '/v1/statement' || path.startsWith('/v1/statement/') || path.startsWith('/v1/statement?');
 }
 
-function isSubmission(method: string, path: string): boolean {
+/** POST /v1/statement: a new query (the only request whose refusal the query history keeps). */
+export function isSubmission(method: string, path: string): boolean {
   return method === 'POST' && (path === '/v1/statement' || path.startsWith('/v1/statement?'));
 }
 

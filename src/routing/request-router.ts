@@ -30,7 +30,7 @@ import { unknownOutcome, type StatementOutcome, type StatementSession } from '..
 import { mayChangeTransaction } from '../statement/leading-keyword.js';
 import type { StrategyState } from './strategies.js';
 import {
-  decodeRefusal, failedStatementReply, REFUSAL_ROOT, routerErrorReply, unknownQueryResourceReply, type RouterErrorKind,
+  decodeRefusal, failedStatementReply, isSubmission, REFUSAL_ROOT, routerErrorReply, unknownQueryResourceReply, type RouterErrorKind,
 } from './replies.js';
 
 /** Reads a statement's facts (a bounded worker pool: statement/analyzer.ts); never rejects. */
@@ -53,6 +53,8 @@ export interface RequestRouterDeps {
   readonly now: () => number;
   /** Called for each new query once its id is known (history, logs). */
   readonly onQuery?: (event: QuerySubmitted) => void;
+  /** Called for each submission the router answers itself instead of forwarding (history, logs). */
+  readonly onRefused?: (event: SubmissionRefused) => void;
   /** A submission's response body the router could not read (its Content-Encoding): counted, never silent. */
   readonly onUnreadBody?: (reason: UnreadBodyReason) => void;
   /** Statement facts for statement rules; undefined: such rules see every statement as `unknown`. */
@@ -73,6 +75,19 @@ export interface QuerySubmitted {
   readonly facts: RequestFacts | undefined;
   readonly decision: EngineDecision | undefined;
   /** The statement as read for a statement rule; undefined when no rule needed it. */
+  readonly statement: StatementOutcome | undefined;
+  readonly at: number;
+}
+
+/** A submission the router refused: why, and what it knew of the query when it did. */
+export interface SubmissionRefused {
+  readonly reason: RouterErrorKind;
+  /** What the client is told (and prints). */
+  readonly message: string;
+  /** Undefined when the headers could not be read (bad_headers) or were never looked at. */
+  readonly facts: RequestFacts | undefined;
+  /** The rules' decision, when they were asked (no_backend, no_backend_configured). */
+  readonly decision: EngineDecision | undefined;
   readonly statement: StatementOutcome | undefined;
   readonly at: number;
 }
@@ -445,7 +460,7 @@ export class RequestRouter {
     const decision = decideMatched(this.deps.snapshot(), rule, facts, this.deps.conditions(), this.deps.strategy);
     if (decision.outcome === 'rejected') {
       const kind: RouterErrorKind = decision.transient ? 'no_backend' : 'no_backend_configured';
-      return this.context(scope, this.replyInstruction(scope, kind, describeRejection(decision)), facts, false, statement);
+      return this.refuse(scope, kind, describeRejection(decision), facts, decision, statement);
     }
     const watch: ResponseWatch = submission ? 'headers_and_body' : scope.transactionAware ? 'headers' : 'none';
     return this.context(scope, this.forward(scope, decision.backend, 'rules', watch, decision), facts, watchTransactions, statement);
@@ -564,7 +579,23 @@ export class RequestRouter {
   }
 
   private reply(scope: Scope, kind: RouterErrorKind, message: string): RequestContext {
-    return this.context(scope, this.replyInstruction(scope, kind, message), undefined);
+    return this.refuse(scope, kind, message, undefined, undefined, undefined);
+  }
+
+  /** The router's own answer; a refused submission is also reported (history, logs). */
+  private refuse(
+    scope: Scope,
+    kind: RouterErrorKind,
+    message: string,
+    facts: RequestFacts | undefined,
+    decision: EngineDecision | undefined,
+    statement: StatementOutcome | undefined,
+  ): RequestContext {
+    const onRefused = this.deps.onRefused;
+    if (onRefused !== undefined && isSubmission(scope.method, scope.path)) {
+      onRefused({ reason: kind, message, facts, decision, statement, at: scope.now });
+    }
+    return this.context(scope, this.replyInstruction(scope, kind, message), facts, false, statement);
   }
 
   /**

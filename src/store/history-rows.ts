@@ -4,6 +4,10 @@
  */
 import type { QueryRecord, StatementSummary } from '../history/query-record.js';
 import type { Mechanism } from '../routing/decision.js';
+import { FORWARDED, isRequestOutcome, type RequestOutcome } from '../routing/replies.js';
+
+/** The backend column of a refusal (the column predates refusals and is NOT NULL). */
+const NO_BACKEND = '';
 
 export interface HistoryRow {
   query_id: string;
@@ -17,14 +21,24 @@ export interface HistoryRow {
   submitted_at: number;
   /** JSON text of a StatementSummary, or null. */
   statement: string | null;
+  outcome: string;
+  message: string | null;
 }
 
-export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement';
+export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement, outcome, message';
+
+/** A record's values in HISTORY_COLUMNS order. */
+export function rowValues(r: QueryRecord): unknown[] {
+  return [
+    r.queryId, r.backend ?? NO_BACKEND, r.group, r.rule, r.mechanism, r.user, r.source, JSON.stringify(r.clientTags), r.submittedAt,
+    statementText(r.statement), r.outcome, r.message,
+  ];
+}
 
 export function recordFromRow(row: HistoryRow): QueryRecord {
   return {
     queryId: row.query_id,
-    backend: row.backend,
+    backend: row.backend === NO_BACKEND ? null : row.backend,
     group: row.group_name,
     rule: row.rule,
     mechanism: row.mechanism as Mechanism,
@@ -33,7 +47,14 @@ export function recordFromRow(row: HistoryRow): QueryRecord {
     clientTags: parseTags(row.client_tags),
     submittedAt: row.submitted_at,
     statement: parseStatement(row.statement),
+    outcome: outcomeOf(row.outcome),
+    message: row.message,
   };
+}
+
+/** A value a newer router wrote reads as itself where known, else as forwarded with the row kept. */
+function outcomeOf(value: string): RequestOutcome {
+  return isRequestOutcome(value) ? value : FORWARDED;
 }
 
 export function statementText(statement: StatementSummary | null): string | null {

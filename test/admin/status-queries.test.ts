@@ -42,7 +42,7 @@ class FakeHistory implements QueryHistorySource {
     this.filters.push(filter);
     return [{
       queryId: '20261122_115959_00003_abcde', backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules',
-      user: 'alice', source: 'trino-cli', clientTags: ['x'], submittedAt: NOW - 1_000, statement: null,
+      user: 'alice', source: 'trino-cli', clientTags: ['x'], submittedAt: NOW - 1_000, statement: null, outcome: 'forwarded', message: null,
     }];
   }
 }
@@ -106,11 +106,11 @@ describe('QueryService.ListQueries', () => {
   it('passes every filter to the history and returns its records', async () => {
     const from = new Date(NOW - 3_600_000);
     const to = new Date(NOW);
-    const response = await withSources.client.queries.listQueries({ user: 'alice', source: 'trino-cli', backend: 'trino-a', group: 'adhoc', from, to, limit: 5 });
-    expect(history.filters.at(-1)).toEqual({ user: 'alice', source: 'trino-cli', backend: 'trino-a', group: 'adhoc', from: from.getTime(), to: to.getTime(), limit: 5 });
+    const response = await withSources.client.queries.listQueries({ user: 'alice', source: 'trino-cli', backend: 'trino-a', group: 'adhoc', outcome: 'forwarded', from, to, limit: 5 });
+    expect(history.filters.at(-1)).toEqual({ user: 'alice', source: 'trino-cli', backend: 'trino-a', group: 'adhoc', outcome: 'forwarded', from: from.getTime(), to: to.getTime(), limit: 5 });
     expect(response.queries).toEqual([{
       queryId: '20261122_115959_00003_abcde', backend: 'trino-a', group: 'adhoc', rule: '', mechanism: 'rules',
-      user: 'alice', source: 'trino-cli', clientTags: ['x'], submittedAt: new Date(NOW - 1_000),
+      user: 'alice', source: 'trino-cli', clientTags: ['x'], submittedAt: new Date(NOW - 1_000), outcome: 'forwarded', message: '',
     }]);
     await withSources.client.queries.listQueries({ limit: 0 });
     expect(history.filters.at(-1)).toEqual({ limit: 100 });

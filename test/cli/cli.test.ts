@@ -229,8 +229,12 @@ describe('explain, status, queries', () => {
   it('queries list filters the history', async () => {
     const run = await cli('queries', 'list', '--user', 'nobody', '--since', '2h');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^SUBMITTED\s+QUERY ID\s+BACKEND/);
+    expect(run.stdout).toMatch(/^SUBMITTED\s+QUERY ID\s+OUTCOME\s+BACKEND/);
     expect((await cli('queries', 'list', '--since', 'yesterday')).code).toBe(2);
+    expect((await cli('queries', 'list', '--outcome', 'no_backend')).code).toBe(0);
+    const unknown = await cli('queries', 'list', '--outcome', 'lost');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Allowed choices are forwarded, prefix_disabled, .*no_backend_configured/);
   });
 });
 

@@ -258,7 +258,7 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
     let sequence = 0;
     const record = (fields: Partial<QueryRecord> & { submittedAt: number }): QueryRecord => ({
       queryId: `20260101_000000_${String(++sequence).padStart(5, '0')}_abcde`,
-      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null,
+      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null, outcome: 'forwarded', message: null,
       ...fields,
     });
 
@@ -285,6 +285,23 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       expect(await at({ user: 'alice', group: 'etl', from: 15 })).toEqual([30]);
       expect(await at({ limit: 1 })).toEqual([40]);
       await expect(store.history.list({ limit: -1 })).rejects.toThrow(InvalidHistoryFilterError);
+    });
+
+    it('keeps refused submissions with their reason and message, without a backend, and filters by outcome', async () => {
+      const store = await open();
+      const forwarded = record({ submittedAt: 10 });
+      const refused = record({
+        queryId: 'refused_0123456789abcdef0123456789abcdef', submittedAt: 20, backend: null, group: 'etl', rule: 'etl-tags',
+        outcome: 'no_backend', message: 'No Trino cluster can take this query now (group etl: trino-b unhealthy)',
+      });
+      const unreadable = record({ queryId: 'refused_ffffffffffffffffffffffffffffffff', submittedAt: 30, backend: null, group: null, user: null, source: null, outcome: 'bad_headers', message: 'X-Trino-User: 2 values' });
+      expect(await store.history.append([forwarded, refused, unreadable])).toBe(3);
+      expect(await store.history.list({ outcome: 'no_backend' })).toStrictEqual([refused]);
+      expect((await store.history.list({ outcome: 'forwarded' })).map((r) => r.submittedAt)).toEqual([10]);
+      expect((await store.history.list({ group: 'etl' })).map((r) => r.outcome)).toEqual(['no_backend']);
+      expect(await store.history.list({})).toStrictEqual([unreadable, refused, forwarded]);
+      await expect(store.history.list({ outcome: 'lost' })).rejects.toThrow(InvalidHistoryFilterError);
+      await expect(store.history.list({ outcome: 'constructor' })).rejects.toThrow(InvalidHistoryFilterError);
     });
 
     it('prunes past retention, then the oldest beyond the cap, at most `limit` per call', async () => {

@@ -2,10 +2,13 @@
  * The new rule fields end to end: trino-client through the Envoy stand-in and the router to two
  * Trino stand-ins, in both edge modes. X-Trino-Routing-Group picks the group as trino-gateway
  * users expect, a condition on any header picks the cluster, and a rule pinned to a disabled
- * backend with fallback: false is refused with a message the client prints.
+ * backend with fallback: false is refused with a message the client prints, and the refusal is
+ * in the query history and the info log with who sent it and why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replaceRouting } from '../support/store-changes.js';
+import { captureLogs, type CapturedLogs } from '../unit/observability/log-capture.js';
+import { SUBMISSION_REFUSED_MESSAGE } from '../../src/observability/query-log.js';
 import { clusterOf as clusterOfSql, EDGES, startChain, type Chain } from './harness.js';
 
 const ROUTING = `groups:
@@ -51,8 +54,10 @@ describe.each(EDGES)('rule fields end to end through Envoy\'s %s', (edge) => {
 
 describe.each(EDGES)('a pinned backend without fallback through Envoy\'s %s', (edge) => {
   let chain: Chain;
+  let logs: CapturedLogs;
   beforeAll(async () => {
-    chain = await startChain({ edge, routing: ROUTING });
+    logs = captureLogs('info');
+    chain = await startChain({ edge, routing: ROUTING, logger: logs.logger });
   });
   afterAll(async () => {
     await chain?.close();
@@ -70,5 +75,14 @@ describe.each(EDGES)('a pinned backend without fallback through Envoy\'s %s', (e
     expect(answer).toMatch(/^error: No Trino cluster can take this query now \(rule backend trino-b disabled\)/);
     // Without the canary header the same disabled backend does not matter.
     expect(await clusterOf(chain, {})).toBe('trino-a');
+
+    // The operator finds the refusal where the routed queries are, with what the client was told.
+    const refused = await chain.router.history!.list({ outcome: 'no_backend_configured' });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ backend: null, rule: 'canary', group: 'adhoc', user: 'alice', source: 'e2e', outcome: 'no_backend_configured' });
+    expect(answer).toContain(refused[0]!.message);
+    expect(refused[0]!.queryId).toMatch(/^refused_[0-9a-f]{32}$/);
+    const lines = logs.records().filter((r) => r.msg === SUBMISSION_REFUSED_MESSAGE);
+    expect(lines).toEqual([expect.objectContaining({ level: 'info', reason: 'no_backend_configured', rule: 'canary', group: 'adhoc', user: 'alice', source: 'e2e', message: refused[0]!.message })]);
   });
 });

@@ -55,7 +55,7 @@ function stateChangeToApi(change: BackendStateChange): ApiStateChange {
 export function queryRecordToApi(record: QueryRecord): ApiQueryRecord {
   return {
     queryId: record.queryId,
-    backend: record.backend,
+    backend: record.backend ?? '',
     group: record.group ?? '',
     rule: record.rule ?? '',
     mechanism: record.mechanism,
@@ -74,5 +74,7 @@ export function queryRecordToApi(record: QueryRecord): ApiQueryRecord {
       detail: '',
       truncated: record.statement.unknownReason === 'too_large',
     },
+    outcome: record.outcome,
+    message: record.message ?? '',
   };
 }

@@ -35,6 +35,7 @@ function filterOf(request: ListQueriesRequest): QueryHistoryFilter {
     ...(request.source === undefined ? {} : { source: request.source }),
     ...(request.backend === undefined ? {} : { backend: request.backend }),
     ...(request.group === undefined ? {} : { group: request.group }),
+    ...(request.outcome === undefined ? {} : { outcome: request.outcome }),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
   };

@@ -1,7 +1,8 @@
 /**
  * `queries`: the history of routed queries, and who owns one query.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { FORWARDED, ROUTER_ERROR_KINDS } from '../../routing/replies.js';
 import type { StatementFacts } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { block, orDash, table, when, yesNo } from '../output.js';
 import { nonNegativeInteger, pointInTime, text } from '../parse.js';
@@ -12,6 +13,7 @@ interface ListOptions {
   readonly source?: string;
   readonly backend?: string;
   readonly group?: string;
+  readonly outcome?: string;
   readonly since?: Date;
   readonly until?: Date;
   readonly limit: number;
@@ -21,11 +23,12 @@ export function registerQueries(program: Command, runtime: CliRuntime): void {
   const queries = program.command('queries').description('routed queries: history, and which backend owns a query');
   const time = pointInTime(runtime.now);
 
-  queries.command('list').description('routed queries, newest first')
+  queries.command('list').description('routed and refused queries, newest first')
     .option('--user <user>', 'only this user', text)
     .option('--source <source>', 'only this source', text)
     .option('--backend <backend>', 'only queries routed to this backend', text)
     .option('--group <group>', 'only queries routed through this group', text)
+    .addOption(new Option('--outcome <outcome>', 'only this outcome: forwarded, or why the router refused the submission').choices([FORWARDED, ...ROUTER_ERROR_KINDS]))
     .option('--since <time>', 'submitted at or after: ISO 8601, or an age such as 15m, 2h, 7d', time)
     .option('--until <time>', 'submitted at or before: ISO 8601, or an age', time)
     .option('--limit <n>', 'at most this many (up to 10000)', nonNegativeInteger, 100)
@@ -35,15 +38,21 @@ export function registerQueries(program: Command, runtime: CliRuntime): void {
         source: options.source,
         backend: options.backend,
         group: options.group,
+        outcome: options.outcome,
         from: options.since,
         to: options.until,
         limit: options.limit,
       });
       s.print(response, () => {
         const now = s.now();
+        // The refusal message only when a row has one: it is long, and most listings have none.
+        const refusals = response.queries.some((q) => q.outcome !== FORWARDED);
         return table(
-          ['SUBMITTED', 'QUERY ID', 'BACKEND', 'GROUP', 'RULE', 'MECHANISM', 'USER', 'SOURCE', 'STATEMENT'],
-          response.queries.map((q) => [when(q.submittedAt, now), q.queryId, q.backend, orDash(q.group), orDash(q.rule), q.mechanism, orDash(q.user), orDash(q.source), statementCell(q.statement)]),
+          ['SUBMITTED', 'QUERY ID', 'OUTCOME', 'BACKEND', 'GROUP', 'RULE', 'MECHANISM', 'USER', 'SOURCE', 'STATEMENT', ...(refusals ? ['MESSAGE'] : [])],
+          response.queries.map((q) => [
+            when(q.submittedAt, now), q.queryId, q.outcome, orDash(q.backend), orDash(q.group), orDash(q.rule), q.mechanism, orDash(q.user),
+            orDash(q.source), statementCell(q.statement), ...(refusals ? [orDash(q.message)] : []),
+          ]),
         );
       });
     }));

@@ -165,6 +165,15 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX login_flows_by_time ON login_flows (created_at);
     `,
   },
+  {
+    version: 9,
+    description: 'query history: refused submissions (outcome and message)',
+    sql: `
+      ALTER TABLE query_history ADD COLUMN outcome text NOT NULL DEFAULT 'forwarded';
+      ALTER TABLE query_history ADD COLUMN message text;
+      CREATE INDEX query_history_by_outcome ON query_history (outcome, submitted_at);
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -7,7 +7,7 @@
 import { resolveHistoryFilter } from '../../history/filter.js';
 import type { HistoryPruneCounts, QueryHistoryStore } from '../../history/query-history.js';
 import type { QueryHistoryFilter, QueryRecord } from '../../history/query-record.js';
-import { HISTORY_COLUMNS, recordFromRow, statementText, type HistoryRow } from '../history-rows.js';
+import { HISTORY_COLUMNS, recordFromRow, rowValues, type HistoryRow } from '../history-rows.js';
 import type { PostgresConnection } from './connection.js';
 
 const FILTER_COLUMNS = {
@@ -15,24 +15,25 @@ const FILTER_COLUMNS = {
   source: 'source = ',
   backend: 'backend = ',
   group: 'group_name = ',
+  outcome: 'outcome = ',
   from: 'submitted_at >= ',
   to: 'submitted_at <= ',
 } as const;
+
+/** The types of HISTORY_COLUMNS, in order, for one array parameter per column. */
+const COLUMN_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'json', 'bigint', 'json', 'text', 'text'] as const;
 
 export class PostgresQueryHistoryStore implements QueryHistoryStore {
   constructor(private readonly connection: PostgresConnection) {}
 
   async append(records: readonly QueryRecord[]): Promise<number> {
     if (records.length === 0) return 0;
+    const rows = records.map(rowValues);
     const result = await this.connection.query('write query history',
       `INSERT INTO query_history (${HISTORY_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::json[], $9::bigint[], $10::json[])
+       SELECT * FROM unnest(${COLUMN_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
        ON CONFLICT (query_id) DO NOTHING`,
-      [
-        records.map((r) => r.queryId), records.map((r) => r.backend), records.map((r) => r.group), records.map((r) => r.rule),
-        records.map((r) => r.mechanism), records.map((r) => r.user), records.map((r) => r.source),
-        records.map((r) => JSON.stringify(r.clientTags)), records.map((r) => r.submittedAt), records.map((r) => statementText(r.statement)),
-      ]);
+      COLUMN_TYPES.map((_, column) => rows.map((row) => row[column])));
     return result.rowCount ?? 0;
   }
 

@@ -165,6 +165,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_flows_by_time ON login_flows (created_at);
     `,
   },
+  {
+    version: 8,
+    description: 'query history: refused submissions (outcome and message)',
+    // Existing rows were all forwarded. A refusal has no backend: '' (the column is NOT NULL).
+    sql: `
+      ALTER TABLE query_history ADD COLUMN outcome TEXT NOT NULL DEFAULT 'forwarded';
+      ALTER TABLE query_history ADD COLUMN message TEXT;
+      CREATE INDEX query_history_by_outcome ON query_history (outcome, submitted_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { resolveHistoryFilter, type ResolvedHistoryFilter } from '../../history/filter.js';
 import type { HistoryPruneCounts, QueryHistoryStore } from '../../history/query-history.js';
 import type { QueryHistoryFilter, QueryRecord } from '../../history/query-record.js';
-import { HISTORY_COLUMNS as COLUMNS, recordFromRow, statementText, type HistoryRow } from '../history-rows.js';
+import { HISTORY_COLUMNS as COLUMNS, recordFromRow, rowValues, type HistoryRow } from '../history-rows.js';
 import type { SqliteConnection } from './connection.js';
 
 export interface HistoryPruneOptions {
@@ -27,6 +27,7 @@ const FILTER_CONDITIONS = [
   ['source', 'source = @source'],
   ['backend', 'backend = @backend'],
   ['group', 'group_name = @group'],
+  ['outcome', 'outcome = @outcome'],
   ['from', 'submitted_at >= @from'],
   ['to', 'submitted_at <= @to'],
 ] as const satisfies readonly (readonly [keyof ResolvedHistoryFilter, string])[];
@@ -47,7 +48,7 @@ export class SqliteQueryHistoryStore implements QueryHistoryStore {
     // A query already recorded (a retried batch, another replica) keeps its first row. Not
     // INSERT OR IGNORE: that would also swallow NOT NULL and CHECK failures.
     this.insert = db.prepare(
-      `INSERT INTO query_history (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (query_id) DO NOTHING`);
+      `INSERT INTO query_history (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')}) ON CONFLICT (query_id) DO NOTHING`);
     this.pruneByAge = db.prepare(
       `DELETE FROM query_history WHERE id IN (
          SELECT id FROM query_history WHERE submitted_at < ? ORDER BY submitted_at LIMIT ?)`);
@@ -62,9 +63,7 @@ export class SqliteQueryHistoryStore implements QueryHistoryStore {
     return this.connection.run('write query history', () => this.db.transaction(() => {
       let added = 0;
       for (const r of records) {
-        added += this.insert.run(
-          r.queryId, r.backend, r.group, r.rule, r.mechanism, r.user, r.source, JSON.stringify(r.clientTags), r.submittedAt, statementText(r.statement),
-        ).changes;
+        added += this.insert.run(...rowValues(r)).changes;
       }
       return added;
     })());

@@ -1,7 +1,8 @@
 /**
  * README.md, section "Deploying it": what it tells users to run must match the shipped files.
  *
- * - the section sits after "ext_proc or ext_authz?" and before "Layout", with a subsection per
+ * - the section sits after "ext_proc or ext_authz?" (a section, or a subsection of an earlier
+ *   one) and before "Layout", with a subsection per
  *   target (Docker Compose, Kubernetes, Istio, Envoy Gateway), the Trino settings and how the
  *   files are validated (statically);
  * - the Compose walk-through runs `docker compose up`, then the Trino CLI against the Envoy
@@ -61,9 +62,11 @@ export function checkReadme(files: RepoFiles): { issues: Issue[]; files: Set<str
     add('', `no section "## ${DEPLOYING}"`);
     return { issues, files: read };
   }
-  const after = titles.indexOf('ext_proc or ext_authz?');
+  // The choice of edge comes first: a section of its own or a subsection (of "Concepts").
+  const edges = 'ext_proc or ext_authz?';
+  const after = top.findIndex((s) => s.title === edges || sections(s.body, 3).some((sub) => sub.title === edges));
   const before = titles.indexOf('Layout');
-  if (!(after >= 0 && after < at && (before < 0 || at < before))) add(`## ${DEPLOYING}`, 'must come after "## ext_proc or ext_authz?" and before "## Layout"');
+  if (!(after >= 0 && after < at && (before < 0 || at < before))) add(`## ${DEPLOYING}`, `must come after "${edges}" and before "## Layout"`);
   const body = (top[at] as Section).body;
   const subs = sections(body, 3);
   const sub = (re: RegExp, what: string): string | undefined => {

@@ -70,6 +70,8 @@ describe('health monitor', () => {
     expect(changes.map((r) => [r.from, r.to])).toEqual([['unknown', 'healthy'], ['healthy', 'unhealthy'], ['unhealthy', 'healthy']]);
     expect(changes[1]?.reason).toBe('2 failed checks in a row: GET /v1/info: fetch failed: connect ECONNREFUSED');
     expect(changes[2]?.reason).toBe('2 good checks in a row: the coordinator is active and runs queries');
+    // Going unhealthy is what an operator is paged for: warn; the rest info.
+    expect(changes.map((r) => r.level)).toEqual(['info', 'warn', 'info']);
   });
 
   it('a coordinator that hangs costs each round exactly its timeout, and rounds never overlap', async () => {
@@ -128,7 +130,7 @@ describe('health monitor', () => {
     query.state = 'FINISHED';
     await f.nextRound();
     expect(f.monitor.status()[0]).toMatchObject({ state: 'drained', drain: { remaining: 0, drained: true } });
-    expect(f.logged('backend state changed').filter((r) => r.backend === 'a').map((r) => r.to)).toEqual(['healthy', 'draining', 'drained']);
+    expect(f.logged('backend state changed').filter((r) => r.backend === 'a').map((r) => [r.to, r.level])).toEqual([['healthy', 'info'], ['draining', 'warn'], ['drained', 'info']]);
 
     // Drained is the signal to stop it; a stopped cluster stays drained (nothing was sent to it since).
     f.coordinators.a!.reachable = 'refused';
@@ -136,7 +138,7 @@ describe('health monitor', () => {
     await f.nextRound();
     expect(f.monitor.status()[0]).toMatchObject({ state: 'drained', health: 'unhealthy', drain: { remaining: 0, drained: true } });
     expect(f.logged('backend state changed').filter((r) => r.backend === 'a').map((r) => r.to)).toEqual(['healthy', 'draining', 'drained']);
-    expect(f.logged('backend health changed')).toEqual([expect.objectContaining({ backend: 'a', from: 'healthy', to: 'unhealthy' })]);
+    expect(f.logged('backend health changed')).toEqual([expect.objectContaining({ backend: 'a', from: 'healthy', to: 'unhealthy', level: 'warn' })]);
 
     f.coordinators.a!.reachable = 'ok';
     await f.nextRound();

@@ -1,5 +1,5 @@
 /**
- * The README's "Health, load, draining and schedules" section says what the code does: its
+ * The README's "Health, load, draining and schedules" section (under "Operating it") says what the code does: its
  * example loads through the config loader and routes as its comments say, its defaults are
  * the schema's, and its states and strategies tables list exactly the real ones.
  */
@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
+import { FAILURE_KINDS } from '../../../src/health/check-error.js';
 import { monitorSettingsOf } from '../../../src/health/monitor.js';
 import { BACKEND_STATES } from '../../../src/observability/metrics.js';
 import { decide, describeRejection, type BackendCondition } from '../../../src/routing/engine.js';
@@ -18,9 +19,12 @@ import { facts } from '../routing/fixtures.js';
 const README = readFileSync(resolve(import.meta.dirname, '../../../README.md'), 'utf8');
 
 function section(): string {
-  const start = README.indexOf('## Health, load, draining and schedules');
+  // A subsection of "Operating it": it ends at the next heading of its level or above.
+  const start = README.indexOf('\n### Health, load, draining and schedules\n');
   expect(start).toBeGreaterThan(0);
-  return README.slice(start, README.indexOf('\n## ', start + 1));
+  const next = /\n#{2,3} /g;
+  next.lastIndex = start + 1;
+  return README.slice(start, next.exec(README)?.index ?? README.length);
 }
 
 /** First cells of the rows of the table whose header row starts with `| <header> |`. */
@@ -116,5 +120,21 @@ describe('README: health, load, draining and schedules', () => {
     for (const strategy of strategies) {
       expect(() => parseConfig(MINIMAL.replace('backends: [a] }', `backends: [a], strategy: ${strategy} }`), 'strategy.yaml', OPTIONS)).not.toThrow();
     }
+  });
+});
+
+describe('README: troubleshooting an unhealthy backend', () => {
+  it('the failure table lists exactly the kinds a failed check is classified as', () => {
+    const start = README.indexOf('\n#### A backend is unhealthy\n');
+    expect(start).toBeGreaterThan(0);
+    const lines = README.slice(start).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('| Failure |'));
+    expect(at).toBeGreaterThan(0);
+    const kinds: string[] = [];
+    for (const line of lines.slice(at + 2)) {
+      if (!line.startsWith('|')) break;
+      kinds.push(code(line.split('|')[1]?.trim())!);
+    }
+    expect(kinds.sort()).toEqual([...FAILURE_KINDS].sort());
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { edgeLogObserver } from '../../../src/observability/edge-log.js';
-import { QUERY_SUBMITTED_MESSAGE, queryLogListener } from '../../../src/observability/query-log.js';
+import { QUERY_SUBMITTED_MESSAGE, queryLogListener, REFUSAL_LINES_PER_SECOND, refusalLogListener, SUBMISSION_REFUSED_MESSAGE } from '../../../src/observability/query-log.js';
 import { NO_STATEMENT, type RequestFacts } from '../../../src/routing/model.js';
-import type { QuerySubmitted, RequestContext } from '../../../src/routing/request-router.js';
+import type { QuerySubmitted, RequestContext, SubmissionRefused } from '../../../src/routing/request-router.js';
 import { captureLogs } from './log-capture.js';
 
 const facts: RequestFacts = {
@@ -49,6 +49,45 @@ describe('query submission log', () => {
     const logs = captureLogs('warn');
     queryLogListener(logs.logger)(query);
     expect(logs.lines).toEqual([]);
+  });
+});
+
+describe('refused submission log', () => {
+  const refusal: SubmissionRefused = {
+    reason: 'no_backend_configured',
+    message: 'No Trino cluster can take this query (group etl: trino-b disabled)',
+    facts,
+    decision: { outcome: 'rejected', rule: 'etl-tags', attempts: [{ group: 'etl', backends: [{ backend: 'trino-b', reason: 'disabled' }] }], transient: false },
+    statement: undefined,
+    at: 1,
+  };
+
+  it('writes an info line with the query line\'s fields, the reason and what the client was told', () => {
+    const logs = captureLogs('info');
+    refusalLogListener(logs.logger)(refusal);
+    expect(logs.records()).toEqual([expect.objectContaining({
+      level: 'info', msg: SUBMISSION_REFUSED_MESSAGE, reason: 'no_backend_configured', user: 'etl_loader', source: 'airflow',
+      clientTags: ['nightly', 'etl'], rule: 'etl-tags', group: 'etl', message: refusal.message,
+    })]);
+  });
+
+  it('keeps every field, null where unknown (headers that could not be read)', () => {
+    const logs = captureLogs('info');
+    refusalLogListener(logs.logger)({ ...refusal, reason: 'bad_headers', facts: undefined, decision: undefined });
+    expect(logs.records()[0]).toMatchObject({ reason: 'bad_headers', user: null, source: null, clientTags: [], rule: null, group: null });
+  });
+
+  it('in a flood writes a bounded number of lines a second and says how many it left out', () => {
+    const logs = captureLogs('info');
+    let now = 5_000;
+    const listener = refusalLogListener(logs.logger, () => now);
+    for (let i = 0; i < REFUSAL_LINES_PER_SECOND + 7; i++) listener(refusal);
+    expect(logs.records()).toHaveLength(REFUSAL_LINES_PER_SECOND);
+    now += 1_000;
+    listener(refusal);
+    expect(logs.records().at(-1)).toMatchObject({ refusalsNotLogged: 7 });
+    listener(refusal);
+    expect(logs.records().at(-1)).not.toHaveProperty('refusalsNotLogged');
   });
 });
 

@@ -9,9 +9,12 @@ const README = readFileSync(resolve(import.meta.dirname, '../../../README.md'), 
 
 /** `| \`name\` | type | \`a\`, \`b\` | meaning |` rows of the metrics section. */
 function documentedMetrics(): Map<string, { type: string; labels: string[] }> {
-  const start = README.indexOf('## Metrics, logs and query history');
-  const end = README.indexOf('\n## ', start + 1);
+  // A subsection of "Operating it": it ends at the next heading of its level or above.
+  const start = README.indexOf('\n### Metrics, logs and query history\n');
   expect(start).toBeGreaterThan(0);
+  const next = /\n#{2,3} /g;
+  next.lastIndex = start + 1;
+  const end = next.exec(README)?.index ?? README.length;
   const rows = new Map<string, { type: string; labels: string[] }>();
   for (const line of README.slice(start, end).split('\n')) {
     const cells = line.split('|').map((c) => c.trim());

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HeaderList } from '../../../src/trino/header-list.js';
 import type { ForwardInstruction, ReplyInstruction } from '../../../src/routing/decision.js';
-import { AwaitingBody, RequestRouter, type QueryProbe, type QuerySubmitted, type RequestContext } from '../../../src/routing/request-router.js';
+import { AwaitingBody, RequestRouter, type QueryProbe, type QuerySubmitted, type RequestContext, type SubmissionRefused } from '../../../src/routing/request-router.js';
 import type { BackendConditions } from '../../../src/routing/engine.js';
 import { compileSnapshot } from '../../../src/routing/snapshot.js';
 import { createStrategyState } from '../../../src/routing/strategies.js';
@@ -23,6 +23,7 @@ interface Setup {
   readonly router: RequestRouter;
   readonly ownership: OwnershipIndex;
   readonly submitted: QuerySubmitted[];
+  readonly refused: SubmissionRefused[];
   readonly probes: string[];
 }
 
@@ -30,6 +31,7 @@ function setup(options: { prefixes?: boolean; probe?: QueryProbe; conditions?: B
   const ownership = new OwnershipIndex({ maxQueries: 1000, retentionMs: 3600_000, transactionRetentionMs: 3600_000 });
   const snapshot = compileSnapshot(sampleConfig(), 1);
   const submitted: QuerySubmitted[] = [];
+  const refused: SubmissionRefused[] = [];
   const probes: string[] = [];
   const router = new RequestRouter({
     snapshot: () => snapshot,
@@ -45,8 +47,9 @@ function setup(options: { prefixes?: boolean; probe?: QueryProbe; conditions?: B
     unavailable: 'failed-query',
     now: () => NOW,
     onQuery: (query) => submitted.push(query),
+    onRefused: (refusal) => refused.push(refusal),
   });
-  return { router, ownership, submitted, probes };
+  return { router, ownership, submitted, refused, probes };
 }
 
 function request(method: string, path: string, extra: [string, string][] = []): { headers: HeaderList; listenerPort: number } {
@@ -123,6 +126,38 @@ describe('new queries', () => {
     expect(reply.reason).toBe('bad_headers');
     const poll = replied(await route(s, 'GET', new URL(reply.json.nextUri).pathname));
     expect(poll.json.error.message).toMatch(/X-Trino-Session/i);
+  });
+});
+
+describe('refused submissions are reported (history, logs)', () => {
+  it('with the reason, the message the client sees, who sent it and the rules\' decision', async () => {
+    const down = { health: 'unhealthy', load: 0, inSchedule: true } as const;
+    const s = setup({ conditions: new Map([['a', down], ['b', down]]) });
+    const reply = replied(await route(s, 'POST', '/v1/statement', [['x-trino-source', 'superset']]));
+    expect(s.refused).toHaveLength(1);
+    const [refusal] = s.refused;
+    expect(refusal).toMatchObject({ reason: 'no_backend', at: NOW, facts: { user: 'alice', source: 'superset' }, decision: { outcome: 'rejected' } });
+    const poll = replied(await route(s, 'GET', new URL(reply.json.nextUri).pathname));
+    expect(refusal!.message).toBe(poll.json.error.message);
+    // The poll of the refusal is not a second refusal; nothing was submitted.
+    expect(s.refused).toHaveLength(1);
+    expect(s.submitted).toEqual([]);
+  });
+
+  it('also when the headers cannot be read, or the transaction or the route prefix is unknown', async () => {
+    const s = setup();
+    await route(s, 'POST', '/v1/statement', [['x-trino-session', 'no_equals_sign']]);
+    await route(s, 'POST', '/v1/statement', [['x-trino-transaction-id', 'tx-nobody-started']]);
+    await route(s, 'POST', '/_tr/a/k1.1763812800.forgedsignature/v1/statement');
+    expect(s.refused.map((r) => r.reason)).toEqual(['bad_headers', 'unknown_transaction', 'forged_prefix']);
+    expect(s.refused[0]!.facts).toBeUndefined();
+  });
+
+  it('but not a refused follow-up: it is no new query', async () => {
+    const s = setup();
+    replied(await route(s, 'GET', `/v1/statement/executing/${QUERY_ID}/y1/1`));
+    replied(await route(s, 'GET', '/_router/refused/not-base64-json'));
+    expect(s.refused).toEqual([]);
   });
 });
 

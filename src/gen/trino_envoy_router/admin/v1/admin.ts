@@ -670,6 +670,8 @@ export interface ListQueriesRequest {
     | undefined;
   /** Absent or 0: 100; at most 10000. */
   limit: number;
+  /** "forwarded" or a router reply reason (no_backend, no_backend_configured, bad_headers, ...). */
+  outcome?: string | undefined;
 }
 
 export interface ListQueriesResponse {
@@ -689,7 +691,16 @@ export interface QueryRecord {
     | Date
     | undefined;
   /** The statement a statement rule read (never the SQL text); absent when no rule needed it. */
-  statement?: StatementFacts | undefined;
+  statement?:
+    | StatementFacts
+    | undefined;
+  /**
+   * "forwarded", or why the router refused the submission (a router reply reason such as
+   * no_backend); a refusal has no backend and a router-made query_id ("refused_...").
+   */
+  outcome: string;
+  /** What a refused client was told; empty when forwarded. */
+  message: string;
 }
 
 export interface GetQueryOwnerRequest {
@@ -8840,6 +8851,7 @@ function createBaseListQueriesRequest(): ListQueriesRequest {
     from: undefined,
     to: undefined,
     limit: 0,
+    outcome: undefined,
   };
 }
 
@@ -8865,6 +8877,9 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(56).uint32(message.limit);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(66).string(message.outcome);
     }
     return writer;
   },
@@ -8938,6 +8953,14 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8959,6 +8982,7 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
       from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
       to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : undefined,
     };
   },
 
@@ -8985,6 +9009,9 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.outcome !== undefined) {
+      obj.outcome = message.outcome;
+    }
     return obj;
   },
 
@@ -9000,6 +9027,7 @@ export const ListQueriesRequest: MessageFns<ListQueriesRequest> = {
     message.from = object.from ?? undefined;
     message.to = object.to ?? undefined;
     message.limit = object.limit ?? 0;
+    message.outcome = object.outcome ?? undefined;
     return message;
   },
 };
@@ -9085,6 +9113,8 @@ function createBaseQueryRecord(): QueryRecord {
     clientTags: [],
     submittedAt: undefined,
     statement: undefined,
+    outcome: "",
+    message: "",
   };
 }
 
@@ -9119,6 +9149,12 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     }
     if (message.statement !== undefined) {
       StatementFacts.encode(message.statement, writer.uint32(82).fork()).join();
+    }
+    if (message.outcome !== "") {
+      writer.uint32(90).string(message.outcome);
+    }
+    if (message.message !== "") {
+      writer.uint32(98).string(message.message);
     }
     return writer;
   },
@@ -9216,6 +9252,22 @@ export const QueryRecord: MessageFns<QueryRecord> = {
             message.statement = StatementFacts.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9252,6 +9304,8 @@ export const QueryRecord: MessageFns<QueryRecord> = {
         ? fromJsonTimestamp(object.submitted_at)
         : undefined,
       statement: isSet(object.statement) ? StatementFacts.fromJSON(object.statement) : undefined,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
     };
   },
 
@@ -9287,6 +9341,12 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     if (message.statement !== undefined) {
       obj.statement = StatementFacts.toJSON(message.statement);
     }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
     return obj;
   },
 
@@ -9307,6 +9367,8 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     message.statement = (object.statement !== undefined && object.statement !== null)
       ? StatementFacts.fromPartial(object.statement)
       : undefined;
+    message.outcome = object.outcome ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };
