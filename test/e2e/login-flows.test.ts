@@ -148,6 +148,17 @@ describe('web UI login', () => {
     }
   });
 
+  it('a refused login (a password over plain http) gets no pin: only what the cluster answers counts', async () => {
+    const login = await fetch(`${chain.envoy.url}/ui/login`, {
+      method: 'POST', redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'erin', password: 'secret', redirectPath: '' }).toString(),
+    });
+    await login.body?.cancel();
+    expect(login.status).toBe(303);
+    expect(login.headers.getSetCookie()).toEqual([]);
+  });
+
   it('a forged UI session cookie never reaches a cluster', async () => {
     const before = chain.trinoA.requestLog().length + chain.trinoB.requestLog().length;
     for (const value of ['test1.abc.forged.trino-a', 'garbage', 'test1.1.AAAAAAAAAAAAAAAAAAAAAA.trino-b']) {
