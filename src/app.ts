@@ -109,6 +109,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         maxQueries: config.queryIds.maxEntries,
         retentionMs: config.queryIds.retentionHours * 3600_000,
         transactionRetentionMs: TRANSACTION_RETENTION_MS,
+        maxLoginFlows: config.loginFlows.maxEntries,
+        loginFlowRetentionMs: config.loginFlows.challengeTimeoutMinutes * 60_000,
       },
       logger,
       now: Date.now,
@@ -228,6 +230,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         onCoordinator: (coordinatorId, backend) => ownership.index.learnCoordinator(coordinatorId, backend, Date.now()),
       }),
       headerOptions: { jwtUserClaim: config.requests.jwtUserClaim },
+      // A login another replica saw challenged: rare, so a store read on a local miss.
+      findLoginFlow: ownership.findLoginFlow,
       ...(metrics === undefined ? {} : { onUnreadBody: metrics.unreadBody, onStatement: metrics.statementRead }),
       statements: (sql, session) => statementAnalyzer().analyze(sql, session),
       unavailable: config.requests.unavailable,

@@ -47,6 +47,7 @@ const FILE_KEYS: Readonly<Record<string, string>> = {
   requests: 'routing.unavailable / routing.jwtUserClaim',
   prefix: 'routing.prefix',
   queryIds: 'routing.queryIds',
+  loginFlows: 'routing.loginFlows',
 };
 
 /** File keys outside the routing tables whose value differs between the two configs. */

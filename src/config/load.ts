@@ -132,6 +132,7 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     requests: { unavailable: file.routing.unavailable, jwtUserClaim: file.routing.jwtUserClaim },
     prefix: file.routing.prefix,
     queryIds: file.routing.queryIds,
+    loginFlows: file.routing.loginFlows,
     monitor: file.monitor === null ? null : {
       ...file.monitor,
       auth: resolveAuthFiles(file.monitor.auth, baseDir),

@@ -41,6 +41,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
         maxAgeHours: config.prefix.maxAgeHours,
       },
       queryIds: { retentionHours: config.queryIds.retentionHours, maxEntries: config.queryIds.maxEntries },
+      loginFlows: { maxEntries: config.loginFlows.maxEntries, challengeTimeoutMinutes: config.loginFlows.challengeTimeoutMinutes },
     },
     ...routingSections(config.routing),
     monitor: renderMonitor(config.monitor),

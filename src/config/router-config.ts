@@ -87,6 +87,12 @@ export interface RouterConfig {
     readonly retentionHours: number;
     readonly maxEntries: number;
   };
+  /** routing.loginFlows of the file: OAuth2 logins kept on the cluster that challenged them. */
+  readonly loginFlows: {
+    readonly maxEntries: number;
+    /** Trino's http-server.authentication.oauth2.challenge-timeout; a flow is forgotten after it. */
+    readonly challengeTimeoutMinutes: number;
+  };
   /** Health checks; null: none (every backend is taken as healthy and idle). */
   readonly monitor: {
     readonly intervalSeconds: number;

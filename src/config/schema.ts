@@ -457,7 +457,8 @@ const xdsSettings = closed({
  * - `routing.defaultGroup` required; `routing.unavailable` "failed-query";
  *   `routing.jwtUserClaim` "sub"; `routing.prefix` null (no prefix routing; required when a
  *   backend sets `prefixRouting: true`), `prefix.maxAgeHours` 24; `routing.queryIds`
- *   `{retentionHours: 24, maxEntries: 1000000}`.
+ *   `{retentionHours: 24, maxEntries: 1000000}`; `routing.loginFlows` `{maxEntries: 100000,
+ *   challengeTimeoutMinutes: 15}` (Trino's oauth2.challenge-timeout default: set it to the clusters' value).
  * - backend: `enabled` true, `prefixRouting` false (needs Trino 458+ with
  *   http-server.process-forwarded=true, so it is opt-in), `maxLoad` null (no ceiling; in
  *   load-score units, see `monitor.loadWeights`), `schedules` [] (always in rotation), schedule
@@ -520,6 +521,10 @@ export function configFileSchema(env: Environment) {
       queryIds: closed({
         retentionHours: positiveNumber.default(24),
         maxEntries: positiveInt.default(1_000_000),
+      }).prefault({}),
+      loginFlows: closed({
+        maxEntries: positiveInt.default(100_000),
+        challengeTimeoutMinutes: positiveNumber.default(15),
       }).prefault({}),
     }),
     backends: z.array(backend),

@@ -84,5 +84,6 @@ export function incomingOf(request: CheckRequest): Incoming | CheckRequestError 
   if ((headerValue(headers, ':path') ?? '') === '') {
     return new CheckRequestError('no_path', 'The ext_authz CheckRequest names no request path');
   }
-  return { headers, listenerPort: listenerPortOf(request.attributes?.destination), body: bodyOf(http, headers) };
+  // ext_authz never sees a response: no OAuth2 challenge is learned through it.
+  return { headers, listenerPort: listenerPortOf(request.attributes?.destination), body: bodyOf(http, headers), seesResponses: false };
 }

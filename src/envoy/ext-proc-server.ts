@@ -18,9 +18,9 @@ import {
 } from '../gen/envoy/service/ext_proc/v3/external_processor.js';
 import type { HeaderValueOption } from '../gen/envoy/config/core/v3/base.js';
 import type { ForwardInstruction, ReplyInstruction } from '../routing/decision.js';
-import { AwaitingBody, NO_BODY, type RequestContext, type RequestRouter } from '../routing/request-router.js';
+import { AwaitingBody, NO_BODY, type RequestContext, type RequestRouter, type ResponseHeaderAdditions } from '../routing/request-router.js';
 import { reusedResponse, type ExtProcRequest } from './ext-proc-codec.js';
-import { overwriteHeader } from './header-codec.js';
+import { appendHeader, overwriteHeader } from './header-codec.js';
 import { openStream, type EdgeObserver } from './edge-observer.js';
 import { forwardHeaders } from './forward-headers.js';
 
@@ -116,6 +116,17 @@ function buildForwardResponse(instruction: ForwardInstruction, phase: RequestPha
   return response({ $case: 'requestHeaders', value: { response: common } }, mode);
 }
 
+/**
+ * The answer to a response's headers that adds headers to what the client gets. `append: true`
+ * (the only append ext_proc reads) keeps the cluster's own headers of that name: a second
+ * Set-Cookie, not a replacement. clear_route_cache is ignored on the response path.
+ */
+function responseHeadersAdding(additions: ResponseHeaderAdditions): ProcessingResponse {
+  const headerMutation: HeaderMutation = { setHeaders: additions.map(([name, value]) => appendHeader(name, value)), removeHeaders: [] };
+  const common: CommonResponse = { status: CommonResponse_ResponseStatus.CONTINUE, headerMutation, bodyMutation: undefined, trailers: undefined, clearRouteCache: false };
+  return response({ $case: 'responseHeaders', value: { response: common } });
+}
+
 export function immediateResponse(reply: ReplyInstruction): ProcessingResponse {
   return response({
     $case: 'immediateResponse',
@@ -198,8 +209,10 @@ export function createExtProcHandler(router: RequestRouter, observer: EdgeObserv
           return settle(router.route({ headers: request.value.headers, listenerPort: listenerPortOf(message), body }), startedAt, 'requestHeaders');
         }
         case 'responseHeaders':
-          if (context !== undefined) router.onResponseHeaders(context, request.value.headers);
-          return write(RESPONSE_HEADERS_CONTINUE);
+        {
+          const additions = context === undefined ? undefined : router.onResponseHeaders(context, request.value.headers);
+          return write(additions === undefined ? RESPONSE_HEADERS_CONTINUE : responseHeadersAdding(additions));
+        }
         case 'responseBody':
           if (context !== undefined && request.value.body.length > 0) router.onResponseBody(context, request.value.body);
           return write(RESPONSE_BODY_CONTINUE);

@@ -52,3 +52,13 @@ export function overwriteHeaderAsString(name: string, value: string): HeaderValu
     keepEmptyValue: false,
   };
 }
+
+/** A header to add beside any Envoy has (`append: true`), e.g. a second Set-Cookie on a response. */
+export function appendHeader(name: string, value: string): HeaderValueOption {
+  return {
+    header: { key: name, value: '', rawValue: Buffer.from(value, 'utf8') },
+    append: true,
+    appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
+    keepEmptyValue: false,
+  };
+}

@@ -74,7 +74,7 @@ const NONE = '';
 
 const UNREAD_BODY_REASONS: readonly UnreadBodyReason[] = ['unsupported_encoding', 'decode_failed'];
 
-const OWNERSHIP_MAPS = { query_id: 'queries', coordinator_id: 'coordinators', transaction: 'transactions' } as const;
+const OWNERSHIP_MAPS = { query_id: 'queries', coordinator_id: 'coordinators', transaction: 'transactions', login_flow: 'loginFlows' } as const;
 const EDGES: readonly Edge[] = ['ext_proc', 'ext_authz'];
 /** The xDS resource types the router serves ('other' never has series of its own). */
 const XDS_TYPES: readonly XdsType[] = ['cluster', 'listener'];

@@ -5,9 +5,14 @@
 import type { EngineDecision } from './engine.js';
 
 /** How the owning backend was found. */
-export type Mechanism = 'rules' | 'prefix' | 'query_id' | 'coordinator_id' | 'transaction' | 'probe';
+export type Mechanism = 'rules' | 'prefix' | 'query_id' | 'coordinator_id' | 'transaction' | 'probe' | 'login_flow' | 'ui_session';
 
-export const MECHANISMS: readonly Mechanism[] = ['rules', 'prefix', 'query_id', 'coordinator_id', 'transaction', 'probe'];
+/**
+ * login_flow: an OAuth2 login step (initiate, callback, token poll) sent to the cluster whose
+ * 401 challenge started it; ui_session: a web UI call sent to the cluster the browser logged
+ * in to (the router's signed UI session cookie).
+ */
+export const MECHANISMS: readonly Mechanism[] = ['rules', 'prefix', 'query_id', 'coordinator_id', 'transaction', 'probe', 'login_flow', 'ui_session'];
 
 /** Which parts of the response the router wants to see, to learn ownership from it. */
 export type ResponseWatch = 'none' | 'headers' | 'headers_and_body';

@@ -327,6 +327,8 @@ function summarize(e: Draft): string {
     case 'reply':
       return `answered by the router (HTTP ${e.reply?.status ?? 0}, ${e.reply?.reason ?? 'reply'}): ${e.reply?.message ?? ''}`;
     case 'forward': {
+      if (e.mechanism === 'login_flow') return `forward to ${e.backend ?? '?'} by login_flow (the cluster whose OAuth2 challenge started this login)`;
+      if (e.mechanism === 'ui_session') return `forward to ${e.backend ?? '?'} by ui_session (the cluster this browser logged in to, named by the router's signed UI cookie)`;
       if (e.mechanism !== 'rules') return `forward to ${e.backend ?? '?'} by ${e.mechanism ?? '?'} (follow-ups go to the backend that owns the query or transaction)`;
       const strategy = e.groups.find((g) => g.group === e.group)?.strategy ?? 'strategy';
       const target = e.backendCertain ? e.backend ?? '?' : `one of ${e.candidates.join(', ')} (${strategy} pick)`;

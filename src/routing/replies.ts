@@ -23,6 +23,7 @@ import type { ReplyInstruction } from './decision.js';
 export type RouterErrorKind =
   | 'prefix_disabled'
   | 'forged_prefix'
+  | 'forged_login'
   | 'unroutable_segment'
   | 'malformed_query_id'
   | 'unknown_query'
@@ -40,6 +41,8 @@ interface ErrorShape {
 const SHAPES: Readonly<Record<RouterErrorKind, ErrorShape>> = {
   prefix_disabled: { status: 404, error: NOT_FOUND },
   forged_prefix: { status: 403, error: PERMISSION_DENIED },
+  /** An OAuth2 state or auth id no cluster behind the router issued (or past its timeout), a forged or expired UI session cookie. */
+  forged_login: { status: 403, error: PERMISSION_DENIED },
   unroutable_segment: { status: 404, error: NOT_FOUND },
   malformed_query_id: { status: 400, error: GENERIC_USER_ERROR },
   unknown_query: { status: 404, error: NOT_FOUND },

@@ -7,6 +7,8 @@
 import type { HeaderList } from '../envoy/header-codec.js';
 import { headerValue } from '../envoy/header-codec.js';
 import { classifyTrinoPath, originFormPath, type TrinoPath } from '../trino/paths.js';
+import { classifyLoginPath, oauth2ChallengeHashes, requestCookie, setsUiToken, type LoginPath } from '../trino/login-flows.js';
+import { UI_SESSION_COOKIE, uiSessionSetCookie, verifyUiSession } from '../stickiness/ui-session.js';
 import { coordinatorIdOf } from '../trino/query-id.js';
 import { isTrinoHeaderError, parseTrinoHeaders, type TrinoHeaderOptions } from '../trino/headers.js';
 import { decodeBody, type UnreadBodyReason } from '../trino/body-encoding.js';
@@ -59,6 +61,11 @@ export interface RequestRouterDeps {
   readonly statements?: StatementReader | undefined;
   /** Every statement read for a rule, parsed or not (metrics). */
   readonly onStatement?: (outcome: StatementOutcome) => void;
+  /**
+   * A login flow this replica does not know, asked of the shared store (another replica saw
+   * the challenge); undefined: unknown flows are refused at once.
+   */
+  readonly findLoginFlow?: ((authIdHash: string) => Promise<string | undefined>) | undefined;
 }
 
 export interface QuerySubmitted {
@@ -102,7 +109,12 @@ export interface RequestContext {
   readonly receivedAt: number;
   /** The request's method and the path the coordinator knows (for logs; follow-ups have no facts). */
   readonly target?: { readonly method: string; readonly path: string };
+  /** A web UI login: when its response sets Trino-UI-Token, the router pins the browser (secure: over https). */
+  readonly pinsUiSession?: 'secure' | 'plain';
 }
+
+/** Headers the edge adds to the client's response (never replacing the cluster's own). */
+export type ResponseHeaderAdditions = readonly (readonly [name: string, value: string])[];
 
 /** A submission's body as an edge has it. */
 export interface IncomingBody {
@@ -122,6 +134,11 @@ export interface Incoming {
    * answers AwaitingBody when a rule needs the statement.
    */
   readonly body?: IncomingBody | undefined;
+  /**
+   * false: the edge never sees responses (ext_authz), so an OAuth2 login the router does not
+   * know may be genuine: it goes by the rules instead of being refused. Default true (ext_proc).
+   */
+  readonly seesResponses?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -271,10 +288,77 @@ export class RequestRouter {
       case 'invalid':
         return this.reply(scope, 'malformed_query_id', `Malformed Trino URL: ${trinoPath.reason}`);
       case 'status':
-      case 'other':
         if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
         return this.routeNewQuery(scope, false);
+      case 'other': {
+        const login = classifyLoginPath(scope.method, scope.path);
+        if (login !== undefined) return withoutForwardedPrefix(this.routeLogin(scope, login, prefixOwner, trinoPath));
+        if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+        return this.routeNewQuery(scope, false);
+      }
     }
+  }
+
+  /**
+   * The steps of a login whose state lives in one coordinator: OAuth2 steps by the challenge
+   * the router saw, web UI calls by the router's session cookie; anything forged is refused,
+   * never routed by the rules. What the router learned outranks a (genuine) prefix.
+   */
+  private routeLogin(scope: Scope, login: LoginPath, prefixOwner: string | undefined, trinoPath: TrinoPath): RequestContext | AwaitingBody | Promise<RequestContext> {
+    const unlearned = (): RequestContext | AwaitingBody | Promise<RequestContext> =>
+      prefixOwner !== undefined ? this.forwardTo(scope, prefixOwner, 'prefix', trinoPath) : this.routeNewQuery(scope, false);
+    switch (login.kind) {
+      case 'invalidLogin':
+        return this.reply(scope, 'forged_login', `Malformed login URL: ${login.reason}`);
+      case 'oauth2Initiate':
+      case 'oauth2Token':
+        return this.routeLoginFlow(scope, login.authIdHash, prefixOwner, trinoPath);
+      case 'oauth2Callback':
+        // A Web UI OAuth2 state names no pending token: any cluster with the same oauth2.state-key verifies it.
+        return login.authIdHash === undefined ? unlearned() : this.routeLoginFlow(scope, login.authIdHash, prefixOwner, trinoPath);
+      case 'uiLogin':
+        return this.pinningUiSession(scope, unlearned());
+      case 'uiSession': {
+        const keyring = this.deps.keyring;
+        const cookie = keyring === undefined ? undefined : requestCookie(scope.request.headers, UI_SESSION_COOKIE);
+        if (keyring === undefined || cookie === undefined) return unlearned();
+        const verdict = verifyUiSession(keyring, cookie, scope.now / 1000);
+        if (!verdict.valid) {
+          return this.reply(scope, 'forged_login', `The router's web UI session cookie is not valid (${verdict.reason.replaceAll('_', ' ')}): log in again`);
+        }
+        return this.context(scope, this.forward(scope, verdict.backend, 'ui_session', 'none', undefined), undefined);
+      }
+    }
+  }
+
+  private routeLoginFlow(scope: Scope, authIdHash: string, prefixOwner: string | undefined, trinoPath: TrinoPath): RequestContext | Promise<RequestContext> {
+    const owner = this.deps.ownership.loginFlowOwner(authIdHash, scope.now);
+    if (owner !== undefined) return this.context(scope, this.forward(scope, owner, 'login_flow', 'none', undefined), undefined);
+    const unknown = (): RequestContext | Promise<RequestContext> => {
+      if (prefixOwner !== undefined) return this.forwardTo(scope, prefixOwner, 'prefix', trinoPath);
+      // A request that is no submission is never held for its body.
+      if (scope.request.seesResponses === false) return this.routeNewQuery(scope, false) as RequestContext | Promise<RequestContext>;
+      return this.reply(scope, 'forged_login', 'Unknown or expired login: no Trino cluster behind this router started it (an OAuth2 login must finish within the challenge timeout)');
+    };
+    const find = this.deps.findLoginFlow;
+    if (find === undefined) return unknown();
+    return find(authIdHash).then(
+      (found) => (found === undefined ? unknown() : this.context(scope, this.forward(scope, found, 'login_flow', 'none', undefined), undefined)),
+      unknown,
+    );
+  }
+
+  /** A web UI login routed as any UI call, with its response headers watched for Trino-UI-Token (needs the prefix keys). */
+  private pinningUiSession(scope: Scope, routed: RequestContext | AwaitingBody | Promise<RequestContext>): RequestContext | AwaitingBody | Promise<RequestContext> {
+    if (this.deps.keyring === undefined || routed instanceof AwaitingBody) return routed;
+    const secure = headerValue(scope.request.headers, 'x-forwarded-proto') === 'https' ? 'secure' : 'plain';
+    const pin = (context: RequestContext): RequestContext => {
+      const instruction = context.instruction;
+      if (instruction.kind !== 'forward') return context;
+      const watch: ResponseWatch = instruction.watch === 'none' ? 'headers' : instruction.watch;
+      return { ...context, instruction: { ...instruction, watch }, pinsUiSession: secure };
+    };
+    return routed instanceof Promise ? routed.then(pin) : pin(routed);
   }
 
   private routeNewQuery(scope: Scope, submission: boolean): RequestContext | AwaitingBody | Promise<RequestContext> {
@@ -514,22 +598,36 @@ export class RequestRouter {
     return this.context(scope, this.replyInstruction(scope, kind, message), facts, false, statement);
   }
 
-  /** Learns from response headers: transactions that started or ended. */
-  onResponseHeaders(context: RequestContext, headers: HeaderList): void {
+  /**
+   * Learns from response headers: transactions that started or ended, the OAuth2 challenge of
+   * a submission (401). Returns the headers to add to the client's response: the UI session
+   * pin when a web UI login succeeded.
+   */
+  onResponseHeaders(context: RequestContext, headers: HeaderList): ResponseHeaderAdditions | undefined {
     const instruction = context.instruction;
-    if (instruction.kind !== 'forward') return;
+    if (instruction.kind !== 'forward') return undefined;
+    const now = this.deps.now();
+    if (context.pinsUiSession !== undefined) {
+      const keyring = this.deps.keyring;
+      if (keyring === undefined || !setsUiToken(headers)) return undefined;
+      return [['set-cookie', uiSessionSetCookie(keyring, instruction.backend, now / 1000, context.pinsUiSession === 'secure')]];
+    }
     if (instruction.watch === 'headers_and_body') {
       const encoding = headerValue(headers, 'content-encoding');
       if (encoding !== undefined) this.encodings.set(context, encoding);
+      // A submission refused for want of OAuth2 credentials: the login it starts lives in this cluster.
+      if (headerValue(headers, ':status') === '401') {
+        for (const hash of oauth2ChallengeHashes(headers)) this.deps.ownership.learnLoginFlow(hash, instruction.backend, now);
+      }
     }
     const tx = readTransactionHeaders(headers);
-    const now = this.deps.now();
     if (tx.startedTransactionId !== undefined) {
       this.deps.ownership.startTransaction(tx.startedTransactionId, instruction.backend, now);
     }
     if (tx.clearTransactionId && context.transactionId !== undefined) {
       this.deps.ownership.endTransaction(context.transactionId, now);
     }
+    return undefined;
   }
 
   /** Learns from a submission's first response: the query id and the coordinator's id. */
@@ -560,6 +658,22 @@ export class RequestRouter {
       at: now,
     });
   }
+}
+
+/**
+ * Login steps reach Trino without X-Forwarded-Prefix: Trino puts it into the OAuth2
+ * redirect_uri it sends the IdP and computes again at the callback, so a prefix re-signed in
+ * between would fail the code exchange, and every cluster and second would need its own
+ * redirect URI registered. Unprefixed, it is `<gateway>/oauth2/callback` for all of them.
+ */
+function withoutForwardedPrefix(routed: RequestContext | AwaitingBody | Promise<RequestContext>): RequestContext | AwaitingBody | Promise<RequestContext> {
+  const strip = (context: RequestContext): RequestContext => {
+    const instruction = context.instruction;
+    if (instruction.kind !== 'forward' || instruction.forwardedPrefix === undefined) return context;
+    return { ...context, instruction: { ...instruction, forwardedPrefix: undefined } };
+  };
+  if (routed instanceof AwaitingBody) return routed;
+  return routed instanceof Promise ? routed.then(strip) : strip(routed);
 }
 
 /** `proto://authority` the client used (Envoy sets x-forwarded-proto before ext_proc runs). */

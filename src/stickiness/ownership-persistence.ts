@@ -5,7 +5,7 @@
  * happens on timers, never on the request path; a store that fails costs retries, not routing.
  */
 import type { Logger } from 'pino';
-import { OwnershipIndex, type OwnershipLimits } from './ownership.js';
+import { DEFAULT_LOGIN_FLOW_RETENTION_MS, DEFAULT_MAX_LOGIN_FLOWS, OwnershipIndex, type OwnershipLimits } from './ownership.js';
 import { OwnershipJournal } from './ownership-journal.js';
 import type { OwnershipStore } from './ownership-store.js';
 
@@ -24,9 +24,17 @@ export interface OwnershipPersistence {
   readonly journal: OwnershipJournal;
   /** Writes our pending changes, then pulls entries other replicas wrote since the last pull. */
   sync(): Promise<void>;
+  /**
+   * A login flow this replica does not know, asked of the store (learned when found and still
+   * within the challenge timeout); undefined when unknown or the store cannot answer.
+   */
+  findLoginFlow(authIdHash: string): Promise<string | undefined>;
   /** Flushes pending writes and stops the timers. */
   close(): Promise<void>;
 }
+
+/** How long a replica waits before asking the store about an unknown login flow a second time. */
+const LOGIN_FLOW_RETRY_MS = 150;
 
 /** Entries a replica writes reach the store up to a flush interval late; pull with overlap. */
 const SYNC_OVERLAP_MS = 10_000;
@@ -47,15 +55,22 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
       failing = true;
     },
   });
-  const index = new OwnershipIndex(limits, (change) => journal.append(change));
+  const index = new OwnershipIndex(limits, (change) => {
+    journal.append(change);
+    // A login's next step may reach another replica milliseconds after the challenge: written now, not with the next batch.
+    if (change.kind === 'login_flow') void journal.flush();
+  });
 
   const startedAt = now();
-  const [queries, coordinators, transactions] = await Promise.all([
+  const loginFlowRetentionMs = limits.loginFlowRetentionMs ?? DEFAULT_LOGIN_FLOW_RETENTION_MS;
+  const maxLoginFlows = limits.maxLoginFlows ?? DEFAULT_MAX_LOGIN_FLOWS;
+  const [queries, coordinators, transactions, loginFlows] = await Promise.all([
     store.loadRecentQueryOwners(startedAt - limits.retentionMs, limits.maxQueries),
     store.listCoordinators(),
     store.listTransactions(),
+    store.loadRecentLoginFlows(startedAt - loginFlowRetentionMs, maxLoginFlows),
   ]);
-  index.restore({ queries, coordinators, transactions });
+  index.restore({ queries, coordinators, transactions, loginFlows });
   logger.info({ ...index.sizes() }, 'query ownership restored from the store');
 
   let lastSync = startedAt;
@@ -92,6 +107,8 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
         olderThan: at - limits.retentionMs,
         maxRows: limits.maxQueries,
         transactionsOlderThan: at - limits.transactionRetentionMs,
+        loginFlowsOlderThan: at - loginFlowRetentionMs,
+        maxLoginFlows,
       });
     } catch (error) {
       logger.warn({ err: error }, 'could not prune the ownership tables; will retry');
@@ -103,10 +120,28 @@ export async function startOwnershipPersistence(options: OwnershipPersistenceOpt
   const pruneTimer = setInterval(() => void prune(), options.pruneIntervalMs);
   pruneTimer.unref();
 
+  const findLoginFlow = async (authIdHash: string): Promise<string | undefined> => {
+    try {
+      let found = await store.findLoginFlow(authIdHash);
+      // The replica that saw the challenge may still be writing it: one more look, a moment later.
+      if (found === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, LOGIN_FLOW_RETRY_MS));
+        found = await store.findLoginFlow(authIdHash);
+      }
+      if (found === undefined || !index.loginFlowCurrent(found.at, now())) return undefined;
+      index.applyPeerChanges([{ kind: 'login_flow', ...found }]);
+      return found.backend;
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read a login flow from the store');
+      return undefined;
+    }
+  };
+
   return {
     index,
     journal,
     sync,
+    findLoginFlow,
     async close() {
       if (syncTimer !== undefined) clearInterval(syncTimer);
       clearInterval(pruneTimer);

@@ -24,6 +24,12 @@ export interface TransactionRecord {
   readonly at: number;
 }
 
+export interface LoginFlowRecord {
+  readonly authIdHash: string;
+  readonly backend: string;
+  readonly at: number;
+}
+
 export interface PruneOptions {
   /** Query owners learned before this time are deleted. */
   readonly olderThan: number;
@@ -33,12 +39,17 @@ export interface PruneOptions {
   readonly transactionsOlderThan?: number;
   /** Coordinator ids first seen before this time are deleted (default: kept; the table is tiny). */
   readonly coordinatorsOlderThan?: number;
+  /** Login flows challenged before this time are deleted (default: kept). */
+  readonly loginFlowsOlderThan?: number;
+  /** At most this many login flows are kept (the newest; default: no cap). */
+  readonly maxLoginFlows?: number;
 }
 
 export interface PruneCounts {
   readonly queryOwners: number;
   readonly transactions: number;
   readonly coordinators: number;
+  readonly loginFlows: number;
 }
 
 export interface OwnershipStore {
@@ -49,6 +60,10 @@ export interface OwnershipStore {
   loadRecentQueryOwners(since: number, limit: number): Promise<QueryOwnerRecord[]>;
   listCoordinators(): Promise<CoordinatorRecord[]>;
   listTransactions(): Promise<TransactionRecord[]>;
+  /** The cluster that challenged an OAuth2 login (a replica's local miss asks here). */
+  findLoginFlow(authIdHash: string): Promise<LoginFlowRecord | undefined>;
+  /** The newest `limit` login flows challenged at or after `since`, oldest first (a warm start). */
+  loadRecentLoginFlows(since: number, limit: number): Promise<LoginFlowRecord[]>;
   /** Deletes what is past retention, then the oldest query owners beyond `maxRows`. */
   prune(options: PruneOptions): Promise<PruneCounts>;
 }

@@ -11,19 +11,30 @@ export type OwnershipChange =
   | { readonly kind: 'query'; readonly queryId: string; readonly backend: string; readonly learnedBy: LearnedBy; readonly at: number }
   | { readonly kind: 'coordinator'; readonly coordinatorId: string; readonly backend: string; readonly at: number }
   | { readonly kind: 'transaction_started'; readonly transactionId: string; readonly backend: string; readonly at: number }
-  | { readonly kind: 'transaction_ended'; readonly transactionId: string; readonly at: number };
+  | { readonly kind: 'transaction_ended'; readonly transactionId: string; readonly at: number }
+  /** An OAuth2 login a cluster challenged (its auth id's hash, src/trino/login-flows.ts). */
+  | { readonly kind: 'login_flow'; readonly authIdHash: string; readonly backend: string; readonly at: number };
 
 export interface OwnershipLimits {
   readonly maxQueries: number;
   readonly retentionMs: number;
   /** Transactions left open longer than this are forgotten. */
   readonly transactionRetentionMs: number;
+  /** Login flows remembered at most (routing.loginFlows.maxEntries). */
+  readonly maxLoginFlows?: number;
+  /** A login flow is forgotten after this long (routing.loginFlows.challengeTimeoutMinutes). */
+  readonly loginFlowRetentionMs?: number;
 }
+
+/** Trino's http-server.authentication.oauth2.challenge-timeout default. */
+export const DEFAULT_LOGIN_FLOW_RETENTION_MS = 15 * 60_000;
+export const DEFAULT_MAX_LOGIN_FLOWS = 100_000;
 
 export interface OwnershipSizes {
   readonly queries: number;
   readonly coordinators: number;
   readonly transactions: number;
+  readonly loginFlows: number;
 }
 
 /**
@@ -44,6 +55,9 @@ export class OwnershipIndex {
    */
   /** Queries whose polls are watched for a transaction starting or ending -> the transaction they run in ('' none). */
   private readonly transactionWatch: AgedMap<string>;
+  /** OAuth2 login flows: auth id hash -> the cluster that challenged, and when. */
+  private readonly loginFlows: AgedMap<{ readonly backend: string; readonly at: number }>;
+  private readonly loginFlowRetentionMs: number;
   /** Interned backend names so a million entries share a handful of strings. */
   private readonly backendNames = new Map<string, string>();
 
@@ -53,6 +67,28 @@ export class OwnershipIndex {
   ) {
     this.queries = new AgedMap(limits.maxQueries, limits.retentionMs);
     this.transactionWatch = new AgedMap(Math.min(limits.maxQueries, 100_000), limits.transactionRetentionMs);
+    this.loginFlowRetentionMs = limits.loginFlowRetentionMs ?? DEFAULT_LOGIN_FLOW_RETENTION_MS;
+    this.loginFlows = new AgedMap(limits.maxLoginFlows ?? DEFAULT_MAX_LOGIN_FLOWS, this.loginFlowRetentionMs);
+  }
+
+  /** The cluster an OAuth2 login flow belongs to; undefined when unknown or past the challenge timeout. */
+  loginFlowOwner(authIdHash: string, nowMs: number): string | undefined {
+    const flow = this.loginFlows.get(authIdHash);
+    return flow === undefined || nowMs - flow.at > this.loginFlowRetentionMs ? undefined : flow.backend;
+  }
+
+  /** Whether a flow learned at `at` is still within the challenge timeout. */
+  loginFlowCurrent(at: number, nowMs: number): boolean {
+    return nowMs - at <= this.loginFlowRetentionMs;
+  }
+
+  /** A cluster's OAuth2 challenge: every step of that login goes there. The first owner stays. */
+  learnLoginFlow(authIdHash: string, backend: string, nowMs: number): void {
+    const name = this.intern(backend);
+    const hash = ownCopy(authIdHash);
+    if (this.loginFlows.add(hash, { backend: name, at: nowMs }, nowMs)) {
+      this.onChange({ kind: 'login_flow', authIdHash: hash, backend: name, at: nowMs });
+    }
   }
 
   private intern(backend: string): string {
@@ -129,10 +165,12 @@ export class OwnershipIndex {
     readonly queries?: Iterable<{ queryId: string; backend: string; at: number }>;
     readonly coordinators?: Iterable<{ coordinatorId: string; backend: string }>;
     readonly transactions?: Iterable<{ transactionId: string; backend: string; at: number }>;
+    readonly loginFlows?: Iterable<{ authIdHash: string; backend: string; at: number }>;
   }): void {
     for (const q of state.queries ?? []) this.queries.add(q.queryId, this.intern(q.backend), q.at);
     for (const c of state.coordinators ?? []) this.coordinators.set(c.coordinatorId, this.intern(c.backend));
     for (const t of state.transactions ?? []) this.transactions.set(t.transactionId, { backend: this.intern(t.backend), at: t.at });
+    for (const f of state.loginFlows ?? []) this.loginFlows.add(f.authIdHash, { backend: this.intern(f.backend), at: f.at }, f.at);
   }
 
   /**
@@ -154,6 +192,9 @@ export class OwnershipIndex {
         case 'transaction_ended':
           this.transactions.delete(change.transactionId);
           break;
+        case 'login_flow':
+          this.loginFlows.add(ownCopy(change.authIdHash), { backend: this.intern(change.backend), at: change.at }, change.at);
+          break;
       }
     }
   }
@@ -173,10 +214,11 @@ export class OwnershipIndex {
       if (nowMs - t.at > this.limits.transactionRetentionMs) this.transactions.delete(id);
     }
     this.transactionWatch.prune(nowMs);
+    this.loginFlows.prune(nowMs);
     return this.queries.prune(nowMs);
   }
 
   sizes(): OwnershipSizes {
-    return { queries: this.queries.size, coordinators: this.coordinators.size, transactions: this.transactions.size };
+    return { queries: this.queries.size, coordinators: this.coordinators.size, transactions: this.transactions.size, loginFlows: this.loginFlows.size };
   }
 }

@@ -41,6 +41,26 @@ function signature(key: PrefixKey, backend: string, issued: string): Buffer {
   return createHmac('sha256', key.secret).update(backend).update('\n').update(issued).digest().subarray(0, SIGNATURE_BYTES);
 }
 
+/**
+ * The same HMAC over fields joined by newlines, for the router's other signed tokens (the UI
+ * session cookie): a purpose as the first field keeps them from ever passing as a prefix.
+ */
+export function signFields(key: PrefixKey, fields: readonly string[]): string {
+  return createHmac('sha256', key.secret).update(fields.join('\n')).digest().subarray(0, SIGNATURE_BYTES).toString('base64url');
+}
+
+/** Constant-time comparison of a given signature text with the expected one (canonical spelling only). */
+export function sameSignature(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Backend names a signed token may carry. */
+export function isBackendName(name: string): boolean {
+  return BACKEND_NAME.test(name);
+}
+
 export function signRoutePrefix(keyring: PrefixKeyring, backend: string, nowSeconds: number): string {
   const issued = Math.floor(nowSeconds).toString(36);
   const sig = signature(keyring.current, backend, issued).toString('base64url');

@@ -3,6 +3,7 @@
  * alone over a real store with fake health and history sources; clients from the CLI's own
  * connection code; and status-code assertions.
  */
+import type { PrefixKeyring } from '../../src/stickiness/route-prefix.js';
 import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +109,8 @@ export async function startStandaloneAdmin(options: {
   history?: QueryHistorySource;
   routing?: string;
   onCall?: (method: string, code: grpc.status) => void;
+  /** Prefix keys (route prefixes, UI session pins); default none. */
+  keyring?: PrefixKeyring;
 } = {}): Promise<StandaloneAdmin> {
   const dir = mkdtempSync(join(tmpdir(), 'ter-admin-alone-'));
   const logger = createLogger('silent');
@@ -127,7 +130,7 @@ ${options.routing ?? ROUTING_YAML}
     conditions: () => fixture.conditions,
     strategy: createStrategyState(),
     ownership,
-    keyring: undefined,
+    keyring: options.keyring,
     probe: undefined,
     headerOptions: {},
     unavailable: 'failed-query',

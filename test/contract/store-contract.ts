@@ -225,12 +225,25 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
         { kind: 'coordinator', coordinatorId: 'gone1', backend: 'trino-a', at: 10 },
         { kind: 'coordinator', coordinatorId: 'live1', backend: 'trino-b', at: 500 },
       ]);
-      expect(await store.ownership.prune({ olderThan: 102, maxRows: 5 })).toStrictEqual({ queryOwners: 5, transactions: 0, coordinators: 0 });
+      expect(await store.ownership.prune({ olderThan: 102, maxRows: 5 })).toStrictEqual({ queryOwners: 5, transactions: 0, coordinators: 0, loginFlows: 0 });
       expect((await store.ownership.loadRecentQueryOwners(0, 100)).map((r) => r.at)).toEqual([105, 106, 107, 108, 109]);
       expect(await store.ownership.prune({ olderThan: 0, maxRows: 100, transactionsOlderThan: 100, coordinatorsOlderThan: 100 }))
-        .toStrictEqual({ queryOwners: 0, transactions: 1, coordinators: 1 });
+        .toStrictEqual({ queryOwners: 0, transactions: 1, coordinators: 1, loginFlows: 0 });
       expect((await store.ownership.listTransactions()).map((t) => t.transactionId)).toEqual(['new']);
       expect((await store.ownership.listCoordinators()).map((c) => c.coordinatorId)).toEqual(['live1']);
+    });
+
+    it('login flows: the first challenge of a hash stays, another handle finds it, pruned by age then count', async () => {
+      const writer = await open();
+      const reader = await open();
+      const flow = (i: number, backend: string, at: number): OwnershipChange => ({ kind: 'login_flow', authIdHash: String(i).padStart(64, '0'), backend, at });
+      await writer.ownership.applyChanges([flow(1, 'trino-a', 10), flow(1, 'trino-b', 11), flow(2, 'trino-b', 20), flow(3, 'trino-a', 30), flow(4, 'trino-a', 40)]);
+      expect(await reader.ownership.findLoginFlow(String(1).padStart(64, '0'))).toStrictEqual({ authIdHash: String(1).padStart(64, '0'), backend: 'trino-a', at: 10 });
+      expect(await reader.ownership.findLoginFlow('f'.repeat(64))).toBeUndefined();
+      expect((await reader.ownership.loadRecentLoginFlows(15, 2)).map((f) => f.at)).toEqual([30, 40]);
+      expect(await writer.ownership.prune({ olderThan: 0, maxRows: 100, loginFlowsOlderThan: 15, maxLoginFlows: 2 }))
+        .toStrictEqual({ queryOwners: 0, transactions: 0, coordinators: 0, loginFlows: 2 });
+      expect((await reader.ownership.loadRecentLoginFlows(0, 10)).map((f) => f.at)).toEqual([30, 40]);
     });
 
     it('what one handle writes, another reads', async () => {

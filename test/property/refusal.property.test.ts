@@ -19,6 +19,7 @@ import { anyText, anyUtf16, hostileString, MANY_RUNS, RUNS } from './arbitraries
 const KIND_SET: Readonly<Record<RouterErrorKind, true>> = {
   prefix_disabled: true,
   forged_prefix: true,
+  forged_login: true,
   unroutable_segment: true,
   malformed_query_id: true,
   unknown_query: true,

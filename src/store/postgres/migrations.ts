@@ -161,6 +161,19 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX query_history_by_outcome ON query_history (outcome, submitted_at);
     `,
   },
+  {
+    version: 8,
+    description: 'OAuth2 login flows: the cluster that challenged each auth id (by its hash)',
+    // Short-lived (Trino's challenge timeout); read by a replica that did not see the challenge.
+    sql: `
+      CREATE TABLE login_flows (
+        auth_id_hash text PRIMARY KEY,
+        backend text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX login_flows_by_time ON login_flows (created_at);
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -39,7 +39,9 @@ export function encodeOwnership(origin: string, changes: readonly OwnershipChang
         ? ['c', change.coordinatorId, change.backend, '', change.at]
         : change.kind === 'transaction_started'
           ? ['t', change.transactionId, change.backend, '', change.at]
-          : ['e', change.transactionId, '', '', change.at];
+          : change.kind === 'login_flow'
+            ? ['l', change.authIdHash, change.backend, '', change.at]
+            : ['e', change.transactionId, '', '', change.at];
     const bytes = Buffer.byteLength(JSON.stringify(wire)) + 1;
     if (size + bytes > MAX_PAYLOAD_BYTES - 64) flush();
     batch.push(wire);
@@ -63,6 +65,7 @@ export function decodeOwnership(payload: string): { origin: string; changes: Own
       else if (kind === 'c') changes.push({ kind: 'coordinator', coordinatorId: id, backend, at });
       else if (kind === 't') changes.push({ kind: 'transaction_started', transactionId: id, backend, at });
       else if (kind === 'e') changes.push({ kind: 'transaction_ended', transactionId: id, at });
+      else if (kind === 'l') changes.push({ kind: 'login_flow', authIdHash: id, backend, at });
       else return undefined;
     }
     return { origin: parsed.o, changes };

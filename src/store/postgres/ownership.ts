@@ -6,6 +6,7 @@
 import type { LearnedBy, OwnershipChange } from '../../stickiness/ownership.js';
 import type {
   CoordinatorRecord,
+  LoginFlowRecord,
   OwnershipStore,
   PruneCounts,
   PruneOptions,
@@ -18,6 +19,7 @@ import { encodeOwnership, OWNERSHIP_CHANNEL } from './notifications.js';
 interface QueryOwnerRow { query_id: string; backend: string; learned_by: string; created_at: number }
 interface CoordinatorRow { coordinator_id: string; backend: string; seen_at: number }
 interface TransactionRow { transaction_id: string; backend: string; created_at: number }
+interface LoginFlowRow { auth_id_hash: string; backend: string; created_at: number }
 
 export class PostgresOwnershipStore implements OwnershipStore {
   constructor(
@@ -31,10 +33,14 @@ export class PostgresOwnershipStore implements OwnershipStore {
     const queries = new Map<string, Extract<OwnershipChange, { kind: 'query' }>>();
     const coordinators = new Map<string, Extract<OwnershipChange, { kind: 'coordinator' }>>();
     const transactions = new Map<string, OwnershipChange>();
+    const loginFlows = new Map<string, Extract<OwnershipChange, { kind: 'login_flow' }>>();
     for (const change of changes) {
       if (change.kind === 'query') queries.set(change.queryId, change);
       else if (change.kind === 'coordinator') coordinators.set(change.coordinatorId, change);
-      else transactions.set(change.transactionId, change);
+      else if (change.kind === 'login_flow') {
+        // The first challenge of an auth id stays, as in the index.
+        if (!loginFlows.has(change.authIdHash)) loginFlows.set(change.authIdHash, change);
+      } else transactions.set(change.transactionId, change);
     }
     if (changes.length === 0) return Promise.resolve();
     return this.connection.transaction('write ownership', async (client) => {
@@ -63,6 +69,14 @@ export class PostgresOwnershipStore implements OwnershipStore {
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
            ON CONFLICT (transaction_id) DO UPDATE SET backend = excluded.backend, created_at = excluded.created_at`,
           [started.map((r) => r.transactionId), started.map((r) => r.backend), started.map((r) => r.at)]);
+      }
+      if (loginFlows.size > 0) {
+        const rows = [...loginFlows.values()];
+        await client.query(
+          `INSERT INTO login_flows (auth_id_hash, backend, created_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT (auth_id_hash) DO NOTHING`,
+          [rows.map((r) => r.authIdHash), rows.map((r) => r.backend), rows.map((r) => r.at)]);
       }
       // Delivered at commit: every replica learns the batch at once (a follow-up landing there
       // is routed by query id); a rolled-back batch is never announced.
@@ -100,6 +114,22 @@ export class PostgresOwnershipStore implements OwnershipStore {
     return result.rows.map((r) => ({ transactionId: r.transaction_id, backend: r.backend, at: r.created_at }));
   }
 
+  async findLoginFlow(authIdHash: string): Promise<LoginFlowRecord | undefined> {
+    const result = await this.connection.query<LoginFlowRow>('read a login flow',
+      'SELECT auth_id_hash, backend, created_at FROM login_flows WHERE auth_id_hash = $1', [authIdHash]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : loginFlowFromRow(row);
+  }
+
+  async loadRecentLoginFlows(since: number, limit: number): Promise<LoginFlowRecord[]> {
+    const result = await this.connection.query<LoginFlowRow>('read login flows',
+      `SELECT * FROM (
+         SELECT auth_id_hash, backend, created_at FROM login_flows
+         WHERE created_at >= $1 ORDER BY created_at DESC, auth_id_hash DESC LIMIT $2
+       ) AS newest ORDER BY created_at, auth_id_hash`, [since, Math.max(0, Math.floor(limit))]);
+    return result.rows.map(loginFlowFromRow);
+  }
+
   prune(options: PruneOptions): Promise<PruneCounts> {
     return this.connection.transaction('prune ownership', async (client) => {
       let queryOwners = (await client.query('DELETE FROM query_owners WHERE created_at < $1', [options.olderThan])).rowCount ?? 0;
@@ -113,9 +143,22 @@ export class PostgresOwnershipStore implements OwnershipStore {
       const coordinators = options.coordinatorsOlderThan === undefined
         ? 0
         : (await client.query('DELETE FROM coordinators WHERE seen_at < $1', [options.coordinatorsOlderThan])).rowCount ?? 0;
-      return { queryOwners, transactions, coordinators };
+      let loginFlows = options.loginFlowsOlderThan === undefined
+        ? 0
+        : (await client.query('DELETE FROM login_flows WHERE created_at < $1', [options.loginFlowsOlderThan])).rowCount ?? 0;
+      if (options.maxLoginFlows !== undefined) {
+        loginFlows += (await client.query(
+          `DELETE FROM login_flows WHERE auth_id_hash IN (
+             SELECT auth_id_hash FROM login_flows ORDER BY created_at DESC, auth_id_hash DESC OFFSET $1)`,
+          [Math.max(0, Math.floor(options.maxLoginFlows))])).rowCount ?? 0;
+      }
+      return { queryOwners, transactions, coordinators, loginFlows };
     });
   }
+}
+
+function loginFlowFromRow(row: LoginFlowRow): LoginFlowRecord {
+  return { authIdHash: row.auth_id_hash, backend: row.backend, at: Number(row.created_at) };
 }
 
 function queryOwnerFromRow(row: QueryOwnerRow): QueryOwnerRecord {

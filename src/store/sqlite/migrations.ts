@@ -162,6 +162,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX query_history_by_outcome ON query_history (outcome, submitted_at);
     `,
   },
+  {
+    version: 7,
+    description: 'OAuth2 login flows: the cluster that challenged each auth id (by its hash)',
+    // Short-lived (Trino's challenge timeout); read by a replica that did not see the challenge.
+    sql: `
+      CREATE TABLE login_flows (
+        auth_id_hash TEXT PRIMARY KEY,
+        backend TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX login_flows_by_time ON login_flows (created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { LearnedBy, OwnershipChange } from '../../stickiness/ownership.js';
 import type {
   CoordinatorRecord,
+  LoginFlowRecord,
   OwnershipStore,
   PruneCounts,
   PruneOptions,
@@ -18,6 +19,7 @@ import type { SqliteConnection } from './connection.js';
 interface QueryOwnerRow { query_id: string; backend: string; learned_by: string; created_at: number }
 interface CoordinatorRow { coordinator_id: string; backend: string; seen_at: number }
 interface TransactionRow { transaction_id: string; backend: string; created_at: number }
+interface LoginFlowRow { auth_id_hash: string; backend: string; created_at: number }
 
 export class SqliteOwnershipStore implements OwnershipStore {
   private readonly sql: OwnershipStatements;
@@ -41,6 +43,9 @@ export class SqliteOwnershipStore implements OwnershipStore {
             break;
           case 'transaction_ended':
             this.sql.deleteTransaction.run(change.transactionId);
+            break;
+          case 'login_flow':
+            this.sql.insertLoginFlow.run(change.authIdHash, change.backend, change.at);
             break;
         }
       }
@@ -67,6 +72,17 @@ export class SqliteOwnershipStore implements OwnershipStore {
     return this.connection.run('read transactions', () => this.sql.listTransactions.all().map(transactionFromRow));
   }
 
+  findLoginFlow(authIdHash: string): Promise<LoginFlowRecord | undefined> {
+    return this.connection.run('read a login flow', () => {
+      const row = this.sql.findLoginFlow.get(authIdHash);
+      return row === undefined ? undefined : loginFlowFromRow(row);
+    });
+  }
+
+  loadRecentLoginFlows(since: number, limit: number): Promise<LoginFlowRecord[]> {
+    return this.connection.run('read login flows', () => this.sql.recentLoginFlows.all(since, limit).map(loginFlowFromRow));
+  }
+
   prune(options: PruneOptions): Promise<PruneCounts> {
     return this.connection.run('prune ownership', (db) => db.transaction((): PruneCounts => {
       let queryOwners = this.sql.pruneQueryOwnersByAge.run(options.olderThan).changes;
@@ -77,13 +93,19 @@ export class SqliteOwnershipStore implements OwnershipStore {
       const coordinators = options.coordinatorsOlderThan === undefined
         ? 0
         : this.sql.pruneCoordinators.run(options.coordinatorsOlderThan).changes;
-      return { queryOwners, transactions, coordinators };
+      let loginFlows = options.loginFlowsOlderThan === undefined ? 0 : this.sql.pruneLoginFlowsByAge.run(options.loginFlowsOlderThan).changes;
+      if (options.maxLoginFlows !== undefined) loginFlows += this.sql.pruneLoginFlowsBeyond.run(Math.max(0, Math.floor(options.maxLoginFlows))).changes;
+      return { queryOwners, transactions, coordinators, loginFlows };
     })());
   }
 }
 
 function queryOwnerFromRow(row: QueryOwnerRow): QueryOwnerRecord {
   return { queryId: row.query_id, backend: row.backend, learnedBy: row.learned_by as LearnedBy, at: row.created_at };
+}
+
+function loginFlowFromRow(row: LoginFlowRow): LoginFlowRecord {
+  return { authIdHash: row.auth_id_hash, backend: row.backend, at: row.created_at };
 }
 
 function transactionFromRow(row: TransactionRow): TransactionRecord {
@@ -118,6 +140,18 @@ function prepareOwnershipStatements(db: Database.Database) {
     deleteTransaction: prepare('DELETE FROM transactions WHERE transaction_id = ?'),
     listTransactions: prepare<TransactionRow>('SELECT transaction_id, backend, created_at FROM transactions ORDER BY created_at, transaction_id'),
     pruneTransactions: prepare('DELETE FROM transactions WHERE created_at < ?'),
+    // The first challenge of an auth id stays (ids are random UUIDs: a repeat is a replay).
+    insertLoginFlow: prepare('INSERT INTO login_flows (auth_id_hash, backend, created_at) VALUES (?, ?, ?) ON CONFLICT (auth_id_hash) DO NOTHING'),
+    findLoginFlow: prepare<LoginFlowRow>('SELECT auth_id_hash, backend, created_at FROM login_flows WHERE auth_id_hash = ?'),
+    recentLoginFlows: prepare<LoginFlowRow>(
+      `SELECT * FROM (
+         SELECT auth_id_hash, backend, created_at FROM login_flows
+         WHERE created_at >= ? ORDER BY created_at DESC, auth_id_hash DESC LIMIT ?
+       ) ORDER BY created_at, auth_id_hash`),
+    pruneLoginFlowsByAge: prepare('DELETE FROM login_flows WHERE created_at < ?'),
+    pruneLoginFlowsBeyond: prepare(
+      `DELETE FROM login_flows WHERE auth_id_hash IN (
+         SELECT auth_id_hash FROM login_flows ORDER BY created_at DESC, auth_id_hash DESC LIMIT -1 OFFSET ?)`),
   };
 }
 

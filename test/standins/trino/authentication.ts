@@ -10,9 +10,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { OAuth2Exchange, OAuth2Settings } from './oauth2.js';
 import { basicCredentials } from './protocol-headers.js';
 
-export type AuthenticatorType = 'PASSWORD' | 'JWT' | 'CERTIFICATE';
+export type AuthenticatorType = 'PASSWORD' | 'JWT' | 'CERTIFICATE' | 'OAUTH2';
 
 export interface AuthenticationSettings {
   /** http-server.authentication.type, in order. */
@@ -21,6 +22,8 @@ export interface AuthenticationSettings {
   readonly passwords?: Readonly<Record<string, string>>;
   /** JWT with an HMAC key (http-server.authentication.jwt.key-file holding a secret); the principal is `sub`. */
   readonly jwtKey?: string;
+  /** OAUTH2 (http-server.authentication.oauth2.*) against an IdP (fake-idp.ts); see oauth2.ts. */
+  readonly oauth2?: OAuth2Settings;
   /** http-server.authentication.allow-insecure-over-http; Trino's default is true. */
   readonly allowInsecureOverHttp?: boolean;
 }
@@ -39,11 +42,15 @@ export function isSecure(req: IncomingMessage, processForwarded: boolean): boole
   return processForwarded && typeof proto === 'string' && proto.split(',')[0]?.trim().toLowerCase() === 'https';
 }
 
-export function authenticateSecure(req: IncomingMessage, settings: AuthenticationSettings): SecureAuthentication {
+/** `oauth2`: this coordinator's token exchange and the request's external origin (no prefix), for OAUTH2. */
+export function authenticateSecure(
+  req: IncomingMessage, settings: AuthenticationSettings, oauth2?: { readonly exchange: OAuth2Exchange; readonly origin: string },
+): SecureAuthentication {
   const messages = new Set<string>();
   const challenges = new Set<string>();
   for (const type of settings.types) {
-    const outcome = type === 'PASSWORD' ? password(req, settings) : type === 'JWT' ? jwt(req, settings) : certificate(req);
+    const outcome: Outcome = type === 'PASSWORD' ? password(req, settings) : type === 'JWT' ? jwt(req, settings)
+      : type === 'OAUTH2' ? (oauth2 === undefined ? {} : oauth2.exchange.authenticate(req, oauth2.origin)) : certificate(req);
     if ('principal' in outcome) return { ok: true, principal: outcome.principal };
     if (outcome.message !== undefined) messages.add(outcome.message);
     if (outcome.challenge !== undefined) challenges.add(outcome.challenge);

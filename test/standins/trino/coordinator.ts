@@ -3,6 +3,7 @@
  * open transactions, spooled segments and the request log. A restart replaces the identity
  * and forgets queries, transactions and segments.
  */
+import { OAuth2Exchange } from './oauth2.js';
 import type { AuthenticationSettings } from './authentication.js';
 import { killedFailure, type TrinoFailure } from './errors.js';
 import { isValidCoordinatorId, newNodeId, QueryIdGenerator, randomCoordinatorId } from './ids.js';
@@ -39,6 +40,8 @@ export interface CoordinatorSettings {
   readonly acceptPasswords: boolean;
   /** http-server.authentication.*: the authenticators; absent: the insecure one only. */
   readonly authentication?: AuthenticationSettings | undefined;
+  /** web-ui.shared-secret: UI tokens every coordinator with the same secret accepts. */
+  readonly webUiSharedSecret?: string | undefined;
 }
 
 export interface Submission {
@@ -66,7 +69,9 @@ export class Coordinator {
   processForwarded: boolean;
   startedAt = Date.now();
   readonly segments = new SegmentStore();
-  readonly uiSessions = new UiSessions();
+  readonly uiSessions: UiSessions;
+  /** OAUTH2's pending logins, in this coordinator only; undefined without OAUTH2. */
+  readonly oauth2: OAuth2Exchange | undefined;
   readonly transactions = new Set<string>();
   readonly requestLog: LoggedRequest[] = [];
   private readonly queryMap = new Map<string, Query>();
@@ -77,6 +82,9 @@ export class Coordinator {
       throw new Error(`coordinatorId must be 5 characters from a-z and 2-9 without l, o, 0, 1: got ${JSON.stringify(coordinatorId)}`);
     }
     this.ids = new QueryIdGenerator(coordinatorId ?? randomCoordinatorId());
+    this.uiSessions = new UiSessions(settings.webUiSharedSecret);
+    const oauth2 = settings.authentication?.oauth2;
+    this.oauth2 = oauth2 === undefined || !settings.authentication?.types.includes('OAUTH2') ? undefined : new OAuth2Exchange(oauth2);
     this.starting = starting;
     this.processForwarded = processForwarded;
   }
@@ -97,6 +105,7 @@ export class Coordinator {
     this.transactions.clear();
     this.segments.clear();
     this.uiSessions.rotate();
+    this.oauth2?.restart();
     this.startedAt = Date.now();
   }
 

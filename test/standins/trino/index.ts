@@ -8,6 +8,8 @@
  */
 export { FAST_POLL_HOLD_MS, startTrinoStandin, TRINO_POLL_HOLD_MS } from './standin.js';
 export { signTestJwt, type AuthenticationSettings, type AuthenticatorType } from './authentication.js';
+export { startFakeIdp, type FakeIdp } from './fake-idp.js';
+export type { OAuth2Settings } from './oauth2.js';
 export type {
   LoggedStandinRequest, StandinFault, StandinNodeState, StandinQuery, TrinoStandin, TrinoStandinOptions,
 } from './types.js';

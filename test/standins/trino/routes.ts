@@ -17,6 +17,7 @@ import type { Query } from './queries.js';
 import { executingResults, queryInfo, queuedResults } from './results.js';
 import { clusterStats, nodeStatus, serverInfo } from './status.js';
 import { FORM_LOGIN_CHALLENGE, LOGIN_FORM_PATH } from './ui-login.js';
+import { OAUTH2_CALLBACK } from './oauth2.js';
 import { externalBase, forwardedHeaderPresent, type ExternalBase } from './uris.js';
 import { versionNumber } from './version.js';
 
@@ -96,7 +97,7 @@ function authenticate(ctx: RequestContext): Identity | undefined {
   if (secured !== undefined) {
     // Follows server/security/AuthenticationFilter.java (see authentication.ts).
     if (isSecure(ctx.req, ctx.c.processForwarded)) {
-      const outcome = authenticateSecure(ctx.req, secured);
+      const outcome = authenticateSecure(ctx.req, secured, ctx.c.oauth2 === undefined ? undefined : { exchange: ctx.c.oauth2, origin: ctx.base.origin });
       if (!outcome.ok) {
         sendError(ctx.res, 401, outcome.message, outcome.challenges.length === 0 ? {} : { 'WWW-Authenticate': outcome.challenges });
         return undefined;
@@ -409,6 +410,39 @@ function uiQueryList(ctx: RequestContext): void {
   sendJson(ctx.res, 200, ctx.c.createdQueries().map((q) => queryInfo(q, ctx.base, Date.now(), ctx.c.settings.name)));
 }
 
+// ---- OAuth2 (oauth2.ts) ----
+
+/** The callback URI Trino hands the IdP: the external base with X-Forwarded-Prefix (OAuth2CallbackResource). */
+function callbackUri(ctx: RequestContext): string {
+  return `${ctx.base.origin}${ctx.base.prefix}${OAUTH2_CALLBACK}`;
+}
+
+function oauth2Initiate(ctx: RequestContext, params: Params): void {
+  const exchange = ctx.c.oauth2;
+  if (exchange === undefined) return sendText(ctx.res, 404, 'Not Found');
+  sendRedirect(ctx.res, exchange.initiate(params.hash ?? '', callbackUri(ctx)));
+}
+
+async function oauth2Callback(ctx: RequestContext): Promise<void> {
+  const exchange = ctx.c.oauth2;
+  if (exchange === undefined) return sendText(ctx.res, 404, 'Not Found');
+  const outcome = await exchange.callback(ctx.url.searchParams, callbackUri(ctx));
+  sendBytes(ctx.res, outcome.status, 'text/html; charset=utf-8', Buffer.from(outcome.body));
+}
+
+async function oauth2Token(ctx: RequestContext, params: Params): Promise<void> {
+  const exchange = ctx.c.oauth2;
+  if (exchange === undefined) return sendText(ctx.res, 404, 'Not Found');
+  const authId = params.authId ?? '';
+  if (ctx.req.method === 'DELETE') {
+    return exchange.drop(authId) ? sendText(ctx.res, 200, 'Authentication deleted') : sendText(ctx.res, 404, 'Not Found');
+  }
+  const poll = await exchange.poll(authId);
+  if (poll === undefined) return sendText(ctx.res, 404, 'Not Found');
+  // Pending: the request's own URL as Jetty rebuilds it (forwarded scheme and host, no prefix).
+  sendJson(ctx.res, 200, poll === 'pending' ? { nextUri: `${ctx.base.origin}${ctx.url.pathname}` } : poll);
+}
+
 // ---- spooling ----
 
 /** GET /v1/spooled/download/{id}, by retrieval mode (CoordinatorSegmentResource.java). */
@@ -458,6 +492,9 @@ const ROUTES: readonly Route[] = [
   { pattern: ['ui', 'api', 'query'], methods: { GET: uiQueryList } },
   { pattern: ['ui', 'api', 'query', ':id'], methods: { GET: uiQueryInfo } },
   { pattern: ['ui', 'query.html'], methods: { GET: queryPage } },
+  { pattern: ['oauth2', 'token', 'initiate', ':hash'], methods: { GET: oauth2Initiate } },
+  { pattern: ['oauth2', 'token', ':authId'], methods: { GET: oauth2Token, DELETE: oauth2Token } },
+  { pattern: ['oauth2', 'callback'], methods: { GET: oauth2Callback } },
   { pattern: ['v1', 'spooled', 'download', ':id'], methods: { GET: downloadSegment } },
   { pattern: ['v1', 'spooled', 'ack', ':id'], methods: { GET: acknowledgeSegment } },
   { pattern: ['_storage', 'spooled', ':id'], methods: { GET: storageSegment } },

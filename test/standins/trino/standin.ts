@@ -121,6 +121,7 @@ export async function startTrinoStandin(options: TrinoStandinOptions = {}): Prom
       compression: options.compression ?? false,
       acceptPasswords: options.acceptPasswords ?? false,
       authentication: options.authentication,
+      webUiSharedSecret: options.webUiSharedSecret,
     },
     options.coordinatorId,
     options.starting ?? false,

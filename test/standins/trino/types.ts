@@ -58,6 +58,8 @@ export interface TrinoStandinOptions {
    * truststore for client certificates (requested, not required: CertificateAuthenticator decides).
    */
   tls?: { cert: string; key: string; clientCa?: string };
+  /** web-ui.shared-secret: a UI login is then valid on every coordinator sharing it. Default none (per process). */
+  webUiSharedSecret?: string;
   /** /v1/info starting flag; default false. While set, new queries fail with SERVER_STARTING_UP. */
   starting?: boolean;
 }

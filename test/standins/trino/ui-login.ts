@@ -6,7 +6,7 @@
  * `Trino-UI-Token` cookie (Path=/ui, HttpOnly) and answers 303; every `/ui/api/*` path needs
  * the cookie (401 `WWW-Authenticate: Trino-Form-Login` otherwise) and other UI pages redirect
  * to the login form. X-Trino-User counts for nothing here. The token is signed with a key
- * drawn per coordinator process (no web-ui.shared-secret), so another coordinator, or this one
+ * drawn per coordinator process unless web-ui.shared-secret is set, so another coordinator, or this one
  * after a restart, reads it as "not logged in".
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -22,11 +22,20 @@ export type LoginOutcome =
   | { readonly ok: false; readonly location: string };
 
 export class UiSessions {
-  private key = randomBytes(32);
+  private key: Buffer;
 
-  /** A new coordinator process: tokens issued before no longer verify. */
+  /** `sharedSecret`: web-ui.shared-secret, the same key on every coordinator and across restarts. */
+  constructor(private readonly sharedSecret?: string) {
+    this.key = this.newKey();
+  }
+
+  private newKey(): Buffer {
+    return this.sharedSecret === undefined ? randomBytes(32) : Buffer.from(this.sharedSecret, 'utf8');
+  }
+
+  /** A new coordinator process: tokens issued before no longer verify (unless the secret is shared). */
   rotate(): void {
-    this.key = randomBytes(32);
+    this.key = this.newKey();
   }
 
   /** Over HTTP only a user name is accepted; a password is refused (it would travel in clear). */

@@ -36,6 +36,11 @@ const CASES: Case[] = [
     path: 'loging', line: 17, message: /did you mean "logging"/,
   },
   {
+    name: 'login flows need a positive cap and timeout',
+    yaml: withLine(4, '  defaultGroup: adhoc', '  loginFlows: { maxEntries: 0, challengeTimeoutMinutes: 15 }'),
+    path: 'routing.loginFlows.maxEntries', line: 5, message: /./,
+  },
+  {
     name: 'wrong type',
     yaml: withLine(10, '    prefixRouting: "yes"'),
     path: 'backends[0].prefixRouting', line: 10, message: /expected boolean, received string/,

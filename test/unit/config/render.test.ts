@@ -181,6 +181,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       fc.tuple(...ids.map((id, i) => fc.record({ id: fc.constant(id), secret: prefixSecret, fromEnv: fc.boolean(), envName: fc.constant(`KEY_${i}`) })))),
     maxAgeHours: positive,
     queryIds: fc.record({ retentionHours: positive, maxEntries: fc.integer({ min: 1, max: 10_000_000 }) }),
+    loginFlows: fc.record({ maxEntries: fc.integer({ min: 1, max: 10_000_000 }), challengeTimeoutMinutes: positive }),
     monitor: fc.record({
       intervalSeconds: positive,
       timeoutMs: fc.integer({ min: 1, max: 60_000 }),
@@ -209,6 +210,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       requests: { unavailable: g.unavailable, jwtUserClaim: g.jwtUserClaim },
       prefix: { keys, maxAgeHours: g.maxAgeHours },
       queryIds: g.queryIds,
+      loginFlows: g.loginFlows,
       monitor: g.monitor === null ? null : { ...g.monitor, auth: null, backends: {} },
       // A read-only token is valid only next to a (different) full token.
       admin: { token: g.adminToken, tokenEnv: null, readToken: g.adminToken === null || g.adminReadToken === g.adminToken ? null : g.adminReadToken, readTokenEnv: null,

@@ -199,12 +199,13 @@ describe('RouterMetrics: state read at scrape time', () => {
 
   it('reports ownership map sizes', async () => {
     const metrics = new RouterMetrics({ processMetrics: false });
-    const sizes = { queries: 12, coordinators: 2, transactions: 1 };
+    const sizes = { queries: 12, coordinators: 2, transactions: 1, loginFlows: 3 };
     metrics.watchOwnership(() => sizes);
     let samples = await scrape(metrics);
     expect(valueOf(samples, METRIC_NAMES.ownershipEntries, { map: 'query_id' })).toBe(12);
     expect(valueOf(samples, METRIC_NAMES.ownershipEntries, { map: 'coordinator_id' })).toBe(2);
     expect(valueOf(samples, METRIC_NAMES.ownershipEntries, { map: 'transaction' })).toBe(1);
+    expect(valueOf(samples, METRIC_NAMES.ownershipEntries, { map: 'login_flow' })).toBe(3);
     sizes.queries = 13;
     samples = await scrape(metrics);
     expect(valueOf(samples, METRIC_NAMES.ownershipEntries, { map: 'query_id' })).toBe(13);

@@ -103,7 +103,7 @@ describe('new queries', () => {
     const context = await route(s, 'POST', '/v1/statement');
     s.router.onResponseBody(context, Buffer.from('{"id":"../../etc/passwd"}'));
     s.router.onResponseBody(context, Buffer.from('not json at all'));
-    expect(s.ownership.sizes()).toEqual({ queries: 0, coordinators: 0, transactions: 0 });
+    expect(s.ownership.sizes()).toEqual({ queries: 0, coordinators: 0, transactions: 0, loginFlows: 0 });
     expect(s.submitted).toEqual([]);
   });
 

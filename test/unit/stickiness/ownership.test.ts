@@ -81,7 +81,7 @@ describe('OwnershipIndex', () => {
     });
     expect(changes).toEqual([]);
     expect(index.queryOwner('q1')).toBe('a');
-    expect(index.sizes()).toEqual({ queries: 1, coordinators: 1, transactions: 1 });
+    expect(index.sizes()).toEqual({ queries: 1, coordinators: 1, transactions: 1, loginFlows: 0 });
     index.prune(61 * MINUTE);
     expect(index.transactionOwner('t')).toBeUndefined();
   });
