@@ -306,7 +306,12 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       tls: config.admin.tls,
       routingStore: store.routing,
       ownershipStore: store.ownership,
-      router: routerDeps,
+      // Explain runs off the request path: it may wait for the parser threads to start.
+      router: { ...routerDeps, statements: async (sql, session) => {
+        const parsers = statementAnalyzer();
+        await parsers.ready();
+        return parsers.analyze(sql, session);
+      } },
       refreshRouting: () => routing.refresh(),
       storeSync: () => ({ ...routing.sync(), feedConnected: store.changes?.connected() }),
       config,
