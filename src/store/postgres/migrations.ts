@@ -152,6 +152,21 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE query_history ADD COLUMN statement json;
     `,
   },
+  {
+    version: 7,
+    description: 'config history: every routing change, who made it, what it changed, the config it left',
+    sql: `
+      CREATE TABLE config_history (
+        revision bigint PRIMARY KEY,
+        recorded_at bigint NOT NULL,
+        method text NOT NULL,
+        author json NOT NULL,
+        diff json NOT NULL,
+        config json NOT NULL
+      );
+      CREATE INDEX config_history_by_time ON config_history (recorded_at);
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
