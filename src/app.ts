@@ -35,7 +35,8 @@ import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js'
 import { AggregatedDiscoveryServiceService, createXdsService } from './xds/index.js';
 import { backendsWithoutOwnerSource } from './stickiness/owner-sources.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
-import { openStore, seedFromConfig, type Store } from './store/index.js';
+import { openStore, type Store } from './store/index.js';
+import { ConfigFile } from './config-watch/config-file.js';
 
 export interface StartOptions {
   readonly configPath: string;
@@ -95,10 +96,22 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
   const store = await openStore(config.store, { logger });
   const cleanups: (() => void | Promise<void>)[] = [() => store.close()];
   try {
-    const seeded = await seedFromConfig(store.routing, config.routing, config.store.seed);
-    logger.info({ store: store.location, kind: store.kind, schemaVersion: store.schemaVersion, ...seeded }, 'store opened');
+    // Seeds (if-empty, overwrite) or applies and then watches (watch) the file's routing.
+    let refreshRouting: () => Promise<unknown> = async () => {};
+    const configFile = await ConfigFile.start({
+      path: resolve(options.configPath),
+      running: config,
+      routingStore: store.routing,
+      refreshRouting: () => refreshRouting(),
+      env: options.env ?? process.env,
+      logger,
+    });
+    cleanups.push(() => configFile.close());
+    const fileStatus = configFile.status();
+    logger.info({ store: store.location, kind: store.kind, schemaVersion: store.schemaVersion, seed: config.store.seed, seeded: fileStatus.lastAppliedAt !== undefined, revision: fileStatus.lastAppliedRevision ?? await store.routing.revision() }, 'store opened');
 
     const routing = await RoutingSource.open(store.routing, logger);
+    refreshRouting = () => routing.refresh();
     const routingTimer = setInterval(() => void routing.refresh(), config.store.pollIntervalMs);
     routingTimer.unref();
     cleanups.push(() => clearInterval(routingTimer));
@@ -181,6 +194,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       metrics.watchOwnership(() => ownership.index.sizes());
       metrics.watchJournal('ownership', () => ownership.journal.stats());
       if (monitor !== undefined) metrics.watchHealth(monitor);
+      metrics.watchConfigFile(configFile);
       if (store.changes !== undefined) {
         const changes = store.changes;
         metrics.watchFleet({ leading: () => fleetHealth?.leading() ?? false, feedConnected: () => changes.connected() });
@@ -303,6 +317,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       readToken: config.admin.readToken,
       tls: config.admin.tls,
       routingStore: store.routing,
+      configHistory: store.configHistory,
+      configFile,
       ownershipStore: store.ownership,
       router: routerDeps,
       refreshRouting: () => routing.refresh(),
