@@ -37,6 +37,7 @@ import { backendsWithoutOwnerSource } from './stickiness/owner-sources.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
 import { openStore, type Store } from './store/index.js';
 import { ConfigFile } from './config-watch/config-file.js';
+import type { ConfigFileStatusSource } from './config-watch/status.js';
 
 export interface StartOptions {
   readonly configPath: string;
@@ -70,6 +71,8 @@ export interface RunningRouter {
   readonly history: QueryHistorySource | undefined;
   /** Backend health, load and state changes; undefined when `monitor: null`. */
   readonly health: HealthStatusSource | undefined;
+  /** The config file: how its routing reached the store, and under store.seed: watch its applies. */
+  readonly configFile: ConfigFileStatusSource;
   /** Reloads the routing snapshot if the store changed (also runs on a timer); true when it did. */
   refreshRouting(): Promise<boolean>;
   /** Writes pending ownership, then pulls what other replicas wrote to the shared store (also runs on a timer). */
@@ -355,6 +358,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       xdsPort,
       history,
       health: monitor,
+      configFile,
       refreshRouting: () => routing.refresh(),
       syncOwnership: () => ownership.sync(),
       close() {
