@@ -12,7 +12,7 @@ export interface ChangeAuthor {
   readonly token?: 'admin' | 'read-only' | 'none' | undefined;
   /** Admin API calls over mutual TLS: the client certificate's subject. */
   readonly certificateSubject?: string | undefined;
-  /** Admin API calls: the caller's address as gRPC reports it (ipv4:10.0.0.7:51234). */
+  /** Admin API calls: the caller's address as gRPC reports it (10.0.0.7:51234 or ipv4:10.0.0.7:51234). */
   readonly peer?: string | undefined;
   /** Config file applies (seed, watch): the file. */
   readonly file?: string | undefined;
@@ -60,7 +60,7 @@ export interface ConfigHistoryStore {
 /** Used when a write names no origin (tools, tests): still recorded. */
 export const UNKNOWN_ORIGIN: ChangeOrigin = { method: 'unknown', author: {} };
 
-/** "admin token, CN=ops, from ipv4:127.0.0.1:5123" / "file /etc/router/config.yaml". */
+/** "admin token, certificate CN=ops, from 127.0.0.1:5123" / "file /etc/router/config.yaml". */
 export function describeAuthor(author: ChangeAuthor): string {
   const parts: string[] = [];
   if (author.file !== undefined) parts.push(`file ${author.file}`);

@@ -90,7 +90,7 @@ export function registerConfig(program: Command, runtime: CliRuntime): void {
     }));
 }
 
-/** "admin token, from ipv4:127.0.0.1:5000" / "file /etc/router.yaml". */
+/** "admin token, 127.0.0.1:5000" / "file /etc/router.yaml". */
 function whoOf(change: ConfigChange): string {
   const a = change.author;
   if (a === undefined) return '-';
