@@ -423,7 +423,7 @@ export class RouterMetrics {
     const status = () => this.read('config file', this.configFile === undefined ? undefined : () => this.configFile!.status());
     const revision: Gauge = new Gauge({
       name: METRIC_NAMES.configFileRevision,
-      help: 'The store revision the config file was last applied as (seeded, overwritten or, with store.seed: watch, each change); absent until then.',
+      help: 'The store revision the config file was last applied as (seeded, overwritten or, with store.seed: watch, each change); 0 until then.',
       registers,
       collect: () => {
         const applied = status()?.lastAppliedRevision;
@@ -432,15 +432,13 @@ export class RouterMetrics {
     });
     const appliedAt: Gauge = new Gauge({
       name: METRIC_NAMES.configFileAppliedAt,
-      help: 'When the config file was last applied (Unix seconds); absent until then.',
+      help: 'When the config file was last applied (Unix seconds); 0 until then.',
       registers,
       collect: () => {
         const at = status()?.lastAppliedAt;
         if (at !== undefined) appliedAt.set(at / 1000);
       },
     });
-    void revision;
-    void appliedAt;
     this.counterOf(registers, METRIC_NAMES.configFileRejections,
       'Config file edits refused (YAML or validation errors, an unreadable file, a store that refused the write); the last good configuration stayed in force.', [],
       () => {
