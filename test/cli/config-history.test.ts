@@ -25,7 +25,7 @@ describe('config history, show and rollback', () => {
     expect(human.code).toBe(0);
     const lines = human.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^REVISION\s+AT\s+METHOD\s+WHO\s+CHANGE$/);
-    expect(lines[1]).toMatch(/^2\s+.*BackendService\/CreateBackend\s+admin token, (ipv4:)?127\.0\.0\.1:\d+\s+backends \+trino-c$/);
+    expect(lines[1]).toMatch(/^2\s+.*BackendService\/CreateBackend\s+admin token, from (ipv4:)?127\.0\.0\.1:\d+\s+backends \+trino-c$/);
     expect(lines[2]).toMatch(/^1\s+.*config-file\/seed\s+file .*router\.yaml\s+backends \+trino-a \+trino-b; groups \+adhoc \+etl; rules \+etl-tags \+airflow; default group adhoc$/);
     const json = JSON.parse((await cli('config', 'history', '--limit', '1', '--json')).stdout) as { changes: { revision: number; method: string; author: { token: string } }[]; nextBeforeRevision?: number };
     expect(json.changes).toHaveLength(1);
@@ -41,7 +41,7 @@ describe('config history, show and rollback', () => {
     expect(shown.stdout).not.toContain('trino-c');
     const diff = await cli('config', 'show', '--revision', '2', '--diff');
     expect(diff.code).toBe(0);
-    expect(diff.stdout).toMatch(/^revision 2 at \S+: BackendService\/CreateBackend by admin token, (ipv4:)?127\.0\.0\.1:\d+\n {2}backends \+trino-c\n\n--- revision 1\n\+\+\+ revision 2\n/);
+    expect(diff.stdout).toMatch(/^revision 2 at \S+: BackendService\/CreateBackend by admin token, from (ipv4:)?127\.0\.0\.1:\d+\n {2}backends \+trino-c\n\n--- revision 1\n\+\+\+ revision 2\n/);
     expect(diff.stdout).toMatch(/^\+ {2}- name: trino-c$/m);
     expect(diff.stdout.split('\n').filter((line) => line.startsWith('-') && !line.startsWith('--- '))).toEqual([]);
     const missing = await cli('config', 'show', '--revision', '99');

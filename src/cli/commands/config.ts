@@ -9,6 +9,7 @@ import { staleNote, table, when } from '../output.js';
 import { nonNegativeInteger } from '../parse.js';
 import { lineDiff } from '../line-diff.js';
 import { summarizeDiff } from '../../routing/routing-diff.js';
+import { describeAuthor, type ChangeAuthor } from '../../routing/config-history.js';
 import { withSession, type CliRuntime } from '../session.js';
 
 export function registerConfig(program: Command, runtime: CliRuntime): void {
@@ -90,17 +91,16 @@ export function registerConfig(program: Command, runtime: CliRuntime): void {
     }));
 }
 
-/** "admin token, 127.0.0.1:5000" / "file /etc/router.yaml". */
+/** The change's author as the router words it ("admin token, from 127.0.0.1:5000", "file /etc/router.yaml"). */
 function whoOf(change: ConfigChange): string {
   const a = change.author;
-  if (a === undefined) return '-';
-  const parts = [
-    ...(a.file !== '' ? [`file ${a.file}`] : []),
-    ...(a.token !== '' ? [a.token === 'none' ? 'no token' : `${a.token} token`] : []),
-    ...(a.certificateSubject !== '' ? [a.certificateSubject] : []),
-    ...(a.peer !== '' ? [a.peer] : []),
-  ];
-  return parts.length === 0 ? '-' : parts.join(', ');
+  const given = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
+  return describeAuthor({
+    token: given(a?.token) as ChangeAuthor['token'],
+    certificateSubject: given(a?.certificateSubject),
+    peer: given(a?.peer),
+    file: given(a?.file),
+  });
 }
 
 function diffLine(diff: ConfigDiff | undefined): string {
