@@ -138,6 +138,7 @@ ${options.routing ?? ROUTING_YAML}
     address: { host: '127.0.0.1', port: 0 },
     token: null,
     routingStore: store.routing,
+    configHistory: store.configHistory,
     ownershipStore: store.ownership,
     router: deps,
     refreshRouting: () => routing.refresh(),
