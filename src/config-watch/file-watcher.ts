@@ -2,7 +2,7 @@
  * Notices changes of one file: fs.watch on its folder (a Kubernetes ConfigMap update swaps the
  * folder's `..data` symlink, which a watch on the file itself never sees) plus a cheap stat
  * poll for file systems where fs.watch reports nothing (network mounts, some containers).
- * Bursts of events (editors write, rename, chmod) are debounced into one call.
+ * Bursts of events (editors write, rename, chmod) are coalesced into one call.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -61,9 +61,10 @@ export function watchFile(options: FileWatchOptions): FileWatch {
     });
   };
 
+  // The first event of a burst sets the time; later ones join it rather than push it back,
+  // so a folder that never goes quiet cannot hold a change off forever.
   const schedule = (): void => {
-    if (closed) return;
-    if (timer !== undefined) clearTimeout(timer);
+    if (closed || timer !== undefined) return;
     timer = setTimeout(() => {
       timer = undefined;
       run();
@@ -77,9 +78,9 @@ export function watchFile(options: FileWatchOptions): FileWatch {
   const name = basename(options.path);
   try {
     watcher = watch(dirname(options.path), { persistent: false }, (_event, changed) => {
-      // Any entry of the folder may be the link the file goes through (`..data`), so only
-      // unrelated names that clearly are not it are skipped: editors' swap files.
-      if (changed !== null && changed !== name && /\.sw[a-p]$|~$/.test(changed)) return;
+      // Only the file itself and the kubelet's `..data` / `..<timestamp>` entries matter; the
+      // folder may hold busy neighbours (a SQLite store and its -wal) whose writes are noise.
+      if (changed !== null && changed !== name && !changed.startsWith('..')) return;
       schedule();
     });
     watcher.on('error', (error) => {

@@ -43,11 +43,11 @@ describe('config file under store.seed: watch', () => {
 
   const logger = () => createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
 
-  const start = async (path: string, text?: string): Promise<ConfigFile> => {
+  const start = async (path: string, text?: string, timing = { debounceMs: 20, pollMs: 100 }): Promise<ConfigFile> => {
     if (text !== undefined) writeFileSync(path, text);
     const running = parseConfig(text ?? fileText(), path, { env: {}, baseDir: dir });
     const file = await ConfigFile.start({
-      path, running, routingStore: store.routing, refreshRouting: async () => {}, env: {}, logger: logger(), debounceMs: 20, pollMs: 100,
+      path, running, routingStore: store.routing, refreshRouting: async () => {}, env: {}, logger: logger(), ...timing,
     });
     files.push(file);
     return file;
@@ -124,6 +124,20 @@ describe('config file under store.seed: watch', () => {
 
     await vi.waitFor(() => expect(file.status().lastAppliedRevision).toBe(first + 1), { timeout: 5000 });
     expect((await store.routing.read()).config.backends.map((b) => b.name)).toContain('trino-c');
+  });
+
+  it('a busy neighbour in the folder (the SQLite store\'s -wal) does not hold an edit off', async () => {
+    const path = join(dir, 'router.yaml');
+    // No stat poll to fall back on: the folder watch alone must see the edit.
+    const file = await start(path, fileText(), { debounceMs: 100, pollMs: 3_600_000 });
+    const first = file.status().lastAppliedRevision!;
+    const noise = setInterval(() => writeFileSync(join(dir, 'router.db-wal-noise'), String(Date.now())), 10);
+    try {
+      writeFileSync(path, fileText({ backends: ['trino-a'] }));
+      await vi.waitFor(() => expect(file.status().lastAppliedRevision).toBe(first + 1), { timeout: 3000 });
+    } finally {
+      clearInterval(noise);
+    }
   });
 
   it('identical content applies without a new revision: a rewrite, and replicas watching one file', async () => {
