@@ -35,7 +35,9 @@ import { createKeyring, type PrefixKeyring } from './stickiness/route-prefix.js'
 import { AggregatedDiscoveryServiceService, createXdsService } from './xds/index.js';
 import { backendsWithoutOwnerSource } from './stickiness/owner-sources.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
-import { openStore, seedFromConfig, type Store } from './store/index.js';
+import { openStore, type Store } from './store/index.js';
+import { ConfigFile } from './config-watch/config-file.js';
+import type { ConfigFileStatusSource } from './config-watch/status.js';
 
 export interface StartOptions {
   readonly configPath: string;
@@ -69,6 +71,8 @@ export interface RunningRouter {
   readonly history: QueryHistorySource | undefined;
   /** Backend health, load and state changes; undefined when `monitor: null`. */
   readonly health: HealthStatusSource | undefined;
+  /** The config file: how its routing reached the store, and under store.seed: watch its applies. */
+  readonly configFile: ConfigFileStatusSource;
   /** Reloads the routing snapshot if the store changed (also runs on a timer); true when it did. */
   refreshRouting(): Promise<boolean>;
   /** Writes pending ownership, then pulls what other replicas wrote to the shared store (also runs on a timer). */
@@ -95,10 +99,22 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
   const store = await openStore(config.store, { logger });
   const cleanups: (() => void | Promise<void>)[] = [() => store.close()];
   try {
-    const seeded = await seedFromConfig(store.routing, config.routing, config.store.seed);
-    logger.info({ store: store.location, kind: store.kind, schemaVersion: store.schemaVersion, ...seeded }, 'store opened');
+    // Seeds (if-empty, overwrite) or applies and then watches (watch) the file's routing.
+    let refreshRouting: () => Promise<unknown> = async () => {};
+    const configFile = await ConfigFile.start({
+      path: resolve(options.configPath),
+      running: config,
+      routingStore: store.routing,
+      refreshRouting: () => refreshRouting(),
+      env: options.env ?? process.env,
+      logger,
+    });
+    cleanups.push(() => configFile.close());
+    const fileStatus = configFile.status();
+    logger.info({ store: store.location, kind: store.kind, schemaVersion: store.schemaVersion, seed: config.store.seed, seeded: fileStatus.lastAppliedAt !== undefined, revision: fileStatus.lastAppliedRevision ?? await store.routing.revision() }, 'store opened');
 
     const routing = await RoutingSource.open(store.routing, logger);
+    refreshRouting = () => routing.refresh();
     const routingTimer = setInterval(() => void routing.refresh(), config.store.pollIntervalMs);
     routingTimer.unref();
     cleanups.push(() => clearInterval(routingTimer));
@@ -184,6 +200,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       metrics.watchOwnership(() => ownership.index.sizes());
       metrics.watchJournal('ownership', () => ownership.journal.stats());
       if (monitor !== undefined) metrics.watchHealth(monitor);
+      metrics.watchConfigFile(configFile);
       if (store.changes !== undefined) {
         const changes = store.changes;
         metrics.watchFleet({ leading: () => fleetHealth?.leading() ?? false, feedConnected: () => changes.connected() });
@@ -305,6 +322,8 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       readToken: config.admin.readToken,
       tls: config.admin.tls,
       routingStore: store.routing,
+      configHistory: store.configHistory,
+      configFile,
       ownershipStore: store.ownership,
       // Explain runs off the request path: it may wait for the parser threads to start.
       router: { ...routerDeps, statements: async (sql, session) => {
@@ -346,6 +365,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       xdsPort,
       history,
       health: monitor,
+      configFile,
       refreshRouting: () => routing.refresh(),
       syncOwnership: () => ownership.sync(),
       close() {

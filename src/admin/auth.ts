@@ -52,19 +52,23 @@ export function checkAdminExposure(address: ListenAddress, token: string | null,
 /** What an authenticated caller may do: everything, or only the reads (see isReadMethod). */
 export type Access = 'full' | 'read';
 
-export type Authentication = { readonly ok: true; readonly access: Access } | { readonly ok: false; readonly reason: string };
+/** Which credential authenticated a call (recorded in the config history): none when the API needs no token. */
+export type TokenKind = 'admin' | 'read-only' | 'none';
+
+export type Authentication = { readonly ok: true; readonly access: Access; readonly token: TokenKind } | { readonly ok: false; readonly reason: string };
 
 export type Authenticator = (metadata: grpc.Metadata) => Authentication;
 
-const FULL: Authentication = { ok: true, access: 'full' };
-const READ: Authentication = { ok: true, access: 'read' };
+const OPEN: Authentication = { ok: true, access: 'full', token: 'none' };
+const FULL: Authentication = { ok: true, access: 'full', token: 'admin' };
+const READ: Authentication = { ok: true, access: 'read', token: 'read-only' };
 
 /**
  * Checks the bearer token of a call; with no token configured every call is allowed.
  * `readToken` (only with `token`) authenticates a caller who may use the reads only.
  */
 export function createAuthenticator(token: string | null, readToken: string | null = null): Authenticator {
-  if (token === null) return () => FULL;
+  if (token === null) return () => OPEN;
   const expected = digest(token);
   const expectedRead = readToken === null ? undefined : digest(readToken);
   return (metadata) => {

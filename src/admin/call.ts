@@ -5,8 +5,17 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { isReadMethod, readOnlyRefusal, type Authenticator } from './auth.js';
+import { describeAuthor, type ChangeAuthor, type ChangeOrigin } from '../routing/config-history.js';
+import { isReadMethod, readOnlyRefusal, type Authenticator, type TokenKind } from './auth.js';
 import { toGrpcFailure } from './errors.js';
+
+/**
+ * One admin call as the handlers see it: the method and who called (recorded with every change
+ * it makes), and where a change notes what it changed for the call's log line.
+ */
+export interface AdminCall extends ChangeOrigin {
+  noteChange(revision: number, summary: string): void;
+}
 
 export interface CallContext {
   readonly authenticate: Authenticator;
@@ -25,8 +34,30 @@ type RequestOf<M> = M extends { requestDeserialize: (value: Buffer) => infer R }
 type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
 
 export type Handlers<S> = {
-  readonly [K in keyof S]: (request: RequestOf<S[K]>) => ResponseOf<S[K]> | Promise<ResponseOf<S[K]>>;
+  readonly [K in keyof S]: (request: RequestOf<S[K]>, call: AdminCall) => ResponseOf<S[K]> | Promise<ResponseOf<S[K]>>;
 };
+
+/** `/trino_envoy_router.admin.v1.BackendService/DrainBackend` -> `BackendService/DrainBackend`. */
+export function shortMethod(path: string): string {
+  const slash = path.lastIndexOf('/');
+  const service = path.slice(1, slash);
+  return `${service.slice(service.lastIndexOf('.') + 1)}/${path.slice(slash + 1)}`;
+}
+
+/** The caller: which token, the client certificate's subject (mutual TLS), the peer address. */
+export function authorOf(call: grpc.ServerUnaryCall<unknown, unknown>, token: TokenKind): ChangeAuthor {
+  let subject: string | undefined;
+  try {
+    const certificate = call.getAuthContext()?.sslPeerCertificate;
+    const fields = certificate?.subject as Record<string, string | string[]> | undefined;
+    if (fields !== undefined && Object.keys(fields).length > 0) {
+      subject = Object.entries(fields).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : value}`).join(',');
+    }
+  } catch {
+    // A transport without an auth context (plaintext) has no certificate.
+  }
+  return { token, ...(subject === undefined ? {} : { certificateSubject: subject }), peer: call.getPeer() };
+}
 
 export function implement<S extends Record<string, UnaryMethod>>(
   context: CallContext,
@@ -44,14 +75,21 @@ export function implement<S extends Record<string, UnaryMethod>>(
 function unary(
   context: CallContext,
   path: string,
-  handler: (request: unknown) => unknown,
+  handler: (request: unknown, call: AdminCall) => unknown,
 ): grpc.handleUnaryCall<unknown, unknown> {
   // Reads (Get, List, Explain, Export) are logged at debug; everything else is a change.
   const write = !isReadMethod(path);
+  const method = shortMethod(path);
   return (call, callback) => {
     const started = performance.now();
+    const changes: { revision: number; summary: string }[] = [];
+    let author: ChangeAuthor | undefined;
     const finish = (code: grpc.status, details?: string): void => {
-      const entry = { method: path, code: grpc.status[code], peer: call.getPeer(), ms: Math.round(performance.now() - started) };
+      const entry = {
+        method: path, code: grpc.status[code], peer: call.getPeer(), ms: Math.round(performance.now() - started),
+        ...(write && author !== undefined ? { who: describeAuthor(author) } : {}),
+        ...(changes.length > 0 ? { revision: changes[changes.length - 1]?.revision, change: changes.map((c) => c.summary).join('; ') } : {}),
+      };
       if (code === grpc.status.OK) context.logger[write ? 'info' : 'debug'](entry, 'admin call');
       else context.logger.info({ ...entry, details }, 'admin call refused');
       try {
@@ -76,6 +114,8 @@ function unary(
         return;
       }
     }
+    author = authorOf(call, auth.token);
+    const adminCall: AdminCall = { method, author, noteChange: (revision, summary) => changes.push({ revision, summary }) };
     const fail = (error: unknown): void => {
       const failure = toGrpcFailure(error);
       if (failure.unexpected) context.logger.error({ err: error, method: path }, 'admin call failed unexpectedly');
@@ -84,7 +124,7 @@ function unary(
     };
     let result: unknown;
     try {
-      result = handler(call.request);
+      result = handler(call.request, adminCall);
     } catch (error) {
       fail(error);
       return;

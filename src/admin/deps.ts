@@ -9,11 +9,21 @@ import type { QueryHistorySource } from '../history/query-record.js';
 import type { SyncState } from '../routing/freshness.js';
 import type { RequestRouterDeps } from '../routing/request-router.js';
 import type { RoutingStore } from '../routing/routing-store.js';
+import type { ConfigHistoryStore } from '../routing/config-history.js';
+import type { RoutingConfig } from '../routing/model.js';
+import type { ConfigFileStatusSource } from '../config-watch/status.js';
 import type { OwnershipStore } from '../stickiness/ownership-store.js';
 
 export interface AdminDeps {
   /** The routing configuration's source of truth; every change is one of its transactions. */
   readonly routingStore: RoutingStore;
+  /** Every recorded routing change (ListConfigHistory, GetConfigRevision, Rollback). */
+  readonly configHistory?: ConfigHistoryStore | undefined;
+  /**
+   * The config file the router started with: status reports it; under watch its routing
+   * (watchedRouting) is the source of truth and routing changes are refused.
+   */
+  readonly configFile?: (ConfigFileStatusSource & { watchedRouting(): RoutingConfig | undefined }) | undefined;
   /** Ownership as stored (shared by replicas), for the query lookups. */
   readonly ownershipStore: Pick<OwnershipStore, 'findQueryOwner' | 'listCoordinators'>;
   /** The serving router's dependencies: explain runs them dry, status and owners read them. */

@@ -17,6 +17,27 @@ export class InvalidArgumentError extends RouterError {
   }
 }
 
+/**
+ * A change the admin API may not make because the config file is the source of truth
+ * (store.seed: watch). Maps to FAILED_PRECONDITION.
+ */
+export class FileRulesError extends RouterError {
+  constructor(readonly path: string, readonly method: string, why?: string) {
+    super('failed_precondition',
+      `${method} refused: store.seed is watch, so the config file ${path} rules the routing` +
+        (why === undefined ? ' (backends, groups, rules, the default group)' : ` (${why})`) +
+        '; edit the file instead (it is applied when it changes). backend enable, disable and drain stay allowed where the file does not set them',
+      { path, method });
+  }
+}
+
+/** A config revision that is not (or no longer) in the config history. */
+export class UnknownRevisionError extends RouterError {
+  constructor(readonly revision: number, message: string) {
+    super('not_found', message, { revision });
+  }
+}
+
 /** No backend is known to own the query (neither its id nor its coordinator id). */
 export class UnknownQueryError extends RouterError {
   constructor(readonly queryId: string, message: string) {
@@ -43,9 +64,9 @@ export function toGrpcFailure(error: unknown): GrpcFailure {
   if (error instanceof InvalidArgumentError) return expected(grpc.status.INVALID_ARGUMENT, error.message);
   if (error instanceof InvalidRoutingError) return expected(grpc.status.INVALID_ARGUMENT, describeIssues(error));
   if (error instanceof ConfigError) return expected(grpc.status.INVALID_ARGUMENT, error.message);
-  if (error instanceof NotFoundError || error instanceof UnknownQueryError) return expected(grpc.status.NOT_FOUND, error.message);
+  if (error instanceof NotFoundError || error instanceof UnknownQueryError || error instanceof UnknownRevisionError) return expected(grpc.status.NOT_FOUND, error.message);
   if (error instanceof AlreadyExistsError) return expected(grpc.status.ALREADY_EXISTS, error.message);
-  if (error instanceof FailedPreconditionError) return expected(grpc.status.FAILED_PRECONDITION, error.message);
+  if (error instanceof FailedPreconditionError || error instanceof FileRulesError) return expected(grpc.status.FAILED_PRECONDITION, error.message);
   if (error instanceof NotAvailableError) return expected(grpc.status.UNIMPLEMENTED, error.message);
   if (error instanceof StoreError) {
     // A refused write the router had checked is a fault of ours, not a reason to retry.

@@ -7,5 +7,5 @@ export {
   formatGrpcListenAddress, formatListenAddress, isUnixSocket, parseListenAddress, sameGrpcAddress,
   type GrpcListenAddress, type ListenAddress, type UnixSocketAddress,
 } from './listen-address.js';
-export type { AdminTlsFiles, LogLevel, PrefixKeyConfig, RouterConfig, SeedMode, UnavailableMode, XdsSettings } from './router-config.js';
+export type { AdminTlsFiles, AuditRetention, LogLevel, PrefixKeyConfig, RouterConfig, SeedMode, UnavailableMode, XdsSettings } from './router-config.js';
 export type { Environment } from './schema.js';

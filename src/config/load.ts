@@ -116,6 +116,7 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
       kind: file.store.kind,
       path: file.store.path === null ? join(dataDir, 'router.db') : resolve(baseDir, file.store.path),
       seed: file.store.seed,
+      audit: file.store.audit,
       pollIntervalMs: file.store.pollIntervalMs,
       postgres: file.store.postgres === null ? null : {
         ...file.store.postgres,

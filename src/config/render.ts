@@ -65,11 +65,12 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
 /** The SQLite path, or the PostgreSQL settings (the URL as its variable's name when it came from one). */
 function renderStore(store: RouterConfig['store'], hide: boolean): Record<string, unknown> {
   const postgres = store.postgres;
-  if (postgres === null) return { kind: store.kind, path: store.path, seed: store.seed, pollIntervalMs: store.pollIntervalMs };
+  if (postgres === null) return { kind: store.kind, path: store.path, seed: store.seed, pollIntervalMs: store.pollIntervalMs, audit: store.audit };
   return {
     kind: store.kind,
     seed: store.seed,
     pollIntervalMs: store.pollIntervalMs,
+    audit: store.audit,
     ...(postgres.urlEnv !== null ? { urlEnv: postgres.urlEnv } : { url: hide ? REDACTED : postgres.url }),
     schema: postgres.schema,
     pool: postgres.pool,

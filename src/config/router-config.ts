@@ -6,7 +6,13 @@ import type { RoutingConfig } from '../routing/model.js';
 import type { GrpcListenAddress, ListenAddress } from './listen-address.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export type SeedMode = 'if-empty' | 'overwrite';
+export type SeedMode = 'if-empty' | 'overwrite' | 'watch';
+
+/** How much config history the store keeps (store.audit). */
+export interface AuditRetention {
+  readonly maxRevisions: number;
+  readonly maxAgeDays: number;
+}
 /** failed-query: HTTP 200 with a FAILED QueryResults (every client shows it); retry: HTTP 503. */
 export type UnavailableMode = 'failed-query' | 'retry';
 
@@ -63,6 +69,7 @@ export interface RouterConfig {
     /** Absolute path of the SQLite file (`store.path`, or `<dataDir>/router.db`); unused by postgres. */
     readonly path: string;
     readonly seed: SeedMode;
+    readonly audit: AuditRetention;
     /** How often routing and ownership are re-read from the store (other replicas' changes). */
     readonly pollIntervalMs: number;
     /** Set exactly when kind is postgres. */

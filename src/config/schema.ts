@@ -267,12 +267,19 @@ const POSTGRES_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * password) in `urlEnv`. Settings of the other kind are refused, so a half-edited file is
  * not silently read as the wrong store.
  */
+/** How the file's routing reaches the store (src/store/seed.ts, src/config-watch). */
+export const SEED_MODES = ['if-empty', 'overwrite', 'watch'] as const;
+
 function storeSettings(env: Environment) {
   return closed({
     kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
     path: nonEmpty.nullable().default(null),
-    seed: z.enum(['if-empty', 'overwrite']).default('if-empty'),
+    seed: z.enum(SEED_MODES).default('if-empty'),
     pollIntervalMs: positiveInt.min(50, 'expected at least 50').default(2000),
+    audit: closed({
+      maxRevisions: positiveInt.max(1_000_000).default(1000),
+      maxAgeDays: positiveInt.max(36_500).default(90),
+    }).prefault({}),
     url: nonEmpty.nullable().default(null),
     urlEnv: nonEmpty.nullable().default(null),
     schema: z.string().regex(POSTGRES_SCHEMA_NAME, 'expected a lower-case PostgreSQL name (letters, digits, _; at most 63)').default('trino_router'),
@@ -292,7 +299,7 @@ function storeSettings(env: Environment) {
       for (const key of ['url', 'urlEnv', 'tls'] as const) {
         if (store[key] !== null) ctx.addIssue({ code: 'custom', path: [key], message: 'only for kind: postgres (this store is SQLite)' });
       }
-      return { kind: store.kind, path: store.path, seed: store.seed, pollIntervalMs: store.pollIntervalMs, postgres: null };
+      return { kind: store.kind, path: store.path, seed: store.seed, pollIntervalMs: store.pollIntervalMs, audit: store.audit, postgres: null };
     }
     if (store.path !== null) ctx.addIssue({ code: 'custom', path: ['path'], message: 'only for kind: sqlite (a PostgreSQL store is named by url or urlEnv)' });
     if ((store.tls?.certFile === null) !== (store.tls?.keyFile === null)) {
@@ -317,6 +324,7 @@ function storeSettings(env: Environment) {
       path: null,
       seed: store.seed,
       pollIntervalMs: store.pollIntervalMs,
+      audit: store.audit,
       postgres: { url: url ?? '', urlEnv: store.urlEnv, schema: store.schema, pool: store.pool, tls: store.tls },
     };
   }).prefault({});
@@ -445,7 +453,8 @@ const xdsSettings = closed({
  * - `dataDir` "./data", resolved against the config file's folder.
  * - `store.kind` "sqlite"; `store.path` null = `<dataDir>/router.db`; `store.seed` "if-empty"
  *   (the file seeds the store's routing tables on first start; "overwrite" replaces them on
- *   every start); `store.pollIntervalMs` 2000 (how often a router re-reads what other replicas
+ *   every start; "watch" makes the file the source of truth, applied whenever it changes);
+ *   `store.audit` `{maxRevisions: 1000, maxAgeDays: 90}` (config history kept); `store.pollIntervalMs` 2000 (how often a router re-reads what other replicas
  *   changed; with PostgreSQL they announce it at once, and polling is the safety net). `kind: postgres` takes `url` or `urlEnv` (required, one of them),
  *   `schema` "trino_router", `pool` `{max: 10, connectTimeoutMs: 5000, statementTimeoutMs:
  *   10000}`, `tls` null (the URL's sslmode decides) or `{caFile, certFile, keyFile: null,

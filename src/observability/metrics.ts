@@ -19,6 +19,7 @@ import { FORWARDED } from '../routing/replies.js';
 import type { WriteBehindStats } from '../runtime/write-behind.js';
 import type { OwnershipSizes } from '../stickiness/ownership.js';
 import type { XdsObserver } from '../xds/observer.js';
+import type { ConfigFileStatusSource } from '../config-watch/status.js';
 import type { XdsType } from '../xds/resources.js';
 import type { UnreadBodyReason } from '../trino/body-encoding.js';
 import { UNKNOWN_REASONS, type StatementOutcome } from '../statement/facts.js';
@@ -54,6 +55,9 @@ export const METRIC_NAMES = {
   storeFeedConnected: 'trino_router_store_feed_connected',
   responseBodiesUnread: 'trino_router_response_bodies_unread_total',
   statementsRead: 'trino_router_statements_read_total',
+  configFileRevision: 'trino_router_config_file_applied_revision',
+  configFileAppliedAt: 'trino_router_config_file_applied_timestamp_seconds',
+  configFileRejections: 'trino_router_config_file_rejections_total',
 } as const;
 
 /** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
@@ -105,6 +109,7 @@ export class RouterMetrics {
   private health: HealthStatusSource | undefined;
   private readonly journals = new Map<string, () => WriteBehindStats>();
   private historyPrunedTotals: (() => HistoryPruneCounts) | undefined;
+  private configFile: ConfigFileStatusSource | undefined;
 
   private readonly backends = new BoundedLabel(500);
   private readonly groups = new BoundedLabel(500);
@@ -195,6 +200,7 @@ export class RouterMetrics {
       this.xdsNacks.inc({ type }, 0);
     }
     this.registerHealthGauges(registers);
+    this.registerConfigFileMetrics(registers);
     this.registerStateGauges(registers);
 
     // Per-edge cells exist from the start: dashboards show 0, not "no data", before traffic.
@@ -306,6 +312,11 @@ export class RouterMetrics {
     this.historyPrunedTotals = totals;
   }
 
+  /** The config file's last apply and refused edits (store.seed: watch), read at scrape time. */
+  watchConfigFile(source: ConfigFileStatusSource): void {
+    this.configFile = source;
+  }
+
   private registerHealthGauges(registers: Registry[]): void {
     // The monitor's status is in memory: each gauge reads it on its own at scrape time.
     const statuses = (): readonly BackendStatus[] => {
@@ -405,6 +416,34 @@ export class RouterMetrics {
       const totals = this.read('history pruning', this.historyPrunedTotals);
       return totals === undefined ? [] : [{ labels: { reason: 'retention' }, value: totals.retention }, { labels: { reason: 'cap' }, value: totals.cap }];
     });
+  }
+
+  private registerConfigFileMetrics(registers: Registry[]): void {
+    const status = () => this.read('config file', this.configFile === undefined ? undefined : () => this.configFile!.status());
+    const revision: Gauge = new Gauge({
+      name: METRIC_NAMES.configFileRevision,
+      help: 'The store revision the config file was last applied as (seeded, overwritten or, with store.seed: watch, each change); 0 until then.',
+      registers,
+      collect: () => {
+        const applied = status()?.lastAppliedRevision;
+        if (applied !== undefined) revision.set(applied);
+      },
+    });
+    const appliedAt: Gauge = new Gauge({
+      name: METRIC_NAMES.configFileAppliedAt,
+      help: 'When the config file was last applied (Unix seconds); 0 until then.',
+      registers,
+      collect: () => {
+        const at = status()?.lastAppliedAt;
+        if (at !== undefined) appliedAt.set(at / 1000);
+      },
+    });
+    this.counterOf(registers, METRIC_NAMES.configFileRejections,
+      'Config file edits refused (YAML or validation errors, an unreadable file, a store that refused the write); the last good configuration stayed in force.', [],
+      () => {
+        const s = status();
+        return s === undefined ? [] : [{ labels: {}, value: s.rejections }];
+      });
   }
 
   /** A counter whose values are running totals kept elsewhere (cells, sources), copied at scrape time. */

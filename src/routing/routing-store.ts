@@ -3,6 +3,7 @@
  * truth (the store: SQLite for one router, PostgreSQL for a fleet). Asynchronous, so a store
  * across the network is the same port as one on disk.
  */
+import type { ChangeOrigin } from './config-history.js';
 import type { RoutingConfig } from './model.js';
 
 export interface VersionedRoutingConfig {
@@ -29,7 +30,8 @@ export interface RoutingTransaction {
   /**
    * Validates `next` (an empty defaultGroup is allowed only while none was ever set), writes
    * what differs from the current config and bumps the revision. Returns the revision after
-   * the write (unchanged when `next` equals the current config).
+   * the write (unchanged when `next` equals the current config). A change that bumps the
+   * revision is recorded in the config history in the same transaction, under `origin`.
    */
-  write(next: RoutingConfig): Promise<number>;
+  write(next: RoutingConfig, origin?: ChangeOrigin): Promise<number>;
 }

@@ -21,6 +21,6 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(settings: RouterConfig['store'], options: OpenStoreOptions = {}): Promise<Store> {
-  if (settings.postgres !== null) return openPostgresStore(settings.postgres, options);
-  return openSqliteStore(settings.path, options);
+  if (settings.postgres !== null) return openPostgresStore(settings.postgres, { ...options, audit: settings.audit });
+  return openSqliteStore(settings.path, { ...options, audit: settings.audit });
 }

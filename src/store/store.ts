@@ -5,6 +5,7 @@ import type { SharedHealth } from '../health/shared-health.js';
 import type { Logger } from 'pino';
 import type { StateHistoryStore } from '../health/state-history.js';
 import type { QueryHistoryStore } from '../history/query-history.js';
+import type { ConfigHistoryStore } from '../routing/config-history.js';
 import type { RoutingStore } from '../routing/routing-store.js';
 import type { OwnershipChange } from '../stickiness/ownership.js';
 import type { OwnershipStore } from '../stickiness/ownership-store.js';
@@ -37,6 +38,8 @@ export interface Store {
   readonly location: string;
   readonly schemaVersion: number;
   readonly routing: RoutingStore;
+  /** Every committed routing change (written by `routing` in the change's transaction). */
+  readonly configHistory: ConfigHistoryStore;
   readonly ownership: OwnershipStore;
   /** Routed queries, written behind by the history writer (src/history). */
   readonly history: QueryHistoryStore;

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { expect } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../src/admin/index.js';
 import { startRouter, type RunningRouter } from '../../src/app.js';
@@ -55,7 +56,7 @@ export interface RouterWithAdmin {
  * A router with the admin API on a free loopback port. The backends are not real Trino
  * coordinators, so no health monitor runs (`monitor: null`): every backend counts as healthy.
  */
-export async function startRouterWithAdmin(options: { token?: string | null; readToken?: string; routing?: string; extra?: string } = {}): Promise<RouterWithAdmin> {
+export async function startRouterWithAdmin(options: { token?: string | null; readToken?: string; routing?: string; extra?: string; logger?: Logger } = {}): Promise<RouterWithAdmin> {
   const dir = mkdtempSync(join(tmpdir(), 'ter-admin-'));
   const configPath = join(dir, 'router.yaml');
   const token = options.token === undefined ? TOKEN : options.token;
@@ -69,7 +70,7 @@ ${token === null ? '' : `admin: { token: ${JSON.stringify(token)}${readToken} }`
 ${options.routing ?? ROUTING_YAML}
 ${options.extra ?? ''}
 `);
-  const router = await startRouter({ configPath, env: {} });
+  const router = await startRouter({ configPath, env: {}, ...(options.logger === undefined ? {} : { logger: options.logger }) });
   const address = `127.0.0.1:${router.adminPort}`;
   const clients: AdminClient[] = [];
   return {
@@ -140,6 +141,7 @@ ${options.routing ?? ROUTING_YAML}
     address: { host: '127.0.0.1', port: 0 },
     token: null,
     routingStore: store.routing,
+    configHistory: store.configHistory,
     ownershipStore: store.ownership,
     router: deps,
     refreshRouting: () => routing.refresh(),

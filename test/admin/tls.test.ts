@@ -60,6 +60,15 @@ describe('mutual TLS on the admin port', () => {
     expect(listed.backends.map((b) => b.name)).toEqual(['trino-a', 'trino-b']);
   });
 
+  it('a change over mutual TLS is recorded with the client certificate\'s subject', async () => {
+    const router = await start(configDir(MUTUAL));
+    const admin = client(router, CLIENT_TLS);
+    await admin.backends.drainBackend({ name: 'trino-a' });
+    const [change] = (await admin.config.listConfigHistory({ limit: 1 })).changes;
+    expect(change).toMatchObject({ method: 'BackendService/DrainBackend', author: { token: 'none', certificateSubject: 'CN=client,O=trino-envoy-router tests', peer: expect.stringMatching(/127\.0\.0\.1/) } });
+    expect(change?.summary).toMatch(/by no token, certificate CN=/);
+  });
+
   it('refuses clients without a certificate, with one of another CA, and plaintext clients', async () => {
     const router = await start(configDir(MUTUAL));
     const noCertificate = { ca: pem('ca.crt') };

@@ -6,7 +6,7 @@ import { storeContract } from './store-contract.js';
 storeContract('PostgreSQL', async () => {
   const database = await freshDatabase();
   return {
-    open: () => openPostgresStore(postgresSettings(database.url)),
+    open: (options) => openPostgresStore(postgresSettings(database.url), options),
     destroy: () => database.drop(),
   };
 });

@@ -7,7 +7,7 @@ import { storeContract } from './store-contract.js';
 storeContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ter-contract-'));
   return {
-    open: async () => openSqliteStore(join(dir, 'router.db')),
+    open: async (options) => openSqliteStore(join(dir, 'router.db'), options),
     destroy: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });

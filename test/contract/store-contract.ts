@@ -12,18 +12,20 @@ import type { RoutingConfig } from '../../src/routing/model.js';
 import type { OwnershipChange } from '../../src/stickiness/ownership.js';
 import { seedFromConfig, type Store } from '../../src/store/index.js';
 import { backend, sampleConfig } from '../unit/routing/fixtures.js';
+import type { AuditRetention } from '../../src/config/index.js';
+import { FILE_METHODS, type ChangeOrigin } from '../../src/routing/config-history.js';
 
 /** A fresh, empty database per test; `open` may be called more than once (replicas, a reopen). */
 export interface StoreBacking {
-  open(): Promise<Store>;
+  open(options?: { readonly audit?: AuditRetention }): Promise<Store>;
   destroy(): Promise<void>;
 }
 
 export function storeContract(name: string, newBacking: () => Promise<StoreBacking>): void {
   let backing: StoreBacking;
   let opened: Store[];
-  const open = async (): Promise<Store> => {
-    const store = await backing.open();
+  const open = async (options?: { readonly audit?: AuditRetention }): Promise<Store> => {
+    const store = await backing.open(options);
     opened.push(store);
     return store;
   };
@@ -330,6 +332,59 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       expect(await states.list('other', 100)).toHaveLength(1);
       expect(await states.pruneOlderThan(9)).toBe(2);
       expect((await states.list('a', 100)).map((c) => c.at)).toEqual([10, 9]);
+    });
+  });
+
+  describe(`${name} store: config history`, () => {
+    const by = (method: string, peer = 'ipv4:10.0.0.7:5000'): ChangeOrigin => ({ method, author: { token: 'admin', peer } });
+    const changeBy = (store: Store, origin: ChangeOrigin, edit: (config: RoutingConfig) => RoutingConfig): Promise<number> =>
+      store.routing.transaction(async (tx) => tx.write(edit((await tx.read()).config), origin));
+
+    it('every committed change is recorded with its origin, diff and the whole config; no-op writes and rollbacks are not', async () => {
+      const store = await open();
+      const seededAt = await changeBy(store, { method: FILE_METHODS.seed, author: { file: '/etc/router.yaml' } }, (c) => edits.replaceAll(c, sampleConfig()));
+      const added = await changeBy(store, by('BackendService/CreateBackend'), (c) => edits.createBackend(c, backend('c')));
+      await changeBy(store, by('BackendService/CreateBackend'), (c) => c); // nothing differs
+      await store.routing.transaction(async (tx) => {
+        await tx.write(edits.createBackend((await tx.read()).config, backend('d')), by('BackendService/CreateBackend'));
+        throw new Error('after the write');
+      }).catch(() => {});
+      const page = await store.configHistory.list({ limit: 10 });
+      expect(page.changes.map((c) => c.revision)).toEqual([added, seededAt]);
+      expect(page.nextBeforeRevision).toBeUndefined();
+      const [newest, first] = page.changes;
+      expect(newest).toMatchObject({ method: 'BackendService/CreateBackend', author: { token: 'admin', peer: 'ipv4:10.0.0.7:5000' } });
+      expect(newest!.diff).toStrictEqual({ backends: { added: ['c'], changed: [], removed: [] }, groups: { added: [], changed: [], removed: [] }, rules: { added: [], changed: [], removed: [] } });
+      expect(first).toMatchObject({ method: FILE_METHODS.seed, author: { file: '/etc/router.yaml' }, diff: { defaultGroup: sampleConfig().defaultGroup } });
+      expect(Math.abs(newest!.at - Date.now())).toBeLessThan(60_000);
+      const revision = await store.configHistory.get(added);
+      expect(revision?.config).toStrictEqual((await store.routing.read()).config);
+      expect((await store.configHistory.get(seededAt))?.config).toStrictEqual(sampleConfig());
+      expect(await store.configHistory.get(added + 1)).toBeUndefined();
+      expect(await store.configHistory.range()).toStrictEqual({ oldest: seededAt, newest: added });
+    });
+
+    it('pages newest first; a write without an origin is still recorded', async () => {
+      const store = await seeded();
+      for (const name of ['c', 'd', 'e', 'f']) await change(store, (c) => edits.createBackend(c, backend(name)));
+      const first = await store.configHistory.list({ limit: 2 });
+      expect(first.changes.map((c) => c.revision)).toEqual([5, 4]);
+      expect(first.changes[0]?.method).toBe('unknown');
+      const second = await store.configHistory.list({ beforeRevision: first.nextBeforeRevision, limit: 2 });
+      expect(second.changes.map((c) => c.revision)).toEqual([3, 2]);
+      const last = await store.configHistory.list({ beforeRevision: second.nextBeforeRevision, limit: 2 });
+      expect(last.changes.map((c) => c.revision)).toEqual([1]);
+      expect(last.nextBeforeRevision).toBeUndefined();
+    });
+
+    it('keeps at most store.audit.maxRevisions, the newest; a reopened store keeps them', async () => {
+      const store = await open({ audit: { maxRevisions: 3, maxAgeDays: 90 } });
+      await change(store, (c) => edits.replaceAll(c, sampleConfig()));
+      for (const name of ['c', 'd', 'e', 'f']) await change(store, (c) => edits.createBackend(c, backend(name)));
+      expect((await store.configHistory.list({ limit: 100 })).changes.map((c) => c.revision)).toEqual([5, 4, 3]);
+      expect(await store.configHistory.get(2)).toBeUndefined();
+      const again = await open();
+      expect(await again.configHistory.range()).toStrictEqual({ oldest: 3, newest: 5 });
     });
   });
 }

@@ -196,7 +196,7 @@ const BREAKAGES: Breakage[] = [
   { file: 'README.md', what: 'points the Trino CLI at the router instead of Envoy', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('trino --server http://envoy:8080', 'trino --server http://router:9001')), expect: 'is not the Envoy service' },
   { file: 'README.md', what: 'creates the Secret without the admin token', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce(/ \\\n\s*--from-literal=admin-token="[^"]*"/, '')), expect: 'Secret trino-envoy-router needs key admin-token' },
   { file: 'README.md', what: 'forgets http-server.process-forwarded', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('- `http-server.process-forwarded=true` in every', '- Forwarded headers processed in every')), expect: 'must name http-server.process-forwarded=true' },
-  { file: 'README.md', what: 'names a folder that does not exist', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('-f deploy/istio/ext-proc', '-f deploy/istio/extproc')), expect: 'names deploy/istio/extproc, which does not exist' },
+  { file: 'README.md', what: 'names a folder that does not exist', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('`deploy/istio/ext-proc`', '`deploy/istio/extproc`')), expect: 'names deploy/istio/extproc, which does not exist' },
   { file: 'README.md', what: 'has no Envoy Gateway subsection', area: 'readme', break: (f) => editText(f, 'README.md', replaceOnce('### Envoy Gateway\n', '### Gateway API\n')), expect: 'no subsection for Envoy Gateway' },
 ];
 

@@ -71,6 +71,8 @@ export interface ChainOptions {
    * through a `pipe` endpoint (default config envoy/envoy-sidecar.yaml). ext_proc only.
    */
   readonly sidecar?: boolean;
+  /** The router's `store` section (YAML flow mapping), e.g. `{ seed: watch }`; default SQLite in the data dir. */
+  readonly store?: string;
 }
 
 export interface Chain {
@@ -156,6 +158,7 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
     ...(options.admin !== undefined ? { adminAddress: '127.0.0.1:0' } : {}),
     ...(options.admin?.token !== undefined ? { adminToken: options.admin.token } : {}),
     ...(options.monitor !== undefined ? { monitor: options.monitor } : {}),
+    ...(options.store !== undefined ? { store: options.store } : {}),
     ...(routerSocket !== undefined ? { extProcAddress: `unix:${routerSocket}` } : {}),
     // The default ext_proc address, so one gRPC server serves both edges.
     ...(edge === 'ext_authz' ? { extAuthzAddress: '127.0.0.1:0' } : {}),

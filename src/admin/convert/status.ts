@@ -3,6 +3,7 @@
  */
 import type {
   BackendStatus as ApiBackendStatus,
+  ConfigFileStatus as ApiConfigFileStatus,
   DrainProgress as ApiDrainProgress,
   QueryRecord as ApiQueryRecord,
   StateChange as ApiStateChange,
@@ -11,6 +12,7 @@ import type { BackendStateChange, BackendStatus, DrainProgress } from '../../hea
 import type { QueryRecord } from '../../history/query-record.js';
 import type { Backend } from '../../routing/model.js';
 import { isDraining } from './backend.js';
+import type { ConfigFileStatus } from '../../config-watch/status.js';
 
 export function drainProgressToApi(drain: DrainProgress | null): ApiDrainProgress {
   if (drain === null) return { known: false, remaining: 0, drained: false, since: undefined };
@@ -76,5 +78,20 @@ export function queryRecordToApi(record: QueryRecord): ApiQueryRecord {
     },
     outcome: record.outcome,
     message: record.message ?? '',
+  };
+}
+
+/** The config file's status (src/config-watch) in the API's shape. */
+export function configFileStatusToApi(status: ConfigFileStatus): ApiConfigFileStatus {
+  return {
+    path: status.path,
+    mode: status.mode,
+    lastAppliedAt: status.lastAppliedAt === undefined ? undefined : new Date(status.lastAppliedAt),
+    lastAppliedRevision: status.lastAppliedRevision,
+    lastError: status.lastError ?? '',
+    lastErrorAt: status.lastErrorAt === undefined ? undefined : new Date(status.lastErrorAt),
+    rejections: status.rejections,
+    restartRequired: [...status.restartRequired],
+    differsFromStore: status.differsFromStore ?? '',
   };
 }

@@ -4,6 +4,9 @@
  * the same text.
  */
 import type { ConfigServiceService, NameDiff as ApiNameDiff } from '../../gen/trino_envoy_router/admin/v1/admin.js';
+import { configChangeToApi, configDiffToApi } from '../convert/config-history.js';
+import { InvalidArgumentError, NotAvailableError, UnknownRevisionError } from '../errors.js';
+import type { ConfigHistoryStore } from '../../routing/config-history.js';
 import { parseConfig, renderConfigYaml } from '../../config/index.js';
 import * as edits from '../../routing/config-edits.js';
 import { applyChange } from '../apply.js';
@@ -21,7 +24,7 @@ export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceSe
       return { yaml, revision, freshness: freshnessToApi(freshness) };
     },
 
-    importConfig: async (request) => {
+    importConfig: async (request, call) => {
       const sourceName = request.sourceName === '' ? 'import' : request.sourceName;
       const imported = parseConfig(restoreRedactedSecrets(request.yaml, deps.config), sourceName, {
         env: deps.env,
@@ -36,7 +39,7 @@ export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceSe
         diff = diffRouting(current.config, imported.routing);
         revision = current.revision;
       } else {
-        revision = (await applyChange(deps, (config) => {
+        revision = (await applyChange(deps, call, (config) => {
           diff = diffRouting(config, imported.routing);
           return diff.changed ? edits.replaceAll(config, imported.routing) : undefined;
         })).revision;
@@ -54,7 +57,50 @@ export function configHandlers(deps: AdminDeps): Handlers<typeof ConfigServiceSe
         restartRequired,
       };
     },
+
+    listConfigHistory: async (request) => {
+      const history = historyOf(deps);
+      const limit = request.limit === 0 ? DEFAULT_HISTORY_PAGE : request.limit;
+      if (limit > MAX_HISTORY_PAGE) throw new InvalidArgumentError('limit', `at most ${MAX_HISTORY_PAGE}, got ${limit}`);
+      const page = await history.list({ beforeRevision: request.beforeRevision, limit });
+      return { changes: page.changes.map(configChangeToApi), nextBeforeRevision: page.nextBeforeRevision };
+    },
+
+    getConfigRevision: async (request) => {
+      const record = await findRevision(historyOf(deps), request.revision);
+      const yaml = renderConfigYaml({ ...deps.config, routing: record.config }, { secrets: 'redact' });
+      return { change: configChangeToApi(record), yaml };
+    },
+
+    rollback: async (request, call) => {
+      const record = await findRevision(historyOf(deps), request.toRevision);
+      let diff = diffRouting(record.config, record.config);
+      const applied = await applyChange(deps, call, (config) => {
+        diff = diffRouting(config, record.config);
+        return diff.changed ? edits.replaceAll(config, record.config) : undefined;
+      });
+      deps.logger.info({ toRevision: request.toRevision, revision: applied.revision, changed: applied.changed }, 'configuration rolled back');
+      const { changed: _changed, ...recorded } = diff;
+      return { revision: applied.revision, changed: applied.changed, diff: configDiffToApi(recorded) };
+    },
   };
+}
+
+const DEFAULT_HISTORY_PAGE = 50;
+const MAX_HISTORY_PAGE = 1000;
+
+function historyOf(deps: AdminDeps): ConfigHistoryStore {
+  if (deps.configHistory === undefined) throw new NotAvailableError('this router keeps no config history');
+  return deps.configHistory;
+}
+
+async function findRevision(history: ConfigHistoryStore, revision: number) {
+  if (revision === 0) throw new InvalidArgumentError('revision', 'required (a revision from `config history`)');
+  const record = await history.get(revision);
+  if (record !== undefined) return record;
+  const range = await history.range();
+  const kept = range === undefined ? 'nothing is recorded yet' : `revisions ${range.oldest} to ${range.newest} are kept (store.audit)`;
+  throw new UnknownRevisionError(revision, `revision ${revision} is not in the config history: ${kept}`);
 }
 
 function nameDiffToApi(diff: NameDiff): ApiNameDiff {

@@ -28,27 +28,27 @@ export function groupHandlers(deps: AdminDeps): Handlers<typeof GroupServiceServ
       return { group: groupToApi(find(config, name), config.defaultGroup), revision, freshness: freshnessToApi(freshness) };
     },
 
-    createGroup: async (request) => {
+    createGroup: async (request, call) => {
       const group = groupFromApi(request.group);
-      const applied = await applyChange(deps, (config) => edits.createGroup(config, group));
+      const applied = await applyChange(deps, call, (config) => edits.createGroup(config, group));
       return { group: stored(applied.config, group.name), revision: applied.revision };
     },
 
-    updateGroup: async (request) => {
+    updateGroup: async (request, call) => {
       const given = required(request.group);
-      const applied = await applyChange(deps, (config) =>
+      const applied = await applyChange(deps, call, (config) =>
         edits.updateGroup(config, mergeGroup(find(config, given.name), given, request.updateMask)));
       return { group: stored(applied.config, given.name), revision: applied.revision };
     },
 
-    deleteGroup: async (request) => {
+    deleteGroup: async (request, call) => {
       const name = requiredName(request.name);
-      return { revision: (await applyChange(deps, (config) => edits.deleteGroup(config, name))).revision };
+      return { revision: (await applyChange(deps, call, (config) => edits.deleteGroup(config, name))).revision };
     },
 
-    setDefaultGroup: async (request) => {
+    setDefaultGroup: async (request, call) => {
       const name = requiredName(request.name);
-      const applied = await applyChange(deps, (config) => {
+      const applied = await applyChange(deps, call, (config) => {
         // validate.ts would say "unknown group" as an invalid config; a missing name is NOT_FOUND.
         find(config, name);
         return edits.setDefaultGroup(config, name);

@@ -36,25 +36,25 @@ export function ruleHandlers(deps: AdminDeps): Handlers<typeof RuleServiceServic
       return { rule: ruleToApi(find(config, name)), revision, freshness: freshnessToApi(freshness) };
     },
 
-    createRule: async (request) => {
+    createRule: async (request, call) => {
       const rule = ruleFromApi(request.rule);
-      const applied = await applyChange(deps, (config) => edits.createRule(config, rule));
+      const applied = await applyChange(deps, call, (config) => edits.createRule(config, rule));
       return { rule: ruleToApi(find(applied.config, rule.name)), revision: applied.revision };
     },
 
-    updateRule: async (request) => {
+    updateRule: async (request, call) => {
       const given = required(request.rule);
-      const applied = await applyChange(deps, (config) =>
+      const applied = await applyChange(deps, call, (config) =>
         edits.updateRule(config, mergeRule(find(config, given.name), given, request.updateMask)));
       return { rule: ruleToApi(find(applied.config, given.name)), revision: applied.revision };
     },
 
-    deleteRule: async (request) => {
+    deleteRule: async (request, call) => {
       const name = requiredName(request.name);
-      return { revision: (await applyChange(deps, (config) => edits.deleteRule(config, name))).revision };
+      return { revision: (await applyChange(deps, call, (config) => edits.deleteRule(config, name))).revision };
     },
 
-    reorderRules: async (request) => {
+    reorderRules: async (request, call) => {
       const first = request.firstPriority ?? DEFAULT_FIRST_PRIORITY;
       const step = request.step ?? DEFAULT_STEP;
       if (step < 1) throw new InvalidArgumentError('step', `expected at least 1, got ${step}`);
@@ -62,7 +62,7 @@ export function ruleHandlers(deps: AdminDeps): Handlers<typeof RuleServiceServic
       if (last > INT32_MAX) {
         throw new InvalidArgumentError('first_priority', `priorities would run past ${INT32_MAX}; use a smaller first_priority or step`);
       }
-      const applied = await applyChange(deps, (config) => {
+      const applied = await applyChange(deps, call, (config) => {
         checkCompleteOrder(request.names, config.rules);
         let next = config;
         request.names.forEach((name, i) => {

@@ -6,7 +6,7 @@ import type { BackendStatus } from '../../health/status.js';
 import type { Backend } from '../../routing/model.js';
 import { NotFoundError } from '../../routing/edit-errors.js';
 import type { Handlers } from '../call.js';
-import { backendStatusToApi } from '../convert/status.js';
+import { backendStatusToApi, configFileStatusToApi } from '../convert/status.js';
 import type { AdminDeps } from '../deps.js';
 import { freshnessToApi, servingFreshness } from '../read-routing.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -30,6 +30,7 @@ export function statusHandlers(deps: AdminDeps): Handlers<typeof StatusServiceSe
         monitored: health !== undefined,
         revision: snapshot.revision,
         freshness: freshnessToApi(servingFreshness(deps)),
+        configFile: deps.configFile === undefined ? undefined : configFileStatusToApi(deps.configFile.status()),
       };
     },
   };

@@ -174,6 +174,21 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX login_flows_by_time ON login_flows (created_at);
     `,
   },
+  {
+    version: 9,
+    description: 'config history: every routing change, who made it, what it changed, the config it left',
+    sql: `
+      CREATE TABLE config_history (
+        revision bigint PRIMARY KEY,
+        recorded_at bigint NOT NULL,
+        method text NOT NULL,
+        author json NOT NULL,
+        diff json NOT NULL,
+        config json NOT NULL
+      );
+      CREATE INDEX config_history_by_time ON config_history (recorded_at);
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -15,10 +15,14 @@ import { PostgresQueryHistoryStore } from './query-history.js';
 import { PostgresHealthLeadership } from './health-leadership.js';
 import { PostgresChangeFeed } from './notifications.js';
 import { PostgresRoutingStore } from './routing.js';
+import { PostgresConfigHistoryStore } from './config-history.js';
+import type { AuditRetention } from '../../config/router-config.js';
 import { PostgresStateHistoryStore } from './state-history.js';
 
 export interface PostgresStoreOptions {
   readonly logger?: Pick<Logger, 'info' | 'warn'>;
+  /** How much config history to keep (store.audit); default 1000 revisions, 90 days. */
+  readonly audit?: AuditRetention;
 }
 
 export interface PostgresStore extends Store {
@@ -36,7 +40,8 @@ export async function openPostgresStore(settings: PostgresStoreConfig, options: 
       location: `${connection.location} (schema ${settings.schema})`,
       schemaVersion,
       connection,
-      routing: new PostgresRoutingStore(connection),
+      routing: new PostgresRoutingStore(connection, Date.now, options.audit),
+      configHistory: new PostgresConfigHistoryStore(connection),
       ownership: new PostgresOwnershipStore(connection, origin),
       history: new PostgresQueryHistoryStore(connection),
       backendStates: new PostgresStateHistoryStore(connection),

@@ -25,6 +25,10 @@ import {
 import { routingWrites } from '../routing-writes.js';
 import type { PostgresConnection, Queryable } from './connection.js';
 import { ROUTING_CHANNEL } from './notifications.js';
+import type { AuditRetention } from '../../config/router-config.js';
+import { UNKNOWN_ORIGIN, type ChangeOrigin } from '../../routing/config-history.js';
+import { DEFAULT_AUDIT_RETENTION, historyParams } from '../config-history-rows.js';
+import { recordChange } from './config-history.js';
 
 
 // Booleans and JSON are read back in the shapes routing-rows.ts converts (as SQLite stores them).
@@ -38,6 +42,7 @@ export class PostgresRoutingStore implements RoutingStore {
   constructor(
     private readonly connection: PostgresConnection,
     private readonly now: () => number = Date.now,
+    private readonly retention: AuditRetention = DEFAULT_AUDIT_RETENTION,
   ) {}
 
   read(): Promise<VersionedRoutingConfig> {
@@ -63,12 +68,12 @@ export class PostgresRoutingStore implements RoutingStore {
             "SELECT EXISTS (SELECT 1 FROM backends) OR EXISTS (SELECT 1 FROM routing_groups) OR EXISTS (SELECT 1 FROM routing_rules) OR EXISTS (SELECT 1 FROM settings WHERE key = 'default_group') AS found");
           return { ...versioned, empty: any.rows[0]?.found !== true };
         },
-        write: (next) => this.write(client, next),
+        write: (next, origin) => this.write(client, next, origin ?? UNKNOWN_ORIGIN),
       });
     });
   }
 
-  private async write(client: pg.PoolClient, next: RoutingConfig): Promise<number> {
+  private async write(client: pg.PoolClient, next: RoutingConfig, origin: ChangeOrigin): Promise<number> {
     const { versioned, defaultGroupStored } = await readConfig(client);
     throwIfInvalid(storableIssues(next, versioned.config));
     const writes = routingWrites(versioned.config, next, defaultGroupStored);
@@ -118,6 +123,7 @@ export class PostgresRoutingStore implements RoutingStore {
     const bumped = await client.query<{ value: string }>("UPDATE settings SET value = (value::bigint + 1)::text WHERE key = 'revision' RETURNING value");
     const revision = Number(bumped.rows[0]?.value);
     if (!Number.isFinite(revision)) throw new Error('settings row "revision" is missing');
+    await recordChange(client, this.retention, historyParams(revision, updatedAt, origin, versioned.config, next));
     await client.query('SELECT pg_notify($1, $2)', [ROUTING_CHANNEL, String(revision)]);
     return revision;
   }

@@ -175,6 +175,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_flows_by_time ON login_flows (created_at);
     `,
   },
+  {
+    version: 8,
+    description: 'config history: every routing change, who made it, what it changed, the config it left',
+    sql: `
+      CREATE TABLE config_history (
+        revision INTEGER PRIMARY KEY,
+        recorded_at INTEGER NOT NULL,
+        method TEXT NOT NULL,
+        author TEXT NOT NULL CHECK (json_valid(author)),
+        diff TEXT NOT NULL CHECK (json_valid(diff)),
+        config TEXT NOT NULL CHECK (json_valid(config))
+      );
+      CREATE INDEX config_history_by_time ON config_history (recorded_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -14,6 +14,8 @@ import { migrate } from './migrations.js';
 import { SqliteOwnershipStore } from './ownership.js';
 import { SqliteQueryHistoryStore } from './query-history.js';
 import { SqliteRoutingStore } from './routing.js';
+import { SqliteConfigHistoryStore } from './config-history.js';
+import type { AuditRetention } from '../../config/router-config.js';
 import { primarySqliteCode, SqliteConnection } from './connection.js';
 import type { Store } from '../store.js';
 
@@ -29,6 +31,8 @@ export interface StoreOptions {
    * Default 100 ms.
    */
   readonly servingBusyTimeoutMs?: number;
+  /** How much config history to keep (store.audit); default 1000 revisions, 90 days. */
+  readonly audit?: AuditRetention;
 }
 
 const IN_MEMORY = ':memory:';
@@ -60,20 +64,21 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
     if (path !== IN_MEMORY) db.pragma(`user_version = ${schemaVersion}`);
     const servingBusyTimeoutMs = Math.max(0, Math.floor(options.servingBusyTimeoutMs ?? 100));
     db.pragma(`busy_timeout = ${servingBusyTimeoutMs}`);
-    return buildStore(db, path, schemaVersion, servingBusyTimeoutMs);
+    return buildStore(db, path, schemaVersion, servingBusyTimeoutMs, options.audit);
   } catch (error) {
     db?.close();
     throw error instanceof StoreError ? error : explainOpenFailure(path, error);
   }
 }
 
-function buildStore(db: Database.Database, path: string, schemaVersion: number, busyTimeoutMs: number): Store {
+function buildStore(db: Database.Database, path: string, schemaVersion: number, busyTimeoutMs: number, audit: AuditRetention | undefined): Store {
   const connection = new SqliteConnection(db, path, busyTimeoutMs);
   return {
     kind: 'sqlite',
     location: path,
     schemaVersion,
-    routing: new SqliteRoutingStore(connection),
+    routing: new SqliteRoutingStore(connection, Date.now, audit),
+    configHistory: new SqliteConfigHistoryStore(connection),
     ownership: new SqliteOwnershipStore(connection),
     history: new SqliteQueryHistoryStore(connection),
     backendStates: new SqliteStateHistoryStore(connection),

@@ -21,16 +21,23 @@ import {
   type RuleRow,
 } from '../routing-rows.js';
 import { routingWrites } from '../routing-writes.js';
+import type { AuditRetention } from '../../config/router-config.js';
+import { UNKNOWN_ORIGIN, type ChangeOrigin } from '../../routing/config-history.js';
+import { DEFAULT_AUDIT_RETENTION, historyParams } from '../config-history-rows.js';
+import { prepareHistoryWrites } from './config-history.js';
 import type { SqliteConnection } from './connection.js';
 
 export class SqliteRoutingStore implements RoutingStore {
   private readonly sql: RoutingStatements;
+  private readonly recordChange: (params: ReturnType<typeof historyParams>) => void;
 
   constructor(
     private readonly connection: SqliteConnection,
     private readonly now: () => number = Date.now,
+    retention: AuditRetention = DEFAULT_AUDIT_RETENTION,
   ) {
     this.sql = prepareRoutingStatements(connection.db);
+    this.recordChange = prepareHistoryWrites(connection.db, retention);
   }
 
   read(): Promise<VersionedRoutingConfig> {
@@ -45,7 +52,7 @@ export class SqliteRoutingStore implements RoutingStore {
   transaction<T>(work: (tx: RoutingTransaction) => Promise<T>): Promise<T> {
     return this.connection.transaction('routing change', () => work({
       read: async () => ({ ...this.readNow(), empty: this.sql.anyRouting.get()?.found !== 1 }),
-      write: async (next) => this.writeNow(next),
+      write: async (next, origin) => this.writeNow(next, origin ?? UNKNOWN_ORIGIN),
     }));
   }
 
@@ -69,7 +76,7 @@ export class SqliteRoutingStore implements RoutingStore {
     return { config, revision: this.revisionNow() };
   }
 
-  private writeNow(next: RoutingConfig): number {
+  private writeNow(next: RoutingConfig, origin: ChangeOrigin): number {
     const { config: current } = this.readNow();
     throwIfInvalid(storableIssues(next, current));
     const writes = routingWrites(current, next, this.sql.setting.get('default_group') !== undefined);
@@ -93,7 +100,9 @@ export class SqliteRoutingStore implements RoutingStore {
     if (writes.defaultGroup !== undefined) this.sql.putSetting.run('default_group', writes.defaultGroup);
     const bumped = this.sql.bumpRevision.get();
     if (bumped === undefined) throw new Error('settings row "revision" is missing');
-    return Number(bumped.value);
+    const revision = Number(bumped.value);
+    this.recordChange(historyParams(revision, updatedAt, origin, current, next));
+    return revision;
   }
 }
 

@@ -206,6 +206,16 @@ const CASES: Case[] = [
     path: '', line: 16, message: /YAML syntax: /,
   },
   {
+    name: 'config history bounds (store.audit)',
+    yaml: `${VALID_YAML}store: { audit: { maxRevisions: 0, maxAgeDays: 90 } }\n`,
+    path: 'store.audit.maxRevisions', line: 17, message: /expected number to be >0/,
+  },
+  {
+    name: 'an unknown store.seed names the modes',
+    yaml: `${VALID_YAML}store: { seed: always }\n`,
+    path: 'store.seed', line: 17, message: /if-empty.*overwrite.*watch/,
+  },
+  {
     name: 'duplicate YAML key',
     yaml: withLine(9, '    url: http://127.0.0.1:8081', '    url: http://127.0.0.1:8083'),
     path: '', line: 10, message: /Map keys must be unique/,

@@ -204,7 +204,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
     const config: RouterConfig = {
       listen: { extProc: g.extProc, extAuthz, admin: g.admin, metrics: g.metrics, xds: g.shareXds === 'off' ? null : g.shareXds === 'shared' ? g.extProc : { host: '127.0.0.1', port: 9004 } },
       dataDir: g.dataDir,
-      store: { kind: 'sqlite', path: g.customStorePath ? '/srv/other/router.sqlite' : join(g.dataDir, 'router.db'), seed: g.seed, pollIntervalMs: 2000, postgres: null },
+      store: { kind: 'sqlite', path: g.customStorePath ? '/srv/other/router.sqlite' : join(g.dataDir, 'router.db'), seed: g.seed, pollIntervalMs: 2000, audit: { maxRevisions: 1000, maxAgeDays: 90 }, postgres: null },
       logging: { level: g.level },
       routing: g.routing,
       requests: { unavailable: g.unavailable, jwtUserClaim: g.jwtUserClaim },

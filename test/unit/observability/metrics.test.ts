@@ -233,6 +233,26 @@ describe('RouterMetrics: state read at scrape time', () => {
   });
 });
 
+describe('RouterMetrics: config file', () => {
+  it('reports the last applied revision and time and the refused edits of the config file', async () => {
+    const metrics = new RouterMetrics({ processMetrics: false });
+    const before = await scrape(metrics);
+    expect(valueOf(before, METRIC_NAMES.configFileRejections, {})).toBe(0);
+    let rejections = 0;
+    metrics.watchConfigFile({
+      status: () => ({
+        path: '/etc/router.yaml', mode: 'watch', lastAppliedAt: 1_765_000_000_000, lastAppliedRevision: 17, lastError: 'YAML syntax', lastErrorAt: 1_765_000_001_000,
+        rejections, restartRequired: [], differsFromStore: undefined,
+      }),
+    });
+    rejections = 2;
+    const samples = await scrape(metrics);
+    expect(valueOf(samples, METRIC_NAMES.configFileRevision, {})).toBe(17);
+    expect(valueOf(samples, METRIC_NAMES.configFileAppliedAt, {})).toBe(1_765_000_000);
+    expect(valueOf(samples, METRIC_NAMES.configFileRejections, {})).toBe(2);
+  });
+});
+
 describe('RouterMetrics: registry', () => {
   it('registers every name in METRIC_NAMES with the trino_router_ prefix, on its own registry', async () => {
     const metrics = new RouterMetrics();

@@ -624,7 +624,36 @@ export interface GetStatusResponse {
   monitored: boolean;
   revision: number;
   /** How current this read is (the store may be down or its change feed cut). */
-  freshness?: StoreFreshness | undefined;
+  freshness?:
+    | StoreFreshness
+    | undefined;
+  /** The config file the router started with and how its routing reaches the store. */
+  configFile?: ConfigFileStatus | undefined;
+}
+
+export interface ConfigFileStatus {
+  path: string;
+  /** store.seed: if-empty, overwrite or watch. */
+  mode: string;
+  /** When this router last wrote (or, under watch, accepted) the file's routing; absent: never. */
+  lastAppliedAt?:
+    | Date
+    | undefined;
+  /** The store revision that apply left. */
+  lastAppliedRevision?:
+    | number
+    | undefined;
+  /** Why the last edit was refused (the last good configuration stays); empty once one applies. */
+  lastError: string;
+  lastErrorAt?:
+    | Date
+    | undefined;
+  /** Edits refused since the router started. */
+  rejections: number;
+  /** File keys outside routing that differ from the running ones; they apply on the next start. */
+  restartRequired: string[];
+  /** if-empty: the file's routing differs from the store's, and how to apply it; empty otherwise. */
+  differsFromStore: string;
 }
 
 export interface BackendStatus {
@@ -730,6 +759,72 @@ export interface GetQueryOwnerResponse {
   backendConfigured: boolean;
   /** One line for humans. */
   summary: string;
+}
+
+export interface ListConfigHistoryRequest {
+  /** Absent or 0: 50; at most 1000. */
+  limit: number;
+  /** Only revisions below this one (the previous page's next_before_revision); absent: the newest. */
+  beforeRevision?: number | undefined;
+}
+
+export interface ListConfigHistoryResponse {
+  changes: ConfigChange[];
+  /** Pass as before_revision for the next page; absent on the last page. */
+  nextBeforeRevision?: number | undefined;
+}
+
+export interface ConfigChange {
+  revision: number;
+  at?:
+    | Date
+    | undefined;
+  /** The admin method (BackendService/DrainBackend, ConfigService/Rollback) or config-file/seed, config-file/watch. */
+  method: string;
+  author?: ChangeAuthor | undefined;
+  diff?:
+    | ConfigDiff
+    | undefined;
+  /** One line for humans: who and what. */
+  summary: string;
+}
+
+export interface ChangeAuthor {
+  /** Admin calls: admin, read-only or none (the API needs no token). */
+  token: string;
+  /** Admin calls over mutual TLS: the client certificate's subject. */
+  certificateSubject: string;
+  /** Admin calls: the caller's address. */
+  peer: string;
+  /** Config file applies: the file. */
+  file: string;
+}
+
+export interface GetConfigRevisionRequest {
+  revision: number;
+}
+
+export interface GetConfigRevisionResponse {
+  change?:
+    | ConfigChange
+    | undefined;
+  /**
+   * The configuration file as of that revision: the running file's other sections with that
+   * revision's routing, secrets redacted (what ExportConfig would have answered then).
+   */
+  yaml: string;
+}
+
+export interface RollbackRequest {
+  /** The revision whose routing configuration becomes current again. */
+  toRevision: number;
+}
+
+export interface RollbackResponse {
+  /** The new revision (unchanged when the routing already equals that revision's). */
+  revision: number;
+  changed: boolean;
+  diff?: ConfigDiff | undefined;
 }
 
 export interface ExportConfigRequest {
@@ -8245,7 +8340,7 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
 };
 
 function createBaseGetStatusResponse(): GetStatusResponse {
-  return { backends: [], monitored: false, revision: 0, freshness: undefined };
+  return { backends: [], monitored: false, revision: 0, freshness: undefined, configFile: undefined };
 }
 
 export const GetStatusResponse: MessageFns<GetStatusResponse> = {
@@ -8261,6 +8356,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.freshness !== undefined) {
       StoreFreshness.encode(message.freshness, writer.uint32(34).fork()).join();
+    }
+    if (message.configFile !== undefined) {
+      ConfigFileStatus.encode(message.configFile, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -8310,6 +8408,14 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.freshness = StoreFreshness.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.configFile = ConfigFileStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8330,6 +8436,11 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
       monitored: isSet(object.monitored) ? globalThis.Boolean(object.monitored) : false,
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
       freshness: isSet(object.freshness) ? StoreFreshness.fromJSON(object.freshness) : undefined,
+      configFile: isSet(object.configFile)
+        ? ConfigFileStatus.fromJSON(object.configFile)
+        : isSet(object.config_file)
+        ? ConfigFileStatus.fromJSON(object.config_file)
+        : undefined,
     };
   },
 
@@ -8347,6 +8458,9 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.freshness !== undefined) {
       obj.freshness = StoreFreshness.toJSON(message.freshness);
     }
+    if (message.configFile !== undefined) {
+      obj.configFile = ConfigFileStatus.toJSON(message.configFile);
+    }
     return obj;
   },
 
@@ -8361,6 +8475,240 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.freshness = (object.freshness !== undefined && object.freshness !== null)
       ? StoreFreshness.fromPartial(object.freshness)
       : undefined;
+    message.configFile = (object.configFile !== undefined && object.configFile !== null)
+      ? ConfigFileStatus.fromPartial(object.configFile)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseConfigFileStatus(): ConfigFileStatus {
+  return {
+    path: "",
+    mode: "",
+    lastAppliedAt: undefined,
+    lastAppliedRevision: undefined,
+    lastError: "",
+    lastErrorAt: undefined,
+    rejections: 0,
+    restartRequired: [],
+    differsFromStore: "",
+  };
+}
+
+export const ConfigFileStatus: MessageFns<ConfigFileStatus> = {
+  encode(message: ConfigFileStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.mode !== "") {
+      writer.uint32(18).string(message.mode);
+    }
+    if (message.lastAppliedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAppliedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.lastAppliedRevision !== undefined) {
+      writer.uint32(32).uint64(message.lastAppliedRevision);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(42).string(message.lastError);
+    }
+    if (message.lastErrorAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastErrorAt), writer.uint32(50).fork()).join();
+    }
+    if (message.rejections !== 0) {
+      writer.uint32(56).uint64(message.rejections);
+    }
+    for (const v of message.restartRequired) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.differsFromStore !== "") {
+      writer.uint32(74).string(message.differsFromStore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigFileStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigFileStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lastAppliedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastAppliedRevision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastErrorAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rejections = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.restartRequired.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.differsFromStore = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigFileStatus {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      mode: isSet(object.mode) ? globalThis.String(object.mode) : "",
+      lastAppliedAt: isSet(object.lastAppliedAt)
+        ? fromJsonTimestamp(object.lastAppliedAt)
+        : isSet(object.last_applied_at)
+        ? fromJsonTimestamp(object.last_applied_at)
+        : undefined,
+      lastAppliedRevision: isSet(object.lastAppliedRevision)
+        ? globalThis.Number(object.lastAppliedRevision)
+        : isSet(object.last_applied_revision)
+        ? globalThis.Number(object.last_applied_revision)
+        : undefined,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      lastErrorAt: isSet(object.lastErrorAt)
+        ? fromJsonTimestamp(object.lastErrorAt)
+        : isSet(object.last_error_at)
+        ? fromJsonTimestamp(object.last_error_at)
+        : undefined,
+      rejections: isSet(object.rejections) ? globalThis.Number(object.rejections) : 0,
+      restartRequired: globalThis.Array.isArray(object?.restartRequired)
+        ? object.restartRequired.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.restart_required)
+        ? object.restart_required.map((e: any) => globalThis.String(e))
+        : [],
+      differsFromStore: isSet(object.differsFromStore)
+        ? globalThis.String(object.differsFromStore)
+        : isSet(object.differs_from_store)
+        ? globalThis.String(object.differs_from_store)
+        : "",
+    };
+  },
+
+  toJSON(message: ConfigFileStatus): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.mode !== "") {
+      obj.mode = message.mode;
+    }
+    if (message.lastAppliedAt !== undefined) {
+      obj.lastAppliedAt = message.lastAppliedAt.toISOString();
+    }
+    if (message.lastAppliedRevision !== undefined) {
+      obj.lastAppliedRevision = Math.round(message.lastAppliedRevision);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.lastErrorAt !== undefined) {
+      obj.lastErrorAt = message.lastErrorAt.toISOString();
+    }
+    if (message.rejections !== 0) {
+      obj.rejections = Math.round(message.rejections);
+    }
+    if (message.restartRequired?.length) {
+      obj.restartRequired = message.restartRequired;
+    }
+    if (message.differsFromStore !== "") {
+      obj.differsFromStore = message.differsFromStore;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigFileStatus>, I>>(base?: I): ConfigFileStatus {
+    return ConfigFileStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigFileStatus>, I>>(object: I): ConfigFileStatus {
+    const message = createBaseConfigFileStatus();
+    message.path = object.path ?? "";
+    message.mode = object.mode ?? "";
+    message.lastAppliedAt = object.lastAppliedAt ?? undefined;
+    message.lastAppliedRevision = object.lastAppliedRevision ?? undefined;
+    message.lastError = object.lastError ?? "";
+    message.lastErrorAt = object.lastErrorAt ?? undefined;
+    message.rejections = object.rejections ?? 0;
+    message.restartRequired = object.restartRequired?.map((e) => e) || [];
+    message.differsFromStore = object.differsFromStore ?? "";
     return message;
   },
 };
@@ -9698,6 +10046,790 @@ export const GetQueryOwnerResponse: MessageFns<GetQueryOwnerResponse> = {
     message.coordinatorId = object.coordinatorId ?? "";
     message.backendConfigured = object.backendConfigured ?? false;
     message.summary = object.summary ?? "";
+    return message;
+  },
+};
+
+function createBaseListConfigHistoryRequest(): ListConfigHistoryRequest {
+  return { limit: 0, beforeRevision: undefined };
+}
+
+export const ListConfigHistoryRequest: MessageFns<ListConfigHistoryRequest> = {
+  encode(message: ListConfigHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).uint32(message.limit);
+    }
+    if (message.beforeRevision !== undefined) {
+      writer.uint32(16).uint64(message.beforeRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConfigHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConfigHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.beforeRevision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConfigHistoryRequest {
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      beforeRevision: isSet(object.beforeRevision)
+        ? globalThis.Number(object.beforeRevision)
+        : isSet(object.before_revision)
+        ? globalThis.Number(object.before_revision)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ListConfigHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.beforeRevision !== undefined) {
+      obj.beforeRevision = Math.round(message.beforeRevision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConfigHistoryRequest>, I>>(base?: I): ListConfigHistoryRequest {
+    return ListConfigHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConfigHistoryRequest>, I>>(object: I): ListConfigHistoryRequest {
+    const message = createBaseListConfigHistoryRequest();
+    message.limit = object.limit ?? 0;
+    message.beforeRevision = object.beforeRevision ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListConfigHistoryResponse(): ListConfigHistoryResponse {
+  return { changes: [], nextBeforeRevision: undefined };
+}
+
+export const ListConfigHistoryResponse: MessageFns<ListConfigHistoryResponse> = {
+  encode(message: ListConfigHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.changes) {
+      ConfigChange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextBeforeRevision !== undefined) {
+      writer.uint32(16).uint64(message.nextBeforeRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConfigHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConfigHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.changes.push(ConfigChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nextBeforeRevision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConfigHistoryResponse {
+    return {
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => ConfigChange.fromJSON(e))
+        : [],
+      nextBeforeRevision: isSet(object.nextBeforeRevision)
+        ? globalThis.Number(object.nextBeforeRevision)
+        : isSet(object.next_before_revision)
+        ? globalThis.Number(object.next_before_revision)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ListConfigHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => ConfigChange.toJSON(e));
+    }
+    if (message.nextBeforeRevision !== undefined) {
+      obj.nextBeforeRevision = Math.round(message.nextBeforeRevision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConfigHistoryResponse>, I>>(base?: I): ListConfigHistoryResponse {
+    return ListConfigHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConfigHistoryResponse>, I>>(object: I): ListConfigHistoryResponse {
+    const message = createBaseListConfigHistoryResponse();
+    message.changes = object.changes?.map((e) => ConfigChange.fromPartial(e)) || [];
+    message.nextBeforeRevision = object.nextBeforeRevision ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConfigChange(): ConfigChange {
+  return { revision: 0, at: undefined, method: "", author: undefined, diff: undefined, summary: "" };
+}
+
+export const ConfigChange: MessageFns<ConfigChange> = {
+  encode(message: ConfigChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).uint64(message.revision);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(18).fork()).join();
+    }
+    if (message.method !== "") {
+      writer.uint32(26).string(message.method);
+    }
+    if (message.author !== undefined) {
+      ChangeAuthor.encode(message.author, writer.uint32(34).fork()).join();
+    }
+    if (message.diff !== undefined) {
+      ConfigDiff.encode(message.diff, writer.uint32(42).fork()).join();
+    }
+    if (message.summary !== "") {
+      writer.uint32(50).string(message.summary);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.author = ChangeAuthor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.diff = ConfigDiff.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigChange {
+    return {
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      author: isSet(object.author) ? ChangeAuthor.fromJSON(object.author) : undefined,
+      diff: isSet(object.diff) ? ConfigDiff.fromJSON(object.diff) : undefined,
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+    };
+  },
+
+  toJSON(message: ConfigChange): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.author !== undefined) {
+      obj.author = ChangeAuthor.toJSON(message.author);
+    }
+    if (message.diff !== undefined) {
+      obj.diff = ConfigDiff.toJSON(message.diff);
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigChange>, I>>(base?: I): ConfigChange {
+    return ConfigChange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigChange>, I>>(object: I): ConfigChange {
+    const message = createBaseConfigChange();
+    message.revision = object.revision ?? 0;
+    message.at = object.at ?? undefined;
+    message.method = object.method ?? "";
+    message.author = (object.author !== undefined && object.author !== null)
+      ? ChangeAuthor.fromPartial(object.author)
+      : undefined;
+    message.diff = (object.diff !== undefined && object.diff !== null)
+      ? ConfigDiff.fromPartial(object.diff)
+      : undefined;
+    message.summary = object.summary ?? "";
+    return message;
+  },
+};
+
+function createBaseChangeAuthor(): ChangeAuthor {
+  return { token: "", certificateSubject: "", peer: "", file: "" };
+}
+
+export const ChangeAuthor: MessageFns<ChangeAuthor> = {
+  encode(message: ChangeAuthor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.certificateSubject !== "") {
+      writer.uint32(18).string(message.certificateSubject);
+    }
+    if (message.peer !== "") {
+      writer.uint32(26).string(message.peer);
+    }
+    if (message.file !== "") {
+      writer.uint32(34).string(message.file);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeAuthor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeAuthor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificateSubject = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.file = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangeAuthor {
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      certificateSubject: isSet(object.certificateSubject)
+        ? globalThis.String(object.certificateSubject)
+        : isSet(object.certificate_subject)
+        ? globalThis.String(object.certificate_subject)
+        : "",
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      file: isSet(object.file) ? globalThis.String(object.file) : "",
+    };
+  },
+
+  toJSON(message: ChangeAuthor): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.certificateSubject !== "") {
+      obj.certificateSubject = message.certificateSubject;
+    }
+    if (message.peer !== "") {
+      obj.peer = message.peer;
+    }
+    if (message.file !== "") {
+      obj.file = message.file;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChangeAuthor>, I>>(base?: I): ChangeAuthor {
+    return ChangeAuthor.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeAuthor>, I>>(object: I): ChangeAuthor {
+    const message = createBaseChangeAuthor();
+    message.token = object.token ?? "";
+    message.certificateSubject = object.certificateSubject ?? "";
+    message.peer = object.peer ?? "";
+    message.file = object.file ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConfigRevisionRequest(): GetConfigRevisionRequest {
+  return { revision: 0 };
+}
+
+export const GetConfigRevisionRequest: MessageFns<GetConfigRevisionRequest> = {
+  encode(message: GetConfigRevisionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).uint64(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConfigRevisionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConfigRevisionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConfigRevisionRequest {
+    return { revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0 };
+  },
+
+  toJSON(message: GetConfigRevisionRequest): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConfigRevisionRequest>, I>>(base?: I): GetConfigRevisionRequest {
+    return GetConfigRevisionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConfigRevisionRequest>, I>>(object: I): GetConfigRevisionRequest {
+    const message = createBaseGetConfigRevisionRequest();
+    message.revision = object.revision ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetConfigRevisionResponse(): GetConfigRevisionResponse {
+  return { change: undefined, yaml: "" };
+}
+
+export const GetConfigRevisionResponse: MessageFns<GetConfigRevisionResponse> = {
+  encode(message: GetConfigRevisionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.change !== undefined) {
+      ConfigChange.encode(message.change, writer.uint32(10).fork()).join();
+    }
+    if (message.yaml !== "") {
+      writer.uint32(18).string(message.yaml);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConfigRevisionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConfigRevisionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.change = ConfigChange.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.yaml = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConfigRevisionResponse {
+    return {
+      change: isSet(object.change) ? ConfigChange.fromJSON(object.change) : undefined,
+      yaml: isSet(object.yaml) ? globalThis.String(object.yaml) : "",
+    };
+  },
+
+  toJSON(message: GetConfigRevisionResponse): unknown {
+    const obj: any = {};
+    if (message.change !== undefined) {
+      obj.change = ConfigChange.toJSON(message.change);
+    }
+    if (message.yaml !== "") {
+      obj.yaml = message.yaml;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConfigRevisionResponse>, I>>(base?: I): GetConfigRevisionResponse {
+    return GetConfigRevisionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConfigRevisionResponse>, I>>(object: I): GetConfigRevisionResponse {
+    const message = createBaseGetConfigRevisionResponse();
+    message.change = (object.change !== undefined && object.change !== null)
+      ? ConfigChange.fromPartial(object.change)
+      : undefined;
+    message.yaml = object.yaml ?? "";
+    return message;
+  },
+};
+
+function createBaseRollbackRequest(): RollbackRequest {
+  return { toRevision: 0 };
+}
+
+export const RollbackRequest: MessageFns<RollbackRequest> = {
+  encode(message: RollbackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.toRevision !== 0) {
+      writer.uint32(8).uint64(message.toRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.toRevision = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackRequest {
+    return {
+      toRevision: isSet(object.toRevision)
+        ? globalThis.Number(object.toRevision)
+        : isSet(object.to_revision)
+        ? globalThis.Number(object.to_revision)
+        : 0,
+    };
+  },
+
+  toJSON(message: RollbackRequest): unknown {
+    const obj: any = {};
+    if (message.toRevision !== 0) {
+      obj.toRevision = Math.round(message.toRevision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollbackRequest>, I>>(base?: I): RollbackRequest {
+    return RollbackRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackRequest>, I>>(object: I): RollbackRequest {
+    const message = createBaseRollbackRequest();
+    message.toRevision = object.toRevision ?? 0;
+    return message;
+  },
+};
+
+function createBaseRollbackResponse(): RollbackResponse {
+  return { revision: 0, changed: false, diff: undefined };
+}
+
+export const RollbackResponse: MessageFns<RollbackResponse> = {
+  encode(message: RollbackResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).uint64(message.revision);
+    }
+    if (message.changed !== false) {
+      writer.uint32(16).bool(message.changed);
+    }
+    if (message.diff !== undefined) {
+      ConfigDiff.encode(message.diff, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.changed = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.diff = ConfigDiff.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackResponse {
+    return {
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      changed: isSet(object.changed) ? globalThis.Boolean(object.changed) : false,
+      diff: isSet(object.diff) ? ConfigDiff.fromJSON(object.diff) : undefined,
+    };
+  },
+
+  toJSON(message: RollbackResponse): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.changed !== false) {
+      obj.changed = message.changed;
+    }
+    if (message.diff !== undefined) {
+      obj.diff = ConfigDiff.toJSON(message.diff);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RollbackResponse>, I>>(base?: I): RollbackResponse {
+    return RollbackResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackResponse>, I>>(object: I): RollbackResponse {
+    const message = createBaseRollbackResponse();
+    message.revision = object.revision ?? 0;
+    message.changed = object.changed ?? false;
+    message.diff = (object.diff !== undefined && object.diff !== null)
+      ? ConfigDiff.fromPartial(object.diff)
+      : undefined;
     return message;
   },
 };
@@ -11158,6 +12290,46 @@ export const ConfigServiceService = {
       Buffer.from(ImportConfigResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportConfigResponse => ImportConfigResponse.decode(value),
   },
+  /** Recorded routing changes (admin calls, imports, rollbacks, config file applies), newest first. */
+  listConfigHistory: {
+    path: "/trino_envoy_router.admin.v1.ConfigService/ListConfigHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConfigHistoryRequest): Buffer =>
+      Buffer.from(ListConfigHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConfigHistoryRequest => ListConfigHistoryRequest.decode(value),
+    responseSerialize: (value: ListConfigHistoryResponse): Buffer =>
+      Buffer.from(ListConfigHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConfigHistoryResponse => ListConfigHistoryResponse.decode(value),
+  },
+  /**
+   * The routing configuration as of one revision, with the change that made it.
+   * NOT_FOUND when the revision is not (or no longer) in the history.
+   */
+  getConfigRevision: {
+    path: "/trino_envoy_router.admin.v1.ConfigService/GetConfigRevision" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConfigRevisionRequest): Buffer =>
+      Buffer.from(GetConfigRevisionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConfigRevisionRequest => GetConfigRevisionRequest.decode(value),
+    responseSerialize: (value: GetConfigRevisionResponse): Buffer =>
+      Buffer.from(GetConfigRevisionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConfigRevisionResponse => GetConfigRevisionResponse.decode(value),
+  },
+  /**
+   * Writes the routing configuration of an earlier revision as a new revision (itself recorded).
+   * FAILED_PRECONDITION under store.seed: watch (the file rules: revert it there).
+   */
+  rollback: {
+    path: "/trino_envoy_router.admin.v1.ConfigService/Rollback" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackRequest): Buffer => Buffer.from(RollbackRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackRequest => RollbackRequest.decode(value),
+    responseSerialize: (value: RollbackResponse): Buffer => Buffer.from(RollbackResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RollbackResponse => RollbackResponse.decode(value),
+  },
 } as const;
 
 export interface ConfigServiceServer extends UntypedServiceImplementation {
@@ -11169,6 +12341,18 @@ export interface ConfigServiceServer extends UntypedServiceImplementation {
    * in `restart_required`.
    */
   importConfig: handleUnaryCall<ImportConfigRequest, ImportConfigResponse>;
+  /** Recorded routing changes (admin calls, imports, rollbacks, config file applies), newest first. */
+  listConfigHistory: handleUnaryCall<ListConfigHistoryRequest, ListConfigHistoryResponse>;
+  /**
+   * The routing configuration as of one revision, with the change that made it.
+   * NOT_FOUND when the revision is not (or no longer) in the history.
+   */
+  getConfigRevision: handleUnaryCall<GetConfigRevisionRequest, GetConfigRevisionResponse>;
+  /**
+   * Writes the routing configuration of an earlier revision as a new revision (itself recorded).
+   * FAILED_PRECONDITION under store.seed: watch (the file rules: revert it there).
+   */
+  rollback: handleUnaryCall<RollbackRequest, RollbackResponse>;
 }
 
 export interface ConfigServiceClient extends Client {
@@ -11207,6 +12391,60 @@ export interface ConfigServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportConfigResponse) => void,
+  ): ClientUnaryCall;
+  /** Recorded routing changes (admin calls, imports, rollbacks, config file applies), newest first. */
+  listConfigHistory(
+    request: ListConfigHistoryRequest,
+    callback: (error: ServiceError | null, response: ListConfigHistoryResponse) => void,
+  ): ClientUnaryCall;
+  listConfigHistory(
+    request: ListConfigHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConfigHistoryResponse) => void,
+  ): ClientUnaryCall;
+  listConfigHistory(
+    request: ListConfigHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConfigHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The routing configuration as of one revision, with the change that made it.
+   * NOT_FOUND when the revision is not (or no longer) in the history.
+   */
+  getConfigRevision(
+    request: GetConfigRevisionRequest,
+    callback: (error: ServiceError | null, response: GetConfigRevisionResponse) => void,
+  ): ClientUnaryCall;
+  getConfigRevision(
+    request: GetConfigRevisionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConfigRevisionResponse) => void,
+  ): ClientUnaryCall;
+  getConfigRevision(
+    request: GetConfigRevisionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConfigRevisionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Writes the routing configuration of an earlier revision as a new revision (itself recorded).
+   * FAILED_PRECONDITION under store.seed: watch (the file rules: revert it there).
+   */
+  rollback(
+    request: RollbackRequest,
+    callback: (error: ServiceError | null, response: RollbackResponse) => void,
+  ): ClientUnaryCall;
+  rollback(
+    request: RollbackRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RollbackResponse) => void,
+  ): ClientUnaryCall;
+  rollback(
+    request: RollbackRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RollbackResponse) => void,
   ): ClientUnaryCall;
 }
 
