@@ -99,7 +99,7 @@ describe('admin calls', () => {
 
   it('refuses a change without the CSRF token, or with a wrong one', async () => {
     const session = await login(chain.consoleUrl, ADMIN_TOKEN);
-    for (const headers of [{ cookie: session.cookie }, { cookie: session.cookie, 'x-csrf-token': 'guessed' }]) {
+    for (const headers of [{ cookie: session.cookie }, { cookie: session.cookie, 'x-csrf-token': 'guessed' }] as Record<string, string>[]) {
       const response = await post('/api/admin/BackendService/DisableBackend', { headers, body: JSON.stringify({ name: 'trino-a' }) });
       expect(response.status).toBe(403);
       expect(await response.json()).toMatchObject({ error: { code: 'csrf' } });
