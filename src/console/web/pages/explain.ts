@@ -49,7 +49,7 @@ function result(explanation: Explanation): HTMLElement {
     (explanation.groups ?? []).map((g) => h('div', {},
       h('h4', {}, `${g.group} (${g.strategy})${g.picked ? `: picked ${g.picked}` : ': no member can take it'}`),
       table(['Backend', 'Eligible', 'Why not', 'Health', 'Load', 'In schedule', 'Weight'], (g.backends ?? []).map((b) => [
-        b.backend, b.eligible ? 'yes' : 'no', b.reason ?? '', b.health ?? '', String(b.load ?? 0), b.inSchedule === false ? 'no' : 'yes', String(b.weight ?? ''),
+        b.backend, b.eligible ? 'yes' : 'no', b.reason ?? '', b.health ?? '', String(b.load ?? 0), b.inSchedule ? 'yes' : 'no', String(b.weight ?? ''),
       ]), { class: 'grid eligibility', data: { group: g.group } }))));
 }
 

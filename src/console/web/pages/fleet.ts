@@ -55,7 +55,7 @@ export const fleetPage: Page = {
     const rows = (status.backends ?? []).map((s) => {
       const backend = byName.get(s.backend);
       const actions = context.api.canWrite ? h('span', { class: 'actions' },
-        s.enabled === false || s.draining
+        s.enabled !== true || s.draining === true
           ? h('button', { type: 'button', data: { action: 'enable' }, onclick: () => void act(context, 'Enable', s.backend) }, 'Enable')
           : [
               h('button', { type: 'button', data: { action: 'disable' }, onclick: () => void act(context, 'Disable', s.backend) }, 'Disable'),
