@@ -20,9 +20,17 @@ function svg(tag: string, attributes: Record<string, string | number>, ...childr
   return element;
 }
 
-/** Series colours by index, from the stylesheet (series-0 ...). */
+/** Series colours from the stylesheet: series-0 ... by the backend's place among the backends, red for refusals. */
 function seriesClass(name: string, index: number): string {
   return name === REFUSED_SERIES ? 'series-refused' : `series-${index % 6}`;
+}
+
+/** Each series' colour class, by name (refusals do not take a backend's colour). */
+function seriesClasses(names: Iterable<string>): Map<string, string> {
+  const classes = new Map<string, string>();
+  let index = 0;
+  for (const name of names) classes.set(name, seriesClass(name, name === REFUSED_SERIES ? 0 : index++));
+  return classes;
 }
 
 function stackedBars(data: BucketSeries): SVGElement {
@@ -31,16 +39,17 @@ function stackedBars(data: BucketSeries): SVGElement {
   const max = Math.max(1, ...totals);
   const slot = (width - left) / Math.max(1, data.starts.length);
   const scale = (height - bottom - 8) / max;
+  const classes = seriesClasses(data.series.keys());
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'plot', role: 'img', 'aria-label': 'queries per backend over the last hour' });
   chart.append(svg('text', { x: 0, y: 12, class: 'axis' }, String(max)), svg('text', { x: 0, y: height - bottom, class: 'axis' }, '0'));
   data.starts.forEach((start, i) => {
     let y = height - bottom;
-    [...data.series].forEach(([name, counts], index) => {
+    [...data.series].forEach(([name, counts]) => {
       const value = counts[i] ?? 0;
       if (value === 0) return;
       const barHeight = value * scale;
       y -= barHeight;
-      chart.append(svg('rect', { x: left + i * slot + 2, y, width: slot - 4, height: barHeight, class: seriesClass(name, index) }, svg('title', {}, `${name}: ${value} from ${time(new Date(start).toISOString())}`)));
+      chart.append(svg('rect', { x: left + i * slot + 2, y, width: slot - 4, height: barHeight, class: classes.get(name) ?? 'series-0' }, svg('title', {}, `${name}: ${value} from ${time(new Date(start).toISOString())}`)));
     });
     if (i % 3 === 0) chart.append(svg('text', { x: left + i * slot, y: height - 6, class: 'axis' }, time(new Date(start).toISOString()).slice(11, 16)));
   });
@@ -70,7 +79,8 @@ export const plotsPage: Page = {
     const list = await context.api.call<{ queries?: QueryRecord[] }>('QueryService/ListQueries', { from: new Date(now - HOUR_MS).toISOString(), limit: MAX_ROWS });
     const rows = list.queries ?? [];
     const perBackend = queriesPerBackend(rows, now, HOUR_MS, BUCKET_MS);
-    const legend = h('ul', { class: 'legend' }, [...perBackend.series.keys()].map((name, index) => h('li', {}, h('span', { class: `swatch ${seriesClass(name, index)}` }), name)));
+    const classes = seriesClasses(perBackend.series.keys());
+    const legend = h('ul', { class: 'legend' }, [...classes].map(([name, colour]) => h('li', {}, h('span', { class: `swatch ${colour}` }), name)));
     replace(context.root,
       h('h2', {}, 'Queries per backend, last hour'),
       rows.length >= MAX_ROWS ? h('p', { class: 'muted' }, `Drawn from the newest ${MAX_ROWS} submissions.`) : null,
