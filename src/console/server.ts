@@ -111,8 +111,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   }, 60_000);
   sweep.unref();
 
-  const cookie = (value: string, maxAgeSeconds: number): string =>
-    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}${options.secureCookie ? '; Secure' : ''}`;
+  // No Max-Age on a live session: the server's idle expiry decides, and a browser cookie cannot follow it.
+  const cookie = (value: string, maxAgeSeconds?: number): string =>
+    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/${maxAgeSeconds === undefined ? '' : `; Max-Age=${maxAgeSeconds}`}${options.secureCookie ? '; Secure' : ''}`;
+  const failedLogins = new FailedLogins();
 
   const sessionOf = (request: IncomingMessage): Session | undefined => sessions.find(cookieValue(request.headers.cookie, SESSION_COOKIE));
 
@@ -137,21 +139,30 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       const token = (body as { token?: unknown }).token;
       if (token !== undefined && typeof token !== 'string') throw new HttpError(400, 'bad_request', 'token: expected a string');
       const given = token === undefined || token === '' ? undefined : token;
+      const remote = request.socket.remoteAddress ?? '';
+      if (failedLogins.exhausted(remote)) {
+        throw new HttpError(429, 'too_many_failed_logins', `more than ${MAX_FAILED_LOGINS} failed logins from this address in the last minute: wait a minute`, { 'retry-after': '60' });
+      }
+      const refuse = (): never => {
+        failedLogins.record(remote);
+        options.logger.warn({ remote }, 'console login refused: wrong token');
+        throw new HttpError(401, 'UNAUTHENTICATED', 'wrong token: give the admin token (admin.token) or the read-only token (admin.readToken)');
+      };
       // The admin API decides whether the token is good; a cheap read asks it.
       const probe = connect({ server: options.adminTarget, token: given, timeoutMs: options.adminTimeoutMs ?? DEFAULT_ADMIN_TIMEOUT_MS });
       try {
         await probe.groups.listGroups({});
       } catch (error) {
         const failure = fromAdminFailure(error);
-        if (failure.status === 401) throw new HttpError(401, 'UNAUTHENTICATED', 'wrong token: give the admin token (admin.token) or the read-only token (admin.readToken)');
+        if (failure.status === 401) refuse();
         return json(response, failure.status, failure.body);
       } finally {
         probe.close();
       }
       const access = options.accessOf(given);
-      if (access === undefined) throw new HttpError(401, 'UNAUTHENTICATED', 'wrong token: give the admin token (admin.token) or the read-only token (admin.readToken)');
-      const session = sessions.open(given, access);
-      response.setHeader('set-cookie', cookie(session.id, Math.round(options.sessionIdleMs / 1000)));
+      if (access === undefined) refuse();
+      const session = sessions.open(given, access as Access);
+      response.setHeader('set-cookie', cookie(session.id));
       options.logger.info({ access, remote: request.socket.remoteAddress }, 'console login');
       return json(response, 200, { access, csrfToken: session.csrfToken });
     }
@@ -236,6 +247,26 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       server.closeAllConnections();
     }),
   };
+}
+
+/** Failed logins one address may make per minute; the next ones are refused until the minute has passed. */
+export const MAX_FAILED_LOGINS = 10;
+
+/** Failed logins per remote address over the last minute (bounded: a flood of addresses resets it). */
+class FailedLogins {
+  private readonly times = new Map<string, number[]>();
+
+  exhausted(remote: string, now = Date.now()): boolean {
+    const recent = (this.times.get(remote) ?? []).filter((at) => now - at < 60_000);
+    if (recent.length === 0) this.times.delete(remote);
+    else this.times.set(remote, recent);
+    return recent.length >= MAX_FAILED_LOGINS;
+  }
+
+  record(remote: string, now = Date.now()): void {
+    if (this.times.size > 10_000) this.times.clear();
+    this.times.set(remote, [...(this.times.get(remote) ?? []), now]);
+  }
 }
 
 function allow(request: IncomingMessage, ...methods: string[]): void {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterOf } from '../e2e/harness.js';
-import { MAX_BODY_BYTES, SECURITY_HEADERS } from '../../src/console/server.js';
+import { MAX_BODY_BYTES, MAX_FAILED_LOGINS, SECURITY_HEADERS } from '../../src/console/server.js';
 import { ADMIN_TOKEN, login, READ_TOKEN, startConsoleChain, type ConsoleChain } from './support.js';
 
 let chain: ConsoleChain;
@@ -26,7 +26,7 @@ describe('login', () => {
     expect(body.access).toBe('full');
     expect(body.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const cookie = response.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^ter_console=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=3600$/);
+    expect(cookie).toMatch(/^ter_console=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
     expect(cookie).not.toContain(ADMIN_TOKEN);
     const session = await fetch(`${chain.consoleUrl}/api/session`, { headers: { cookie: cookie.split(';', 1)[0] as string } });
     expect(await session.json()).toEqual({ access: 'full', csrfToken: body.csrfToken });
@@ -165,5 +165,23 @@ describe('bad input', () => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(response.headers.get(name), name).toBe(value);
     }
     expect(SECURITY_HEADERS['content-security-policy']).toMatch(/^default-src 'self'; script-src 'self'; style-src 'self'; .*object-src 'none'; frame-ancestors 'none'; base-uri 'none'/);
+  });
+});
+
+// Last: it locks this address out of logging in for a minute.
+describe('guessing', () => {
+  it('refuses logins from an address after too many failures in a minute, the right token too', async () => {
+    const kept = await login(chain.consoleUrl, ADMIN_TOKEN);
+    let refused = 0;
+    for (let i = 0; i < MAX_FAILED_LOGINS; i++) {
+      if ((await post('/api/login', { body: JSON.stringify({ token: `guess-${i}-0123456789` }) })).status === 401) refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+    const locked = await post('/api/login', { body: JSON.stringify({ token: ADMIN_TOKEN }) });
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('retry-after')).toBe('60');
+    expect(await locked.json()).toMatchObject({ error: { code: 'too_many_failed_logins' } });
+    // A session already open keeps working.
+    expect((await kept.admin('StatusService/GetStatus')).status).toBe(200);
   });
 });
