@@ -84,6 +84,26 @@ describe.skipIf(!HAVE_CHROMIUM)('console in a browser', () => {
     expect((await session.admin('RuleService/DeleteRule', { name: 'bad-regex' })).status).toBe(200);
   });
 
+  it('edits a rule and a group: the new priority reorders the rules, a bad member is named', async () => {
+    await admin.click('nav a[data-page=routing]');
+    await admin.locator('#rules tbody tr', { hasText: 'etl-tags' }).locator('button[data-action=edit]').click();
+    expect(await admin.inputValue('#rule-form input[name=condition-value]')).toBe('etl');
+    await admin.fill('#rule-form input[name=priority]', '5');
+    await admin.click('#rule-form button[type=submit]');
+    await expect.poll(() => admin.locator('#rules tbody tr td:nth-child(2)').allTextContents()).toEqual(['etl-tags', 'pinned', 'alice-on-a']);
+    expect(await admin.locator('#rules tbody tr', { hasText: 'etl-tags' }).textContent()).toContain('client tags has any of etl');
+    const session = await login(chain.consoleUrl, ADMIN_TOKEN);
+    expect((await session.admin('RuleService/UpdateRule', { rule: { name: 'etl-tags', priority: 30 }, updateMask: ['priority'] })).status).toBe(200);
+
+    await admin.click('nav a[data-page=explain]');
+    await admin.click('nav a[data-page=routing]');
+    await admin.locator('#groups tbody tr', { hasText: 'etl' }).locator('button[data-action=edit]').click();
+    await admin.fill('#group-form input[name=members]', 'trino-b, trino-z');
+    await admin.click('#group-form button[type=submit]');
+    await expect.poll(() => admin.textContent('#group-form [data-error-for="group.members"]')).toMatch(/trino-z/);
+    expect((await session.admin('GroupService/GetGroup', { name: 'etl' })).body.group.members).toEqual([{ backend: 'trino-b', weight: 1 }]);
+  });
+
   it('explains a request: the decision, every rule tried and every backend', async () => {
     await admin.click('nav a[data-page=explain]');
     await admin.fill('#explain-form input[name=user]', 'alice');

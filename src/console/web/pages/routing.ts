@@ -141,6 +141,49 @@ function ruleForm(context: PageContext, groups: readonly Group[], existing: Rule
   return form;
 }
 
+const STRATEGIES = ['round_robin', 'random', 'weighted', 'least_load'];
+
+/** `trino-a, trino-b:2` -> members (a weight after a colon). */
+function membersOf(text: string): Member[] {
+  return text.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
+    const colon = part.lastIndexOf(':');
+    return colon > 0 ? { backend: part.slice(0, colon).trim(), weight: Number(part.slice(colon + 1)) } : { backend: part };
+  });
+}
+
+function groupForm(context: PageContext, groups: readonly Group[], existing: Group | undefined): HTMLElement {
+  const name = h('input', { name: 'name', value: existing?.name ?? '', required: true, disabled: existing !== undefined });
+  const strategy = h('select', { name: 'strategy' }, STRATEGIES.map((s) => h('option', { value: s, selected: s === (existing?.strategy ?? 'round_robin') }, s)));
+  const members = h('input', { name: 'members', value: (existing?.members ?? []).map((m) => (m.weight !== undefined && m.weight !== 1 ? `${m.backend}:${m.weight}` : m.backend)).join(', '), placeholder: 'trino-a, trino-b:2' });
+  const fallback = h('select', { name: 'fallback' }, h('option', { value: '' }, '(none)'),
+    groups.filter((g) => g.name !== existing?.name).map((g) => h('option', { value: g.name, selected: g.name === existing?.fallback }, g.name)));
+  const problem = h('p', { class: 'error', id: 'group-error' });
+  const form = h('form', {
+    class: 'rule-form', id: 'group-form',
+    onsubmit: (event: Event) => {
+      event.preventDefault();
+      const group: Group = { name: name.value, strategy: strategy.value, members: membersOf(members.value) };
+      if (fallback.value !== '') group.fallback = fallback.value;
+      const call = existing === undefined ? context.api.call('GroupService/CreateGroup', { group }) : context.api.call('GroupService/UpdateGroup', { group });
+      call.then(async () => {
+        context.notify(`${existing === undefined ? 'created' : 'updated'} group ${group.name}`, 'info');
+        await routingPage.render(context);
+      }, (error: unknown) => {
+        problem.textContent = showFieldErrors(form, error) ?? '';
+      });
+    },
+  },
+  h('h3', {}, existing === undefined ? 'New group' : `Edit group ${existing.name}`),
+  field('Name', name, 'group.name'),
+  field('Strategy', strategy, 'group.strategy'),
+  field('Members (backend or backend:weight, comma-separated)', members, 'group.members'),
+  field('Falls back to', fallback, 'group.fallback'),
+  h('button', { type: 'submit' }, existing === undefined ? 'Create group' : 'Save group'),
+  h('button', { type: 'button', class: 'link', onclick: () => form.remove() }, 'cancel'),
+  problem);
+  return form;
+}
+
 export const routingPage: Page = {
   id: 'routing',
   title: 'Groups & rules',
@@ -155,6 +198,10 @@ export const routingPage: Page = {
       replace(formSlot, ruleForm(context, groupList, rule));
       formSlot.scrollIntoView();
     };
+    const openGroupForm = (group?: Group): void => {
+      replace(formSlot, groupForm(context, groupList, group));
+      formSlot.scrollIntoView();
+    };
     const remove = async (rule: Rule): Promise<void> => {
       if (!window.confirm(`Delete rule ${rule.name}?`)) return;
       try {
@@ -167,12 +214,14 @@ export const routingPage: Page = {
     };
     replace(context.root,
       h('h2', {}, 'Groups'),
-      table(['Group', 'Strategy', 'Members', 'Falls back to'], groupList.map((g) => [
+      table(['Group', 'Strategy', 'Members', 'Falls back to', context.api.canWrite ? 'Actions' : ''], groupList.map((g) => [
         h('span', {}, g.name, g.isDefault ? h('span', { class: 'badge' }, 'default') : null),
         g.strategy,
         (g.members ?? []).map((m) => `${m.backend}${m.weight !== undefined && m.weight !== 1 ? ` ×${m.weight}` : ''}`).join(', '),
         g.fallback ?? '',
+        context.api.canWrite ? h('button', { type: 'button', data: { action: 'edit' }, onclick: () => openGroupForm(g) }, 'Edit') : null,
       ]), { id: 'groups', class: 'grid' }),
+      context.api.canWrite ? h('button', { type: 'button', id: 'new-group', onclick: () => openGroupForm() }, 'New group') : null,
       h('h2', {}, 'Rules, in evaluation order'),
       table(['Priority', 'Rule', 'Matches', 'Sends to', context.api.canWrite ? 'Actions' : ''], (rules.rules ?? []).map((r) => [
         String(r.priority ?? 100),
