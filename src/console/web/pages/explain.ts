@@ -1,6 +1,6 @@
 /**
  * Explain: the decision the router would make now for a request described by its method,
- * path, the common Trino headers (or any header) and its SQL, with every rule tried and
+ * path, listener port, the common Trino headers (or any header) and its SQL, with every rule tried and
  * every backend's eligibility (the admin API's Explain, read only).
  */
 import { field, h, replace, table } from '../dom.js';
@@ -59,6 +59,7 @@ export const explainPage: Page = {
   async render(context: PageContext) {
     const method = h('select', { name: 'method' }, ['POST', 'GET', 'DELETE', 'HEAD'].map((m) => h('option', { value: m }, m)));
     const path = h('input', { name: 'path', value: '/v1/statement' });
+    const listenerPort = h('input', { name: 'listenerPort', type: 'number', min: 1, max: 65535, placeholder: '(any)' });
     const inputs = TRINO_FIELDS.map(([key, label]) => [key, field(label, h('input', { name: key }))] as const);
     const headers = h('textarea', { name: 'headers', rows: 3, placeholder: 'Other headers, one per line: Name: value' });
     const sql = h('textarea', { name: 'sql', rows: 4, placeholder: 'SELECT ... (for rules on the statement; empty: not given)' });
@@ -79,11 +80,12 @@ export const explainPage: Page = {
         }
         const request: Record<string, unknown> = { method: method.value, path: path.value, headers: sent };
         if (sql.value.trim() !== '') request.sql = sql.value;
+        if (listenerPort.value !== '') request.listenerPort = Number(listenerPort.value);
         context.api.call<Explanation>('ExplainService/Explain', request).then((explanation) => replace(output, result(explanation)),
           (error: unknown) => replace(output, h('p', { class: 'error' }, error instanceof Error ? error.message : String(error))));
       },
     },
-    h('div', { class: 'row' }, field('Method', method), field('Path', path)),
+    h('div', { class: 'row' }, field('Method', method), field('Path', path), field('Envoy listener port', listenerPort)),
     h('div', { class: 'row' }, inputs.map(([, wrapper]) => wrapper)),
     field('Headers', headers),
     field('SQL', sql),
