@@ -107,7 +107,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   // Channels of sessions that went idle are closed with them.
   const sweep = setInterval(() => {
     sessions.prune();
-    for (const id of clients.keys()) if (sessions.find(id) === undefined) forget(id);
+    for (const id of clients.keys()) if (!sessions.has(id)) forget(id);
   }, 60_000);
   sweep.unref();
 

@@ -52,6 +52,12 @@ export class Sessions {
     return session;
   }
 
+  /** Whether a live session has this id, without counting as a use. */
+  has(id: string): boolean {
+    const session = this.byId.get(id);
+    return session !== undefined && this.now() - session.lastUsedAt <= this.idleMs;
+  }
+
   close(id: string): void {
     this.byId.delete(id);
   }

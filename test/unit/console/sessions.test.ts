@@ -10,7 +10,11 @@ describe('console sessions', () => {
     expect(sessions.find(session.id)).toBe(session);
     now = 1800;
     expect(sessions.find(session.id)).toBe(session);
+    now = 2700;
+    // Looking does not count as a use.
+    expect(sessions.has(session.id)).toBe(true);
     now = 2801;
+    expect(sessions.has(session.id)).toBe(false);
     expect(sessions.find(session.id)).toBeUndefined();
     expect(sessions.size).toBe(0);
   });
