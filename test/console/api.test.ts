@@ -2,6 +2,7 @@
  * The console's JSON API over plain HTTP: login with each token, the session cookie, CSRF,
  * read-only refusals, the admin API's errors with their fields, security headers, bad input.
  */
+import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterOf } from '../e2e/harness.js';
 import { MAX_BODY_BYTES, MAX_FAILED_LOGINS, SECURITY_HEADERS } from '../../src/console/server.js';
@@ -158,6 +159,19 @@ describe('bad input', () => {
     }
     // Still serving.
     expect((await session.admin('StatusService/GetStatus')).status).toBe(200);
+  });
+
+  it('answers malformed HTTP with 400 and keeps serving', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connectTcp(chain.router.consolePort as number, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => { text += chunk.toString('latin1'); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.end('POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n\u0000\u0001garbage');
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`${chain.consoleUrl}/api/session`)).status).toBe(401);
   });
 
   it('sends the security headers with every answer', async () => {
