@@ -9,7 +9,9 @@ import type { Page, PageContext } from '../page.js';
 interface Schedule { cron: string; timeZone?: string }
 interface Backend { name: string; url: string; enabled?: boolean; maxLoad?: number; schedules?: Schedule[]; draining?: boolean }
 interface Drain { known?: boolean; remaining?: number; drained?: boolean; since?: string }
+interface StateChange { from?: string; to?: string; at?: string; reason?: string }
 interface Status {
+  history?: StateChange[];
   backend: string; state: string; health: string; load?: { running?: number; queued?: number; score?: number };
   lastCheckAt?: string; lastError?: string; inSchedule?: boolean; drain?: Drain; enabled?: boolean; draining?: boolean;
 }
@@ -48,7 +50,7 @@ export const fleetPage: Page = {
   refreshMs: 2000,
   async render(context) {
     const [status, list] = await Promise.all([
-      context.api.call<{ backends?: Status[]; monitored?: boolean; revision?: string }>('StatusService/GetStatus', { historyLimit: 1 }),
+      context.api.call<{ backends?: Status[]; monitored?: boolean; revision?: string; freshness?: { staleForMs?: string | number; staleReason?: string } }>('StatusService/GetStatus', { historyLimit: 1 }),
       context.api.call<{ backends?: Backend[] }>('BackendService/ListBackends'),
     ]);
     const byName = new Map((list.backends ?? []).map((b) => [b.name, b]));
@@ -64,7 +66,8 @@ export const fleetPage: Page = {
       return [
         h('span', { title: backend?.url ?? '' }, s.backend),
         h('span', { class: `state state-${s.state}` }, s.state),
-        h('span', {}, s.health, s.lastError ? h('div', { class: 'reason' }, s.lastError) : null, s.lastCheckAt ? h('div', { class: 'muted' }, `checked ${time(s.lastCheckAt)}`) : null),
+        h('span', {}, s.health, s.lastError ? h('div', { class: 'reason' }, s.lastError) : null, s.lastCheckAt ? h('div', { class: 'muted' }, `checked ${time(s.lastCheckAt)}`) : null,
+          s.history?.[0] === undefined ? null : h('div', { class: 'muted' }, `${s.history[0].to ?? ''} since ${time(s.history[0].at)}: ${s.history[0].reason ?? ''}`)),
         `${(s.load?.score ?? 0).toFixed(1)}${backend?.maxLoad !== undefined ? ` / ${backend.maxLoad}` : ''}`,
         `${s.load?.running ?? 0} running, ${s.load?.queued ?? 0} queued`,
         drainCell(s),
@@ -75,6 +78,9 @@ export const fleetPage: Page = {
     replace(context.root,
       h('h2', {}, 'Fleet'),
       status.monitored ? null : h('p', { class: 'muted' }, 'No health monitor runs on this router: health, load and drain progress are unknown.'),
+      Number(status.freshness?.staleForMs ?? 0) > 0
+        ? h('p', { class: 'error', id: 'stale' }, `This router has not heard from its store for ${Math.round(Number(status.freshness?.staleForMs) / 1000)} s (${status.freshness?.staleReason ?? ''}): changes made elsewhere since may be missing.`)
+        : null,
       table(['Backend', 'State', 'Health (last check)', 'Load', 'In flight', 'Drain', 'Schedule', context.api.canWrite ? 'Actions' : ''], rows, { id: 'fleet', class: 'grid' }),
       h('p', { class: 'muted' }, `routing revision ${status.revision ?? '?'} · refreshed ${time(new Date().toISOString())}`));
   },
