@@ -28,6 +28,7 @@ RUN npm_config_build_from_source=true npm_config_nodedir=/usr/local npm ci --no-
 COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src
+COPY scripts/build-console.mjs ./scripts/build-console.mjs
 # tsconfig also covers test/ and bench/, which are not in the build context (.dockerignore):
 # only src/ is compiled, to dist/src/.
 RUN npm run build \
@@ -41,6 +42,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The web console's built page (listen.console).
+COPY --from=build /app/dist/console ./dist/console
 # The admin server's reflection reads the admin API's .proto files at run time.
 COPY --from=build /app/proto ./proto
 COPY deploy/docker/healthcheck.mjs ./deploy/docker/healthcheck.mjs

@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     // One real PostgreSQL server for the run (test/support/throwaway-postgres.ts).
-    globalSetup: ['test/support/postgres-global-setup.ts'],
+    globalSetup: ['test/support/postgres-global-setup.ts', 'test/support/console-assets-setup.ts'],
   },
 });

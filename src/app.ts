@@ -7,6 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { RoutingSnapshot } from './routing/snapshot.js';
 import { startAdminServer } from './admin/index.js';
+import { createAuthenticator } from './admin/auth.js';
+import { startConsoleServer } from './console/index.js';
 import { formatGrpcListenAddress, formatListenAddress, loadConfigFile, sameGrpcAddress, type Environment, type RouterConfig } from './config/index.js';
 import { DEFAULT_MONITOR_USER, DEVELOPMENT_PREFIX_KEYS } from './config/schema.js';
 import { combineObservers, type EdgeObserver } from './envoy/edge-observer.js';
@@ -63,6 +65,8 @@ export interface RunningRouter {
   readonly extAuthzPort: number | undefined;
   /** The bound admin API port; undefined when listen.admin is null. */
   readonly adminPort: number | undefined;
+  /** The bound web console port; undefined when listen.console is null. */
+  readonly consolePort: number | undefined;
   /** The bound /metrics port; undefined when listen.metrics is null. */
   readonly metricsPort: number | undefined;
   /** The bound xDS (ADS) port (= extProcPort when both share one server); undefined when listen.xds is null. */
@@ -343,6 +347,20 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     });
     if (admin !== undefined) cleanups.push(() => admin.close());
 
+    // The console is a client of the admin API above (config validation requires listen.admin).
+    const consoleAddress = config.listen.console;
+    const adminAddress = config.listen.admin;
+    const consoleServer = consoleAddress === null || admin === undefined || adminAddress === null ? undefined : await startConsoleServer({
+      address: consoleAddress,
+      adminTarget: formatListenAddress({ host: reachableHost(adminAddress.host), port: admin.port }),
+      tokenRequired: config.admin.token !== null,
+      accessOf: accessOfToken(config.admin.token, config.admin.readToken),
+      secureCookie: config.console.secureCookie,
+      sessionIdleMs: config.console.sessionIdleMinutes * 60_000,
+      logger,
+    });
+    if (consoleServer !== undefined) cleanups.push(() => consoleServer.close());
+
     const metricsServer = metrics === undefined || metricsAddress === null
       ? undefined
       : await startMetricsServer({ address: metricsAddress, metrics, logger });
@@ -361,6 +379,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       extProcPort,
       extAuthzPort,
       adminPort: admin?.port,
+      consolePort: consoleServer?.port,
       metricsPort: metricsServer?.port,
       xdsPort,
       history,
@@ -377,6 +396,22 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     await runCleanups(cleanups, logger);
     throw error;
   }
+}
+
+/** A wildcard listen address is reached on loopback. */
+function reachableHost(host: string): string {
+  return host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+}
+
+/** The admin API's own token check (admin/auth.ts), asked for a console login's token. */
+function accessOfToken(token: string | null, readToken: string | null): (given: string | undefined) => 'full' | 'read' | undefined {
+  const authenticate = createAuthenticator(token, readToken);
+  return (given) => {
+    const metadata = new grpc.Metadata();
+    if (given !== undefined) metadata.set('authorization', `Bearer ${given}`);
+    const result = authenticate(metadata);
+    return result.ok ? result.access : undefined;
+  };
 }
 
 /** Every start with a shipped (public) prefix key says so: anyone can forge its route prefixes. */

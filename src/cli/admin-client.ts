@@ -42,16 +42,20 @@ type ResponseOf<M> = M extends { responseDeserialize: (value: Buffer) => infer R
 /** A service's methods as `request -> Promise<response>`. */
 type Promised<S> = { readonly [K in keyof S]: (request: RequestOf<S[K]>) => Promise<ResponseOf<S[K]>> };
 
-export interface AdminClient {
-  readonly backends: Promised<typeof BackendServiceService>;
-  readonly groups: Promised<typeof GroupServiceService>;
-  readonly rules: Promised<typeof RuleServiceService>;
-  readonly explain: Promised<typeof ExplainServiceService>;
-  readonly status: Promised<typeof StatusServiceService>;
-  readonly queries: Promised<typeof QueryServiceService>;
-  readonly config: Promised<typeof ConfigServiceService>;
-  close(): void;
-}
+/** The admin services a client reaches, by the key it reaches each under. */
+export const ADMIN_CLIENT_SERVICES = {
+  backends: BackendServiceService,
+  groups: GroupServiceService,
+  rules: RuleServiceService,
+  explain: ExplainServiceService,
+  status: StatusServiceService,
+  queries: QueryServiceService,
+  config: ConfigServiceService,
+} as const;
+
+export type AdminClient = {
+  readonly [K in keyof typeof ADMIN_CLIENT_SERVICES]: Promised<(typeof ADMIN_CLIENT_SERVICES)[K]>;
+} & { close(): void };
 
 export function connect(options: ConnectionOptions): AdminClient {
   const open: grpc.Client[] = [];
@@ -94,14 +98,9 @@ export function connect(options: ConnectionOptions): AdminClient {
     }
     return methods as Promised<S>;
   };
+  const services = Object.fromEntries(Object.entries(ADMIN_CLIENT_SERVICES).map(([key, definition]) => [key, service(definition)]));
   return {
-    backends: service(BackendServiceService),
-    groups: service(GroupServiceService),
-    rules: service(RuleServiceService),
-    explain: service(ExplainServiceService),
-    status: service(StatusServiceService),
-    queries: service(QueryServiceService),
-    config: service(ConfigServiceService),
+    ...(services as Omit<AdminClient, 'close'>),
     close() {
       for (const client of open) client.close();
     },

@@ -142,6 +142,7 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     admin: { ...file.admin, tls: file.admin.tls === null ? null : resolveTlsFiles(file.admin.tls, baseDir) },
     history: file.history,
     xds: file.xds,
+    console: file.console,
     statements: file.statements,
   };
 }

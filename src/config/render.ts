@@ -28,6 +28,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       admin: address(config.listen.admin),
       metrics: address(config.listen.metrics),
       xds: address(config.listen.xds),
+      console: address(config.listen.console),
     },
     dataDir: config.dataDir,
     store: renderStore(config.store, hide),
@@ -56,6 +57,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
       tls: config.admin.tls,
     },
     xds: config.xds,
+    console: config.console,
     statements: config.statements,
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.

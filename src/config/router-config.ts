@@ -60,6 +60,8 @@ export interface RouterConfig {
     readonly metrics: ListenAddress | null;
     /** Envoy's ADS (CDS of the backends); null: off; equal to extProc: served by the same server. */
     readonly xds: GrpcListenAddress | null;
+    /** The web console (HTTP); null: off. */
+    readonly console: ListenAddress | null;
   };
   /** Absolute. */
   readonly dataDir: string;
@@ -132,6 +134,12 @@ export interface RouterConfig {
   };
   /** How the Envoy cluster of each backend is built (served over xDS at listen.xds). */
   readonly xds: XdsSettings;
+  /** The web console's session settings (served when listen.console is set). */
+  readonly console: {
+    /** The session cookie carries Secure (browsers reach the console over https). */
+    readonly secureCookie: boolean;
+    readonly sessionIdleMinutes: number;
+  };
   /** Bounds of statement reading for statement rules (src/statement/analyzer.ts). */
   readonly statements: {
     readonly maxBytes: number;

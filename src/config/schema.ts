@@ -48,7 +48,7 @@ const EXT_PROC_SHARERS: ReadonlySet<string> = new Set(['extAuthz', 'xds']);
  * alike): one gRPC server then serves them all.
  */
 function checkListenClashes(
-  listen: Partial<Record<'extProc' | 'extAuthz' | 'admin' | 'metrics' | 'xds', GrpcListenAddress | null>>,
+  listen: Partial<Record<'extProc' | 'extAuthz' | 'admin' | 'metrics' | 'xds' | 'console', GrpcListenAddress | null>>,
   ctx: z.core.$RefinementCtx,
 ): void {
   const entries = Object.entries(listen).filter((e): e is [string, GrpcListenAddress] => e[1] !== null && e[1] !== undefined);
@@ -494,6 +494,9 @@ const xdsSettings = closed({
  * - `history` `{retentionDays: 7, maxRows: 1000000}`: the query history keeps each routed
  *   query this many days, and at most this many rows (the newest); pruned every minute.
  *   `history: null` keeps no history (the admin API's ListQueries answers UNIMPLEMENTED).
+ * - `listen.console` null (off): the web console (HTTP) on this address; needs `listen.admin`
+ *   (it calls the admin API) and, beyond loopback, `admin.token`. `console` `{secureCookie:
+ *   false, sessionIdleMinutes: 60}`.
  * - `listen.xds` absent = the `listen.extProc` address (the ext_proc server also serves
  *   Envoy's ADS); null turns xDS off; another address gets its own server.
  * - `xds` `{connectTimeoutMs: 2000, circuitBreakers: {maxConnections: 10000,
@@ -511,6 +514,7 @@ export function configFileSchema(env: Environment) {
       admin: listenAddress.nullable().prefault('127.0.0.1:9002'),
       metrics: listenAddress.nullable().prefault('0.0.0.0:9090'),
       xds: grpcListenAddress.nullable().optional(),
+      console: listenAddress.nullable().default(null),
     }).superRefine(checkListenClashes)
       .transform((listen) => ({ ...listen, xds: listen.xds === undefined ? listen.extProc : listen.xds }))
       .prefault({}),
@@ -556,13 +560,32 @@ export function configFileSchema(env: Environment) {
       maxRows: positiveInt.default(1_000_000),
     }).nullable().prefault({}),
     xds: xdsSettings.prefault({}),
+    console: consoleSettings,
     statements: closed({
       maxBytes: positiveInt.max(MAX_STATEMENT_BYTES, `at most ${MAX_STATEMENT_BYTES} bytes (Envoy's buffer limit caps what it sends anyway)`).default(256 * 1024),
       timeBudgetMs: positiveInt.max(900, 'at most 900 ms: the answer must reach Envoy within its ext_proc message_timeout (1 s in the shipped configs)').default(400),
       workers: positiveInt.max(16).default(1),
       maxQueue: positiveInt.default(64),
     }).prefault({}),
-  });
+  }).superRefine(checkConsoleNeeds);
+}
+
+/** The web console (src/console) is a client of the router's own admin API. */
+const consoleSettings = closed({
+  /** Mark the session cookie Secure: set it when browsers reach the console over https (a TLS proxy in front). */
+  secureCookie: z.boolean().default(false),
+  /** A session unused this long is forgotten (the browser must log in again). */
+  sessionIdleMinutes: positiveInt.max(7 * 24 * 60, 'at most a week (10080)').default(60),
+}).prefault({});
+
+function checkConsoleNeeds(file: { listen: { admin: unknown; console: unknown }; admin: { tls: unknown } }, ctx: z.core.$RefinementCtx): void {
+  if (file.listen.console === null) return;
+  if (file.listen.admin === null) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'console'], message: 'needs listen.admin: the console calls the admin API (set listen.admin, e.g. "127.0.0.1:9002")' });
+  }
+  if (file.admin.tls !== null) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'console'], message: 'cannot be used with admin.tls yet: the console reaches the admin API over plaintext loopback; keep listen.admin on loopback without TLS, or turn the console off' });
+  }
 }
 
 /** The largest statement the router reads for statement rules (Envoy's default buffer limit, 1 MiB). */

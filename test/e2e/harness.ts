@@ -60,7 +60,9 @@ export interface ChainOptions {
   /** The router's logger (e.g. one writing to a capture stream); default: the config's. */
   readonly logger?: Logger;
   /** Serve the admin API on a free loopback port (router.adminPort), with this token if given. Default off. */
-  readonly admin?: { readonly token?: string };
+  readonly admin?: { readonly token?: string; readonly readToken?: string };
+  /** Serve the web console on a free loopback port (router.consolePort); needs `admin`. Default off. */
+  readonly console?: boolean;
   /**
    * The router's `monitor` section as a YAML flow mapping, e.g. `{ intervalSeconds: 0.05 }`.
    * Default: no health monitor (`monitor: null`), so the stand-ins see only the tests' requests.
@@ -105,6 +107,10 @@ export function routerConfigYaml(options: {
   readonly adminAddress?: string;
   /** admin.token; default none. */
   readonly adminToken?: string;
+  /** admin.readToken (with adminToken); default none. */
+  readonly adminReadToken?: string;
+  /** listen.console; default null (off). */
+  readonly consoleAddress?: string;
   /** The `monitor` section (YAML flow mapping); default null (no health checks). */
   readonly monitor?: string;
   /** The `store` section (YAML flow mapping); default SQLite in dataDir. */
@@ -116,9 +122,9 @@ listen:
   extProc: "${options.extProcAddress ?? '127.0.0.1:0'}"
   extAuthz: ${options.extAuthzAddress === undefined ? 'null' : `"${options.extAuthzAddress}"`}
   admin: ${options.adminAddress === undefined ? 'null' : `"${options.adminAddress}"`}
-  metrics: ${options.metricsAddress === undefined ? 'null' : `"${options.metricsAddress}"`}
+  metrics: ${options.metricsAddress === undefined ? 'null' : `"${options.metricsAddress}"`}${options.consoleAddress === undefined ? '' : `\n  console: "${options.consoleAddress}"`}
 dataDir: ${JSON.stringify(options.dataDir)}${options.store === undefined ? '' : `\nstore: ${options.store}`}
-logging: { level: ${options.logLevel ?? 'warn'} }${options.adminToken === undefined ? '' : `\nadmin: { token: ${JSON.stringify(options.adminToken)} }`}
+logging: { level: ${options.logLevel ?? 'warn'} }${options.adminToken === undefined ? '' : `\nadmin: { token: ${JSON.stringify(options.adminToken)}${options.adminReadToken === undefined ? '' : `, readToken: ${JSON.stringify(options.adminReadToken)}`} }`}
 monitor: ${options.monitor ?? 'null'}
 routing:
   defaultGroup: adhoc
@@ -157,6 +163,8 @@ export async function startChain(options: ChainOptions = {}): Promise<Chain> {
     ...(options.metrics === true ? { metricsAddress: '127.0.0.1:0' } : {}),
     ...(options.admin !== undefined ? { adminAddress: '127.0.0.1:0' } : {}),
     ...(options.admin?.token !== undefined ? { adminToken: options.admin.token } : {}),
+    ...(options.admin?.readToken !== undefined ? { adminReadToken: options.admin.readToken } : {}),
+    ...(options.console === true ? { consoleAddress: '127.0.0.1:0' } : {}),
     ...(options.monitor !== undefined ? { monitor: options.monitor } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(routerSocket !== undefined ? { extProcAddress: `unix:${routerSocket}` } : {}),

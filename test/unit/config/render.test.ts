@@ -202,7 +202,9 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
     });
     const extAuthz = g.shareAuthz === 'off' ? null : g.shareAuthz === 'shared' ? g.extProc : { host: '127.0.0.1', port: 9003 };
     const config: RouterConfig = {
-      listen: { extProc: g.extProc, extAuthz, admin: g.admin, metrics: g.metrics, xds: g.shareXds === 'off' ? null : g.shareXds === 'shared' ? g.extProc : { host: '127.0.0.1', port: 9004 } },
+      listen: { extProc: g.extProc, extAuthz, admin: g.admin, metrics: g.metrics, xds: g.shareXds === 'off' ? null : g.shareXds === 'shared' ? g.extProc : { host: '127.0.0.1', port: 9004 },
+        // The console needs the admin API, over plaintext (schema.ts checkConsoleNeeds).
+        console: g.admin !== null && g.adminTls === 'off' ? { host: '127.0.0.1', port: 9005 } : null },
       dataDir: g.dataDir,
       store: { kind: 'sqlite', path: g.customStorePath ? '/srv/other/router.sqlite' : join(g.dataDir, 'router.db'), seed: g.seed, pollIntervalMs: 2000, audit: { maxRevisions: 1000, maxAgeDays: 90 }, postgres: null },
       logging: { level: g.level },
@@ -223,6 +225,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
         tls: { caFile: '/etc/pki/tls/certs/ca-bundle.crt' },
         apiListeners: g.shareXds === 'own',
       },
+      console: { secureCookie: g.adminToken !== null, sessionIdleMinutes: 30 },
       statements: { maxBytes: 65536, timeBudgetMs: 300, workers: 2, maxQueue: 32 },
     };
     // fast-check may build null-prototype records; the loader builds plain objects.

@@ -1,0 +1,1 @@
+export { startConsoleServer, ConsoleExposureError, type ConsoleServer, type ConsoleServerOptions } from './server.js';
