@@ -103,12 +103,14 @@ function routingSections(routing: RoutingConfig) {
       maxLoad: b.maxLoad ?? null,
       schedules: b.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
       draining: b.draining === true,
+      maxRunningQueries: b.maxRunningQueries ?? null,
     })),
     groups: routing.groups.map((g) => ({
       name: g.name,
       strategy: g.strategy,
       backends: g.members.map((m) => (m.weight === 1 ? m.backend : { name: m.backend, weight: m.weight })),
       fallback: g.fallback ?? null,
+      maxRunningQueries: g.maxRunningQueries ?? null,
     })),
     rules: routing.rules.map((r) => ({
       name: r.name,
@@ -117,6 +119,8 @@ function routingSections(routing: RoutingConfig) {
       backend: r.backend ?? null,
       requestedGroups: r.requestedGroups === undefined ? null : [...r.requestedGroups],
       fallback: r.fallback ?? null,
+      queuePriority: r.queuePriority ?? null,
+      maxRunningPerUser: r.maxRunningPerUser ?? null,
       match: renderMatch(r.match),
     })),
   };

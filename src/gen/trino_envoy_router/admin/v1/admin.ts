@@ -68,6 +68,8 @@ export interface Backend {
    * Create and Update ignore it.
    */
   draining: boolean;
+  /** Queries the backend runs at once before new ones wait in the router's queue; absent: no limit. */
+  maxRunningQueries?: number | undefined;
 }
 
 export interface UptimeSchedule {
@@ -207,6 +209,8 @@ export interface Group {
     | undefined;
   /** Output only: this is the default group. */
   isDefault: boolean;
+  /** Queries the group's backends run at once in total before new ones queue; absent: no limit. */
+  maxRunningQueries?: number | undefined;
 }
 
 export interface GroupMember {
@@ -781,6 +785,7 @@ function createBaseBackend(): Backend {
     maxLoad: undefined,
     schedules: [],
     draining: false,
+    maxRunningQueries: undefined,
   };
 }
 
@@ -806,6 +811,9 @@ export const Backend: MessageFns<Backend> = {
     }
     if (message.draining !== false) {
       writer.uint32(56).bool(message.draining);
+    }
+    if (message.maxRunningQueries !== undefined) {
+      writer.uint32(64).uint32(message.maxRunningQueries);
     }
     return writer;
   },
@@ -879,6 +887,14 @@ export const Backend: MessageFns<Backend> = {
             message.draining = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxRunningQueries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -910,6 +926,11 @@ export const Backend: MessageFns<Backend> = {
         ? object.schedules.map((e: any) => UptimeSchedule.fromJSON(e))
         : [],
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      maxRunningQueries: isSet(object.maxRunningQueries)
+        ? globalThis.Number(object.maxRunningQueries)
+        : isSet(object.max_running_queries)
+        ? globalThis.Number(object.max_running_queries)
+        : undefined,
     };
   },
 
@@ -936,6 +957,9 @@ export const Backend: MessageFns<Backend> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.maxRunningQueries !== undefined) {
+      obj.maxRunningQueries = Math.round(message.maxRunningQueries);
+    }
     return obj;
   },
 
@@ -951,6 +975,7 @@ export const Backend: MessageFns<Backend> = {
     message.maxLoad = object.maxLoad ?? undefined;
     message.schedules = object.schedules?.map((e) => UptimeSchedule.fromPartial(e)) || [];
     message.draining = object.draining ?? false;
+    message.maxRunningQueries = object.maxRunningQueries ?? undefined;
     return message;
   },
 };
@@ -2598,7 +2623,7 @@ export const DrainProgress: MessageFns<DrainProgress> = {
 };
 
 function createBaseGroup(): Group {
-  return { name: "", strategy: "", members: [], fallback: undefined, isDefault: false };
+  return { name: "", strategy: "", members: [], fallback: undefined, isDefault: false, maxRunningQueries: undefined };
 }
 
 export const Group: MessageFns<Group> = {
@@ -2617,6 +2642,9 @@ export const Group: MessageFns<Group> = {
     }
     if (message.isDefault !== false) {
       writer.uint32(40).bool(message.isDefault);
+    }
+    if (message.maxRunningQueries !== undefined) {
+      writer.uint32(48).uint32(message.maxRunningQueries);
     }
     return writer;
   },
@@ -2674,6 +2702,14 @@ export const Group: MessageFns<Group> = {
             message.isDefault = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxRunningQueries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2697,6 +2733,11 @@ export const Group: MessageFns<Group> = {
         : isSet(object.is_default)
         ? globalThis.Boolean(object.is_default)
         : false,
+      maxRunningQueries: isSet(object.maxRunningQueries)
+        ? globalThis.Number(object.maxRunningQueries)
+        : isSet(object.max_running_queries)
+        ? globalThis.Number(object.max_running_queries)
+        : undefined,
     };
   },
 
@@ -2717,6 +2758,9 @@ export const Group: MessageFns<Group> = {
     if (message.isDefault !== false) {
       obj.isDefault = message.isDefault;
     }
+    if (message.maxRunningQueries !== undefined) {
+      obj.maxRunningQueries = Math.round(message.maxRunningQueries);
+    }
     return obj;
   },
 
@@ -2730,6 +2774,7 @@ export const Group: MessageFns<Group> = {
     message.members = object.members?.map((e) => GroupMember.fromPartial(e)) || [];
     message.fallback = object.fallback ?? undefined;
     message.isDefault = object.isDefault ?? false;
+    message.maxRunningQueries = object.maxRunningQueries ?? undefined;
     return message;
   },
 };
