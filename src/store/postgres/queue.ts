@@ -1,0 +1,118 @@
+/**
+ * The gateway queue in PostgreSQL (the QueueStore port), shared by the fleet. A claim locks
+ * the row with FOR UPDATE SKIP LOCKED, so two replicas never submit one entry; the lease
+ * returns a dead replica's claims to the queue.
+ */
+import type { ClaimedEntry, DispatchRecord, NewQueueEntry, PollResult, QueueEntry, QueueState, QueueStore } from '../../queue/queue-store.js';
+import { dispatchFromRow, QUEUE_COLUMNS, queueEntryFromRow, type DispatchRow, type QueueRow } from '../queue-rows.js';
+import type { PostgresConnection } from './connection.js';
+
+/** Waiting: queued, or claimed by a replica whose lease has ended; `$n` is now. */
+const waiting = (now: string): string => `(state = 'queued' OR (state = 'claimed' AND lease_until < ${now}))`;
+
+export class PostgresQueueStore implements QueueStore {
+  constructor(private readonly connection: PostgresConnection) {}
+
+  async enqueue(entry: NewQueueEntry): Promise<void> {
+    await this.connection.query('queue a submission',
+      `INSERT INTO queue_entries (id, group_name, rule, user_name, source, priority, user_limit, state, enqueued_at, last_poll_at, request)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $9)`,
+      [entry.id, entry.group, entry.rule ?? null, entry.user ?? null, entry.source ?? null, entry.priority, entry.userLimit ?? null, entry.enqueuedAt, entry.request]);
+  }
+
+  async poll(id: string, now: number): Promise<PollResult | undefined> {
+    const touched = await this.connection.query<QueueRow & { seq: string }>('poll a queued query',
+      `UPDATE queue_entries SET last_poll_at = greatest(last_poll_at, $1) WHERE id = $2 RETURNING seq, ${QUEUE_COLUMNS}`, [now, id]);
+    const row = touched.rows[0];
+    if (row === undefined) return undefined;
+    const ahead = await this.connection.query<{ ahead: string }>('poll a queued query',
+      `SELECT count(*) AS ahead FROM queue_entries WHERE group_name = $1 AND ${waiting('$2')} AND (priority > $3 OR (priority = $3 AND seq < $4))`,
+      [row.group_name, now, row.priority, row.seq]);
+    return { entry: queueEntryFromRow(row), ahead: Number(ahead.rows[0]?.ahead ?? 0) };
+  }
+
+  async waiting(group: string, now: number, limit: number): Promise<QueueEntry[]> {
+    const result = await this.connection.query<QueueRow>('read the queue',
+      `SELECT ${QUEUE_COLUMNS} FROM queue_entries WHERE group_name = $1 AND ${waiting('$2')} ORDER BY priority DESC, seq LIMIT $3`, [group, now, limit]);
+    return result.rows.map(queueEntryFromRow);
+  }
+
+  async waitingGroups(now: number): Promise<string[]> {
+    const result = await this.connection.query<{ group_name: string }>('read the queue',
+      `SELECT DISTINCT group_name FROM queue_entries WHERE ${waiting('$1')}`, [now]);
+    return result.rows.map((r) => r.group_name);
+  }
+
+  claim(id: string, replica: string, now: number, leaseUntil: number): Promise<ClaimedEntry | undefined> {
+    return this.connection.transaction('claim a queued query', async (client) => {
+      // SKIP LOCKED: an entry another replica is claiming right now is simply not ours.
+      const locked = await client.query<{ id: string }>(
+        `SELECT id FROM queue_entries WHERE id = $1 AND ${waiting('$2')} FOR UPDATE SKIP LOCKED`, [id, now]);
+      if (locked.rows.length === 0) return undefined;
+      const claimed = await client.query<QueueRow & { request: string | null }>(
+        `UPDATE queue_entries SET state = 'claimed', claimed_by = $1, lease_until = $2 WHERE id = $3 RETURNING ${QUEUE_COLUMNS}, request`,
+        [replica, leaseUntil, id]);
+      const row = claimed.rows[0];
+      if (row === undefined || row.request === null) return undefined;
+      return { ...queueEntryFromRow(row), request: row.request };
+    });
+  }
+
+  async dispatched(id: string, replica: string, handOver: { backend: string; queryId: string; answer: string; at: number }): Promise<boolean> {
+    const result = await this.connection.query('hand a queued query over',
+      `UPDATE queue_entries SET state = 'dispatched', backend = $1, query_id = $2, answer = $3, ended_at = $4, request = NULL, lease_until = NULL
+       WHERE id = $5 AND state = 'claimed' AND claimed_by = $6`,
+      [handOver.backend, handOver.queryId, handOver.answer, handOver.at, id, replica]);
+    return result.rowCount === 1;
+  }
+
+  async release(id: string, replica: string): Promise<void> {
+    await this.connection.query('give a claim back',
+      "UPDATE queue_entries SET state = 'queued', claimed_by = NULL, lease_until = NULL WHERE id = $1 AND state = 'claimed' AND claimed_by = $2", [id, replica]);
+  }
+
+  async fail(id: string, replica: string, answer: string, at: number): Promise<boolean> {
+    const result = await this.connection.query('fail a queued query',
+      "UPDATE queue_entries SET state = 'failed', answer = $1, ended_at = $2, request = NULL, lease_until = NULL WHERE id = $3 AND state = 'claimed' AND claimed_by = $4",
+      [answer, at, id, replica]);
+    return result.rowCount === 1;
+  }
+
+  cancel(id: string, now: number): Promise<QueueState | undefined> {
+    return this.connection.transaction('cancel a queued query', async (client) => {
+      const found = await client.query<{ state: string }>('SELECT state FROM queue_entries WHERE id = $1 FOR UPDATE', [id]);
+      const state = found.rows[0]?.state;
+      if (state === undefined) return undefined;
+      if (state === 'queued' || state === 'claimed') {
+        await client.query("UPDATE queue_entries SET state = 'cancelled', ended_at = $1, request = NULL, lease_until = NULL WHERE id = $2", [now, id]);
+      }
+      return state as QueueState;
+    });
+  }
+
+  async dropAbandoned(pollBefore: number, now: number): Promise<string[]> {
+    const result = await this.connection.query<{ id: string }>('drop abandoned queued queries',
+      `UPDATE queue_entries SET state = 'abandoned', ended_at = $1, request = NULL, lease_until = NULL
+       WHERE id IN (SELECT id FROM queue_entries WHERE last_poll_at < $2 AND ${waiting('$1')} FOR UPDATE SKIP LOCKED) RETURNING id`,
+      [now, pollBefore]);
+    return result.rows.map((r) => r.id);
+  }
+
+  async dispatchedSince(since: number): Promise<DispatchRecord[]> {
+    const result = await this.connection.query<DispatchRow>('read dispatched queries',
+      "SELECT backend, rule, user_name, ended_at FROM queue_entries WHERE state = 'dispatched' AND ended_at >= $1", [since]);
+    return result.rows.map(dispatchFromRow);
+  }
+
+  async list(now: number): Promise<QueueEntry[]> {
+    const result = await this.connection.query<QueueRow>('list the queue',
+      `SELECT ${QUEUE_COLUMNS} FROM queue_entries WHERE ${waiting('$1')} ORDER BY group_name, priority DESC, seq`, [now]);
+    return result.rows.map(queueEntryFromRow);
+  }
+
+  async prune(before: number): Promise<number> {
+    const result = await this.connection.query('prune the queue',
+      "DELETE FROM queue_entries WHERE state IN ('dispatched', 'cancelled', 'abandoned', 'failed') AND ended_at < $1", [before]);
+    return result.rowCount ?? 0;
+  }
+}
