@@ -51,7 +51,7 @@ export interface PollResult {
   readonly ahead: number;
 }
 
-/** A query the fleet handed to a cluster, for the running counts. */
+/** A query the fleet handed to a cluster (or is handing over), for the running counts. */
 export interface DispatchRecord {
   readonly backend: string;
   readonly rule: string | undefined;
@@ -68,10 +68,11 @@ export interface QueueStore {
   /** Groups with waiting entries. */
   waitingGroups(now: number): Promise<string[]>;
   /**
-   * Claims the entry for `replica` until `leaseUntil` if it is still waiting (queued, or its
-   * lease ended); the claimed entry with its sealed request, or undefined when another took it.
+   * Claims the entry for `replica` until `leaseUntil`, to submit it to `backend`, if it is still
+   * waiting (queued, or its lease ended); the claimed entry with its sealed request, or
+   * undefined when another took it. A claim counts as running on the backend.
    */
-  claim(id: string, replica: string, now: number, leaseUntil: number): Promise<ClaimedEntry | undefined>;
+  claim(id: string, replica: string, now: number, leaseUntil: number, backend: string): Promise<ClaimedEntry | undefined>;
   /**
    * Hands a claimed entry over: state dispatched, the sealed request deleted, the answer kept
    * for the client's next poll. False when this replica no longer holds the claim (the client
@@ -86,8 +87,13 @@ export interface QueueStore {
   cancel(id: string, now: number): Promise<QueueState | undefined>;
   /** Drops waiting entries not polled since `pollBefore` (the client went away); their ids. */
   dropAbandoned(pollBefore: number, now: number): Promise<string[]>;
-  /** Entries handed over at or after `since`, for the running counts. */
-  dispatchedSince(since: number): Promise<DispatchRecord[]>;
+  /** Entries handed over at or after `since`, and claims still leased at `now`: the running counts' part the monitor cannot see yet. */
+  admittedSince(since: number, now: number): Promise<DispatchRecord[]>;
+  /**
+   * The fleet's one admission pass at a time: a release function, or undefined while another
+   * replica runs its pass (PostgreSQL: a session advisory lock, freed if the replica dies).
+   */
+  lockPass(): Promise<(() => Promise<void>) | undefined>;
   /** Every waiting entry, in queue order per group (the queue view). */
   list(now: number): Promise<QueueEntry[]>;
   /** Deletes ended entries that ended before `before`; how many. */

@@ -334,28 +334,28 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       const queue = store.queue;
       const e = entry('g', 1);
       await queue.enqueue(e);
-      const claimed = await queue.claim(e.id, 'replica-1', 100, 1_000);
+      const claimed = await queue.claim(e.id, 'replica-1', 100, 1_000, 'a');
       expect(claimed).toMatchObject({ id: e.id, state: 'claimed', request: 'sealed' });
-      expect(await queue.claim(e.id, 'replica-2', 200, 1_200)).toBeUndefined();
+      expect(await queue.claim(e.id, 'replica-2', 200, 1_200, 'a')).toBeUndefined();
       expect(await queue.waiting('g', 200, 10)).toEqual([]);
       // replica-1 died: past its lease another replica takes the entry and hands it over.
       expect((await queue.waiting('g', 1_001, 10)).map((w) => w.id)).toEqual([e.id]);
-      expect(await queue.claim(e.id, 'replica-2', 1_001, 2_000)).toMatchObject({ id: e.id });
+      expect(await queue.claim(e.id, 'replica-2', 1_001, 2_000, 'b')).toMatchObject({ id: e.id });
       expect(await queue.dispatched(e.id, 'replica-1', { backend: 'a', queryId: 'q1', answer: '{}', at: 1_002 })).toBe(false);
       expect(await queue.dispatched(e.id, 'replica-2', { backend: 'b', queryId: 'q2', answer: '{"id":"q2"}', at: 1_003 })).toBe(true);
       const polled = await queue.poll(e.id, 1_004);
       expect(polled?.entry).toMatchObject({ state: 'dispatched', backend: 'b', queryId: 'q2', answer: '{"id":"q2"}', endedAt: 1_003 });
-      expect(await queue.dispatchedSince(1_003)).toEqual([{ backend: 'b', rule: 'etl', user: 'alice', at: 1_003 }]);
-      expect(await queue.dispatchedSince(1_004)).toEqual([]);
+      expect(await queue.admittedSince(1_003, 1_003)).toEqual([{ backend: 'b', rule: 'etl', user: 'alice', at: 1_003 }]);
+      expect(await queue.admittedSince(1_004, 1_004)).toEqual([]);
       // The sealed request is gone once handed over: no claim can read it again.
-      expect(await queue.claim(e.id, 'replica-3', 5_000, 6_000)).toBeUndefined();
+      expect(await queue.claim(e.id, 'replica-3', 5_000, 6_000, 'a')).toBeUndefined();
     });
 
     it('concurrent claims of one entry: exactly one wins', async () => {
       const queue = (await open()).queue;
       const e = entry('g', 1);
       await queue.enqueue(e);
-      const claims = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((r) => queue.claim(e.id, r, 10, 1_000)));
+      const claims = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((r) => queue.claim(e.id, r, 10, 1_000, 'a')));
       expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
     });
 
@@ -363,13 +363,13 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       const queue = (await open()).queue;
       const [a, b, c] = [entry('g', 1), entry('g', 2), entry('g', 3)];
       for (const e of [a, b, c]) await queue.enqueue(e);
-      await queue.claim(a.id, 'r1', 10, 1_000);
+      await queue.claim(a.id, 'r1', 10, 1_000, 'a');
       await queue.release(a.id, 'r1');
       expect((await queue.waiting('g', 10, 10)).map((w) => w.id)).toEqual([a.id, b.id, c.id]);
       expect(await queue.cancel(b.id, 20)).toBe('queued');
       expect(await queue.cancel(b.id, 21)).toBe('cancelled');
       expect(await queue.cancel('nope', 21)).toBeUndefined();
-      expect(await queue.claim(b.id, 'r1', 30, 1_000)).toBeUndefined();
+      expect(await queue.claim(b.id, 'r1', 30, 1_000, 'a')).toBeUndefined();
       await queue.poll(c.id, 500);
       expect(await queue.dropAbandoned(400, 600)).toEqual([a.id]);
       expect((await queue.waiting('g', 600, 10)).map((w) => w.id)).toEqual([c.id]);
@@ -378,11 +378,36 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       expect(await queue.poll(b.id, 800)).toBeUndefined();
     });
 
+    it('a claim counts as running on its backend while its lease holds', async () => {
+      const queue = (await open()).queue;
+      const e = entry('g', 1);
+      await queue.enqueue(e);
+      await queue.claim(e.id, 'r1', 10, 1_000, 'a');
+      expect(await queue.admittedSince(0, 500)).toEqual([{ backend: 'a', rule: 'etl', user: 'alice', at: 1_000 }]);
+      expect(await queue.admittedSince(0, 1_001)).toEqual([]);
+    });
+
+    it('one admission pass at a time across the replicas sharing the store', async () => {
+      const store = await open();
+      const release = await store.queue.lockPass();
+      expect(release).toBeDefined();
+      if (store.kind === 'postgres') {
+        const other = await open();
+        expect(await other.queue.lockPass()).toBeUndefined();
+        await release?.();
+        const again = await other.queue.lockPass();
+        expect(again).toBeDefined();
+        await again?.();
+      } else {
+        await release?.();
+      }
+    });
+
     it('a failed entry keeps its answer for the client', async () => {
       const queue = (await open()).queue;
       const e = entry('g', 1);
       await queue.enqueue(e);
-      await queue.claim(e.id, 'r1', 10, 1_000);
+      await queue.claim(e.id, 'r1', 10, 1_000, 'a');
       expect(await queue.fail(e.id, 'r1', '{"error":true}', 11)).toBe(true);
       expect((await queue.poll(e.id, 12))?.entry).toMatchObject({ state: 'failed', answer: '{"error":true}' });
     });

@@ -5,7 +5,11 @@
  */
 import type { ClaimedEntry, DispatchRecord, NewQueueEntry, PollResult, QueueEntry, QueueState, QueueStore } from '../../queue/queue-store.js';
 import { dispatchFromRow, QUEUE_COLUMNS, queueEntryFromRow, type DispatchRow, type QueueRow } from '../queue-rows.js';
+import type pg from 'pg';
 import type { PostgresConnection } from './connection.js';
+
+/** Any fixed 64-bit number the router alone uses: "trino-router queue". */
+const QUEUE_PASS_LOCK = 0x7472_7175_6575_6531n;
 
 /** Waiting: queued, or claimed by a replica whose lease has ended; `$n` is now. */
 const waiting = (now: string): string => `(state = 'queued' OR (state = 'claimed' AND lease_until < ${now}))`;
@@ -43,15 +47,15 @@ export class PostgresQueueStore implements QueueStore {
     return result.rows.map((r) => r.group_name);
   }
 
-  claim(id: string, replica: string, now: number, leaseUntil: number): Promise<ClaimedEntry | undefined> {
+  claim(id: string, replica: string, now: number, leaseUntil: number, backend: string): Promise<ClaimedEntry | undefined> {
     return this.connection.transaction('claim a queued query', async (client) => {
       // SKIP LOCKED: an entry another replica is claiming right now is simply not ours.
       const locked = await client.query<{ id: string }>(
         `SELECT id FROM queue_entries WHERE id = $1 AND ${waiting('$2')} FOR UPDATE SKIP LOCKED`, [id, now]);
       if (locked.rows.length === 0) return undefined;
       const claimed = await client.query<QueueRow & { request: string | null }>(
-        `UPDATE queue_entries SET state = 'claimed', claimed_by = $1, lease_until = $2 WHERE id = $3 RETURNING ${QUEUE_COLUMNS}, request`,
-        [replica, leaseUntil, id]);
+        `UPDATE queue_entries SET state = 'claimed', claimed_by = $1, lease_until = $2, backend = $4 WHERE id = $3 RETURNING ${QUEUE_COLUMNS}, request`,
+        [replica, leaseUntil, id, backend]);
       const row = claimed.rows[0];
       if (row === undefined || row.request === null) return undefined;
       return { ...queueEntryFromRow(row), request: row.request };
@@ -68,7 +72,7 @@ export class PostgresQueueStore implements QueueStore {
 
   async release(id: string, replica: string): Promise<void> {
     await this.connection.query('give a claim back',
-      "UPDATE queue_entries SET state = 'queued', claimed_by = NULL, lease_until = NULL WHERE id = $1 AND state = 'claimed' AND claimed_by = $2", [id, replica]);
+      "UPDATE queue_entries SET state = 'queued', claimed_by = NULL, lease_until = NULL, backend = NULL WHERE id = $1 AND state = 'claimed' AND claimed_by = $2", [id, replica]);
   }
 
   async fail(id: string, replica: string, answer: string, at: number): Promise<boolean> {
@@ -98,10 +102,46 @@ export class PostgresQueueStore implements QueueStore {
     return result.rows.map((r) => r.id);
   }
 
-  async dispatchedSince(since: number): Promise<DispatchRecord[]> {
+  async admittedSince(since: number, now: number): Promise<DispatchRecord[]> {
     const result = await this.connection.query<DispatchRow>('read dispatched queries',
-      "SELECT backend, rule, user_name, ended_at FROM queue_entries WHERE state = 'dispatched' AND ended_at >= $1", [since]);
+      `SELECT backend, rule, user_name, coalesce(ended_at, lease_until) AS ended_at FROM queue_entries
+       WHERE (state = 'dispatched' AND ended_at >= $1) OR (state = 'claimed' AND lease_until >= $2)`, [since, now]);
     return result.rows.map(dispatchFromRow);
+  }
+
+  async lockPass(): Promise<(() => Promise<void>) | undefined> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.connection.pool.connect();
+    } catch (error) {
+      throw this.connection.translate('lock the queue pass', error);
+    }
+    // A checked-out client has no idle error listener: a server that ends the session must not crash us.
+    const onError = (): void => undefined;
+    client.on('error', onError);
+    try {
+      const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [QUEUE_PASS_LOCK.toString()]);
+      if (locked.rows[0]?.locked !== true) {
+        client.removeListener('error', onError);
+        client.release();
+        return undefined;
+      }
+    } catch (error) {
+      client.removeListener('error', onError);
+      client.release(true);
+      throw this.connection.translate('lock the queue pass', error);
+    }
+    return async () => {
+      try {
+        await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_PASS_LOCK.toString()]);
+        client.removeListener('error', onError);
+        client.release();
+      } catch {
+        // A broken connection ends the session, and with it the lock.
+        client.removeListener('error', onError);
+        client.release(true);
+      }
+    };
   }
 
   async list(now: number): Promise<QueueEntry[]> {

@@ -43,9 +43,9 @@ export class SqliteQueueStore implements QueueStore {
     return this.connection.run('read the queue', () => this.sql.waitingGroups.all(now).map((r) => r.group_name));
   }
 
-  claim(id: string, replica: string, now: number, leaseUntil: number): Promise<ClaimedEntry | undefined> {
+  claim(id: string, replica: string, now: number, leaseUntil: number, backend: string): Promise<ClaimedEntry | undefined> {
     return this.connection.run('claim a queued query', () => {
-      const row = this.sql.claim.get(replica, leaseUntil, id, now);
+      const row = this.sql.claim.get(replica, leaseUntil, backend, id, now);
       if (row === undefined || row.request === null) return undefined;
       return { ...queueEntryFromRow(row), request: row.request };
     });
@@ -79,8 +79,13 @@ export class SqliteQueueStore implements QueueStore {
     return this.connection.run('drop abandoned queued queries', () => this.sql.abandon.all(now, pollBefore, now).map((r) => r.id));
   }
 
-  dispatchedSince(since: number): Promise<DispatchRecord[]> {
-    return this.connection.run('read dispatched queries', () => this.sql.dispatchedSince.all(since).map(dispatchFromRow));
+  admittedSince(since: number, now: number): Promise<DispatchRecord[]> {
+    return this.connection.run('read dispatched queries', () => this.sql.admittedSince.all(since, now).map(dispatchFromRow));
+  }
+
+  /** One router per SQLite file: its dispatcher already runs one pass at a time. */
+  lockPass(): Promise<(() => Promise<void>) | undefined> {
+    return Promise.resolve(async () => {});
   }
 
   list(now: number): Promise<QueueEntry[]> {
@@ -107,18 +112,20 @@ function prepareQueueStatements(db: Database.Database) {
     waiting: prepare<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queue_entries WHERE group_name = ? AND ${WAITING} ORDER BY priority DESC, seq LIMIT ?`),
     waitingGroups: prepare<{ group_name: string }>(`SELECT DISTINCT group_name FROM queue_entries WHERE ${WAITING}`),
     claim: prepare<ClaimRow>(
-      `UPDATE queue_entries SET state = 'claimed', claimed_by = ?, lease_until = ? WHERE id = ? AND ${WAITING} RETURNING ${QUEUE_COLUMNS}, request`),
+      `UPDATE queue_entries SET state = 'claimed', claimed_by = ?, lease_until = ?, backend = ? WHERE id = ? AND ${WAITING} RETURNING ${QUEUE_COLUMNS}, request`),
     dispatched: prepare(
       `UPDATE queue_entries SET state = 'dispatched', backend = ?, query_id = ?, answer = ?, ended_at = ?, request = NULL, lease_until = NULL
        WHERE id = ? AND state = 'claimed' AND claimed_by = ?`),
-    release: prepare("UPDATE queue_entries SET state = 'queued', claimed_by = NULL, lease_until = NULL WHERE id = ? AND state = 'claimed' AND claimed_by = ?"),
+    release: prepare("UPDATE queue_entries SET state = 'queued', claimed_by = NULL, lease_until = NULL, backend = NULL WHERE id = ? AND state = 'claimed' AND claimed_by = ?"),
     fail: prepare(
       "UPDATE queue_entries SET state = 'failed', answer = ?, ended_at = ?, request = NULL, lease_until = NULL WHERE id = ? AND state = 'claimed' AND claimed_by = ?"),
     stateOf: prepare<{ state: string }>('SELECT state FROM queue_entries WHERE id = ?'),
     cancel: prepare("UPDATE queue_entries SET state = 'cancelled', ended_at = ?, request = NULL, lease_until = NULL WHERE id = ?"),
     abandon: prepare<{ id: string }>(
       `UPDATE queue_entries SET state = 'abandoned', ended_at = ?, request = NULL, lease_until = NULL WHERE last_poll_at < ? AND ${WAITING} RETURNING id`),
-    dispatchedSince: prepare<DispatchRow>("SELECT backend, rule, user_name, ended_at FROM queue_entries WHERE state = 'dispatched' AND ended_at >= ?"),
+    admittedSince: prepare<DispatchRow>(
+      `SELECT backend, rule, user_name, coalesce(ended_at, lease_until) AS ended_at FROM queue_entries
+       WHERE (state = 'dispatched' AND ended_at >= ?) OR (state = 'claimed' AND lease_until >= ?)`),
     list: prepare<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queue_entries WHERE ${WAITING} ORDER BY group_name, priority DESC, seq`),
     prune: prepare("DELETE FROM queue_entries WHERE state IN ('dispatched', 'cancelled', 'abandoned', 'failed') AND ended_at < ?"),
   };
