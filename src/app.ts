@@ -2,6 +2,8 @@
  * The composition root: config file -> store -> routing snapshot + ownership -> request
  * router -> gRPC edges. Everything with I/O or timers is created here and closed in reverse.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -36,6 +38,10 @@ import { AggregatedDiscoveryServiceService, createXdsService } from './xds/index
 import { backendsWithoutOwnerSource } from './stickiness/owner-sources.js';
 import { createQueryProbe } from './stickiness/query-probe.js';
 import { openStore, seedFromConfig, type Store } from './store/index.js';
+import { Dispatcher, type DispatchEvent } from './queue/dispatcher.js';
+import { EntrySignals } from './queue/entry-signals.js';
+import { GatewayQueue } from './queue/gateway-queue.js';
+import { isLimited } from './routing/admission.js';
 
 export interface StartOptions {
   readonly configPath: string;
@@ -200,14 +206,58 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     const statementBounds = config.statements;
     cleanups.push(() => analyzer?.close());
 
+    // The gateway queue of limited groups: its URLs are signed and its held credentials sealed
+    // with the prefix keys, so it runs only with routing.prefix on.
+    const keyring = keyringOf(config);
+    const strategy = createStrategyState();
+    const dispatchListeners: ((event: DispatchEvent) => void)[] = [];
+    let queue: GatewayQueue | undefined;
+    if (keyring !== undefined) {
+      const signals = new EntrySignals();
+      const dispatcher = new Dispatcher({
+        store: store.queue,
+        keyring,
+        snapshot: routing.current,
+        conditions: backendConditions,
+        strategy,
+        owners: ownership.index,
+        signals,
+        logger,
+        replica: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        intervalMs: config.queue.dispatchIntervalMs,
+        leaseMs: config.queue.leaseSeconds * 1000,
+        clientTimeoutMs: config.queue.clientTimeoutSeconds * 1000,
+        graceMs: config.queue.countGraceMs,
+        submitTimeoutMs: config.queue.submitTimeoutMs,
+        retentionMs: config.queue.retentionHours * 3600_000,
+        now: Date.now,
+        onEvent: (event) => {
+          for (const listener of dispatchListeners) {
+            try {
+              listener(event);
+            } catch (error) {
+              logger.error({ err: error, entry: event.entry.id }, 'queue listener failed');
+            }
+          }
+        },
+      }).start();
+      cleanups.push(() => dispatcher.close());
+      queue = new GatewayQueue({
+        store: store.queue, keyring, signals, pollHoldMs: config.queue.pollHoldMs, now: Date.now, onHeld: () => dispatcher.kick(),
+      });
+    } else if (limitedGroups(routing.current()).length > 0) {
+      logger.warn({ groups: limitedGroups(routing.current()) }, 'these groups have running-query limits, but routing.prefix is off: the gateway queue needs the prefix keys to sign its URLs and seal held credentials, so the limits are NOT applied');
+    }
+
     // Shared with the admin API, whose explain runs exactly these parts dry.
     const routerDeps: RequestRouterDeps = {
       snapshot: routing.current,
       conditions: backendConditions,
       // Peekable so explain can name the backend round robin gives the next request.
-      strategy: createStrategyState(),
+      strategy,
       ownership: ownership.index,
-      keyring: keyringOf(config),
+      keyring,
+      queue,
       probe: createQueryProbe({
         backendUrl: (name) => routing.current().backends.get(name)?.url,
         timeoutMs: PROBE_TIMEOUT_MS,
@@ -350,6 +400,11 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     await runCleanups(cleanups, logger);
     throw error;
   }
+}
+
+/** Groups whose queries would queue (a limit on the group or a member). */
+function limitedGroups(snapshot: RoutingSnapshot): string[] {
+  return [...snapshot.groups.keys()].filter((name) => isLimited(snapshot, name, undefined));
 }
 
 /** Every start with a shipped (public) prefix key says so: anyone can forge its route prefixes. */

@@ -141,6 +141,7 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     history: file.history,
     xds: file.xds,
     statements: file.statements,
+    queue: file.queue,
   };
 }
 

@@ -56,6 +56,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
     },
     xds: config.xds,
     statements: config.statements,
+    queue: config.queue,
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
   return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;

@@ -556,6 +556,15 @@ export function configFileSchema(env: Environment) {
       workers: positiveInt.max(16).default(1),
       maxQueue: positiveInt.default(64),
     }).prefault({}),
+    queue: closed({
+      pollHoldMs: positiveInt.max(900, 'at most 900 ms: the answer must reach Envoy within its ext_proc message_timeout (1 s in the shipped configs)').default(500),
+      clientTimeoutSeconds: positiveNumber.default(300),
+      dispatchIntervalMs: positiveInt.default(250),
+      leaseSeconds: positiveNumber.default(30),
+      countGraceMs: z.number().int().nonnegative().default(1000),
+      submitTimeoutMs: positiveInt.default(10_000),
+      retentionHours: positiveNumber.default(1),
+    }).prefault({}),
   });
 }
 
