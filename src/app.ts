@@ -243,7 +243,14 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       }).start();
       cleanups.push(() => dispatcher.close());
       queue = new GatewayQueue({
-        store: store.queue, keyring, signals, pollHoldMs: config.queue.pollHoldMs, now: Date.now, onHeld: () => dispatcher.kick(),
+        store: store.queue,
+        keyring,
+        signals,
+        pollHoldMs: config.queue.pollHoldMs,
+        // Well inside the client timeout, so a polled query is never taken for abandoned.
+        touchEveryMs: Math.min(1000, (config.queue.clientTimeoutSeconds * 1000) / 4),
+        now: Date.now,
+        onHeld: () => dispatcher.kick(),
       });
     } else if (limitedGroups(routing.current()).length > 0) {
       logger.warn({ groups: limitedGroups(routing.current()) }, 'these groups have running-query limits, but routing.prefix is off: the gateway queue needs the prefix keys to sign its URLs and seal held credentials, so the limits are NOT applied');

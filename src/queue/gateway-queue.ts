@@ -26,6 +26,8 @@ export interface GatewayQueueOptions {
   readonly signals: EntrySignals;
   /** How long a poll of a waiting query is held for news (Trino holds up to 1 s; Envoy's ext_proc message_timeout bounds it). */
   readonly pollHoldMs: number;
+  /** A poll is written to the store at most this often per query (the abandonment clock's precision). */
+  readonly touchEveryMs: number;
   readonly now: () => number;
   /** A submission was queued (the dispatcher looks at once). */
   readonly onHeld?: (entry: { readonly id: string; readonly group: string }) => void;
@@ -69,10 +71,11 @@ export class GatewayQueue implements QueueGate {
       await store.cancel(verdict.id, now());
       return { kind: 'reply', status: 204, contentType: 'text/plain; charset=utf-8', body: '', reason: 'queue_cancelled' };
     }
-    let polled = await store.poll(verdict.id, now());
+    const touchEveryMs = this.options.touchEveryMs;
+    let polled = await store.poll(verdict.id, now(), now() - touchEveryMs);
     if (polled !== undefined && isWaiting(polled.entry)) {
       await this.options.signals.wait(verdict.id, this.options.pollHoldMs);
-      polled = await store.poll(verdict.id, now());
+      polled = await store.poll(verdict.id, now(), now() - touchEveryMs);
     }
     if (polled === undefined) return gone(verdict.id, 'This queued query is not known to the router (it ended long ago, or never existed)', 'queue_gone');
     const entry = polled.entry;

@@ -61,8 +61,11 @@ export interface DispatchRecord {
 
 export interface QueueStore {
   enqueue(entry: NewQueueEntry): Promise<void>;
-  /** The entry as a poll sees it, noting the poll (the abandonment clock restarts). */
-  poll(id: string, now: number): Promise<PollResult | undefined>;
+  /**
+   * The entry as a poll sees it. The poll is noted (the abandonment clock restarts) only when
+   * the last noted one is older than `touchBefore`: most polls then write nothing.
+   */
+  poll(id: string, now: number, touchBefore?: number): Promise<PollResult | undefined>;
   /** Waiting entries (queued, or claimed with a lease past `now`) of a group, in queue order. */
   waiting(group: string, now: number, limit: number): Promise<QueueEntry[]>;
   /** Groups with waiting entries. */

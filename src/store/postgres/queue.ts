@@ -24,11 +24,16 @@ export class PostgresQueueStore implements QueueStore {
       [entry.id, entry.group, entry.rule ?? null, entry.user ?? null, entry.source ?? null, entry.priority, entry.userLimit ?? null, entry.enqueuedAt, entry.request]);
   }
 
-  async poll(id: string, now: number): Promise<PollResult | undefined> {
-    const touched = await this.connection.query<QueueRow & { seq: string }>('poll a queued query',
-      `UPDATE queue_entries SET last_poll_at = greatest(last_poll_at, $1) WHERE id = $2 RETURNING seq, ${QUEUE_COLUMNS}`, [now, id]);
-    const row = touched.rows[0];
+  async poll(id: string, now: number, touchBefore = now): Promise<PollResult | undefined> {
+    const read = await this.connection.query<QueueRow & { seq: string }>('poll a queued query',
+      `SELECT seq, ${QUEUE_COLUMNS} FROM queue_entries WHERE id = $1`, [id]);
+    let row = read.rows[0];
     if (row === undefined) return undefined;
+    if (Number(row.last_poll_at) < touchBefore) {
+      const touched = await this.connection.query<QueueRow & { seq: string }>('poll a queued query',
+        `UPDATE queue_entries SET last_poll_at = greatest(last_poll_at, $1) WHERE id = $2 RETURNING seq, ${QUEUE_COLUMNS}`, [now, id]);
+      row = touched.rows[0] ?? row;
+    }
     const ahead = await this.connection.query<{ ahead: string }>('poll a queued query',
       `SELECT count(*) AS ahead FROM queue_entries WHERE group_name = $1 AND ${waiting('$2')} AND (priority > $3 OR (priority = $3 AND seq < $4))`,
       [row.group_name, now, row.priority, row.seq]);

@@ -26,13 +26,14 @@ export class SqliteQueueStore implements QueueStore {
     });
   }
 
-  poll(id: string, now: number): Promise<PollResult | undefined> {
-    return this.connection.run('poll a queued query', (db) => db.transaction(() => {
-      const row = this.sql.touch.get(now, id);
+  poll(id: string, now: number, touchBefore = now): Promise<PollResult | undefined> {
+    return this.connection.run('poll a queued query', () => {
+      let row = this.sql.read.get(id);
       if (row === undefined) return undefined;
+      if (Number(row.last_poll_at) < touchBefore) row = this.sql.touch.get(now, id) ?? row;
       const ahead = this.sql.ahead.get(row.group_name, now, row.priority, row.priority, row.seq)?.ahead ?? 0;
       return { entry: queueEntryFromRow(row), ahead };
-    })());
+    });
   }
 
   waiting(group: string, now: number, limit: number): Promise<QueueEntry[]> {
@@ -106,6 +107,7 @@ function prepareQueueStatements(db: Database.Database) {
     insert: prepare(
       `INSERT INTO queue_entries (id, group_name, rule, user_name, source, priority, user_limit, state, enqueued_at, last_poll_at, request)
        VALUES (@id, @group_name, @rule, @user_name, @source, @priority, @user_limit, 'queued', @enqueued_at, @enqueued_at, @request)`),
+    read: prepare<SeqRow>(`SELECT seq, ${QUEUE_COLUMNS} FROM queue_entries WHERE id = ?`),
     touch: prepare<SeqRow>(`UPDATE queue_entries SET last_poll_at = max(last_poll_at, ?) WHERE id = ? RETURNING seq, ${QUEUE_COLUMNS}`),
     ahead: prepare<{ ahead: number }>(
       `SELECT count(*) AS ahead FROM queue_entries WHERE group_name = ? AND ${WAITING} AND (priority > ? OR (priority = ? AND seq < ?))`),
