@@ -17,6 +17,9 @@ import type { QueueEntry, QueueStore } from './queue-store.js';
 import { sealRequest } from './sealed-request.js';
 import { decodeAnswer } from './stored-answer.js';
 
+/** How many waiting entries explain counts at most. */
+const PREVIEW_LIMIT = 10_000;
+
 /** Headers never kept: Envoy's pseudo-headers and what the dispatcher sets itself. */
 const NOT_KEPT: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'x-trino-cluster', 'x-forwarded-prefix', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-envoy-expected-rq-timeout-ms']);
 
@@ -40,9 +43,14 @@ export class GatewayQueue implements QueueGate {
 
   async hold(submission: HeldSubmission): Promise<ReplyInstruction> {
     const { store, keyring, onHeld } = this.options;
+    if (!submission.bodyComplete) {
+      throw new QueueRefusal(`group ${submission.decision.group} queues its queries, but the router did not receive this submission's whole body (Envoy's buffer limit, or ext_authz without with_request_body), so it could not submit it later`);
+    }
+    if (submission.origin === undefined) throw new QueueRefusal('a submission without a valid Host or :authority header cannot be queued (its URLs could not be built)');
+    const origin = submission.origin;
     const id = newEntryId();
     const headers = submission.headers.filter(([name]) => !name.startsWith(':') && !NOT_KEPT.has(name));
-    const request = sealRequest(keyring, { headers, body: submission.body, origin: submission.origin });
+    const request = sealRequest(keyring, { headers, body: submission.body, origin });
     const group = submission.decision.group;
     await store.enqueue({
       id,
@@ -56,7 +64,25 @@ export class GatewayQueue implements QueueGate {
       request,
     });
     onHeld?.({ id, group });
-    return this.queuedReply(submission.origin, id, 0, undefined);
+    return this.queuedReply(origin, id, 0, undefined);
+  }
+
+  async preview(submission: HeldSubmission): Promise<ReplyInstruction> {
+    const { store, now } = this.options;
+    const group = submission.decision.group;
+    const priority = submission.rule?.queuePriority ?? 0;
+    const ahead = (await store.waiting(group, now(), PREVIEW_LIMIT)).filter((e) => e.priority >= priority).length;
+    const behind = ahead >= PREVIEW_LIMIT ? `${PREVIEW_LIMIT}+` : String(ahead);
+    return {
+      kind: 'reply',
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        message: `would be queued behind ${behind} in group ${group} (priority ${priority}); handed to a backend of the group as soon as one is under its running-query limits`,
+        queuedBehind: ahead,
+      }),
+      reason: 'queued',
+    };
   }
 
   async answer(method: string, path: string, origin: string | undefined): Promise<ReplyInstruction> {
@@ -106,6 +132,14 @@ export class GatewayQueue implements QueueGate {
       body: queuedQueryResultsJson({ queryId: queuedQueryId(id), nextUri, queuedTimeMillis: waitedMs, ...(position === undefined ? {} : { position }) }),
       reason: 'queued' satisfies QueueReplyReason,
     };
+  }
+}
+
+/** Why a submission cannot be queued (the client gets it as the refusal's message). */
+export class QueueRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueRefusal';
   }
 }
 

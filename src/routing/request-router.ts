@@ -401,8 +401,8 @@ export class RequestRouter {
 
   /**
    * Holds a submission to a limited group in the gateway queue; the client gets QUEUED and
-   * polls the router until a slot frees (the dispatcher then submits it). A submission whose
-   * body the router does not have whole cannot be resubmitted, so it is refused.
+   * polls the router until a slot frees (the dispatcher then submits it). The gate refuses a
+   * submission whose body the router does not have whole: it could not be resubmitted.
    */
   private hold(
     queue: QueueGate,
@@ -413,13 +413,17 @@ export class RequestRouter {
     statement: StatementOutcome | undefined,
     body: IncomingBody | undefined,
   ): RequestContext | Promise<RequestContext> {
-    const origin = originOf(scope.request.headers);
     const refuse = (message: string): RequestContext => this.context(scope, this.replyInstruction(scope, 'queue_unavailable', message), facts, false, statement);
-    if (body === undefined || !body.sent || !body.complete) {
-      return refuse(`Group ${decision.group} queues its queries, but the router did not receive this submission's whole body (Envoy's buffer limit, or ext_authz without with_request_body), so it cannot submit it later`);
-    }
-    if (origin === undefined) return refuse('The router cannot queue a submission without a valid Host or :authority header');
-    return queue.hold({ headers: scope.request.headers, body: body.bytes, origin, facts, decision, rule: rule?.rule, receivedAt: scope.now }).then(
+    return queue.hold({
+      headers: scope.request.headers,
+      body: body?.bytes ?? new Uint8Array(0),
+      bodyComplete: body !== undefined && body.sent && body.complete,
+      origin: originOf(scope.request.headers),
+      facts,
+      decision,
+      rule: rule?.rule,
+      receivedAt: scope.now,
+    }).then(
       (reply) => this.context(scope, reply, facts, false, statement),
       (error: unknown) => refuse(`The router could not queue the query: ${error instanceof Error ? error.message : String(error)}`),
     );
