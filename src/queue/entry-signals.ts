@@ -5,20 +5,21 @@
 export class EntrySignals {
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  /** Resolves when `notify(id)` is called or after `ms`, whichever comes first. */
-  wait(id: string, ms: number): Promise<void> {
+  /** Resolves true when `notify(id)` is called, false after `ms`, whichever comes first. */
+  wait(id: string, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       let set = this.waiters.get(id);
       if (set === undefined) this.waiters.set(id, (set = new Set()));
       const waiters = set;
-      const done = (): void => {
+      const done = (notified: boolean): void => {
         clearTimeout(timer);
-        waiters.delete(done);
+        waiters.delete(wake);
         if (waiters.size === 0 && this.waiters.get(id) === waiters) this.waiters.delete(id);
-        resolve();
+        resolve(notified);
       };
-      const timer = setTimeout(done, ms);
-      waiters.add(done);
+      const wake = (): void => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      waiters.add(wake);
     });
   }
 

@@ -98,10 +98,14 @@ export class GatewayQueue implements QueueGate {
       return { kind: 'reply', status: 204, contentType: 'text/plain; charset=utf-8', body: '', reason: 'queue_cancelled' };
     }
     const touchEveryMs = this.options.touchEveryMs;
-    let polled = await store.poll(verdict.id, now(), now() - touchEveryMs);
+    const started = now();
+    let polled = await store.poll(verdict.id, started, started - touchEveryMs);
     if (polled !== undefined && isWaiting(polled.entry)) {
-      await this.options.signals.wait(verdict.id, this.options.pollHoldMs);
-      polled = await store.poll(verdict.id, now(), now() - touchEveryMs);
+      // Held for news as Trino holds a poll, within a budget that includes the store read, so the
+      // answer reaches Envoy well inside its message timeout. Read again only when this replica
+      // handed the query over meanwhile; another replica's hand-over shows at the next poll.
+      const handedOver = await this.options.signals.wait(verdict.id, Math.max(0, this.options.pollHoldMs - (now() - started)));
+      if (handedOver) polled = await store.poll(verdict.id, now(), now() - touchEveryMs);
     }
     if (polled === undefined) return gone(verdict.id, 'This queued query is not known to the router (it ended long ago, or never existed)', 'queue_gone');
     const entry = polled.entry;

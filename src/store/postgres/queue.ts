@@ -25,19 +25,21 @@ export class PostgresQueueStore implements QueueStore {
   }
 
   async poll(id: string, now: number, touchBefore = now): Promise<PollResult | undefined> {
-    const read = await this.connection.query<QueueRow & { seq: string }>('poll a queued query',
-      `SELECT seq, ${QUEUE_COLUMNS} FROM queue_entries WHERE id = $1`, [id]);
+    // One round trip: the entry and how many go before it (the touch, when due, is a second one).
+    const read = await this.connection.query<QueueRow & { ahead: string }>('poll a queued query',
+      `SELECT ${QUEUE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')},
+         (SELECT count(*) FROM queue_entries o WHERE o.group_name = e.group_name AND ${waiting('$2').replaceAll('state', 'o.state').replaceAll('lease_until', 'o.lease_until')}
+            AND (o.priority > e.priority OR (o.priority = e.priority AND o.seq < e.seq))) AS ahead
+       FROM queue_entries e WHERE e.id = $1`, [id, now]);
     let row = read.rows[0];
     if (row === undefined) return undefined;
+    const ahead = Number(row.ahead);
     if (Number(row.last_poll_at) < touchBefore) {
-      const touched = await this.connection.query<QueueRow & { seq: string }>('poll a queued query',
-        `UPDATE queue_entries SET last_poll_at = greatest(last_poll_at, $1) WHERE id = $2 RETURNING seq, ${QUEUE_COLUMNS}`, [now, id]);
-      row = touched.rows[0] ?? row;
+      const touched = await this.connection.query<QueueRow>('poll a queued query',
+        `UPDATE queue_entries SET last_poll_at = greatest(last_poll_at, $1) WHERE id = $2 RETURNING ${QUEUE_COLUMNS}`, [now, id]);
+      if (touched.rows[0] !== undefined) row = { ...touched.rows[0], ahead: row.ahead };
     }
-    const ahead = await this.connection.query<{ ahead: string }>('poll a queued query',
-      `SELECT count(*) AS ahead FROM queue_entries WHERE group_name = $1 AND ${waiting('$2')} AND (priority > $3 OR (priority = $3 AND seq < $4))`,
-      [row.group_name, now, row.priority, row.seq]);
-    return { entry: queueEntryFromRow(row), ahead: Number(ahead.rows[0]?.ahead ?? 0) };
+    return { entry: queueEntryFromRow(row), ahead };
   }
 
   async waiting(group: string, now: number, limit: number): Promise<QueueEntry[]> {
