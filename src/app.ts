@@ -242,6 +242,24 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
         },
       }).start();
       cleanups.push(() => dispatcher.close());
+      // A handed-over query is a routed query like any other (history, query log, metrics).
+      dispatchListeners.push((event) => {
+        if (event.outcome !== 'dispatched' || event.backend === undefined || event.queryId === undefined) return;
+        routerDeps.onQuery?.({
+          queryId: event.queryId,
+          backend: event.backend,
+          mechanism: 'rules',
+          facts: undefined,
+          decision: { outcome: 'routed', backend: event.backend, group: event.entry.group, rule: event.entry.rule, fellBackFrom: [] },
+          statement: undefined,
+          at: Date.now(),
+          queued: { waitedMs: event.waitedMs, user: event.entry.user, source: event.entry.source },
+        });
+      });
+      if (metrics !== undefined) {
+        metrics.watchQueue(() => dispatcher.waiting());
+        dispatchListeners.push(metrics.queueEvent);
+      }
       queue = new GatewayQueue({
         store: store.queue,
         keyring,

@@ -17,6 +17,8 @@ export interface QueryRecord {
   readonly submittedAt: number;
   /** The statement as read for a statement rule; null when no rule needed it. */
   readonly statement: StatementSummary | null;
+  /** How long it waited in the gateway queue before its cluster got it; null: not queued. */
+  readonly queuedMs: number | null;
 }
 
 /** What the history keeps of a statement read for a rule (never the SQL text). */

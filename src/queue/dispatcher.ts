@@ -26,7 +26,7 @@ import { encodeAnswer, type StoredAnswer } from './stored-answer.js';
 /** What the dispatcher tells about each query it handed over or lost. */
 export interface DispatchEvent {
   readonly entry: QueueEntry;
-  readonly outcome: 'dispatched' | 'failed' | 'abandoned';
+  readonly outcome: 'dispatched' | 'failed';
   readonly backend: string | undefined;
   readonly queryId: string | undefined;
   /** From queueing to hand-over (or to the end). */
@@ -73,6 +73,7 @@ export class Dispatcher {
   private again = false;
   private closed = false;
   private lastPrune = 0;
+  private waitingNow: ReadonlyMap<string, number> = new Map();
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -100,6 +101,11 @@ export class Dispatcher {
       });
   }
 
+  /** Queries waiting per group in the whole fleet, as the last pass read them (metrics, status). */
+  waiting(): ReadonlyMap<string, number> {
+    return this.waitingNow;
+  }
+
   /** Resolves when no pass is under way (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running !== undefined) await this.running;
@@ -122,8 +128,10 @@ export class Dispatcher {
       this.lastPrune = started;
       await store.prune(started - this.options.retentionMs);
     }
-    const groups = await store.waitingGroups(started);
-    if (groups.length === 0) return;
+    const waiting = await store.waitingGroups(started);
+    this.waitingNow = waiting;
+    if (waiting.size === 0) return;
+    const groups = [...waiting.keys()];
     const release = await store.lockPass();
     // Another replica admits now; the next tick looks again.
     if (release === undefined) return;

@@ -68,8 +68,8 @@ export interface QueueStore {
   poll(id: string, now: number, touchBefore?: number): Promise<PollResult | undefined>;
   /** Waiting entries (queued, or claimed with a lease past `now`) of a group, in queue order. */
   waiting(group: string, now: number, limit: number): Promise<QueueEntry[]>;
-  /** Groups with waiting entries. */
-  waitingGroups(now: number): Promise<string[]>;
+  /** How many entries wait per group (groups with none are left out). */
+  waitingGroups(now: number): Promise<Map<string, number>>;
   /**
    * Claims the entry for `replica` until `leaseUntil`, to submit it to `backend`, if it is still
    * waiting (queued, or its lease ended); the claimed entry with its sealed request, or

@@ -72,6 +72,8 @@ export interface QuerySubmitted {
   /** The statement as read for a statement rule; undefined when no rule needed it. */
   readonly statement: StatementOutcome | undefined;
   readonly at: number;
+  /** Set for a query the gateway queue held and then handed over (its dispatcher reports it). */
+  readonly queued?: { readonly waitedMs: number; readonly user: string | undefined; readonly source: string | undefined } | undefined;
 }
 
 /** What the router remembers about a request between its request and response phases. */

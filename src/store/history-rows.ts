@@ -17,9 +17,11 @@ export interface HistoryRow {
   submitted_at: number;
   /** JSON text of a StatementSummary, or null. */
   statement: string | null;
+  /** How long the query waited in the gateway queue; null when it was not queued. */
+  queued_ms: number | string | null;
 }
 
-export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement';
+export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement, queued_ms';
 
 export function recordFromRow(row: HistoryRow): QueryRecord {
   return {
@@ -33,6 +35,7 @@ export function recordFromRow(row: HistoryRow): QueryRecord {
     clientTags: parseTags(row.client_tags),
     submittedAt: row.submitted_at,
     statement: parseStatement(row.statement),
+    queuedMs: row.queued_ms === null ? null : Number(row.queued_ms),
   };
 }
 

@@ -246,14 +246,14 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
     let sequence = 0;
     const record = (fields: Partial<QueryRecord> & { submittedAt: number }): QueryRecord => ({
       queryId: `20260101_000000_${String(++sequence).padStart(5, '0')}_abcde`,
-      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null,
+      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null, queuedMs: null,
       ...fields,
     });
 
     it('appends once per query, lists newest first with every field, filters alone and together', async () => {
       const store = await open();
       const rows = [
-        record({ submittedAt: 10, clientTags: ['etl', 'nightly'], rule: 'etl-tags', user: 'alice', source: 'cli', backend: 'trino-a', group: 'adhoc' }),
+        record({ submittedAt: 10, clientTags: ['etl', 'nightly'], rule: 'etl-tags', user: 'alice', source: 'cli', backend: 'trino-a', group: 'adhoc', queuedMs: 4321 }),
         record({
           submittedAt: 20, user: 'bob', source: 'airflow', backend: 'trino-b', group: 'etl',
           statement: { kind: 'insert', tablesRead: ['hive.raw.e'], tablesWritten: ['hive.etl.events'], parseMicros: 1234, unknownReason: null },
@@ -322,7 +322,7 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       expect((await queue.poll(urgent.id, 10))?.ahead).toBe(0);
       expect((await queue.poll(elsewhere.id, 10))?.ahead).toBe(0);
       expect(await queue.poll('nope', 10)).toBeUndefined();
-      expect((await queue.waitingGroups(10)).sort()).toEqual(['g', 'other']);
+      expect(await queue.waitingGroups(10)).toEqual(new Map([['g', 3], ['other', 1]]));
       // The queue view shows no sealed request.
       const listed = await queue.list(10);
       expect(listed).toHaveLength(4);

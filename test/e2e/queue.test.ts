@@ -55,6 +55,11 @@ describe('queueing at the gateway: two backends limited to 5 running queries eac
     expect(chain.trinoA.maxConcurrentQueries() + chain.trinoB.maxConcurrentQueries()).toBeGreaterThanOrEqual(8);
     const submitted = [...chain.trinoA.queries(), ...chain.trinoB.queries()].filter((q) => q.sql.includes('queue_test'));
     expect(submitted).toHaveLength(50);
+    // Each is in the query history with its wait in the queue.
+    const ids = new Set(submitted.map((q) => q.id));
+    await eventually(async () => ((await chain.router.history?.list({ limit: 1000 })) ?? []).filter((r) => ids.has(r.queryId)).length === 50, 1_000);
+    const records = ((await chain.router.history?.list({ limit: 1000 })) ?? []).filter((r) => ids.has(r.queryId));
+    for (const record of records) expect(record).toMatchObject({ group: 'adhoc', user: 'alice', source: 'e2e', queuedMs: expect.any(Number) });
   }, 60_000);
 
   /** Fills both backends to their limits with queries that run for `ms`; resolves when they all reached their clusters. */

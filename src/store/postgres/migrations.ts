@@ -159,6 +159,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     sql: `
       ALTER TABLE backends ADD COLUMN max_running_queries integer;
       ALTER TABLE routing_groups ADD COLUMN max_running_queries integer;
+      ALTER TABLE query_history ADD COLUMN queued_ms bigint;
       CREATE TABLE queue_entries (
         seq bigserial PRIMARY KEY,
         id text NOT NULL UNIQUE,

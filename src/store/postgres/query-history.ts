@@ -26,12 +26,13 @@ export class PostgresQueryHistoryStore implements QueryHistoryStore {
     if (records.length === 0) return 0;
     const result = await this.connection.query('write query history',
       `INSERT INTO query_history (${HISTORY_COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::json[], $9::bigint[], $10::json[])
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::json[], $9::bigint[], $10::json[], $11::bigint[])
        ON CONFLICT (query_id) DO NOTHING`,
       [
         records.map((r) => r.queryId), records.map((r) => r.backend), records.map((r) => r.group), records.map((r) => r.rule),
         records.map((r) => r.mechanism), records.map((r) => r.user), records.map((r) => r.source),
         records.map((r) => JSON.stringify(r.clientTags)), records.map((r) => r.submittedAt), records.map((r) => statementText(r.statement)),
+        records.map((r) => r.queuedMs),
       ]);
     return result.rowCount ?? 0;
   }

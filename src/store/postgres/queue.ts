@@ -48,10 +48,10 @@ export class PostgresQueueStore implements QueueStore {
     return result.rows.map(queueEntryFromRow);
   }
 
-  async waitingGroups(now: number): Promise<string[]> {
-    const result = await this.connection.query<{ group_name: string }>('read the queue',
-      `SELECT DISTINCT group_name FROM queue_entries WHERE ${waiting('$1')}`, [now]);
-    return result.rows.map((r) => r.group_name);
+  async waitingGroups(now: number): Promise<Map<string, number>> {
+    const result = await this.connection.query<{ group_name: string; waiting: string }>('read the queue',
+      `SELECT group_name, count(*) AS waiting FROM queue_entries WHERE ${waiting('$1')} GROUP BY group_name`, [now]);
+    return new Map(result.rows.map((r) => [r.group_name, Number(r.waiting)]));
   }
 
   claim(id: string, replica: string, now: number, leaseUntil: number, backend: string): Promise<ClaimedEntry | undefined> {

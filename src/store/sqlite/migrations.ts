@@ -161,6 +161,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE backends ADD COLUMN max_running_queries INTEGER;
       ALTER TABLE routing_groups ADD COLUMN max_running_queries INTEGER;
+      ALTER TABLE query_history ADD COLUMN queued_ms INTEGER;
       CREATE TABLE queue_entries (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,

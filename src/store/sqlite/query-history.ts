@@ -47,7 +47,7 @@ export class SqliteQueryHistoryStore implements QueryHistoryStore {
     // A query already recorded (a retried batch, another replica) keeps its first row. Not
     // INSERT OR IGNORE: that would also swallow NOT NULL and CHECK failures.
     this.insert = db.prepare(
-      `INSERT INTO query_history (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (query_id) DO NOTHING`);
+      `INSERT INTO query_history (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (query_id) DO NOTHING`);
     this.pruneByAge = db.prepare(
       `DELETE FROM query_history WHERE id IN (
          SELECT id FROM query_history WHERE submitted_at < ? ORDER BY submitted_at LIMIT ?)`);
@@ -63,7 +63,7 @@ export class SqliteQueryHistoryStore implements QueryHistoryStore {
       let added = 0;
       for (const r of records) {
         added += this.insert.run(
-          r.queryId, r.backend, r.group, r.rule, r.mechanism, r.user, r.source, JSON.stringify(r.clientTags), r.submittedAt, statementText(r.statement),
+          r.queryId, r.backend, r.group, r.rule, r.mechanism, r.user, r.source, JSON.stringify(r.clientTags), r.submittedAt, statementText(r.statement), r.queuedMs,
         ).changes;
       }
       return added;

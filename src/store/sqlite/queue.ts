@@ -40,8 +40,8 @@ export class SqliteQueueStore implements QueueStore {
     return this.connection.run('read the queue', () => this.sql.waiting.all(group, now, limit).map(queueEntryFromRow));
   }
 
-  waitingGroups(now: number): Promise<string[]> {
-    return this.connection.run('read the queue', () => this.sql.waitingGroups.all(now).map((r) => r.group_name));
+  waitingGroups(now: number): Promise<Map<string, number>> {
+    return this.connection.run('read the queue', () => new Map(this.sql.waitingGroups.all(now).map((r) => [r.group_name, r.waiting])));
   }
 
   claim(id: string, replica: string, now: number, leaseUntil: number, backend: string): Promise<ClaimedEntry | undefined> {
@@ -112,7 +112,7 @@ function prepareQueueStatements(db: Database.Database) {
     ahead: prepare<{ ahead: number }>(
       `SELECT count(*) AS ahead FROM queue_entries WHERE group_name = ? AND ${WAITING} AND (priority > ? OR (priority = ? AND seq < ?))`),
     waiting: prepare<QueueRow>(`SELECT ${QUEUE_COLUMNS} FROM queue_entries WHERE group_name = ? AND ${WAITING} ORDER BY priority DESC, seq LIMIT ?`),
-    waitingGroups: prepare<{ group_name: string }>(`SELECT DISTINCT group_name FROM queue_entries WHERE ${WAITING}`),
+    waitingGroups: prepare<{ group_name: string; waiting: number }>(`SELECT group_name, count(*) AS waiting FROM queue_entries WHERE ${WAITING} GROUP BY group_name`),
     claim: prepare<ClaimRow>(
       `UPDATE queue_entries SET state = 'claimed', claimed_by = ?, lease_until = ?, backend = ? WHERE id = ? AND ${WAITING} RETURNING ${QUEUE_COLUMNS}, request`),
     dispatched: prepare(

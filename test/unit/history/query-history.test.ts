@@ -77,6 +77,7 @@ describe('QueryHistory', () => {
       clientTags: ['etl'],
       submittedAt: T0,
       statement: null,
+      queuedMs: null,
     }]);
     expect((await countRows(store))).toBe(1);
   });
@@ -136,7 +137,7 @@ describe('QueryHistory', () => {
 
   it('start() prunes at once, so a restart after a long stop catches up', async () => {
     const store = tempStore();
-    await store.history.append([{ queryId: 'q-old', backend: 'a', group: null, rule: null, mechanism: 'rules', user: null, source: null, clientTags: [], submittedAt: T0 - 30 * DAY, statement: null }]);
+    await store.history.append([{ queryId: 'q-old', backend: 'a', group: null, rule: null, mechanism: 'rules', user: null, source: null, clientTags: [], submittedAt: T0 - 30 * DAY, statement: null, queuedMs: null }]);
     const { history: h } = history({ store: store.history });
     h.start();
     await h.prune(); // joins the run start() began

@@ -693,7 +693,11 @@ export interface QueryRecord {
     | Date
     | undefined;
   /** The statement a statement rule read (never the SQL text); absent when no rule needed it. */
-  statement?: StatementFacts | undefined;
+  statement?:
+    | StatementFacts
+    | undefined;
+  /** How long the query waited in the router's gateway queue (milliseconds); absent: not queued. */
+  queuedMs?: number | undefined;
 }
 
 export interface GetQueryOwnerRequest {
@@ -9130,6 +9134,7 @@ function createBaseQueryRecord(): QueryRecord {
     clientTags: [],
     submittedAt: undefined,
     statement: undefined,
+    queuedMs: undefined,
   };
 }
 
@@ -9164,6 +9169,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     }
     if (message.statement !== undefined) {
       StatementFacts.encode(message.statement, writer.uint32(82).fork()).join();
+    }
+    if (message.queuedMs !== undefined) {
+      writer.uint32(88).uint64(message.queuedMs);
     }
     return writer;
   },
@@ -9261,6 +9269,14 @@ export const QueryRecord: MessageFns<QueryRecord> = {
             message.statement = StatementFacts.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.queuedMs = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9297,6 +9313,11 @@ export const QueryRecord: MessageFns<QueryRecord> = {
         ? fromJsonTimestamp(object.submitted_at)
         : undefined,
       statement: isSet(object.statement) ? StatementFacts.fromJSON(object.statement) : undefined,
+      queuedMs: isSet(object.queuedMs)
+        ? globalThis.Number(object.queuedMs)
+        : isSet(object.queued_ms)
+        ? globalThis.Number(object.queued_ms)
+        : undefined,
     };
   },
 
@@ -9332,6 +9353,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     if (message.statement !== undefined) {
       obj.statement = StatementFacts.toJSON(message.statement);
     }
+    if (message.queuedMs !== undefined) {
+      obj.queuedMs = Math.round(message.queuedMs);
+    }
     return obj;
   },
 
@@ -9352,6 +9376,7 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     message.statement = (object.statement !== undefined && object.statement !== null)
       ? StatementFacts.fromPartial(object.statement)
       : undefined;
+    message.queuedMs = object.queuedMs ?? undefined;
     return message;
   },
 };
