@@ -388,6 +388,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       logger,
       history,
       health: monitor,
+      queue: queue === undefined ? undefined : { store: store.queue, now: Date.now },
       onCall: metrics?.adminCall,
     });
     if (admin !== undefined) cleanups.push(() => admin.close());

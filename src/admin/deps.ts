@@ -10,6 +10,7 @@ import type { SyncState } from '../routing/freshness.js';
 import type { RequestRouterDeps } from '../routing/request-router.js';
 import type { RoutingStore } from '../routing/routing-store.js';
 import type { OwnershipStore } from '../stickiness/ownership-store.js';
+import type { QueueStore } from '../queue/queue-store.js';
 
 export interface AdminDeps {
   /** The routing configuration's source of truth; every change is one of its transactions. */
@@ -35,5 +36,7 @@ export interface AdminDeps {
   readonly health?: HealthStatusSource | undefined;
   /** Query history; without it ListQueries answers UNIMPLEMENTED. */
   readonly history?: QueryHistorySource | undefined;
+  /** The gateway queue as stored (the fleet's), with the clock; without it ListQueued answers UNIMPLEMENTED. */
+  readonly queue?: { readonly store: Pick<QueueStore, 'list'>; readonly now: () => number } | undefined;
   readonly logger: Logger;
 }

@@ -235,8 +235,19 @@ export class Dispatcher {
     const pollUrl = backendUrlOf(base, nextUri);
     if (pollUrl === undefined) return { kind: 'answer', answer: posted, queryId, cancelUrl: undefined };
     const pollHeaders = headers.filter(([name]) => name !== 'content-type' && name !== 'content-encoding');
-    const polled = await this.call(pollUrl, { method: 'GET', headers: pollHeaders });
-    if (polled.status !== 200) return { kind: 'answer', answer: posted, queryId, cancelUrl: pollUrl };
+    let polled: StoredAnswer;
+    try {
+      polled = await this.call(pollUrl, { method: 'GET', headers: pollHeaders });
+    } catch (error) {
+      await this.cancelQuietly(pollUrl, pollHeaders);
+      return { kind: 'retry', reason: `the first poll failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    // Handed over only once the cluster created the query: the running counts rely on it (a
+    // query the client would create later could be missed by a load count taken meanwhile).
+    if (polled.status !== 200) {
+      await this.cancelQuietly(pollUrl, pollHeaders);
+      return { kind: 'retry', reason: `the first poll answered HTTP ${polled.status}` };
+    }
     const next = parseQueryResultsHead(Buffer.from(polled.body, 'utf8'))?.nextUri;
     return { kind: 'answer', answer: polled, queryId, cancelUrl: next === undefined ? undefined : backendUrlOf(base, next) };
   }
@@ -260,6 +271,15 @@ export class Dispatcher {
       signal: AbortSignal.timeout(this.options.submitTimeoutMs),
     });
     return { status: response.status, contentType: response.headers.get('content-type') ?? 'text/plain', body: await response.text() };
+  }
+
+  /** DELETE of a registered query's queued URI (Trino: it then never runs); failures ignored. */
+  private async cancelQuietly(url: string, headers: [string, string][]): Promise<void> {
+    try {
+      await this.call(url, { method: 'DELETE', headers });
+    } catch {
+      // Never polled, a registered query is dropped by Trino after its client timeout anyway.
+    }
   }
 
   private async cancelOnCluster(url: string, held: HeldRequest): Promise<void> {
