@@ -18,6 +18,8 @@ import { createKeyring } from '../../../src/stickiness/route-prefix.js';
 import { openSqliteStore } from '../../../src/store/sqlite/open.js';
 import type { Store } from '../../../src/store/store.js';
 import { routeFully } from '../../support/route-fully.js';
+import { queryHandlers } from '../../../src/admin/services/query-service.js';
+import type { AdminDeps } from '../../../src/admin/deps.js';
 import { sampleConfig } from '../routing/fixtures.js';
 
 const keyring = createKeyring([{ id: 'k1', secret: 'a-secret-long-enough-for-hmac-sha256' }], 3600);
@@ -128,6 +130,18 @@ describe('the gateway queue on the request path', () => {
     expect(explained.outcome).toBe('reply');
     expect(explained.summary).toContain('would be queued behind 2 in group adhoc');
     expect(await store.queue.waiting('adhoc', now, 10)).toHaveLength(2);
+  });
+
+  it('the admin API lists the queue in order with position, age and user, never the SQL or credentials', async () => {
+    await routeReply('POST', '/v1/statement', 'SELECT very_secret_sql');
+    now += 1_500;
+    await routeReply('POST', '/v1/statement', 'SELECT 2');
+    const handlers = queryHandlers({ queue: { store: store.queue, now: () => now } } as unknown as AdminDeps);
+    const listed = await handlers.listQueued({ group: '' });
+    expect(listed.queued.map((q) => [q.group, q.position, q.ageMs, q.user, q.state])).toEqual([['adhoc', 0, 1_500, 'alice', 'queued'], ['adhoc', 1, 0, 'alice', 'queued']]);
+    expect(JSON.stringify(listed)).not.toMatch(/very_secret_sql|YWxpY2U6czNjcmV0/);
+    expect((await handlers.listQueued({ group: 'etl' })).queued).toEqual([]);
+    await expect(Promise.resolve().then(() => queryHandlers({} as AdminDeps).listQueued({ group: '' }))).rejects.toThrow(/no gateway queue/);
   });
 
   it('a group without limits is routed as before, its body never asked for', () => {
