@@ -104,7 +104,8 @@ export class GatewayQueue implements QueueGate {
       // Held for news as Trino holds a poll, within a budget that includes the store read, so the
       // answer reaches Envoy well inside its message timeout. Read again only when this replica
       // handed the query over meanwhile; another replica's hand-over shows at the next poll.
-      const handedOver = await this.options.signals.wait(verdict.id, Math.max(0, this.options.pollHoldMs - (now() - started)));
+      const budget = this.options.pollHoldMs - (now() - started);
+      const handedOver = budget > 0 && await this.options.signals.wait(verdict.id, budget);
       if (handedOver) polled = await store.poll(verdict.id, now(), now() - touchEveryMs);
     }
     if (polled === undefined) return gone(verdict.id, 'This queued query is not known to the router (it ended long ago, or never existed)', 'queue_gone');
