@@ -15,7 +15,7 @@
  * Options: --quick (fewer and shorter slices), --reps N, --no-profile, --client grpc-js,
  * --only unix-socket (just the Unix-socket-against-TCP scenario), --only store (just the
  * PostgreSQL-against-SQLite scenario), --only engine (just section 3, no servers started),
- * --only statement-facts (just scenario 10).
+ * --only statement-facts (just scenario 10), --only queue (the gateway queue's costs, in process).
  * Writes bench/results/bench-<time>.json and prints the tables.
  */
 import { execSync } from 'node:child_process';
@@ -40,7 +40,7 @@ const repsArg = argv.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(argv[repsArg + 1]) : quick ? 3 : 5;
 const PROFILE = !argv.includes('--no-profile');
 const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-const ONLY_SCENARIOS = ['unix-socket', 'store', 'engine', 'statement-facts'];
+const ONLY_SCENARIOS = ['unix-socket', 'store', 'engine', 'statement-facts', 'queue'];
 if (ONLY !== undefined && !ONLY_SCENARIOS.includes(ONLY)) throw new Error(`--only: unknown scenario ${ONLY} (known: ${ONLY_SCENARIOS.join(', ')})`);
 const CLIENT = argv.includes('--client') ? (argv[argv.indexOf('--client') + 1] as 'h2' | 'grpc-js') : 'h2';
 const CONCURRENCY = 64;
@@ -71,12 +71,13 @@ const log = (line: string): void => {
 type ServerName = 'router' | 'floor' | 'router-pg';
 
 // Section 3 alone runs in its own child: the servers and the load generator are not started.
-const servers: Record<ServerName, Child> = ONLY === 'engine' || ONLY === 'statement-facts' ? ({} as Record<ServerName, Child>) : {
+const IN_PROCESS_ONLY = ONLY === 'engine' || ONLY === 'statement-facts' || ONLY === 'queue';
+const servers: Record<ServerName, Child> = IN_PROCESS_ONLY ? ({} as Record<ServerName, Child>) : {
   floor: Child.start('floor', sibling(here, './servers/floor-server'), { logFile: join(resultsDir, `floor-${stamp}.log`) }),
   router: Child.start('router', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-${stamp}.log`) }),
   'router-pg': Child.start('router-pg', sibling(here, './servers/router-server'), { logFile: join(resultsDir, `router-pg-${stamp}.log`) }),
 };
-const load = ONLY === 'engine' || ONLY === 'statement-facts' ? (undefined as unknown as Child) : Child.start('loadgen', sibling(here, './servers/loadgen'));
+const load = IN_PROCESS_ONLY ? (undefined as unknown as Child) : Child.start('loadgen', sibling(here, './servers/loadgen'));
 
 interface Slice {
   readonly rps: number;
@@ -640,7 +641,22 @@ async function statementFactsOnly(): Promise<void> {
   process.stdout.write(`${statementFactsTable(results)}\n`);
 }
 
-(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : ONLY === 'engine' ? engineOnly() : ONLY === 'statement-facts' ? statementFactsOnly() : main()).catch(async (error: unknown) => {
+/** `--only queue`: the gateway queue's admission, hold, poll and slot-take costs (bench/scenarios/queue.ts). */
+async function queueOnly(): Promise<void> {
+  const { runQueueBench } = await import('./scenarios/queue.js');
+  const result = await runQueueBench();
+  const rows: Row[] = [
+    ['admission decisions per second (2 backends near their limit)', fmtInt(result.admissionsPerSecond)],
+    ['hold a submission (seal + enqueue, SQLite), µs', fmt(result.holdMicros)],
+    ['polls of queued queries answered per second (SQLite, no hold)', fmtInt(result.pollsPerSecond)],
+    ['slot take: freed slot -> next query handed over, p50 ms (one router, instant cluster)', fmtMs(result.slotTakeP50Ms)],
+    ['slot take p99 ms', fmtMs(result.slotTakeP99Ms)],
+  ];
+  process.stdout.write(`\n${table('Gateway queue (issue 22)', ['measure', 'value'], rows)}\n`);
+  writeFileSync(join(resultsDir, `bench-queue-${stamp}.json`), JSON.stringify(result, null, 2));
+}
+
+(ONLY === 'unix-socket' ? unixSocketOnly() : ONLY === 'store' ? storeOnly() : ONLY === 'engine' ? engineOnly() : ONLY === 'statement-facts' ? statementFactsOnly() : ONLY === 'queue' ? queueOnly() : main()).catch(async (error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
   for (const child of [load, servers.router, servers.floor, servers['router-pg']]) await child?.stop().catch(() => undefined);

@@ -2,6 +2,8 @@
  * The composition root: config file -> store -> routing snapshot + ownership -> request
  * router -> gRPC edges. Everything with I/O or timers is created here and closed in reverse.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -40,6 +42,10 @@ import { createQueryProbe } from './stickiness/query-probe.js';
 import { openStore, type Store } from './store/index.js';
 import { ConfigFile } from './config-watch/config-file.js';
 import type { ConfigFileStatusSource } from './config-watch/status.js';
+import { Dispatcher, type DispatchEvent } from './queue/dispatcher.js';
+import { EntrySignals } from './queue/entry-signals.js';
+import { GatewayQueue } from './queue/gateway-queue.js';
+import { isLimited } from './routing/admission.js';
 
 export interface StartOptions {
   readonly configPath: string;
@@ -234,14 +240,83 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
     cleanups.push(() => analyzer?.close());
     if (routing.current().statementRules) await waitForParsers(statementAnalyzer(), logger);
 
+    // The gateway queue of limited groups: its URLs are signed and its held credentials sealed
+    // with the prefix keys, so it runs only with routing.prefix on.
+    const keyring = keyringOf(config);
+    const strategy = createStrategyState();
+    const dispatchListeners: ((event: DispatchEvent) => void)[] = [];
+    let queue: GatewayQueue | undefined;
+    if (keyring !== undefined) {
+      const signals = new EntrySignals();
+      const dispatcher = new Dispatcher({
+        store: store.queue,
+        keyring,
+        snapshot: routing.current,
+        conditions: backendConditions,
+        strategy,
+        owners: ownership.index,
+        signals,
+        logger,
+        replica: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        intervalMs: config.queue.dispatchIntervalMs,
+        leaseMs: config.queue.leaseSeconds * 1000,
+        clientTimeoutMs: config.queue.clientTimeoutSeconds * 1000,
+        graceMs: config.queue.countGraceMs,
+        submitTimeoutMs: config.queue.submitTimeoutMs,
+        retentionMs: config.queue.retentionHours * 3600_000,
+        now: Date.now,
+        onEvent: (event) => {
+          for (const listener of dispatchListeners) {
+            try {
+              listener(event);
+            } catch (error) {
+              logger.error({ err: error, entry: event.entry.id }, 'queue listener failed');
+            }
+          }
+        },
+      }).start();
+      cleanups.push(() => dispatcher.close());
+      // A handed-over query is a routed query like any other (history, query log, metrics).
+      dispatchListeners.push((event) => {
+        if (event.outcome !== 'dispatched' || event.backend === undefined || event.queryId === undefined) return;
+        routerDeps.onQuery?.({
+          queryId: event.queryId,
+          backend: event.backend,
+          mechanism: 'rules',
+          facts: undefined,
+          decision: { outcome: 'routed', backend: event.backend, group: event.entry.group, rule: event.entry.rule, fellBackFrom: [] },
+          statement: undefined,
+          at: Date.now(),
+          queued: { waitedMs: event.waitedMs, user: event.entry.user, source: event.entry.source },
+        });
+      });
+      if (metrics !== undefined) {
+        metrics.watchQueue(() => dispatcher.waiting());
+        dispatchListeners.push(metrics.queueEvent);
+      }
+      queue = new GatewayQueue({
+        store: store.queue,
+        keyring,
+        signals,
+        pollHoldMs: config.queue.pollHoldMs,
+        // Well inside the client timeout, so a polled query is never taken for abandoned.
+        touchEveryMs: Math.min(1000, (config.queue.clientTimeoutSeconds * 1000) / 4),
+        now: Date.now,
+        onHeld: () => dispatcher.kick(),
+      });
+    } else if (limitedGroups(routing.current()).length > 0) {
+      logger.warn({ groups: limitedGroups(routing.current()) }, 'these groups have running-query limits, but routing.prefix is off: the gateway queue needs the prefix keys to sign its URLs and seal held credentials, so the limits are NOT applied');
+    }
+
     // Shared with the admin API, whose explain runs exactly these parts dry.
     const routerDeps: RequestRouterDeps = {
       snapshot: routing.current,
       conditions: backendConditions,
       // Peekable so explain can name the backend round robin gives the next request.
-      strategy: createStrategyState(),
+      strategy,
       ownership: ownership.index,
-      keyring: keyringOf(config),
+      keyring,
+      queue,
       probe: createQueryProbe({
         backendUrl: (name) => routing.current().backends.get(name)?.url,
         timeoutMs: PROBE_TIMEOUT_MS,
@@ -343,6 +418,7 @@ export async function startRouter(options: StartOptions): Promise<RunningRouter>
       logger,
       history,
       health: monitor,
+      queue: queue === undefined ? undefined : { store: store.queue, now: Date.now },
       onCall: metrics?.adminCall,
     });
     if (admin !== undefined) cleanups.push(() => admin.close());
@@ -412,6 +488,11 @@ function accessOfToken(token: string | null, readToken: string | null): (given: 
     const result = authenticate(metadata);
     return result.ok ? result.access : undefined;
   };
+}
+
+/** Groups whose queries would queue (a limit on the group or a member). */
+function limitedGroups(snapshot: RoutingSnapshot): string[] {
+  return [...snapshot.groups.keys()].filter((name) => isLimited(snapshot, name, undefined));
 }
 
 /** Every start with a shipped (public) prefix key says so: anyone can forge its route prefixes. */

@@ -13,6 +13,7 @@ import type { ConfigHistoryStore } from '../routing/config-history.js';
 import type { RoutingConfig } from '../routing/model.js';
 import type { ConfigFileStatusSource } from '../config-watch/status.js';
 import type { OwnershipStore } from '../stickiness/ownership-store.js';
+import type { QueueStore } from '../queue/queue-store.js';
 
 export interface AdminDeps {
   /** The routing configuration's source of truth; every change is one of its transactions. */
@@ -45,5 +46,7 @@ export interface AdminDeps {
   readonly health?: HealthStatusSource | undefined;
   /** Query history; without it ListQueries answers UNIMPLEMENTED. */
   readonly history?: QueryHistorySource | undefined;
+  /** The gateway queue as stored (the fleet's), with the clock; without it ListQueued answers UNIMPLEMENTED. */
+  readonly queue?: { readonly store: Pick<QueueStore, 'list'>; readonly now: () => number } | undefined;
   readonly logger: Logger;
 }

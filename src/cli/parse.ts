@@ -92,3 +92,10 @@ export function pointInTime(now: () => number): (value: string) => Date {
 export function seconds(value: string): number {
   return Math.round(positiveNumber(value) * 1000);
 }
+
+/** A count of at least 1 (concurrency limits). */
+export function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return parsed;
+}

@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config.js';
 import { registerExplain } from './commands/explain.js';
 import { registerGroups } from './commands/groups.js';
 import { registerQueries } from './commands/queries.js';
+import { registerQueues } from './commands/queues.js';
 import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
@@ -47,6 +48,7 @@ export function buildProgram(runtime: CliRuntime & { serving: boolean }): Comman
   registerExplain(program, runtime);
   registerStatus(program, runtime);
   registerQueries(program, runtime);
+  registerQueues(program, runtime);
   registerConfig(program, runtime);
   return program;
 }

@@ -144,6 +144,7 @@ function toRouterConfig(file: ConfigFile, baseDir: string): RouterConfig {
     xds: file.xds,
     console: file.console,
     statements: file.statements,
+    queue: file.queue,
   };
 }
 

@@ -59,6 +59,7 @@ export function renderConfigYaml(config: RouterConfig, options: RenderOptions = 
     xds: config.xds,
     console: config.console,
     statements: config.statements,
+    queue: config.queue,
   };
   // lineWidth 0: never fold long strings (regexes, URLs) over several lines.
   return `# trino-envoy-router configuration (exported)\n${stringify(document, { lineWidth: 0 })}`;
@@ -107,12 +108,14 @@ function routingSections(routing: RoutingConfig) {
       maxLoad: b.maxLoad ?? null,
       schedules: b.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
       draining: b.draining === true,
+      maxRunningQueries: b.maxRunningQueries ?? null,
     })),
     groups: routing.groups.map((g) => ({
       name: g.name,
       strategy: g.strategy,
       backends: g.members.map((m) => (m.weight === 1 ? m.backend : { name: m.backend, weight: m.weight })),
       fallback: g.fallback ?? null,
+      maxRunningQueries: g.maxRunningQueries ?? null,
     })),
     rules: routing.rules.map((r) => ({
       name: r.name,
@@ -121,6 +124,8 @@ function routingSections(routing: RoutingConfig) {
       backend: r.backend ?? null,
       requestedGroups: r.requestedGroups === undefined ? null : [...r.requestedGroups],
       fallback: r.fallback ?? null,
+      queuePriority: r.queuePriority ?? null,
+      maxRunningPerUser: r.maxRunningPerUser ?? null,
       match: renderMatch(r.match),
     })),
   };

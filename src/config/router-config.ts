@@ -147,6 +147,25 @@ export interface RouterConfig {
     readonly workers: number;
     readonly maxQueue: number;
   };
+  /** The gateway queue of limited groups (src/queue): how polls, hand-overs and abandonment go. */
+  readonly queue: QueueSettings;
+}
+
+export interface QueueSettings {
+  /** How long a poll of a waiting query is held for news. */
+  readonly pollHoldMs: number;
+  /** A waiting query its client stopped polling is dropped after this long (Trino's query.client.timeout). */
+  readonly clientTimeoutSeconds: number;
+  /** How often the dispatcher looks for freed slots (it also looks whenever a query is queued). */
+  readonly dispatchIntervalMs: number;
+  /** How long a replica holds a claimed query while submitting it; past it another replica may. */
+  readonly leaseSeconds: number;
+  /** Hand-overs this long before the monitor's count are counted again (see queue/running-counts.ts). */
+  readonly countGraceMs: number;
+  /** Bound on the dispatcher's POST and first poll to a cluster. */
+  readonly submitTimeoutMs: number;
+  /** Ended queue entries are deleted this long after they ended. */
+  readonly retentionHours: number;
 }
 
 /** PEM files of the admin port's TLS; clientCaFile set = mutual TLS (client certificates required). */

@@ -127,6 +127,8 @@ const backend = closed({
   maxLoad: z.number().nullable().default(null),
   schedules: z.array(schedule).default([]),
   draining: z.boolean().default(false),
+  /** Queries running at once before new ones queue in the router; null: no limit. */
+  maxRunningQueries: z.number().nullable().default(null),
 });
 
 const groupMember = z.union([
@@ -139,6 +141,8 @@ const group = closed({
   strategy: z.enum(['round_robin', 'random', 'weighted', 'least_load']).default('round_robin'),
   backends: z.array(groupMember),
   fallback: z.string().nullable().default(null),
+  /** Queries the group's backends run at once in total before new ones queue; null: no limit. */
+  maxRunningQueries: z.number().nullable().default(null),
 });
 
 const rule = closed({
@@ -152,6 +156,10 @@ const rule = closed({
   /** false: refuse what the rule's own target cannot take, instead of falling back. */
   fallback: z.literal(false, 'expected false (the default is to fall back)').nullable().default(null),
   match: ruleMatch.default({}),
+  /** Queue order of the rule's queries: higher first, FIFO among equals; null: 0. */
+  queuePriority: z.number().nullable().default(null),
+  /** Running queries of the rule per user, fleet-wide, before more queue; null: no limit. */
+  maxRunningPerUser: z.number().nullable().default(null),
 });
 
 /** Where secrets named by `secretEnv` / `tokenEnv` are looked up (process.env in production). */
@@ -566,6 +574,15 @@ export function configFileSchema(env: Environment) {
       timeBudgetMs: positiveInt.max(900, 'at most 900 ms: the answer must reach Envoy within its ext_proc message_timeout (1 s in the shipped configs)').default(400),
       workers: positiveInt.max(16).default(1),
       maxQueue: positiveInt.default(64),
+    }).prefault({}),
+    queue: closed({
+      pollHoldMs: positiveInt.max(900, 'at most 900 ms: the answer must reach Envoy within its ext_proc message_timeout (1 s in the shipped configs)').default(500),
+      clientTimeoutSeconds: positiveNumber.default(300),
+      dispatchIntervalMs: positiveInt.default(250),
+      leaseSeconds: positiveNumber.default(30),
+      countGraceMs: z.number().int().nonnegative().default(1000),
+      submitTimeoutMs: positiveInt.default(10_000),
+      retentionHours: positiveNumber.default(1),
     }).prefault({}),
   }).superRefine(checkConsoleNeeds);
 }

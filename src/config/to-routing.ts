@@ -18,12 +18,14 @@ export function toRoutingConfig(file: RoutingPart): RoutingConfig {
       schedules: b.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
       ...(b.maxLoad === null ? {} : { maxLoad: b.maxLoad }),
       ...(b.draining ? { draining: true } : {}),
+      ...(b.maxRunningQueries === null ? {} : { maxRunningQueries: b.maxRunningQueries }),
     })),
     groups: file.groups.map((g): RoutingGroup => ({
       name: g.name,
       strategy: g.strategy,
       members: g.backends.map((m) => (typeof m === 'string' ? { backend: m, weight: 1 } : { backend: m.name, weight: m.weight })),
       ...(g.fallback === null ? {} : { fallback: g.fallback }),
+      ...(g.maxRunningQueries === null ? {} : { maxRunningQueries: g.maxRunningQueries }),
     })),
     rules: file.rules.map((r): RoutingRule => ({
       name: r.name,
@@ -32,6 +34,8 @@ export function toRoutingConfig(file: RoutingPart): RoutingConfig {
       ...(r.backend === null ? {} : { backend: r.backend }),
       ...(r.requestedGroups === null ? {} : { requestedGroups: [...r.requestedGroups] }),
       ...(r.fallback === null ? {} : { fallback: false as const }),
+      ...(r.queuePriority === null ? {} : { queuePriority: r.queuePriority }),
+      ...(r.maxRunningPerUser === null ? {} : { maxRunningPerUser: r.maxRunningPerUser }),
       match: toRuleMatch(r.match),
     })),
     defaultGroup: file.routing.defaultGroup,

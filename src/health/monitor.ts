@@ -108,7 +108,7 @@ export class HealthMonitor implements HealthStatusSource {
       logger: this.logger,
       board: this.board,
       shared: options.shared,
-      apply: (watched, report, mark) => this.apply(watched, report, mark),
+      apply: (watched, report, mark, readFrom) => this.apply(watched, report, mark, readFrom),
     });
     this.edgeObserver = submissionObserver((backend) => this.recordSubmission(backend));
   }
@@ -220,7 +220,7 @@ export class HealthMonitor implements HealthStatusSource {
 
   // ---- a round's report ----
 
-  private apply(watched: Watched, report: ProbeReport, mark: number): void {
+  private apply(watched: Watched, report: ProbeReport, mark: number, readFrom: number): void {
     const name = watched.backend.name;
     const now = this.clock.now();
     watched.lastCheckAt = now;
@@ -229,6 +229,7 @@ export class HealthMonitor implements HealthStatusSource {
     watched.track = observe(watched.track, report.observation, this.settings);
     if (report.load !== undefined) {
       watched.load = report.load;
+      watched.loadReadAt = readFrom;
       watched.loadError = null;
     } else {
       watched.loadError = report.loadError ?? 'no load was read';

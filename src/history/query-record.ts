@@ -25,6 +25,8 @@ export interface QueryRecord {
   readonly outcome: RequestOutcome;
   /** What the client was told when refused; null when forwarded. */
   readonly message: string | null;
+  /** How long it waited in the gateway queue before its cluster got it; null: not queued. */
+  readonly queuedMs: number | null;
 }
 
 /** What the history keeps of a statement read for a rule (never the SQL text). */

@@ -17,11 +17,12 @@ export function toQueryRecord(query: QuerySubmitted): QueryRecord {
     group: decision?.group ?? null,
     rule: decision?.rule ?? null,
     mechanism: query.mechanism,
-    user: facts?.user ?? null,
-    source: facts?.source ?? null,
+    user: facts?.user ?? query.queued?.user ?? null,
+    source: facts?.source ?? query.queued?.source ?? null,
     clientTags: facts?.clientTags ?? NO_TAGS,
     submittedAt: query.at,
     statement: query.statement === undefined ? null : statementSummary(query.statement),
+    queuedMs: query.queued?.waitedMs ?? null,
     outcome: FORWARDED,
     message: null,
   };
@@ -45,6 +46,7 @@ export function refusalRecord(refusal: SubmissionRefused): QueryRecord {
     clientTags: facts?.clientTags ?? NO_TAGS,
     submittedAt: refusal.at,
     statement: refusal.statement === undefined ? null : statementSummary(refusal.statement),
+    queuedMs: null,
     outcome: refusal.reason,
     message: refusal.message,
   };

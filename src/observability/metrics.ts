@@ -8,7 +8,8 @@
  * value passes a BoundedLabel; query ids and users are never labels.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DispatchEvent } from '../queue/dispatcher.js';
 import type { Logger } from 'pino';
 import type { Edge, EdgeObserver } from '../envoy/edge-observer.js';
 import type { BackendState, BackendStatus, HealthStatusSource } from '../health/status.js';
@@ -58,7 +59,12 @@ export const METRIC_NAMES = {
   configFileRevision: 'trino_router_config_file_applied_revision',
   configFileAppliedAt: 'trino_router_config_file_applied_timestamp_seconds',
   configFileRejections: 'trino_router_config_file_rejections_total',
+  queueLength: 'trino_router_queue_length',
+  queueWait: 'trino_router_queue_wait_seconds',
 } as const;
+
+/** 10 ms to 30 min: a queued query waits from a poll's length to as long as its client keeps polling. */
+export const QUEUE_WAIT_BUCKETS_SECONDS: readonly number[] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 /** 10 µs to 100 ms: a rule decision takes microseconds, a probe up to its 500 ms cap (+Inf). */
 export const DECISION_BUCKETS_SECONDS: readonly number[] = [
@@ -110,6 +116,8 @@ export class RouterMetrics {
   private readonly journals = new Map<string, () => WriteBehindStats>();
   private historyPrunedTotals: (() => HistoryPruneCounts) | undefined;
   private configFile: ConfigFileStatusSource | undefined;
+  private queueLengths: (() => ReadonlyMap<string, number>) | undefined;
+  private queueWait!: Histogram<'group' | 'outcome'>;
 
   private readonly backends = new BoundedLabel(500);
   private readonly groups = new BoundedLabel(500);
@@ -202,6 +210,7 @@ export class RouterMetrics {
     this.registerHealthGauges(registers);
     this.registerConfigFileMetrics(registers);
     this.registerStateGauges(registers);
+    this.registerQueueMetrics(registers);
 
     // Per-edge cells exist from the start: dashboards show 0, not "no data", before traffic.
     const edges = {} as Record<Edge, EdgeCells>;
@@ -315,6 +324,36 @@ export class RouterMetrics {
   /** The config file's last apply and refused edits (store.seed: watch), read at scrape time. */
   watchConfigFile(source: ConfigFileStatusSource): void {
     this.configFile = source;
+  }
+
+  /** The gateway queue's length per group (the fleet's, as the dispatcher last read it), at scrape time. */
+  watchQueue(lengths: () => ReadonlyMap<string, number>): void {
+    this.queueLengths = lengths;
+  }
+
+  /** A queued query handed over, failed or dropped: its wait, by group and outcome. */
+  readonly queueEvent = (event: DispatchEvent): void => {
+    this.queueWait.observe({ group: this.groups.value(event.entry.group), outcome: event.outcome }, event.waitedMs / 1000);
+  };
+
+  private registerQueueMetrics(registers: Registry[]): void {
+    const length: Gauge<'group'> = new Gauge({
+      name: METRIC_NAMES.queueLength,
+      help: 'Queries waiting in the gateway queue, by group (the whole fleet\'s, as this replica\'s dispatcher last read it).',
+      labelNames: ['group'],
+      registers,
+      collect: () => {
+        length.reset();
+        for (const [group, count] of this.read('gateway queue', this.queueLengths) ?? []) length.set({ group: this.groups.value(group) }, count);
+      },
+    });
+    this.queueWait = new Histogram({
+      name: METRIC_NAMES.queueWait,
+      help: 'How long queries waited in the gateway queue, by group and outcome (dispatched: handed to a cluster; failed: the cluster refused it), observed by the replica that handed it over.',
+      labelNames: ['group', 'outcome'],
+      buckets: [...QUEUE_WAIT_BUCKETS_SECONDS],
+      registers,
+    });
   }
 
   private registerHealthGauges(registers: Registry[]): void {

@@ -19,6 +19,15 @@ export interface BackendCondition {
   readonly inFlight?: number | undefined;
   /** The load score of the last poll alone; absent: `load`. */
   readonly polledLoad?: number | undefined;
+  /**
+   * Queries running or queued on the backend at the last load poll (the monitor's own left out),
+   * for running-query limits; absent: not read yet.
+   */
+  readonly running?: number | undefined;
+  /** Queries created before this time (epoch ms) are in `running`. */
+  readonly runningReadAt?: number | undefined;
+  /** `running` per user, when the load source tells users apart. */
+  readonly runningByUser?: Readonly<Record<string, number>> | undefined;
 }
 
 /**

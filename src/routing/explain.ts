@@ -14,6 +14,7 @@ import type { ForwardInstruction, Mechanism, ReplyInstruction } from './decision
 import type { RequestFacts, RoutingGroup } from './model.js';
 import { AwaitingBody, RequestRouter, type Incoming, type RequestContext, type RequestRouterDeps } from './request-router.js';
 import type { StatementOutcome } from '../statement/facts.js';
+import { dryRunGate } from './queue-gate.js';
 import type { RoutingSnapshot } from './snapshot.js';
 import type { PeekableStrategyState, StrategyState } from './strategies.js';
 
@@ -93,7 +94,7 @@ const LAST_ROLL = 1 - Number.EPSILON;
 /** What explain hands the router for a submission whose SQL was not given. */
 const NO_SQL_GIVEN = { bytes: new Uint8Array(0), complete: true, sent: false } as const;
 
-/** Synchronous unless a statement is read (the SQL was given and a statement rule needs it). */
+/** Synchronous unless a statement is read (the SQL was given and a statement rule needs it) or the query would queue. */
 export function explainRequest(deps: RequestRouterDeps, request: Incoming): Explanation | Promise<Explanation> {
   // One snapshot and one view of the backends for the whole explanation.
   const snapshot = deps.snapshot();
@@ -105,6 +106,7 @@ export function explainRequest(deps: RequestRouterDeps, request: Incoming): Expl
     strategy: dryRunState(deps.strategy, 0),
     probe: undefined,
     onQuery: undefined,
+    queue: deps.queue === undefined ? undefined : dryRunGate(deps.queue),
   });
   let routed = dryRun.route(request);
   if (routed instanceof AwaitingBody) routed = dryRun.routeWithBody(routed, request.body ?? NO_SQL_GIVEN);

@@ -23,6 +23,11 @@ export interface Backend {
    * a config without the key deep-equals its stored form).
    */
   readonly draining?: boolean | undefined;
+  /**
+   * Queries the backend may run at once (the monitor's running and queued count plus what the
+   * fleet dispatched since); beyond it new queries wait in the router's queue. Absent: no limit.
+   */
+  readonly maxRunningQueries?: number | undefined;
 }
 
 export interface UptimeSchedule {
@@ -46,6 +51,8 @@ export interface RoutingGroup {
   readonly strategy: StrategyName;
   /** Group to try when no member of this one can take a new query. */
   readonly fallback?: string | undefined;
+  /** Queries the group's backends may run at once in total; beyond it new queries queue. Absent: no limit. */
+  readonly maxRunningQueries?: number | undefined;
 }
 
 /** How one string fact is matched. */
@@ -99,6 +106,13 @@ export interface RoutingRule {
    * without its fallback chain); a query the target cannot take is refused. Absent: true.
    */
   readonly fallback?: false | undefined;
+  /**
+   * Where the rule's queries stand in the router's queue: a higher number is dispatched first
+   * (FIFO among equals). Absent: 0.
+   */
+  readonly queuePriority?: number | undefined;
+  /** At most this many of the rule's queries run at once per user, fleet-wide; absent: no limit. */
+  readonly maxRunningPerUser?: number | undefined;
 }
 
 /** The whole routing configuration, as one value the engine reads. */

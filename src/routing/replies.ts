@@ -30,7 +30,8 @@ export type RouterErrorKind =
   | 'unknown_transaction'
   | 'bad_headers'
   | 'no_backend'
-  | 'no_backend_configured';
+  | 'no_backend_configured'
+  | 'queue_unavailable';
 
 interface ErrorShape {
   /** HTTP status on non-statement paths. */
@@ -50,6 +51,7 @@ const SHAPES: Readonly<Record<RouterErrorKind, ErrorShape>> = {
   bad_headers: { status: 400, error: GENERIC_USER_ERROR },
   no_backend: { status: 503, error: NO_NODES_AVAILABLE },
   no_backend_configured: { status: 503, error: QUERY_REJECTED },
+  queue_unavailable: { status: 503, error: QUERY_REJECTED },
 };
 
 /** Every reason the router answers a request itself (the `outcome` values besides `forwarded`). */
@@ -63,6 +65,15 @@ export type RequestOutcome = typeof FORWARDED | RouterErrorKind;
 export function isRequestOutcome(value: string): value is RequestOutcome {
   return value === FORWARDED || Object.hasOwn(SHAPES, value);
 }
+
+/**
+ * The reasons of the gateway queue's own answers (src/queue): a submission held or a poll of
+ * a query still waiting (`queued`), the cluster's answer handed to the client at last
+ * (`queue_handover`), a cancel (`queue_cancelled`), a query the queue no longer holds
+ * (`queue_gone`: cancelled, dropped after the client stopped polling, or failed).
+ */
+export type QueueReplyReason = 'queued' | 'queue_handover' | 'queue_cancelled' | 'queue_gone';
+export const QUEUE_REPLY_REASONS: readonly QueueReplyReason[] = ['queued', 'queue_handover', 'queue_cancelled', 'queue_gone'];
 
 /** The id a refused statement shows: a router refusal has no Trino query id. */
 export const REFUSED_QUERY_ID = 'router_refused';

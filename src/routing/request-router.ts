@@ -22,7 +22,9 @@ import {
   type PrefixKeyring,
 } from '../stickiness/route-prefix.js';
 import type { ForwardInstruction, Mechanism, ReplyInstruction, ResponseWatch, RouteInstruction } from './decision.js';
-import { awaitsStatement, decideMatched, describeRejection, findRule, type BackendConditions, type EngineDecision } from './engine.js';
+import { awaitsStatement, decideMatched, describeRejection, findRule, ruleGroup, type BackendConditions, type EngineDecision, type RoutedDecision } from './engine.js';
+import { isLimited } from './admission.js';
+import type { QueueGate } from './queue-gate.js';
 import { NO_STATEMENT, type RequestFacts } from './model.js';
 import type { CompiledRule, RoutingSnapshot } from './snapshot.js';
 import { statementView } from './statement-view.js';
@@ -66,6 +68,8 @@ export interface RequestRouterDeps {
    * the challenge); undefined: unknown flows are refused at once.
    */
   readonly findLoginFlow?: ((authIdHash: string) => Promise<string | undefined>) | undefined;
+  /** The gateway queue: submissions to limited groups are held there. Undefined: no queueing. */
+  readonly queue?: QueueGate | undefined;
 }
 
 export interface QuerySubmitted {
@@ -77,6 +81,8 @@ export interface QuerySubmitted {
   /** The statement as read for a statement rule; undefined when no rule needed it. */
   readonly statement: StatementOutcome | undefined;
   readonly at: number;
+  /** Set for a query the gateway queue held and then handed over (its dispatcher reports it). */
+  readonly queued?: { readonly waitedMs: number; readonly user: string | undefined; readonly source: string | undefined } | undefined;
 }
 
 /** A submission the router refused: why, and what it knew of the query when it did. */
@@ -238,6 +244,10 @@ export class RequestRouter {
     if (rawPath.startsWith(REFUSAL_ROOT)) {
       return this.refusalPoll({ request, method, path: rawPath, rewrittenPath: undefined, transactionId, transactionAware, now });
     }
+    const queue = this.deps.queue;
+    if (queue !== undefined && rawPath.startsWith(queue.root)) {
+      return this.queuePoll(queue, { request, method, path: rawPath, rewrittenPath: undefined, transactionId, transactionAware, now });
+    }
     const prefixed = splitPrefixedPath(rawPath);
     if (prefixed === undefined) {
       const rewrittenPath = rawPath === targetPath ? undefined : rawPath;
@@ -258,6 +268,24 @@ export class RequestRouter {
     const refusal = decodeRefusal(scope.path);
     if (refusal === undefined) return this.reply(scope, 'malformed_query_id', 'Malformed router URL');
     return this.context(scope, failedStatementReply(refusal.kind, refusal.message), undefined);
+  }
+
+  /** A poll or cancel of a query held in the gateway queue: the queue answers it. */
+  private queuePoll(queue: QueueGate, scope: Scope): Promise<RequestContext> {
+    return queue.answer(scope.method, scope.path, originOf(scope.request.headers)).then(
+      (reply) => this.context(scope, reply, undefined),
+      (error: unknown) => this.reply(scope, 'queue_unavailable', `The router's queue cannot answer now: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  /**
+   * Whether a submission would be held in the gateway queue: its rule's group (or the default
+   * group) has running-query limits. Such a submission's body is read, to be resubmitted later.
+   */
+  private mayQueue(snapshot: RoutingSnapshot, rule: CompiledRule | undefined, facts: RequestFacts): boolean {
+    if (this.deps.queue === undefined) return false;
+    const group = rule === undefined ? snapshot.defaultGroup : ruleGroup(rule.rule, facts);
+    return isLimited(snapshot, group, rule?.rule);
   }
 
   private routePath(scope: Scope, prefixOwner: string | undefined): RequestContext | AwaitingBody | Promise<RequestContext> {
@@ -379,7 +407,7 @@ export class RequestRouter {
     const rule = findRule(snapshot, facts);
     // A JDBC/CLI submission (Transaction-Id: NONE) may start a transaction: one look at its body
     // spares a response-headers exchange on every poll of every other query.
-    if ((submission && scope.transactionAware) || awaitsStatement(rule, facts)) {
+    if ((submission && (scope.transactionAware || this.mayQueue(snapshot, rule, facts))) || awaitsStatement(rule, facts)) {
       const body = scope.request.body;
       if (body === undefined) return new AwaitingBody(scope, undefined, facts, snapshot);
       return this.submissionWithBody(scope, facts, rule, body);
@@ -419,12 +447,12 @@ export class RequestRouter {
       if (parsed?.status === 'parsed') return parsed.facts.kind === 'transaction';
       return typeof sql !== 'string' || mayChangeTransaction(sql, this.preparedStatements(scope));
     };
-    if (!awaitsStatement(rule, facts)) return this.decided(scope, facts, rule, true, watchFor(undefined), undefined);
-    const finish = (outcome: StatementOutcome): RequestContext => {
+    if (!awaitsStatement(rule, facts)) return this.decided(scope, facts, rule, true, watchFor(undefined), undefined, body);
+    const finish = (outcome: StatementOutcome): RequestContext | Promise<RequestContext> => {
       this.deps.onStatement?.(outcome);
       const snapshot = this.deps.snapshot();
       const withStatement: RequestFacts = { ...facts, statement: statementView(outcome, typeof sql === 'string' && body.complete ? sql : undefined) };
-      return this.decided(scope, withStatement, findRule(snapshot, withStatement), true, watchFor(outcome), outcome);
+      return this.decided(scope, withStatement, findRule(snapshot, withStatement), true, watchFor(outcome), outcome, body);
     };
     if (typeof sql !== 'string') return finish(sql);
     if (!body.complete) return finish(unknownOutcome('too_large', `the body was cut at ${body.bytes.length} bytes (Envoy's buffer limit)`));
@@ -456,14 +484,50 @@ export class RequestRouter {
     submission: boolean,
     watchTransactions: boolean,
     statement: StatementOutcome | undefined,
-  ): RequestContext {
-    const decision = decideMatched(this.deps.snapshot(), rule, facts, this.deps.conditions(), this.deps.strategy);
+    body?: IncomingBody,
+  ): RequestContext | Promise<RequestContext> {
+    const snapshot = this.deps.snapshot();
+    const decision = decideMatched(snapshot, rule, facts, this.deps.conditions(), this.deps.strategy);
     if (decision.outcome === 'rejected') {
       const kind: RouterErrorKind = decision.transient ? 'no_backend' : 'no_backend_configured';
       return this.refuse(scope, kind, describeRejection(decision), facts, decision, statement);
     }
+    const queue = this.deps.queue;
+    if (submission && queue !== undefined && scope.transactionId === undefined && isLimited(snapshot, decision.group, rule?.rule)) {
+      return this.hold(queue, scope, facts, rule, decision, statement, body);
+    }
     const watch: ResponseWatch = submission ? 'headers_and_body' : scope.transactionAware ? 'headers' : 'none';
     return this.context(scope, this.forward(scope, decision.backend, 'rules', watch, decision), facts, watchTransactions, statement);
+  }
+
+  /**
+   * Holds a submission to a limited group in the gateway queue; the client gets QUEUED and
+   * polls the router until a slot frees (the dispatcher then submits it). The gate refuses a
+   * submission whose body the router does not have whole: it could not be resubmitted.
+   */
+  private hold(
+    queue: QueueGate,
+    scope: Scope,
+    facts: RequestFacts,
+    rule: CompiledRule | undefined,
+    decision: RoutedDecision,
+    statement: StatementOutcome | undefined,
+    body: IncomingBody | undefined,
+  ): RequestContext | Promise<RequestContext> {
+    const refuse = (message: string): RequestContext => this.context(scope, this.replyInstruction(scope, 'queue_unavailable', message), facts, false, statement);
+    return queue.hold({
+      headers: scope.request.headers,
+      body: body?.bytes ?? new Uint8Array(0),
+      bodyComplete: body !== undefined && body.sent && body.complete,
+      origin: originOf(scope.request.headers),
+      facts,
+      decision,
+      rule: rule?.rule,
+      receivedAt: scope.now,
+    }).then(
+      (reply) => this.context(scope, reply, facts, false, statement),
+      (error: unknown) => refuse(`The router could not queue the query: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
 
   /** The owner of a query as this router knows it without asking a cluster: its id, else its coordinator's id. */

@@ -65,6 +65,7 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
     if (backend.maxLoad !== undefined && !(Number.isFinite(backend.maxLoad) && backend.maxLoad > 0)) {
       at.add(`expected a positive number or no ceiling, got ${String(backend.maxLoad)}`, 'maxLoad');
     }
+    checkLimit(backend.maxRunningQueries, at, 'maxRunningQueries');
     if (!Array.isArray(backend.schedules)) at.add('expected a list of schedules', 'schedules');
     else backend.schedules.forEach((schedule, k) => checkSchedule(schedule, at.at('schedules', k)));
   });
@@ -75,6 +76,7 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
       at.add(`expected one of ${[...STRATEGIES].join(', ')}, got ${JSON.stringify(group.strategy)}`, 'strategy');
     }
     checkMembers(group.members, group.strategy, backendNames, at);
+    checkLimit(group.maxRunningQueries, at, 'maxRunningQueries');
     if (group.fallback !== undefined) {
       if (group.fallback === group.name) at.add('a group cannot fall back to itself', 'fallback');
       else if (!groupNames.has(group.fallback)) at.add(`unknown group ${JSON.stringify(group.fallback)}${didYouMean(group.fallback, groupNames)}`, 'fallback');
@@ -98,6 +100,8 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
       if (rule.backend !== undefined) at.add('a rule names either one backend or the groups a client may request, not both', 'requestedGroups');
     }
     if (rule.fallback !== undefined && rule.fallback !== false) at.add('expected false (no fallback) or no value', 'fallback');
+    checkLimit(rule.maxRunningPerUser, at, 'maxRunningPerUser');
+    if (rule.queuePriority !== undefined && !Number.isSafeInteger(rule.queuePriority)) at.add(`expected an integer, got ${String(rule.queuePriority)}`, 'queuePriority');
     checkMatch(rule.match, at.at('match'));
   });
 
@@ -105,6 +109,11 @@ export function validateRoutingConfig(cfg: RoutingConfig): ValidationIssue[] {
     root.add(`unknown group ${JSON.stringify(cfg.defaultGroup)}${didYouMean(cfg.defaultGroup, groupNames)}: the default group must be one of the groups`, 'defaultGroup');
   }
   return issues;
+}
+
+/** A concurrency limit: a positive integer, or absent for none. */
+function checkLimit(limit: number | undefined, at: IssueList, field: string): void {
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) at.add(`expected a positive integer or no limit, got ${String(limit)}`, field);
 }
 
 /** Checks name syntax and uniqueness; returns the set of names. */

@@ -23,15 +23,17 @@ export interface HistoryRow {
   statement: string | null;
   outcome: string;
   message: string | null;
+  /** How long the query waited in the gateway queue; null when it was not queued. */
+  queued_ms: number | string | null;
 }
 
-export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement, outcome, message';
+export const HISTORY_COLUMNS = 'query_id, backend, group_name, rule, mechanism, user_name, source, client_tags, submitted_at, statement, outcome, message, queued_ms';
 
 /** A record's values in HISTORY_COLUMNS order. */
 export function rowValues(r: QueryRecord): unknown[] {
   return [
     r.queryId, r.backend ?? NO_BACKEND, r.group, r.rule, r.mechanism, r.user, r.source, JSON.stringify(r.clientTags), r.submittedAt,
-    statementText(r.statement), r.outcome, r.message,
+    statementText(r.statement), r.outcome, r.message, r.queuedMs,
   ];
 }
 
@@ -49,6 +51,7 @@ export function recordFromRow(row: HistoryRow): QueryRecord {
     statement: parseStatement(row.statement),
     outcome: outcomeOf(row.outcome),
     message: row.message,
+    queuedMs: row.queued_ms === null ? null : Number(row.queued_ms),
   };
 }
 

@@ -12,12 +12,14 @@ export interface BackendRow {
   readonly max_load: number | null;
   readonly schedules: string;
   readonly draining: number;
+  readonly max_running_queries: number | null;
 }
 
 export interface GroupRow {
   readonly name: string;
   readonly strategy: string;
   readonly fallback: string | null;
+  readonly max_running_queries: number | null;
 }
 
 export interface MemberRow {
@@ -44,6 +46,7 @@ export function backendFromRow(row: BackendRow): Backend {
     schedules: JSON.parse(row.schedules) as UptimeSchedule[],
     ...(row.max_load === null ? {} : { maxLoad: row.max_load }),
     ...(row.draining === 1 ? { draining: true } : {}),
+    ...(row.max_running_queries === null ? {} : { maxRunningQueries: row.max_running_queries }),
   };
 }
 
@@ -57,6 +60,7 @@ export function backendParams(backend: Backend) {
     max_load: backend.maxLoad ?? null,
     schedules: JSON.stringify(backend.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone }))),
     draining: backend.draining === true ? 1 : 0,
+    max_running_queries: backend.maxRunningQueries ?? null,
   };
 }
 
@@ -66,6 +70,7 @@ export function groupFromRow(row: GroupRow, members: readonly GroupMember[]): Ro
     strategy: row.strategy as StrategyName,
     members,
     ...(row.fallback === null ? {} : { fallback: row.fallback }),
+    ...(row.max_running_queries === null ? {} : { maxRunningQueries: row.max_running_queries }),
   };
 }
 
@@ -74,10 +79,11 @@ export function memberFromRow(row: MemberRow): GroupMember {
 }
 
 export function groupParams(group: RoutingGroup) {
-  return { name: group.name, strategy: group.strategy, fallback: group.fallback ?? null };
+  return { name: group.name, strategy: group.strategy, fallback: group.fallback ?? null, max_running_queries: group.maxRunningQueries ?? null };
 }
 
-type RuleTarget = Pick<RoutingRule, 'backend' | 'requestedGroups' | 'fallback'>;
+/** Kept in target_json beside the target: the rule's queue priority and per-user limit too. */
+type RuleTarget = Pick<RoutingRule, 'backend' | 'requestedGroups' | 'fallback' | 'queuePriority' | 'maxRunningPerUser'>;
 
 export function ruleFromRow(row: RuleRow): RoutingRule {
   const target = JSON.parse(row.target_json) as RuleTarget;
@@ -89,6 +95,8 @@ export function ruleParams(rule: RoutingRule) {
     ...(rule.backend === undefined ? {} : { backend: rule.backend }),
     ...(rule.requestedGroups === undefined ? {} : { requestedGroups: rule.requestedGroups }),
     ...(rule.fallback === undefined ? {} : { fallback: rule.fallback }),
+    ...(rule.queuePriority === undefined ? {} : { queuePriority: rule.queuePriority }),
+    ...(rule.maxRunningPerUser === undefined ? {} : { maxRunningPerUser: rule.maxRunningPerUser }),
   };
   return { name: rule.name, priority: rule.priority, group_name: rule.group, match_json: JSON.stringify(rule.match), target_json: JSON.stringify(target) };
 }

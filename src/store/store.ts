@@ -9,6 +9,7 @@ import type { ConfigHistoryStore } from '../routing/config-history.js';
 import type { RoutingStore } from '../routing/routing-store.js';
 import type { OwnershipChange } from '../stickiness/ownership.js';
 import type { OwnershipStore } from '../stickiness/ownership-store.js';
+import type { QueueStore } from '../queue/queue-store.js';
 
 /** What a store announces as other replicas commit (PostgreSQL LISTEN/NOTIFY). */
 export interface StoreChangeListener {
@@ -45,6 +46,8 @@ export interface Store {
   readonly history: QueryHistoryStore;
   /** Backend state changes the health monitor saw (src/health). */
   readonly backendStates: StateHistoryStore;
+  /** The gateway queue: held submissions shared by the fleet (src/queue). */
+  readonly queue: QueueStore;
   /** Announcements of other replicas' commits; undefined where the store has none (SQLite polls). */
   readonly changes: ChangeFeed | undefined;
   /** One judge of health for a fleet; undefined where the store has none (every replica checks). */

@@ -73,7 +73,7 @@ export interface FailedQueryResults {
   readonly warnings: readonly never[];
 }
 
-function emptyStats(state: 'QUEUED' | 'FAILED', elapsedTimeMillis: number): StatementStats {
+function emptyStats(state: 'QUEUED' | 'FAILED', elapsedTimeMillis: number, queuedTimeMillis = 0): StatementStats {
   return {
     state,
     queued: state === 'QUEUED',
@@ -85,7 +85,7 @@ function emptyStats(state: 'QUEUED' | 'FAILED', elapsedTimeMillis: number): Stat
     completedSplits: 0,
     cpuTimeMillis: 0,
     wallTimeMillis: 0,
-    queuedTimeMillis: 0,
+    queuedTimeMillis,
     elapsedTimeMillis,
     processedRows: 0,
     processedBytes: 0,
@@ -100,6 +100,10 @@ export interface QueuedQueryInput {
   readonly queryId: string;
   readonly nextUri: string;
   readonly infoUri?: string;
+  /** How long the query has waited (a query held in the router's queue). */
+  readonly queuedTimeMillis?: number;
+  /** Queries before it in the router's queue (0: next); shown in stats as queuePosition. */
+  readonly position?: number;
 }
 
 /**
@@ -112,7 +116,9 @@ export function queuedQueryResultsJson(input: QueuedQueryInput): string {
     id: input.queryId,
     infoUri: input.infoUri ?? NO_INFO_URI,
     nextUri: input.nextUri,
-    stats: emptyStats('QUEUED', 0),
+    stats: input.position === undefined
+      ? emptyStats('QUEUED', input.queuedTimeMillis ?? 0, input.queuedTimeMillis ?? 0)
+      : { ...emptyStats('QUEUED', input.queuedTimeMillis ?? 0, input.queuedTimeMillis ?? 0), queuePosition: input.position },
     warnings: [],
   });
 }

@@ -42,7 +42,7 @@ class FakeHistory implements QueryHistorySource {
     this.filters.push(filter);
     return [{
       queryId: '20261122_115959_00003_abcde', backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules',
-      user: 'alice', source: 'trino-cli', clientTags: ['x'], submittedAt: NOW - 1_000, statement: null, outcome: 'forwarded', message: null,
+      user: 'alice', source: 'trino-cli', clientTags: ['x'], submittedAt: NOW - 1_000, statement: null, outcome: 'forwarded', message: null, queuedMs: null,
     }];
   }
 }

@@ -11,6 +11,7 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidRoutingError, NotFo
 import type { RoutingConfig } from '../../src/routing/model.js';
 import type { OwnershipChange } from '../../src/stickiness/ownership.js';
 import { seedFromConfig, type Store } from '../../src/store/index.js';
+import type { NewQueueEntry } from '../../src/queue/queue-store.js';
 import { backend, sampleConfig } from '../unit/routing/fixtures.js';
 import type { AuditRetention } from '../../src/config/index.js';
 import { FILE_METHODS, type ChangeOrigin } from '../../src/routing/config-history.js';
@@ -260,14 +261,14 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
     let sequence = 0;
     const record = (fields: Partial<QueryRecord> & { submittedAt: number }): QueryRecord => ({
       queryId: `20260101_000000_${String(++sequence).padStart(5, '0')}_abcde`,
-      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null, outcome: 'forwarded', message: null,
+      backend: 'trino-a', group: 'adhoc', rule: null, mechanism: 'rules', user: 'alice', source: 'trino-cli', clientTags: [], statement: null, outcome: 'forwarded', message: null, queuedMs: null,
       ...fields,
     });
 
     it('appends once per query, lists newest first with every field, filters alone and together', async () => {
       const store = await open();
       const rows = [
-        record({ submittedAt: 10, clientTags: ['etl', 'nightly'], rule: 'etl-tags', user: 'alice', source: 'cli', backend: 'trino-a', group: 'adhoc' }),
+        record({ submittedAt: 10, clientTags: ['etl', 'nightly'], rule: 'etl-tags', user: 'alice', source: 'cli', backend: 'trino-a', group: 'adhoc', queuedMs: 4321 }),
         record({
           submittedAt: 20, user: 'bob', source: 'airflow', backend: 'trino-b', group: 'etl',
           statement: { kind: 'insert', tablesRead: ['hive.raw.e'], tablesWritten: ['hive.etl.events'], parseMicros: 1234, unknownReason: null },
@@ -385,6 +386,115 @@ export function storeContract(name: string, newBacking: () => Promise<StoreBacki
       expect(await store.configHistory.get(2)).toBeUndefined();
       const again = await open();
       expect(await again.configHistory.range()).toStrictEqual({ oldest: 3, newest: 5 });
+    });
+  });
+
+  describe(`${name} store: gateway queue`, () => {
+    let next = 0;
+    const entry = (group: string, enqueuedAt: number, extra: Partial<NewQueueEntry> = {}): NewQueueEntry => ({
+      id: `entry-${++next}`, group, rule: 'etl', user: 'alice', source: 'cli', priority: 0, userLimit: undefined, enqueuedAt, request: 'sealed', ...extra,
+    });
+
+    it('waits FIFO within a priority, higher priority first, and tells each poll how many go before it', async () => {
+      const queue = (await open()).queue;
+      const first = entry('g', 1);
+      const second = entry('g', 2);
+      const urgent = entry('g', 3, { priority: 5 });
+      const elsewhere = entry('other', 0);
+      for (const e of [first, second, urgent, elsewhere]) await queue.enqueue(e);
+      expect((await queue.waiting('g', 10, 10)).map((e) => e.id)).toEqual([urgent.id, first.id, second.id]);
+      expect((await queue.poll(second.id, 10))?.ahead).toBe(2);
+      expect((await queue.poll(urgent.id, 10))?.ahead).toBe(0);
+      expect((await queue.poll(elsewhere.id, 10))?.ahead).toBe(0);
+      expect(await queue.poll('nope', 10)).toBeUndefined();
+      expect(await queue.waitingGroups(10)).toEqual(new Map([['g', 3], ['other', 1]]));
+      // The queue view shows no sealed request.
+      const listed = await queue.list(10);
+      expect(listed).toHaveLength(4);
+      expect(JSON.stringify(listed)).not.toContain('sealed');
+    });
+
+    it('one claim per entry; a lease that ends gives the entry back to the queue', async () => {
+      const store = await open();
+      const queue = store.queue;
+      const e = entry('g', 1);
+      await queue.enqueue(e);
+      const claimed = await queue.claim(e.id, 'replica-1', 100, 1_000, 'a');
+      expect(claimed).toMatchObject({ id: e.id, state: 'claimed', request: 'sealed' });
+      expect(await queue.claim(e.id, 'replica-2', 200, 1_200, 'a')).toBeUndefined();
+      expect(await queue.waiting('g', 200, 10)).toEqual([]);
+      // replica-1 died: past its lease another replica takes the entry and hands it over.
+      expect((await queue.waiting('g', 1_001, 10)).map((w) => w.id)).toEqual([e.id]);
+      expect(await queue.claim(e.id, 'replica-2', 1_001, 2_000, 'b')).toMatchObject({ id: e.id });
+      expect(await queue.dispatched(e.id, 'replica-1', { backend: 'a', queryId: 'q1', answer: '{}', at: 1_002 })).toBe(false);
+      expect(await queue.dispatched(e.id, 'replica-2', { backend: 'b', queryId: 'q2', answer: '{"id":"q2"}', at: 1_003 })).toBe(true);
+      const polled = await queue.poll(e.id, 1_004);
+      expect(polled?.entry).toMatchObject({ state: 'dispatched', backend: 'b', queryId: 'q2', answer: '{"id":"q2"}', endedAt: 1_003 });
+      expect(await queue.admittedSince(1_003, 1_003)).toEqual([{ backend: 'b', rule: 'etl', user: 'alice', at: 1_003 }]);
+      expect(await queue.admittedSince(1_004, 1_004)).toEqual([]);
+      // The sealed request is gone once handed over: no claim can read it again.
+      expect(await queue.claim(e.id, 'replica-3', 5_000, 6_000, 'a')).toBeUndefined();
+    });
+
+    it('concurrent claims of one entry: exactly one wins', async () => {
+      const queue = (await open()).queue;
+      const e = entry('g', 1);
+      await queue.enqueue(e);
+      const claims = await Promise.all(['r1', 'r2', 'r3', 'r4'].map((r) => queue.claim(e.id, r, 10, 1_000, 'a')));
+      expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+    });
+
+    it('released claims keep their place; cancelled and abandoned entries leave the queue', async () => {
+      const queue = (await open()).queue;
+      const [a, b, c] = [entry('g', 1), entry('g', 2), entry('g', 3)];
+      for (const e of [a, b, c]) await queue.enqueue(e);
+      await queue.claim(a.id, 'r1', 10, 1_000, 'a');
+      await queue.release(a.id, 'r1');
+      expect((await queue.waiting('g', 10, 10)).map((w) => w.id)).toEqual([a.id, b.id, c.id]);
+      expect(await queue.cancel(b.id, 20)).toBe('queued');
+      expect(await queue.cancel(b.id, 21)).toBe('cancelled');
+      expect(await queue.cancel('nope', 21)).toBeUndefined();
+      expect(await queue.claim(b.id, 'r1', 30, 1_000, 'a')).toBeUndefined();
+      await queue.poll(c.id, 500);
+      expect(await queue.dropAbandoned(400, 600)).toEqual([a.id]);
+      expect((await queue.waiting('g', 600, 10)).map((w) => w.id)).toEqual([c.id]);
+      expect((await queue.poll(a.id, 700))?.entry.state).toBe('abandoned');
+      expect(await queue.prune(601)).toBe(2);
+      expect(await queue.poll(b.id, 800)).toBeUndefined();
+    });
+
+    it('a claim counts as running on its backend while its lease holds', async () => {
+      const queue = (await open()).queue;
+      const e = entry('g', 1);
+      await queue.enqueue(e);
+      await queue.claim(e.id, 'r1', 10, 1_000, 'a');
+      expect(await queue.admittedSince(0, 500)).toEqual([{ backend: 'a', rule: 'etl', user: 'alice', at: 1_000 }]);
+      expect(await queue.admittedSince(0, 1_001)).toEqual([]);
+    });
+
+    it('one admission pass at a time across the replicas sharing the store', async () => {
+      const store = await open();
+      const release = await store.queue.lockPass();
+      expect(release).toBeDefined();
+      if (store.kind === 'postgres') {
+        const other = await open();
+        expect(await other.queue.lockPass()).toBeUndefined();
+        await release?.();
+        const again = await other.queue.lockPass();
+        expect(again).toBeDefined();
+        await again?.();
+      } else {
+        await release?.();
+      }
+    });
+
+    it('a failed entry keeps its answer for the client', async () => {
+      const queue = (await open()).queue;
+      const e = entry('g', 1);
+      await queue.enqueue(e);
+      await queue.claim(e.id, 'r1', 10, 1_000, 'a');
+      expect(await queue.fail(e.id, 'r1', '{"error":true}', 11)).toBe(true);
+      expect((await queue.poll(e.id, 12))?.entry).toMatchObject({ state: 'failed', answer: '{"error":true}' });
     });
   });
 }

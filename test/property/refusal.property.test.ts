@@ -24,6 +24,7 @@ const KIND_SET: Readonly<Record<RouterErrorKind, true>> = {
   malformed_query_id: true,
   unknown_query: true,
   unknown_transaction: true,
+  queue_unavailable: true,
   bad_headers: true,
   no_backend: true,
   no_backend_configured: true,

@@ -28,6 +28,10 @@ export interface ReplicaOptions {
   readonly adminToken?: string;
   readonly monitor?: string;
   readonly logLevel?: string;
+  /** Extra YAML appended to the config (groups, rules, other sections), as startChain's `routing`. */
+  readonly routing?: string;
+  /** Extra fields of both backends' flow mappings, e.g. `maxRunningQueries: 5`. */
+  readonly backendFields?: string;
 }
 
 export async function startFleetBackends(trino: TrinoStandinOptions = {}): Promise<FleetBackends> {
@@ -53,6 +57,8 @@ export async function startFleetBackends(trino: TrinoStandinOptions = {}): Promi
         ...(options.extProcAddress === undefined ? {} : { extProcAddress: options.extProcAddress }),
         ...(options.adminToken === undefined ? {} : { adminAddress: '127.0.0.1:0', adminToken: options.adminToken }),
         ...(options.monitor === undefined ? {} : { monitor: options.monitor }),
+        ...(options.routing === undefined ? {} : { routing: options.routing }),
+        ...(options.backendFields === undefined ? {} : { backendFields: options.backendFields }),
       }));
       return configPath;
     },

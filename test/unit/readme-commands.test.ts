@@ -177,7 +177,7 @@ describe('README commands', () => {
     ].join('\n');
     const found = markdownCommands(sample, CLI_COMMANDS).map((c) => ({ ...c, file: 'sample.md' }));
     expect(found.map((c) => judge(c).problems.join('; '))).toEqual([
-      'trino-envoy-router has no command backend (it has serve, backends, groups, rules, explain, status, queries, config)',
+      'trino-envoy-router has no command backend (it has serve, backends, groups, rules, explain, status, queries, queues, config)',
       'create has no option --matches; create takes 1 argument(s), given {user: a} too',
       `npm run demos: no such script in package.json (${[...SCRIPTS].join(', ')})`,
       'names deploy/kubernetes/nope, which does not exist',

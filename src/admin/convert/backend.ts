@@ -17,7 +17,7 @@ export function withDrain(backend: Backend, draining: boolean): Backend {
   return draining ? { ...rest, draining: true } : rest;
 }
 
-export const UPDATABLE_BACKEND_FIELDS = ['url', 'enabled', 'prefix_routing', 'max_load', 'schedules'] as const;
+export const UPDATABLE_BACKEND_FIELDS = ['url', 'enabled', 'prefix_routing', 'max_load', 'schedules', 'max_running_queries'] as const;
 type BackendField = (typeof UPDATABLE_BACKEND_FIELDS)[number];
 
 export function backendToApi(backend: Backend): ApiBackend {
@@ -29,6 +29,7 @@ export function backendToApi(backend: Backend): ApiBackend {
     maxLoad: backend.maxLoad,
     schedules: backend.schedules.map((s) => ({ cron: s.cron, timeZone: s.timeZone })),
     draining: isDraining(backend),
+    maxRunningQueries: backend.maxRunningQueries,
   };
 }
 
@@ -42,6 +43,7 @@ export function backendFromApi(api: ApiBackend | undefined): Backend {
     prefixRouting: given.prefixRouting,
     schedules: schedulesFromApi(given.schedules),
     ...(given.maxLoad === undefined ? {} : { maxLoad: given.maxLoad }),
+    ...(given.maxRunningQueries === undefined ? {} : { maxRunningQueries: given.maxRunningQueries }),
   };
 }
 
@@ -49,6 +51,7 @@ export function backendFromApi(api: ApiBackend | undefined): Backend {
 export function mergeBackend(current: Backend, api: ApiBackend, mask: readonly string[]): Backend {
   const fields: ReadonlySet<BackendField> = maskedFields(mask, UPDATABLE_BACKEND_FIELDS);
   const maxLoad = fields.has('max_load') ? api.maxLoad : current.maxLoad;
+  const maxRunningQueries = fields.has('max_running_queries') ? api.maxRunningQueries : current.maxRunningQueries;
   return withDrain({
     name: current.name,
     url: fields.has('url') ? api.url : current.url,
@@ -56,6 +59,7 @@ export function mergeBackend(current: Backend, api: ApiBackend, mask: readonly s
     prefixRouting: fields.has('prefix_routing') ? api.prefixRouting : current.prefixRouting,
     schedules: fields.has('schedules') ? schedulesFromApi(api.schedules) : current.schedules,
     ...(maxLoad === undefined ? {} : { maxLoad }),
+    ...(maxRunningQueries === undefined ? {} : { maxRunningQueries }),
   }, isDraining(current));
 }
 

@@ -9,7 +9,7 @@ import { maskedFields } from './update-mask.js';
 
 const STRATEGIES: readonly StrategyName[] = ['round_robin', 'random', 'weighted', 'least_load'];
 
-export const UPDATABLE_GROUP_FIELDS = ['strategy', 'members', 'fallback'] as const;
+export const UPDATABLE_GROUP_FIELDS = ['strategy', 'members', 'fallback', 'max_running_queries'] as const;
 type GroupField = (typeof UPDATABLE_GROUP_FIELDS)[number];
 
 export function groupToApi(group: RoutingGroup, defaultGroup: string): ApiGroup {
@@ -19,12 +19,13 @@ export function groupToApi(group: RoutingGroup, defaultGroup: string): ApiGroup 
     members: group.members.map((m) => ({ backend: m.backend, weight: m.weight })),
     fallback: group.fallback,
     isDefault: group.name === defaultGroup,
+    maxRunningQueries: group.maxRunningQueries,
   };
 }
 
 export function groupFromApi(api: ApiGroup | undefined): RoutingGroup {
   const given = required(api);
-  return build(given.name, strategyOf(given.strategy), membersOf(given.members), given.fallback);
+  return build(given.name, strategyOf(given.strategy), membersOf(given.members), given.fallback, given.maxRunningQueries);
 }
 
 export function mergeGroup(current: RoutingGroup, api: ApiGroup, mask: readonly string[]): RoutingGroup {
@@ -34,6 +35,7 @@ export function mergeGroup(current: RoutingGroup, api: ApiGroup, mask: readonly 
     fields.has('strategy') ? strategyOf(api.strategy) : current.strategy,
     fields.has('members') ? membersOf(api.members) : current.members,
     fields.has('fallback') ? api.fallback : current.fallback,
+    fields.has('max_running_queries') ? api.maxRunningQueries : current.maxRunningQueries,
   );
 }
 
@@ -43,9 +45,15 @@ export function required(api: ApiGroup | undefined): ApiGroup {
   return api;
 }
 
-function build(name: string, strategy: StrategyName, members: readonly GroupMember[], fallback: string | undefined): RoutingGroup {
+function build(
+  name: string, strategy: StrategyName, members: readonly GroupMember[], fallback: string | undefined, maxRunningQueries: number | undefined,
+): RoutingGroup {
   // An empty fallback is no fallback (some clients cannot leave an optional string unset).
-  return { name, strategy, members, ...(fallback === undefined || fallback === '' ? {} : { fallback }) };
+  return {
+    name, strategy, members,
+    ...(fallback === undefined || fallback === '' ? {} : { fallback }),
+    ...(maxRunningQueries === undefined ? {} : { maxRunningQueries }),
+  };
 }
 
 function strategyOf(strategy: string): StrategyName {

@@ -65,6 +65,7 @@ export function queryRecordToApi(record: QueryRecord): ApiQueryRecord {
     source: record.source ?? '',
     clientTags: [...record.clientTags],
     submittedAt: new Date(record.submittedAt),
+    queuedMs: record.queuedMs ?? undefined,
     statement: record.statement === null ? undefined : {
       status: record.statement.unknownReason === null ? 'parsed' : 'unknown',
       kind: record.statement.kind,

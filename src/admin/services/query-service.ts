@@ -20,6 +20,25 @@ export function queryHandlers(deps: AdminDeps): Handlers<typeof QueryServiceServ
       return { queries: (await history.list(filterOf(request))).map(queryRecordToApi) };
     },
     getQueryOwner: (request) => ownerOf(deps, request.queryId),
+    listQueued: async (request) => {
+      const queue = deps.queue;
+      if (queue === undefined) throw new NotAvailableError('this router runs no gateway queue (routing.prefix is off)');
+      const now = queue.now();
+      const entries = await queue.store.list(now);
+      const positions = new Map<string, number>();
+      const queued = [];
+      // list() is in queue order per group: a position is the count before it in its group.
+      for (const entry of entries) {
+        const position = positions.get(entry.group) ?? 0;
+        positions.set(entry.group, position + 1);
+        if (request.group !== '' && entry.group !== request.group) continue;
+        queued.push({
+          id: entry.id, group: entry.group, rule: entry.rule ?? '', user: entry.user ?? '', source: entry.source ?? '',
+          priority: entry.priority, position, enqueuedAt: new Date(entry.enqueuedAt), ageMs: Math.max(0, now - entry.enqueuedAt), state: entry.state,
+        });
+      }
+      return { queued };
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import type { Backend, DrainProgress } from '../../gen/trino_envoy_router/admin/
 import { CliFailure, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { block, orDash, table, when, yesNo } from '../output.js';
-import { collect, positiveNumber, schedule, seconds } from '../parse.js';
+import { collect, positiveInteger, positiveNumber, schedule, seconds } from '../parse.js';
 import { withSession, type CliRuntime, type Session } from '../session.js';
 
 export function registerBackends(program: Command, runtime: CliRuntime): void {
@@ -29,6 +29,7 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
     .option('--disabled', 'create it taking no new queries')
     .option('--prefix-routing', 'route follow-ups by signed URL prefix (Trino 458+)')
     .option('--max-load <n>', 'load at which it takes no new queries', positiveNumber)
+    .option('--max-running-queries <n>', 'queries it runs at once before new ones queue in the router', positiveInteger)
     .option('--schedule <cron[@zone]>', 'in rotation during these minutes (repeatable)', collect(schedule))
     .action((name: string, options: BackendOptions, command: Command) => run(command, async (s) => {
       const response = await s.client.backends.createBackend({
@@ -40,6 +41,7 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
           maxLoad: typeof options.maxLoad === 'number' ? options.maxLoad : undefined,
           schedules: options.schedule ?? [],
           draining: false,
+          maxRunningQueries: typeof options.maxRunningQueries === 'number' ? options.maxRunningQueries : undefined,
         },
       });
       s.print(response, () => `created backend ${name} (revision ${response.revision})`);
@@ -52,6 +54,8 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
     .option('--no-prefix-routing', 'stop routing follow-ups by URL prefix')
     .option('--max-load <n>', 'load ceiling', positiveNumber)
     .option('--no-max-load', 'remove the load ceiling')
+    .option('--max-running-queries <n>', 'queries it runs at once before new ones queue', positiveInteger)
+    .option('--no-max-running-queries', 'remove the running-query limit')
     .option('--schedule <cron[@zone]>', 'replace the schedules (repeatable)', collect(schedule))
     .option('--clear-schedules', 'remove every schedule (always in rotation)')
     .action((name: string, options: BackendOptions, command: Command) => run(command, async (s) => {
@@ -59,6 +63,7 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
       if (options.url !== undefined) mask.push('url');
       if (options.prefixRouting !== undefined) mask.push('prefix_routing');
       if (options.maxLoad !== undefined) mask.push('max_load');
+      if (options.maxRunningQueries !== undefined) mask.push('max_running_queries');
       if (options.schedule !== undefined || options.clearSchedules === true) mask.push('schedules');
       if (options.schedule !== undefined && options.clearSchedules === true) throw new UsageError('give --schedule or --clear-schedules, not both');
       if (mask.length === 0) throw new UsageError('nothing to update: give --url, --[no-]prefix-routing, --max-load/--no-max-load, --schedule or --clear-schedules');
@@ -71,6 +76,7 @@ export function registerBackends(program: Command, runtime: CliRuntime): void {
           maxLoad: typeof options.maxLoad === 'number' ? options.maxLoad : undefined,
           schedules: options.schedule ?? [],
           draining: false,
+          maxRunningQueries: typeof options.maxRunningQueries === 'number' ? options.maxRunningQueries : undefined,
         },
         updateMask: mask,
       });
@@ -119,6 +125,7 @@ interface BackendOptions {
   readonly disabled?: boolean;
   readonly prefixRouting?: boolean;
   readonly maxLoad?: number | false;
+  readonly maxRunningQueries?: number | false;
   readonly schedule?: Backend['schedules'];
   readonly clearSchedules?: boolean;
 }

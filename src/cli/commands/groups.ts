@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { Group, GroupMember } from '../../gen/trino_envoy_router/admin/v1/admin.js';
 import { UsageError } from '../errors.js';
 import { block, orDash, table, yesNo } from '../output.js';
-import { collect, member } from '../parse.js';
+import { collect, member, positiveInteger } from '../parse.js';
 import { withSession, type CliRuntime, type Session } from '../session.js';
 
 const STRATEGY_HELP = 'round_robin, random, weighted or least_load';
@@ -29,9 +29,11 @@ export function registerGroups(program: Command, runtime: CliRuntime): void {
     .requiredOption('--backend <name[=weight]>', 'a member, in order (repeatable)', collect(member))
     .option('--strategy <strategy>', STRATEGY_HELP, 'round_robin')
     .option('--fallback <group>', 'group to try when no member can take a query')
+    .option('--max-running-queries <n>', 'queries its backends run at once in total before new ones queue', positiveInteger)
     .action((name: string, options: GroupOptions, command: Command) => run(command, async (s) => {
       const response = await s.client.groups.createGroup({
-        group: { name, strategy: options.strategy ?? '', members: options.backend ?? [], fallback: options.fallback || undefined, isDefault: false },
+        group: { name, strategy: options.strategy ?? '', members: options.backend ?? [], fallback: options.fallback || undefined, isDefault: false,
+          maxRunningQueries: typeof options.maxRunningQueries === 'number' ? options.maxRunningQueries : undefined },
       });
       s.print(response, () => `created group ${name} (revision ${response.revision})`);
     }));
@@ -42,11 +44,14 @@ export function registerGroups(program: Command, runtime: CliRuntime): void {
     .option('--strategy <strategy>', STRATEGY_HELP)
     .option('--fallback <group>', 'group to try when no member can take a query')
     .option('--no-fallback', 'remove the fallback')
+    .option('--max-running-queries <n>', 'queries its backends run at once in total before new ones queue', positiveInteger)
+    .option('--no-max-running-queries', 'remove the running-query limit')
     .action((name: string, options: GroupOptions, command: Command) => run(command, async (s) => {
       const mask: string[] = [];
       if (options.backend !== undefined) mask.push('members');
       if (options.strategy !== undefined) mask.push('strategy');
       if (options.fallback !== undefined) mask.push('fallback');
+      if (options.maxRunningQueries !== undefined) mask.push('max_running_queries');
       if (mask.length === 0) throw new UsageError('nothing to update: give --backend, --strategy, --fallback or --no-fallback');
       const response = await s.client.groups.updateGroup({
         group: {
@@ -55,6 +60,7 @@ export function registerGroups(program: Command, runtime: CliRuntime): void {
           members: options.backend ?? [],
           fallback: typeof options.fallback === 'string' ? options.fallback : undefined,
           isDefault: false,
+          maxRunningQueries: typeof options.maxRunningQueries === 'number' ? options.maxRunningQueries : undefined,
         },
         updateMask: mask,
       });
@@ -78,6 +84,7 @@ interface GroupOptions {
   readonly backend?: GroupMember[];
   readonly strategy?: string;
   readonly fallback?: string | false;
+  readonly maxRunningQueries?: number | false;
 }
 
 function membersText(members: readonly GroupMember[]): string {

@@ -13,6 +13,8 @@ export interface LoadSample {
   readonly running: number;
   readonly queued: number;
   readonly source: 'runtime_queries' | 'ui_stats';
+  /** Running and queued queries per user (system.runtime.queries only), for per-user queue limits. */
+  readonly byUser?: Readonly<Record<string, number>> | undefined;
 }
 
 /** What a check learned on the way, whatever its outcome. */

@@ -30,11 +30,15 @@ export function countQueries(result: StatementResult, monitorUser: string): Load
   }
   let running = 0;
   let queued = 0;
+  const byUser: Record<string, number> = {};
   for (const row of result.rows) {
     if (row[userAt] === monitorUser) continue;
     const state = String(row[stateAt]);
     if (RUNNING.has(state)) running++;
     else if (QUEUED.has(state)) queued++;
+    else continue;
+    const user = String(row[userAt]);
+    byUser[user] = (Object.hasOwn(byUser, user) ? byUser[user]! : 0) + 1;
   }
-  return { running, queued, source: 'runtime_queries' };
+  return { running, queued, source: 'runtime_queries', byUser };
 }

@@ -66,12 +66,16 @@ export class ConditionBoard {
   private conditionOf(watched: Watched): BackendCondition {
     const inFlight = this.inFlight.count(watched.backend.name);
     const polledLoad = this.polledScore(watched);
+    const load = watched.load;
     return {
       health: watched.track.health,
       load: polledLoad + inFlight * inFlightWeight(this.loadWeights),
       inSchedule: watched.inSchedule,
       inFlight,
       polledLoad,
+      ...(load === undefined || watched.loadReadAt === undefined
+        ? {}
+        : { running: load.running + load.queued, runningReadAt: watched.loadReadAt, runningByUser: load.byUser }),
     };
   }
 }

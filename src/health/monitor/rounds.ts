@@ -22,8 +22,11 @@ export interface RoundParts {
   readonly board: ConditionBoard;
   readonly shared: SharedHealth | undefined;
   readonly credentials: MonitorCredentials;
-  /** Takes a round's report (`mark`: the in-flight mark taken when it started). */
-  apply(watched: Watched, report: ProbeReport, mark: number): void;
+  /**
+   * Takes a round's report (`mark`: the in-flight mark taken when it started; `readFrom`: the
+   * time before which every query created on the backend is in the report's load).
+   */
+  apply(watched: Watched, report: ProbeReport, mark: number, readFrom: number): void;
 }
 
 export class Rounds {
@@ -72,6 +75,7 @@ export class Rounds {
     const name = watched.backend.name;
     // Queries routed from here on may be missing from this round's load.
     const mark = board.mark(name);
+    const readFrom = clock.now();
     let report: ProbeReport;
     let session: HttpSession | undefined;
     try {
@@ -88,7 +92,7 @@ export class Rounds {
       if (session !== undefined && watched.session === session) watched.session = undefined;
     }
     if (watched.stopped || this.closed) return;
-    this.parts.apply(watched, report, mark);
+    this.parts.apply(watched, report, mark, readFrom);
     if (shared?.leading() === true) {
       shared.publish(name, watched.backend.url, report, clock.now()).catch((error: unknown) =>
         logger.warn({ err: error, backend: name }, 'could not publish a health report for the fleet; the other replicas check on their own once it is stale'));
@@ -118,7 +122,8 @@ export class Rounds {
     if (published === undefined || published.url !== watched.backend.url || published.at < freshAfter) return false;
     if (published.sequence !== watched.appliedSequence) {
       watched.appliedSequence = published.sequence;
-      this.parts.apply(watched, published.report, mark);
+      // The leader's round began at most one check deadline before it ended.
+      this.parts.apply(watched, published.report, mark, published.at - settings.timeoutMs);
     }
     return true;
   }

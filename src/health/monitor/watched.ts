@@ -12,6 +12,8 @@ export interface Watched {
   inSchedule: boolean;
   /** The last load read, and whether the latest round could read it. */
   load: LoadSample | undefined;
+  /** Queries created on the backend before this time are in `load` (the start of the round that read it). */
+  loadReadAt: number | undefined;
   loadError: string | null;
   overCeiling: boolean;
   lastCheckAt: number | null;
@@ -35,6 +37,7 @@ export function newWatched(backend: Backend, previous: Watched | undefined, inSc
     track: previous === undefined ? UNKNOWN_TRACK : { ...UNKNOWN_TRACK, reason: `coordinator URL changed to ${backend.url}; not checked yet` },
     inSchedule,
     load: undefined,
+    loadReadAt: undefined,
     loadError: null,
     overCeiling: false,
     lastCheckAt: null,

@@ -189,6 +189,38 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX config_history_by_time ON config_history (recorded_at);
     `,
   },
+  {
+    version: 10,
+    description: 'queueing at the gateway: running-query limits per backend and group, the queue of held submissions',
+    // As SQLite's version 6 (see there).
+    sql: `
+      ALTER TABLE backends ADD COLUMN max_running_queries integer;
+      ALTER TABLE routing_groups ADD COLUMN max_running_queries integer;
+      ALTER TABLE query_history ADD COLUMN queued_ms bigint;
+      CREATE TABLE queue_entries (
+        seq bigserial PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        group_name text NOT NULL,
+        rule text,
+        user_name text,
+        source text,
+        priority integer NOT NULL,
+        user_limit integer,
+        state text NOT NULL,
+        enqueued_at bigint NOT NULL,
+        last_poll_at bigint NOT NULL,
+        claimed_by text,
+        lease_until bigint,
+        backend text,
+        query_id text,
+        ended_at bigint,
+        request text,
+        answer text
+      );
+      CREATE INDEX queue_entries_waiting ON queue_entries (group_name, state, priority DESC, seq);
+      CREATE INDEX queue_entries_ended ON queue_entries (state, ended_at);
+    `,
+  },
 ];
 
 export const POSTGRES_LATEST_SCHEMA_VERSION = POSTGRES_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

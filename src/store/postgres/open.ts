@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { PostgresConnection, poolConfig } from './connection.js';
 import { migrate } from './migrations.js';
 import { PostgresOwnershipStore } from './ownership.js';
+import { PostgresQueueStore } from './queue.js';
 import { PostgresQueryHistoryStore } from './query-history.js';
 import { PostgresHealthLeadership } from './health-leadership.js';
 import { PostgresChangeFeed } from './notifications.js';
@@ -45,6 +46,7 @@ export async function openPostgresStore(settings: PostgresStoreConfig, options: 
       ownership: new PostgresOwnershipStore(connection, origin),
       history: new PostgresQueryHistoryStore(connection),
       backendStates: new PostgresStateHistoryStore(connection),
+      queue: new PostgresQueueStore(connection),
       changes,
       fleetHealth: (intervalMs, logger) => new PostgresHealthLeadership(connection, poolConfig(settings), origin, intervalMs, logger ?? options.logger),
       close: async () => {

@@ -21,7 +21,7 @@ const FILTER_COLUMNS = {
 } as const;
 
 /** The types of HISTORY_COLUMNS, in order, for one array parameter per column. */
-const COLUMN_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'json', 'bigint', 'json', 'text', 'text'] as const;
+const COLUMN_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'json', 'bigint', 'json', 'text', 'text', 'bigint'] as const;
 
 export class PostgresQueryHistoryStore implements QueryHistoryStore {
   constructor(private readonly connection: PostgresConnection) {}

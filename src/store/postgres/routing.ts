@@ -32,8 +32,8 @@ import { recordChange } from './config-history.js';
 
 
 // Booleans and JSON are read back in the shapes routing-rows.ts converts (as SQLite stores them).
-const SELECT_BACKENDS = 'SELECT name, url, enabled::int AS enabled, prefix_routing::int AS prefix_routing, max_load, schedules::text AS schedules, draining::int AS draining FROM backends ORDER BY position, name';
-const SELECT_GROUPS = 'SELECT name, strategy, fallback FROM routing_groups ORDER BY position, name';
+const SELECT_BACKENDS = 'SELECT name, url, enabled::int AS enabled, prefix_routing::int AS prefix_routing, max_load, schedules::text AS schedules, draining::int AS draining, max_running_queries FROM backends ORDER BY position, name';
+const SELECT_GROUPS = 'SELECT name, strategy, fallback, max_running_queries FROM routing_groups ORDER BY position, name';
 const SELECT_MEMBERS = 'SELECT group_name, backend, weight FROM group_members ORDER BY group_name, position';
 const SELECT_RULES = 'SELECT name, priority, group_name, match_json::text AS match_json, target_json::text AS target_json FROM routing_rules ORDER BY position, name';
 const SELECT_SETTINGS = "SELECT key, value FROM settings WHERE key IN ('revision', 'default_group')";
@@ -87,20 +87,20 @@ export class PostgresRoutingStore implements RoutingStore {
     for (const { entity, position } of writes.backends.upsert) {
       const p = backendParams(entity);
       await run(
-        `INSERT INTO backends (name, url, enabled, prefix_routing, max_load, schedules, draining, position, updated_at)
-         VALUES ($1, $2, $3::int <> 0, $4::int <> 0, $5, $6::json, $7::int <> 0, $8, $9)
+        `INSERT INTO backends (name, url, enabled, prefix_routing, max_load, schedules, draining, position, updated_at, max_running_queries)
+         VALUES ($1, $2, $3::int <> 0, $4::int <> 0, $5, $6::json, $7::int <> 0, $8, $9, $10)
          ON CONFLICT (name) DO UPDATE SET url = excluded.url, enabled = excluded.enabled, prefix_routing = excluded.prefix_routing,
            max_load = excluded.max_load, schedules = excluded.schedules, draining = excluded.draining,
-           position = excluded.position, updated_at = excluded.updated_at`,
-        [p.name, p.url, p.enabled, p.prefix_routing, p.max_load, p.schedules, p.draining, position, updatedAt]);
+           max_running_queries = excluded.max_running_queries, position = excluded.position, updated_at = excluded.updated_at`,
+        [p.name, p.url, p.enabled, p.prefix_routing, p.max_load, p.schedules, p.draining, position, updatedAt, p.max_running_queries]);
     }
     for (const { entity, position } of writes.groups.upsert) {
       const p = groupParams(entity);
       await run(
-        `INSERT INTO routing_groups (name, strategy, fallback, position, updated_at) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO routing_groups (name, strategy, fallback, position, updated_at, max_running_queries) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO UPDATE SET strategy = excluded.strategy, fallback = excluded.fallback,
-           position = excluded.position, updated_at = excluded.updated_at`,
-        [p.name, p.strategy, p.fallback, position, updatedAt]);
+           max_running_queries = excluded.max_running_queries, position = excluded.position, updated_at = excluded.updated_at`,
+        [p.name, p.strategy, p.fallback, position, updatedAt, p.max_running_queries]);
       await run('DELETE FROM group_members WHERE group_name = $1', [entity.name]);
       if (entity.members.length > 0) {
         await run(

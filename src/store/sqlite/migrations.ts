@@ -190,6 +190,40 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX config_history_by_time ON config_history (recorded_at);
     `,
   },
+  {
+    version: 9,
+    description: 'queueing at the gateway: running-query limits per backend and group, the queue of held submissions',
+    // seq orders the queue (FIFO within a priority); request is the sealed submission (headers
+    // with credentials, body), NULL from hand-over or drop on; answer is what the client's next
+    // poll of the router path gets once the query is handed to its cluster.
+    sql: `
+      ALTER TABLE backends ADD COLUMN max_running_queries INTEGER;
+      ALTER TABLE routing_groups ADD COLUMN max_running_queries INTEGER;
+      ALTER TABLE query_history ADD COLUMN queued_ms INTEGER;
+      CREATE TABLE queue_entries (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        group_name TEXT NOT NULL,
+        rule TEXT,
+        user_name TEXT,
+        source TEXT,
+        priority INTEGER NOT NULL,
+        user_limit INTEGER,
+        state TEXT NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        last_poll_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        lease_until INTEGER,
+        backend TEXT,
+        query_id TEXT,
+        ended_at INTEGER,
+        request TEXT,
+        answer TEXT
+      ) STRICT;
+      CREATE INDEX queue_entries_waiting ON queue_entries (group_name, state, priority DESC, seq);
+      CREATE INDEX queue_entries_ended ON queue_entries (state, ended_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

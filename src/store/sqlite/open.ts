@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { SqliteStateHistoryStore } from './state-history.js';
 import { StoreError } from '../errors.js';
 import { migrate } from './migrations.js';
+import { SqliteQueueStore } from './queue.js';
 import { SqliteOwnershipStore } from './ownership.js';
 import { SqliteQueryHistoryStore } from './query-history.js';
 import { SqliteRoutingStore } from './routing.js';
@@ -82,6 +83,7 @@ function buildStore(db: Database.Database, path: string, schemaVersion: number, 
     ownership: new SqliteOwnershipStore(connection),
     history: new SqliteQueryHistoryStore(connection),
     backendStates: new SqliteStateHistoryStore(connection),
+    queue: new SqliteQueueStore(connection),
     changes: undefined,
     fleetHealth: undefined,
     // Queued behind whatever store work is under way, so a pending flush is not cut off.

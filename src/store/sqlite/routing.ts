@@ -110,8 +110,8 @@ export class SqliteRoutingStore implements RoutingStore {
 function prepareRoutingStatements(db: Database.Database) {
   const prepare = <R = unknown>(text: string) => db.prepare<unknown[], R>(text);
   return {
-    backends: prepare<BackendRow>('SELECT name, url, enabled, prefix_routing, max_load, schedules, draining FROM backends ORDER BY position, name'),
-    groups: prepare<GroupRow>('SELECT name, strategy, fallback FROM routing_groups ORDER BY position, name'),
+    backends: prepare<BackendRow>('SELECT name, url, enabled, prefix_routing, max_load, schedules, draining, max_running_queries FROM backends ORDER BY position, name'),
+    groups: prepare<GroupRow>('SELECT name, strategy, fallback, max_running_queries FROM routing_groups ORDER BY position, name'),
     members: prepare<MemberRow>('SELECT group_name, backend, weight FROM group_members ORDER BY group_name, position'),
     rules: prepare<RuleRow>('SELECT name, priority, group_name, match_json, target_json FROM routing_rules ORDER BY position, name'),
     setting: prepare<{ value: unknown }>('SELECT value FROM settings WHERE key = ?'),
@@ -120,16 +120,16 @@ function prepareRoutingStatements(db: Database.Database) {
     anyRouting: prepare<{ found: number }>(
       "SELECT EXISTS (SELECT 1 FROM backends) OR EXISTS (SELECT 1 FROM routing_groups) OR EXISTS (SELECT 1 FROM routing_rules) OR EXISTS (SELECT 1 FROM settings WHERE key = 'default_group') AS found"),
     upsertBackend: prepare(
-      `INSERT INTO backends (name, url, enabled, prefix_routing, max_load, schedules, draining, position, updated_at)
-       VALUES (@name, @url, @enabled, @prefix_routing, @max_load, @schedules, @draining, @position, @updated_at)
+      `INSERT INTO backends (name, url, enabled, prefix_routing, max_load, schedules, draining, max_running_queries, position, updated_at)
+       VALUES (@name, @url, @enabled, @prefix_routing, @max_load, @schedules, @draining, @max_running_queries, @position, @updated_at)
        ON CONFLICT (name) DO UPDATE SET url = excluded.url, enabled = excluded.enabled, prefix_routing = excluded.prefix_routing,
-         max_load = excluded.max_load, schedules = excluded.schedules, draining = excluded.draining,
+         max_load = excluded.max_load, schedules = excluded.schedules, draining = excluded.draining, max_running_queries = excluded.max_running_queries,
          position = excluded.position, updated_at = excluded.updated_at`),
     deleteBackend: prepare('DELETE FROM backends WHERE name = ?'),
     upsertGroup: prepare(
-      `INSERT INTO routing_groups (name, strategy, fallback, position, updated_at)
-       VALUES (@name, @strategy, @fallback, @position, @updated_at)
-       ON CONFLICT (name) DO UPDATE SET strategy = excluded.strategy, fallback = excluded.fallback,
+      `INSERT INTO routing_groups (name, strategy, fallback, max_running_queries, position, updated_at)
+       VALUES (@name, @strategy, @fallback, @max_running_queries, @position, @updated_at)
+       ON CONFLICT (name) DO UPDATE SET strategy = excluded.strategy, fallback = excluded.fallback, max_running_queries = excluded.max_running_queries,
          position = excluded.position, updated_at = excluded.updated_at`),
     deleteGroup: prepare('DELETE FROM routing_groups WHERE name = ?'),
     insertMember: prepare('INSERT INTO group_members (group_name, backend, weight, position) VALUES (?, ?, ?, ?)'),

@@ -75,6 +75,8 @@ export class Coordinator {
   readonly transactions = new Set<string>();
   readonly requestLog: LoggedRequest[] = [];
   private readonly queryMap = new Map<string, Query>();
+  /** The most queries running at once (see noteCreated). */
+  maxConcurrent = 0;
   private ids: QueryIdGenerator;
 
   constructor(readonly settings: CoordinatorSettings, coordinatorId: string | undefined, starting: boolean, processForwarded: boolean) {
@@ -161,6 +163,18 @@ export class Coordinator {
   /** Every query, registered or created (for test inspection). */
   queries(): Query[] {
     return [...this.queryMap.values()];
+  }
+
+  /**
+   * Samples the queries running now, at a query's creation (the only moment the count grows):
+   * created, not ended; the health monitor's system.runtime queries are left out.
+   */
+  noteCreated(now = Date.now()): void {
+    let running = 0;
+    for (const q of this.queryMap.values()) {
+      if (q.created && q.state(now) !== 'FINISHED' && q.state(now) !== 'FAILED' && !q.sql.includes('system.runtime')) running++;
+    }
+    if (running > this.maxConcurrent) this.maxConcurrent = running;
   }
 
   /** Queries the dispatcher knows, as /v1/query and system.runtime.queries list them. */

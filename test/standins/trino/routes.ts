@@ -212,7 +212,10 @@ async function queuedStatement(ctx: RequestContext, params: Params): Promise<voi
   }
   if (!query.takeQueuedToken(token)) return sendEmpty(ctx.res, 410);
   // Follows dispatcher/QueuedStatementResource.java: the first poll creates and dispatches the query.
-  query.createIfNeeded();
+  if (!query.created) {
+    query.createIfNeeded();
+    ctx.c.noteCreated();
+  }
   const wait = pollWaitMs(ctx, query.msUntilDispatch(Date.now()));
   if (wait > 0) await sleep(wait);
   if (ctx.c.query(query.id) !== query) return sendError(ctx.res, 404, NOT_FOUND);

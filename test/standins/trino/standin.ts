@@ -69,6 +69,10 @@ class RunningTrinoStandin implements TrinoStandin {
     return query === undefined ? undefined : snapshot(query, Date.now());
   }
 
+  maxConcurrentQueries(): number {
+    return this.coordinator.maxConcurrent;
+  }
+
   requestLog(): LoggedStandinRequest[] {
     return this.coordinator.requestLog.map((entry) => structuredClone(entry));
   }

@@ -99,6 +99,11 @@ export interface TrinoStandin {
   queries(): StandinQuery[];
   query(id: string): StandinQuery | undefined;
   requestLog(): LoggedStandinRequest[];
+  /**
+   * The most queries this coordinator ran at once (created by their first poll and not yet
+   * ended), health checks' system.runtime queries left out; sampled at every creation.
+   */
+  maxConcurrentQueries(): number;
   /** What /v1/info/state answers. */
   setState(state: StandinNodeState): void;
   setStarting(starting: boolean): void;

@@ -227,6 +227,7 @@ function routerConfigArbitrary(): fc.Arbitrary<{ config: RouterConfig; env: Reco
       },
       console: { secureCookie: g.adminToken !== null, sessionIdleMinutes: 30 },
       statements: { maxBytes: 65536, timeBudgetMs: 300, workers: 2, maxQueue: 32 },
+      queue: { pollHoldMs: 400, clientTimeoutSeconds: 60, dispatchIntervalMs: 100, leaseSeconds: 10, countGraceMs: 500, submitTimeoutMs: 5000, retentionHours: 2 },
     };
     // fast-check may build null-prototype records; the loader builds plain objects.
     return { config: JSON.parse(JSON.stringify(config)) as RouterConfig, env };

@@ -44,7 +44,11 @@ describe('health monitor', () => {
     expect(status.map((s) => [s.backend, s.state, s.health])).toEqual([['a', 'healthy', 'healthy'], ['b', 'healthy', 'healthy']]);
     expect(status[0]).toMatchObject({ lastCheckAt: fixture.clock.now(), lastError: null, inSchedule: true, load: { running: 0, queued: 0, score: 0 }, drain: null });
     expect(fixture.learned).toEqual([['abcde', 'a'], ['bbbbb', 'b']]);
-    expect(fixture.monitor.conditions().get('a')).toEqual({ health: 'healthy', load: 0, inSchedule: true, inFlight: 0, polledLoad: 0 });
+    expect(fixture.monitor.conditions().get('a')).toEqual({
+      health: 'healthy', load: 0, inSchedule: true, inFlight: 0, polledLoad: 0,
+      // For the gateway queue's limits: the count, and the round start it is valid from.
+      running: 0, runningByUser: {}, runningReadAt: expect.any(Number),
+    });
   });
 
   it('a backend that goes down leaves new-query rotation within two intervals and returns after the success threshold', async () => {

@@ -29,7 +29,8 @@ describe('one round of checks', () => {
       ],
     }));
     expect(report.observation).toEqual({ kind: 'up', reason: 'the coordinator is active and runs queries' });
-    expect(report.load).toEqual({ running: 3, queued: 2, source: 'runtime_queries' });
+    // Per user too, for per-user queue limits (the monitor's own queries left out as in the totals).
+    expect(report.load).toEqual({ running: 3, queued: 2, source: 'runtime_queries', byUser: { alice: 2, bob: 1, carol: 1, dave: 1 } });
     expect(report.loadError).toBeUndefined();
     expect(report.coordinatorId).toBe('xyz23');
   });

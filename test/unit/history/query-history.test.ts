@@ -79,6 +79,7 @@ describe('QueryHistory', () => {
       statement: null,
       outcome: 'forwarded',
       message: null,
+      queuedMs: null,
     }]);
     expect((await countRows(store))).toBe(1);
   });
@@ -138,7 +139,7 @@ describe('QueryHistory', () => {
 
   it('start() prunes at once, so a restart after a long stop catches up', async () => {
     const store = tempStore();
-    await store.history.append([{ queryId: 'q-old', backend: 'a', group: null, rule: null, mechanism: 'rules', user: null, source: null, clientTags: [], submittedAt: T0 - 30 * DAY, statement: null, outcome: 'forwarded', message: null }]);
+    await store.history.append([{ queryId: 'q-old', backend: 'a', group: null, rule: null, mechanism: 'rules', user: null, source: null, clientTags: [], submittedAt: T0 - 30 * DAY, statement: null, outcome: 'forwarded', message: null, queuedMs: null }]);
     const { history: h } = history({ store: store.history });
     h.start();
     await h.prune(); // joins the run start() began

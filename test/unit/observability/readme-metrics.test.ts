@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { METRIC_NAMES, RouterMetrics } from '../../../src/observability/metrics.js';
-import { ROUTER_ERROR_KINDS } from '../../../src/routing/replies.js';
+import { QUEUE_REPLY_REASONS, ROUTER_ERROR_KINDS } from '../../../src/routing/replies.js';
 
 const README = readFileSync(resolve(import.meta.dirname, '../../../README.md'), 'utf8');
 
@@ -43,6 +43,6 @@ describe('README outcomes table', () => {
     expect(start).toBeGreaterThan(0);
     const rows = README.slice(start).split('\n\n')[1] ?? '';
     const defined = [...rows.matchAll(/^\| `([a-z_]+)` \| [^|]+ \| (.+) \|$/gm)].map((m) => m[1]);
-    expect(defined.sort()).toEqual(['forwarded', ...ROUTER_ERROR_KINDS].sort());
+    expect(defined.sort()).toEqual(['forwarded', ...ROUTER_ERROR_KINDS, ...QUEUE_REPLY_REASONS].sort());
   });
 });

@@ -34,7 +34,7 @@ describe('openSqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
     const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
-    expect(tables).toEqual(['backend_state_history', 'backends', 'config_history', 'coordinators', 'group_members', 'login_flows', 'query_history', 'query_owners', 'routing_groups', 'routing_rules', 'settings', 'transactions']);
+    expect(tables).toEqual(['backend_state_history', 'backends', 'config_history', 'coordinators', 'group_members', 'login_flows', 'query_history', 'query_owners', 'queue_entries', 'routing_groups', 'routing_rules', 'settings', 'transactions']);
     const indexes = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%'").all().map((r) => r.name);
     expect(indexes).toContain('query_owners_by_created_at');
   });

@@ -68,6 +68,8 @@ export interface Backend {
    * Create and Update ignore it.
    */
   draining: boolean;
+  /** Queries the backend runs at once before new ones wait in the router's queue; absent: no limit. */
+  maxRunningQueries?: number | undefined;
 }
 
 export interface UptimeSchedule {
@@ -207,6 +209,8 @@ export interface Group {
     | undefined;
   /** Output only: this is the default group. */
   isDefault: boolean;
+  /** Queries the group's backends run at once in total before new ones queue; absent: no limit. */
+  maxRunningQueries?: number | undefined;
 }
 
 export interface GroupMember {
@@ -685,6 +689,31 @@ export interface StateChange {
   reason: string;
 }
 
+export interface ListQueuedRequest {
+  /** Only this group's queue; empty: every group. */
+  group: string;
+}
+
+/** A query held in the gateway queue. Never its SQL or credentials. */
+export interface QueuedQuery {
+  id: string;
+  group: string;
+  rule: string;
+  user: string;
+  source: string;
+  priority: number;
+  /** Queries of the same group before it (0: next). */
+  position: number;
+  enqueuedAt?: Date | undefined;
+  ageMs: number;
+  /** queued, or claimed (being handed to a cluster). */
+  state: string;
+}
+
+export interface ListQueuedResponse {
+  queued: QueuedQuery[];
+}
+
 export interface ListQueriesRequest {
   user?: string | undefined;
   source?: string | undefined;
@@ -730,6 +759,8 @@ export interface QueryRecord {
   outcome: string;
   /** What a refused client was told; empty when forwarded. */
   message: string;
+  /** How long the query waited in the router's gateway queue (milliseconds); absent: not queued. */
+  queuedMs?: number | undefined;
 }
 
 export interface GetQueryOwnerRequest {
@@ -887,6 +918,7 @@ function createBaseBackend(): Backend {
     maxLoad: undefined,
     schedules: [],
     draining: false,
+    maxRunningQueries: undefined,
   };
 }
 
@@ -912,6 +944,9 @@ export const Backend: MessageFns<Backend> = {
     }
     if (message.draining !== false) {
       writer.uint32(56).bool(message.draining);
+    }
+    if (message.maxRunningQueries !== undefined) {
+      writer.uint32(64).uint32(message.maxRunningQueries);
     }
     return writer;
   },
@@ -985,6 +1020,14 @@ export const Backend: MessageFns<Backend> = {
             message.draining = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxRunningQueries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1016,6 +1059,11 @@ export const Backend: MessageFns<Backend> = {
         ? object.schedules.map((e: any) => UptimeSchedule.fromJSON(e))
         : [],
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      maxRunningQueries: isSet(object.maxRunningQueries)
+        ? globalThis.Number(object.maxRunningQueries)
+        : isSet(object.max_running_queries)
+        ? globalThis.Number(object.max_running_queries)
+        : undefined,
     };
   },
 
@@ -1042,6 +1090,9 @@ export const Backend: MessageFns<Backend> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.maxRunningQueries !== undefined) {
+      obj.maxRunningQueries = Math.round(message.maxRunningQueries);
+    }
     return obj;
   },
 
@@ -1057,6 +1108,7 @@ export const Backend: MessageFns<Backend> = {
     message.maxLoad = object.maxLoad ?? undefined;
     message.schedules = object.schedules?.map((e) => UptimeSchedule.fromPartial(e)) || [];
     message.draining = object.draining ?? false;
+    message.maxRunningQueries = object.maxRunningQueries ?? undefined;
     return message;
   },
 };
@@ -2704,7 +2756,7 @@ export const DrainProgress: MessageFns<DrainProgress> = {
 };
 
 function createBaseGroup(): Group {
-  return { name: "", strategy: "", members: [], fallback: undefined, isDefault: false };
+  return { name: "", strategy: "", members: [], fallback: undefined, isDefault: false, maxRunningQueries: undefined };
 }
 
 export const Group: MessageFns<Group> = {
@@ -2723,6 +2775,9 @@ export const Group: MessageFns<Group> = {
     }
     if (message.isDefault !== false) {
       writer.uint32(40).bool(message.isDefault);
+    }
+    if (message.maxRunningQueries !== undefined) {
+      writer.uint32(48).uint32(message.maxRunningQueries);
     }
     return writer;
   },
@@ -2780,6 +2835,14 @@ export const Group: MessageFns<Group> = {
             message.isDefault = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxRunningQueries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2803,6 +2866,11 @@ export const Group: MessageFns<Group> = {
         : isSet(object.is_default)
         ? globalThis.Boolean(object.is_default)
         : false,
+      maxRunningQueries: isSet(object.maxRunningQueries)
+        ? globalThis.Number(object.maxRunningQueries)
+        : isSet(object.max_running_queries)
+        ? globalThis.Number(object.max_running_queries)
+        : undefined,
     };
   },
 
@@ -2823,6 +2891,9 @@ export const Group: MessageFns<Group> = {
     if (message.isDefault !== false) {
       obj.isDefault = message.isDefault;
     }
+    if (message.maxRunningQueries !== undefined) {
+      obj.maxRunningQueries = Math.round(message.maxRunningQueries);
+    }
     return obj;
   },
 
@@ -2836,6 +2907,7 @@ export const Group: MessageFns<Group> = {
     message.members = object.members?.map((e) => GroupMember.fromPartial(e)) || [];
     message.fallback = object.fallback ?? undefined;
     message.isDefault = object.isDefault ?? false;
+    message.maxRunningQueries = object.maxRunningQueries ?? undefined;
     return message;
   },
 };
@@ -9190,6 +9262,374 @@ export const StateChange: MessageFns<StateChange> = {
   },
 };
 
+function createBaseListQueuedRequest(): ListQueuedRequest {
+  return { group: "" };
+}
+
+export const ListQueuedRequest: MessageFns<ListQueuedRequest> = {
+  encode(message: ListQueuedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== "") {
+      writer.uint32(10).string(message.group);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListQueuedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListQueuedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListQueuedRequest {
+    return { group: isSet(object.group) ? globalThis.String(object.group) : "" };
+  },
+
+  toJSON(message: ListQueuedRequest): unknown {
+    const obj: any = {};
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListQueuedRequest>, I>>(base?: I): ListQueuedRequest {
+    return ListQueuedRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListQueuedRequest>, I>>(object: I): ListQueuedRequest {
+    const message = createBaseListQueuedRequest();
+    message.group = object.group ?? "";
+    return message;
+  },
+};
+
+function createBaseQueuedQuery(): QueuedQuery {
+  return {
+    id: "",
+    group: "",
+    rule: "",
+    user: "",
+    source: "",
+    priority: 0,
+    position: 0,
+    enqueuedAt: undefined,
+    ageMs: 0,
+    state: "",
+  };
+}
+
+export const QueuedQuery: MessageFns<QueuedQuery> = {
+  encode(message: QueuedQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.group !== "") {
+      writer.uint32(18).string(message.group);
+    }
+    if (message.rule !== "") {
+      writer.uint32(26).string(message.rule);
+    }
+    if (message.user !== "") {
+      writer.uint32(34).string(message.user);
+    }
+    if (message.source !== "") {
+      writer.uint32(42).string(message.source);
+    }
+    if (message.priority !== 0) {
+      writer.uint32(48).int32(message.priority);
+    }
+    if (message.position !== 0) {
+      writer.uint32(56).uint32(message.position);
+    }
+    if (message.enqueuedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.enqueuedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.ageMs !== 0) {
+      writer.uint32(72).uint64(message.ageMs);
+    }
+    if (message.state !== "") {
+      writer.uint32(82).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueuedQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueuedQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.priority = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.position = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.enqueuedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ageMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueuedQuery {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      group: isSet(object.group) ? globalThis.String(object.group) : "",
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      user: isSet(object.user) ? globalThis.String(object.user) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
+      position: isSet(object.position) ? globalThis.Number(object.position) : 0,
+      enqueuedAt: isSet(object.enqueuedAt)
+        ? fromJsonTimestamp(object.enqueuedAt)
+        : isSet(object.enqueued_at)
+        ? fromJsonTimestamp(object.enqueued_at)
+        : undefined,
+      ageMs: isSet(object.ageMs)
+        ? globalThis.Number(object.ageMs)
+        : isSet(object.age_ms)
+        ? globalThis.Number(object.age_ms)
+        : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+    };
+  },
+
+  toJSON(message: QueuedQuery): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.group !== "") {
+      obj.group = message.group;
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.user !== "") {
+      obj.user = message.user;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.priority !== 0) {
+      obj.priority = Math.round(message.priority);
+    }
+    if (message.position !== 0) {
+      obj.position = Math.round(message.position);
+    }
+    if (message.enqueuedAt !== undefined) {
+      obj.enqueuedAt = message.enqueuedAt.toISOString();
+    }
+    if (message.ageMs !== 0) {
+      obj.ageMs = Math.round(message.ageMs);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueuedQuery>, I>>(base?: I): QueuedQuery {
+    return QueuedQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueuedQuery>, I>>(object: I): QueuedQuery {
+    const message = createBaseQueuedQuery();
+    message.id = object.id ?? "";
+    message.group = object.group ?? "";
+    message.rule = object.rule ?? "";
+    message.user = object.user ?? "";
+    message.source = object.source ?? "";
+    message.priority = object.priority ?? 0;
+    message.position = object.position ?? 0;
+    message.enqueuedAt = object.enqueuedAt ?? undefined;
+    message.ageMs = object.ageMs ?? 0;
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseListQueuedResponse(): ListQueuedResponse {
+  return { queued: [] };
+}
+
+export const ListQueuedResponse: MessageFns<ListQueuedResponse> = {
+  encode(message: ListQueuedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.queued) {
+      QueuedQuery.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListQueuedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListQueuedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queued.push(QueuedQuery.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListQueuedResponse {
+    return {
+      queued: globalThis.Array.isArray(object?.queued) ? object.queued.map((e: any) => QueuedQuery.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListQueuedResponse): unknown {
+    const obj: any = {};
+    if (message.queued?.length) {
+      obj.queued = message.queued.map((e) => QueuedQuery.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListQueuedResponse>, I>>(base?: I): ListQueuedResponse {
+    return ListQueuedResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListQueuedResponse>, I>>(object: I): ListQueuedResponse {
+    const message = createBaseListQueuedResponse();
+    message.queued = object.queued?.map((e) => QueuedQuery.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseListQueriesRequest(): ListQueriesRequest {
   return {
     user: undefined,
@@ -9463,6 +9903,7 @@ function createBaseQueryRecord(): QueryRecord {
     statement: undefined,
     outcome: "",
     message: "",
+    queuedMs: undefined,
   };
 }
 
@@ -9503,6 +9944,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     }
     if (message.message !== "") {
       writer.uint32(98).string(message.message);
+    }
+    if (message.queuedMs !== undefined) {
+      writer.uint32(104).uint64(message.queuedMs);
     }
     return writer;
   },
@@ -9616,6 +10060,14 @@ export const QueryRecord: MessageFns<QueryRecord> = {
             message.message = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.queuedMs = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9654,6 +10106,11 @@ export const QueryRecord: MessageFns<QueryRecord> = {
       statement: isSet(object.statement) ? StatementFacts.fromJSON(object.statement) : undefined,
       outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      queuedMs: isSet(object.queuedMs)
+        ? globalThis.Number(object.queuedMs)
+        : isSet(object.queued_ms)
+        ? globalThis.Number(object.queued_ms)
+        : undefined,
     };
   },
 
@@ -9695,6 +10152,9 @@ export const QueryRecord: MessageFns<QueryRecord> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.queuedMs !== undefined) {
+      obj.queuedMs = Math.round(message.queuedMs);
+    }
     return obj;
   },
 
@@ -9717,6 +10177,7 @@ export const QueryRecord: MessageFns<QueryRecord> = {
       : undefined;
     message.outcome = object.outcome ?? "";
     message.message = object.message ?? "";
+    message.queuedMs = object.queuedMs ?? undefined;
     return message;
   },
 };
@@ -12209,6 +12670,19 @@ export const QueryServiceService = {
       Buffer.from(GetQueryOwnerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetQueryOwnerResponse => GetQueryOwnerResponse.decode(value),
   },
+  /**
+   * Queries waiting in the gateway queue (the whole fleet's), in queue order per group.
+   * UNIMPLEMENTED when the queue is off (no routing.prefix).
+   */
+  listQueued: {
+    path: "/trino_envoy_router.admin.v1.QueryService/ListQueued" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListQueuedRequest): Buffer => Buffer.from(ListQueuedRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListQueuedRequest => ListQueuedRequest.decode(value),
+    responseSerialize: (value: ListQueuedResponse): Buffer => Buffer.from(ListQueuedResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListQueuedResponse => ListQueuedResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServiceServer extends UntypedServiceImplementation {
@@ -12216,6 +12690,11 @@ export interface QueryServiceServer extends UntypedServiceImplementation {
   listQueries: handleUnaryCall<ListQueriesRequest, ListQueriesResponse>;
   /** Which backend owns a query and how the router knows it. NOT_FOUND when nothing does. */
   getQueryOwner: handleUnaryCall<GetQueryOwnerRequest, GetQueryOwnerResponse>;
+  /**
+   * Queries waiting in the gateway queue (the whole fleet's), in queue order per group.
+   * UNIMPLEMENTED when the queue is off (no routing.prefix).
+   */
+  listQueued: handleUnaryCall<ListQueuedRequest, ListQueuedResponse>;
 }
 
 export interface QueryServiceClient extends Client {
@@ -12250,6 +12729,25 @@ export interface QueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetQueryOwnerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Queries waiting in the gateway queue (the whole fleet's), in queue order per group.
+   * UNIMPLEMENTED when the queue is off (no routing.prefix).
+   */
+  listQueued(
+    request: ListQueuedRequest,
+    callback: (error: ServiceError | null, response: ListQueuedResponse) => void,
+  ): ClientUnaryCall;
+  listQueued(
+    request: ListQueuedRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListQueuedResponse) => void,
+  ): ClientUnaryCall;
+  listQueued(
+    request: ListQueuedRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListQueuedResponse) => void,
   ): ClientUnaryCall;
 }
 
