@@ -142,6 +142,31 @@ describe.skipIf(!HAVE_CHROMIUM)('console in a browser', () => {
     await expect.poll(() => admin.textContent('#owner')).toMatch(/known by (query_id|coordinator_id)/);
   });
 
+  it('shows the audit trail of the changes made above, who made them, and rolls back from it', async () => {
+    await admin.click('nav a[data-page=audit]');
+    await admin.waitForSelector('#audit');
+    const rows = admin.locator('#audit tbody tr');
+    // Newest first: the enable after the refusal test, the disable before it.
+    expect(await rows.nth(0).textContent()).toMatch(/BackendService\/EnableBackend.*admin token from .*backends ~trino-a/);
+    const disabledAt = await rows.nth(1).locator('td').first().textContent();
+    expect(await rows.nth(1).textContent()).toContain('BackendService/DisableBackend');
+    expect(await rows.nth(0).locator('button[data-rollback]').count()).toBe(0);
+    try {
+      await rows.nth(1).locator('button[data-rollback]').click();
+      await expect.poll(() => admin.textContent('#notice')).toMatch(new RegExp(`^rolled back to ${disabledAt}: now revision \\d+`));
+      await expect.poll(() => admin.locator('#audit tbody tr').first().textContent()).toContain('ConfigService/Rollback');
+      const session = await login(chain.consoleUrl, ADMIN_TOKEN);
+      expect((await session.admin('BackendService/GetBackend', { name: 'trino-a' })).body.backend.enabled).toBe(false);
+    } finally {
+      await enable('trino-a');
+    }
+  });
+
+  it('shows the gateway queue (empty here: no group has a limit)', async () => {
+    await admin.click('nav a[data-page=queue]');
+    await expect.poll(() => admin.textContent('#queue-summary')).toBe('nothing is queued');
+  });
+
   it('plots queries per backend and decisions by outcome', async () => {
     await admin.click('nav a[data-page=plots]');
     await admin.waitForSelector('#plot-backends svg rect');
@@ -157,6 +182,9 @@ describe.skipIf(!HAVE_CHROMIUM)('console in a browser', () => {
     await page.click('nav a[data-page=routing]');
     await page.waitForSelector('#rules');
     expect(await page.locator('#new-rule, #rules button').count()).toBe(0);
+    await page.click('nav a[data-page=audit]');
+    await page.waitForSelector('#audit');
+    expect(await page.locator('#audit button').count()).toBe(0);
     const answer = await page.evaluate(async () => {
       const session = await (await fetch('/api/session')).json() as { csrfToken: string };
       const response = await fetch('/api/admin/BackendService/DisableBackend', {

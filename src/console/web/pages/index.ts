@@ -5,5 +5,7 @@ import { routingPage } from './routing.js';
 import { explainPage } from './explain.js';
 import { queriesPage } from './queries.js';
 import { plotsPage } from './plots.js';
+import { auditPage } from './audit.js';
+import { queuePage } from './queue.js';
 
-export const PAGES: readonly Page[] = [fleetPage, routingPage, explainPage, queriesPage, plotsPage];
+export const PAGES: readonly Page[] = [fleetPage, routingPage, explainPage, queriesPage, queuePage, auditPage, plotsPage];
