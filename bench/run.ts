@@ -651,6 +651,12 @@ async function queueOnly(): Promise<void> {
     ['polls of queued queries answered per second (SQLite, no hold)', fmtInt(result.pollsPerSecond)],
     ['slot take: freed slot -> next query handed over, p50 ms (one router, instant cluster)', fmtMs(result.slotTakeP50Ms)],
     ['slot take p99 ms', fmtMs(result.slotTakeP99Ms)],
+    ...(result.fleet === undefined ? [] : [
+      ['slot take, three routers on PostgreSQL, the queuing replica kicked: p50 ms', fmtMs(result.fleet.kickedP50Ms)],
+      ['  p99 ms', fmtMs(result.fleet.kickedP99Ms)],
+      ['slot take, three routers on PostgreSQL, no kick (250 ms dispatch timers): p50 ms', fmtMs(result.fleet.timerP50Ms)],
+      ['  p99 ms', fmtMs(result.fleet.timerP99Ms)],
+    ] satisfies Row[]),
   ];
   process.stdout.write(`\n${table('Gateway queue (issue 22)', ['measure', 'value'], rows)}\n`);
   writeFileSync(join(resultsDir, `bench-queue-${stamp}.json`), JSON.stringify(result, null, 2));
